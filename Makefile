@@ -1,0 +1,84 @@
+# attn-ccmc toolkit.  make: programs into bin/;  make check: all tests.
+.POSIX:
+
+PREFIX  = /usr/local
+BINDIR  = $(PREFIX)/bin
+MANDIR  = $(PREFIX)/share/man/man1
+CC      = cc
+CFLAGS  = -O2 -g
+PKGS    = jansson libsodium
+# Deferred (=) so pkg-config runs after share/deps.sh has installed them.
+PKG_CFLAGS = $$(pkg-config --cflags $(PKGS))
+PKG_LIBS   = $$(pkg-config --libs $(PKGS))
+WARN    = -Wall -Wextra -Wshadow -Wstrict-prototypes
+# CI builds with -Werror; set WERROR= to turn it off there.
+WERROR_CI_true = -Werror
+WERROR  = $(WERROR_CI_$(CI))
+ALL_CFLAGS = -std=c11 -D_GNU_SOURCE $(WARN) $(WERROR) -Ilib $(CFLAGS)
+LDLIBS  = -lm
+
+# Where the objects and programs go (the sanitizer build uses its own).
+OUT     = build/release
+BIN     = bin
+
+PROGS   = $(basename $(notdir $(wildcard cmd/*.c)))
+LIBSRC  = $(wildcard lib/*.c)
+LIBOBJ  = $(LIBSRC:lib/%.c=$(OUT)/lib/%.o)
+HEADERS = $(wildcard lib/*.h)
+BINS    = $(PROGS:%=$(BIN)/%)
+TESTBIN = $(OUT)/unit
+
+all: $(BINS) $(TESTBIN)
+
+deps-build:
+	@sh share/deps.sh build
+deps-check:
+	@sh share/deps.sh check
+deps-bench:
+	@sh share/deps.sh bench
+
+$(OUT)/lib/%.o: lib/%.c $(HEADERS) | deps-build
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) $(PKG_CFLAGS) -c -o $@ $<
+
+$(OUT)/libccmc.a: $(LIBOBJ)
+	rm -f $@
+	ar rcs $@ $(LIBOBJ)
+
+$(BIN)/%: cmd/%.c $(OUT)/libccmc.a $(HEADERS) | deps-build
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) $(PKG_CFLAGS) -o $@ $< $(OUT)/libccmc.a $(PKG_LIBS) $(LDLIBS)
+
+$(TESTBIN): tests/unit.c $(OUT)/libccmc.a $(HEADERS) | deps-build
+	$(CC) $(ALL_CFLAGS) $(PKG_CFLAGS) -o $@ tests/unit.c $(OUT)/libccmc.a $(PKG_LIBS) $(LDLIBS)
+
+check: all deps-check
+	@BIN=$(CURDIR)/$(BIN) UNIT=$(CURDIR)/$(TESTBIN) sh tests/run
+
+# The whole suite under AddressSanitizer and UndefinedBehaviorSanitizer.
+SANFLAGS = -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+check-sanitize:
+	$(MAKE) OUT=build/san BIN=build/san/bin CFLAGS="$(SANFLAGS)" check
+
+# The whole suite with every program run under valgrind.
+check-valgrind: all deps-check
+	@BIN=$(CURDIR)/$(BIN) UNIT=$(CURDIR)/$(TESTBIN) VALGRIND=1 sh tests/run
+
+demo: all deps-check
+	@sh share/demo.sh
+
+bench: all deps-bench
+	@sh bench/run
+
+install: $(BINS)
+	mkdir -p $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)
+	for p in $(PROGS); do cp $(BIN)/$$p $(DESTDIR)$(BINDIR)/$$p; done
+	for p in $(PROGS); do cp man/$$p.1 $(DESTDIR)$(MANDIR)/$$p.1; done
+
+uninstall:
+	for p in $(PROGS); do rm -f $(DESTDIR)$(BINDIR)/$$p $(DESTDIR)$(MANDIR)/$$p.1; done
+
+clean:
+	rm -rf build bin results
+
+.PHONY: all check check-sanitize check-valgrind demo bench install uninstall clean deps-build deps-check deps-bench

@@ -1,0 +1,131 @@
+/*
+ * attn-gen-model: make a ground-truth one-layer attention model and print
+ * it as an attn-model record.
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "model.h"
+#include "rng.h"
+#include "stream.h"
+#include "util.h"
+
+static const char usage[] =
+"usage: attn-gen-model [--vocab K] [--dim D] [--seed S] [--scale X]\n"
+"                      [--embed onehot|gaussian] [--diag B]\n"
+"                      [--pos LMAX [--recency G | --pos-dim P --pos-scale X]]\n";
+
+static const char help[] =
+"Make a one-layer self-attention model (E, W, tied head C with C E^T = I,\n"
+"optional positional encodings) and print it as one attn-model record.\n"
+"\n"
+"  --vocab K        vocabulary size (default 8)\n"
+"  --dim D          embedding dimension (default: K, plus room for positions)\n"
+"  --seed S         random seed (default 1)\n"
+"  --scale X        standard deviation of the entries of W; larger means\n"
+"                   sharper attention (default 1)\n"
+"  --embed KIND     onehot (default) or gaussian embeddings\n"
+"  --diag B         add B to every diagonal logit A_kk (default 0)\n"
+"  --pos LMAX       add positional encodings for LMAX positions, in a\n"
+"                   subspace separate from the tokens (exact CCMC)\n"
+"  --recency G      positions weigh exp(-G (L - t) / LMAX): a recency bias\n"
+"  --pos-dim P      dimensions of random positional encodings (default 4)\n"
+"  --pos-scale X    spread of the random position scores (default 1)\n"
+"  -h, --help       this text;  --version  the version\n";
+
+int
+main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "vocab", required_argument, NULL, 'K' },
+		{ "dim", required_argument, NULL, 'd' },
+		{ "seed", required_argument, NULL, 's' },
+		{ "scale", required_argument, NULL, 'x' },
+		{ "embed", required_argument, NULL, 'e' },
+		{ "diag", required_argument, NULL, 'b' },
+		{ "pos", required_argument, NULL, 'p' },
+		{ "recency", required_argument, NULL, 'r' },
+		{ "pos-dim", required_argument, NULL, 'D' },
+		{ "pos-scale", required_argument, NULL, 'S' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 }
+	};
+	struct model_spec spec = {
+		.K = 8, .scale = 1, .pos_dim = 4, .pos_scale = 1,
+		.seed = RNG_DEFAULT_SEED,
+	};
+	struct attn_model model;
+	char why[256];
+	int c, pos_random_opts = 0;
+
+	prog_init(argv[0]);
+	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'K':
+			spec.K = (int)opt_long(usage, "--vocab", optarg, 1, MAX_VOCAB);
+			break;
+		case 'd':
+			spec.d = (int)opt_long(usage, "--dim", optarg, 1, MAX_DIM);
+			break;
+		case 's':
+			spec.seed = opt_seed(usage, optarg);
+			break;
+		case 'x':
+			spec.scale = opt_double(usage, "--scale", optarg, 0, 1e3);
+			break;
+		case 'e':
+			if (strcmp(optarg, "onehot") == 0)
+				spec.gaussian = 0;
+			else if (strcmp(optarg, "gaussian") == 0)
+				spec.gaussian = 1;
+			else
+				usage_error(usage, "--embed: expected onehot or gaussian, "
+				    "not '%s'", optarg);
+			break;
+		case 'b':
+			spec.diag = opt_double(usage, "--diag", optarg, -1e3, 1e3);
+			break;
+		case 'p':
+			spec.lmax = (int)opt_long(usage, "--pos", optarg, 1, MAX_LMAX);
+			break;
+		case 'r':
+			spec.recency = 1;
+			spec.pos_scale = opt_double(usage, "--recency", optarg, -1e3, 1e3);
+			break;
+		case 'D':
+			spec.pos_dim = (int)opt_long(usage, "--pos-dim", optarg, 1, 64);
+			pos_random_opts = 1;
+			break;
+		case 'S':
+			spec.pos_scale = opt_double(usage, "--pos-scale", optarg, 0, 1e3);
+			pos_random_opts = 1;
+			break;
+		case 'h':
+			fputs(usage, stdout);
+			fputs(help, stdout);
+			return 0;
+		case 'V':
+			print_version();
+		default:
+			usage_error(usage, "unknown option");
+		}
+	}
+	if (optind < argc)
+		usage_error(usage, "unexpected operand '%s'", argv[optind]);
+	if ((spec.recency || pos_random_opts) && !spec.lmax)
+		usage_error(usage, "--recency, --pos-dim and --pos-scale need --pos");
+	if (spec.recency && pos_random_opts)
+		usage_error(usage, "--recency excludes --pos-dim and --pos-scale");
+	if (spec.d && spec.d < spec.K)
+		usage_error(usage, "--dim %d is smaller than --vocab %d", spec.d,
+		    spec.K);
+
+	if (model_generate(&spec, &model, why, sizeof why) != 0)
+		usage_error(usage, "%s", why);
+	model_write(&model);
+	out_flush();
+	model_free(&model);
+	return 0;
+}

@@ -1,0 +1,176 @@
+#include "chain.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "numeric.h"
+#include "util.h"
+
+/* Tarjan's strongly connected components, iteratively (K may be large). */
+int
+chain_classes(const double *P, int K, int *class, int *closed)
+{
+	int *index = xmalloc((size_t)K * sizeof *index);
+	int *low = xmalloc((size_t)K * sizeof *low);
+	int *stack = xmalloc((size_t)K * sizeof *stack);
+	int *onstack = xcalloc((size_t)K, sizeof *onstack);
+	int *callv = xmalloc((size_t)K * sizeof *callv);
+	int *callj = xmalloc((size_t)K * sizeof *callj);
+	int next = 0, sp = 0, nclass = 0;
+
+	for (int i = 0; i < K; i++)
+		index[i] = -1;
+	for (int root = 0; root < K; root++) {
+		int depth = 0;
+
+		if (index[root] >= 0)
+			continue;
+		callv[0] = root;
+		callj[0] = 0;
+		index[root] = low[root] = next++;
+		stack[sp++] = root;
+		onstack[root] = 1;
+		while (depth >= 0) {
+			int v = callv[depth], j = callj[depth];
+
+			if (j < K) {
+				callj[depth]++;
+				if (!(P[(size_t)v * K + j] > 0))
+					continue;
+				if (index[j] < 0) {
+					index[j] = low[j] = next++;
+					stack[sp++] = j;
+					onstack[j] = 1;
+					callv[++depth] = j;
+					callj[depth] = 0;
+				} else if (onstack[j] && index[j] < low[v])
+					low[v] = index[j];
+				continue;
+			}
+			if (low[v] == index[v]) {
+				int w;
+
+				do {
+					w = stack[--sp];
+					onstack[w] = 0;
+					class[w] = nclass;
+				} while (w != v);
+				nclass++;
+			}
+			if (--depth >= 0 && low[v] < low[callv[depth]])
+				low[callv[depth]] = low[v];
+		}
+	}
+	for (int c = 0; c < nclass; c++)
+		closed[c] = 1;
+	for (int i = 0; i < K; i++)
+		for (int j = 0; j < K; j++)
+			if (P[(size_t)i * K + j] > 0 && class[i] != class[j])
+				closed[class[i]] = 0;
+	free(index);
+	free(low);
+	free(stack);
+	free(onstack);
+	free(callv);
+	free(callj);
+	return nclass;
+}
+
+/* Solve pi (I - P) = 0, sum pi = 1 on the class: one balance equation is
+ * redundant and is replaced by the normalisation. */
+int
+chain_stationary(const double *P, int K, const int *class, int c, double *pi)
+{
+	int n = 0, rc;
+	int *member = xmalloc((size_t)K * sizeof *member);
+	int *piv;
+	double *M;
+
+	for (int i = 0; i < K; i++)
+		if (class[i] == c)
+			member[n++] = i;
+	M = xmalloc((size_t)n * n * sizeof *M);
+	piv = xmalloc((size_t)n * sizeof *piv);
+	for (int r = 0; r < n; r++)        /* M = (I - P_S)^T */
+		for (int s = 0; s < n; s++)
+			M[(size_t)r * n + s] = (r == s) -
+			    P[(size_t)member[s] * K + member[r]];
+	for (int s = 0; s < n; s++)
+		M[(size_t)(n - 1) * n + s] = 1;
+	memset(pi, 0, (size_t)K * sizeof *pi);
+	{
+		double *x = xcalloc((size_t)n, sizeof *x);
+
+		x[n - 1] = 1;
+		if ((rc = lu_factor(M, piv, n)) == 0) {
+			lu_solve(M, piv, x, n);
+			for (int s = 0; s < n; s++)
+				pi[member[s]] = fmax(x[s], 0);
+		}
+		free(x);
+	}
+	free(M);
+	free(piv);
+	free(member);
+	return rc;
+}
+
+int
+chain_self_dominant(const double *P, int K, int k)
+{
+	for (int j = 0; j < K; j++)
+		if (j != k && !(P[(size_t)k * K + k] > P[(size_t)k * K + j]))
+			return 0;
+	return 1;
+}
+
+json_t *
+chain_analyze(const double *P, int K)
+{
+	int *class = xmalloc((size_t)K * sizeof *class);
+	int *closed = xmalloc((size_t)K * sizeof *closed);
+	double *pi = xmalloc((size_t)K * sizeof *pi);
+	int nclass = chain_classes(P, K, class, closed), nclosed = 0;
+	json_t *out = json_object(), *classes = json_array(), *dom = json_array();
+
+	for (int c = 0; c < nclass; c++) {
+		json_t *members = json_array();
+
+		for (int i = 0; i < K; i++)
+			if (class[i] == c)
+				json_array_append_new(members, json_integer(i));
+		json_array_append_new(classes, json_pack("{s:o,s:b}", "tokens",
+		    members, "closed", closed[c]));
+		nclosed += closed[c];
+	}
+	json_object_set_new(out, "classes", classes);
+	json_object_set_new(out, "irreducible", json_boolean(nclass == 1));
+	/* A unique stationary law exists when exactly one class is closed. */
+	if (nclosed == 1) {
+		int c = 0;
+		json_t *stat = json_array();
+		double rate = 0;
+
+		while (!closed[c])
+			c++;
+		chain_stationary(P, K, class, c, pi);
+		for (int i = 0; i < K; i++) {
+			json_array_append_new(stat, json_real(pi[i]));
+			rate += pi[i] * entropy(P + (size_t)i * K, K);
+		}
+		json_object_set_new(out, "stationary", stat);
+		json_object_set_new(out, "entropy_rate", json_real(rate));
+	} else {
+		json_object_set_new(out, "stationary", json_null());
+		json_object_set_new(out, "entropy_rate", json_null());
+	}
+	for (int k = 0; k < K; k++)
+		if (chain_self_dominant(P, K, k))
+			json_array_append_new(dom, json_integer(k));
+	json_object_set_new(out, "self_dominant", dom);
+	free(class);
+	free(closed);
+	free(pi);
+	return out;
+}

@@ -1,0 +1,423 @@
+#include "model.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "numeric.h"
+#include "rng.h"
+#include "util.h"
+
+static void
+derive(struct attn_model *m)
+{
+	size_t dd = (size_t)m->d;
+
+	m->EW = xmalloc(checked_size((size_t)m->K * dd, sizeof(double)));
+	mat_mul(m->E, m->W, m->EW, m->K, m->d, m->d);
+	if (m->lmax) {
+		m->RW = xmalloc(checked_size((size_t)m->lmax * dd, sizeof(double)));
+		mat_mul(m->R, m->W, m->RW, m->lmax, m->d, m->d);
+	}
+}
+
+/* C = (E E^T)^{-1} E, the head with C E^T = I. */
+static int
+tied_head(struct attn_model *m)
+{
+	size_t KK = (size_t)m->K * m->K;
+	double *G = xmalloc(KK * sizeof *G), *Gi = xmalloc(KK * sizeof *Gi);
+	int rc;
+
+	mat_mul_bt(m->E, m->E, G, m->K, m->d, m->K);
+	if ((rc = mat_inverse(G, Gi, m->K)) == 0)
+		mat_mul(Gi, m->E, m->C, m->K, m->K, m->d);
+	free(G);
+	free(Gi);
+	return rc;
+}
+
+/* A random orthogonal d x d matrix: Gram-Schmidt (twice) on Gaussian rows. */
+static void
+random_rotation(double *Q, int d, struct rng *r)
+{
+	for (size_t i = 0; i < (size_t)d * d; i++)
+		Q[i] = rng_gauss(r);
+	for (int i = 0; i < d; i++) {
+		double *qi = Q + (size_t)i * d, norm = 0;
+
+		for (int pass = 0; pass < 2; pass++)
+			for (int k = 0; k < i; k++) {
+				double *qk = Q + (size_t)k * d, dot = 0;
+
+				for (int j = 0; j < d; j++)
+					dot += qi[j] * qk[j];
+				for (int j = 0; j < d; j++)
+					qi[j] -= dot * qk[j];
+			}
+		for (int j = 0; j < d; j++)
+			norm += qi[j] * qi[j];
+		norm = sqrt(norm);
+		for (int j = 0; j < d; j++)
+			qi[j] /= norm;
+	}
+}
+
+static void
+rotate(struct attn_model *m, struct rng *r)
+{
+	int d = m->d;
+	size_t dd = (size_t)d * d;
+	double *Q = xmalloc(dd * sizeof *Q), *T = xmalloc(dd * sizeof *T);
+	double *Qt = xmalloc(dd * sizeof *Qt);
+	double *E = xmalloc((size_t)m->K * d * sizeof *E);
+	double *R = xmalloc((size_t)m->lmax * d * sizeof *R);
+
+	random_rotation(Q, d, r);
+	for (int i = 0; i < d; i++)
+		for (int j = 0; j < d; j++)
+			Qt[(size_t)j * d + i] = Q[(size_t)i * d + j];
+	mat_mul(m->E, Q, E, m->K, d, d);
+	mat_mul(m->R, Q, R, m->lmax, d, d);
+	mat_mul(Qt, m->W, T, d, d, d);
+	mat_mul(T, Q, m->W, d, d, d);
+	free(m->E);
+	free(m->R);
+	m->E = E;
+	m->R = R;
+	free(Q);
+	free(Qt);
+	free(T);
+}
+
+int
+model_generate(const struct model_spec *s, struct attn_model *m, char *why,
+    size_t whylen)
+{
+	int K = s->K, dp = 0, de, d;
+	struct rng r;
+
+	memset(m, 0, sizeof *m);
+	if (s->lmax)
+		dp = s->recency ? 2 : s->pos_dim;
+	de = s->d ? s->d - dp : K;
+	d = de + dp;
+	if (de < K) {
+		if (dp)
+			snprintf(why, whylen, "--dim %d leaves %d dimensions for %d "
+			    "token embeddings beside %d for positions: need --dim >= %d",
+			    s->d, de, K, dp, K + dp);
+		else
+			snprintf(why, whylen, "--dim %d is smaller than --vocab %d",
+			    s->d, K);
+		return -1;
+	}
+	if (d > MAX_DIM) {
+		snprintf(why, whylen, "dimension %d exceeds the limit %d", d, MAX_DIM);
+		return -1;
+	}
+	m->K = K;
+	m->d = d;
+	m->lmax = s->lmax;
+	m->E = xcalloc((size_t)K * d, sizeof *m->E);
+	m->W = xcalloc((size_t)d * d, sizeof *m->W);
+	m->C = xcalloc((size_t)K * d, sizeof *m->C);
+
+	/* Token embeddings and W live in the first de coordinates ... */
+	rng_init(&r, s->seed, 0);
+	for (int k = 0; k < K; k++)
+		for (int j = 0; j < de; j++)
+			m->E[(size_t)k * d + j] = s->gaussian ?
+			    rng_gauss(&r) / sqrt(de) : (j == k);
+	rng_stream(&r, 1);
+	for (int i = 0; i < de; i++)
+		for (int j = 0; j < de; j++)
+			m->W[(size_t)i * d + j] = s->scale * rng_gauss(&r);
+
+	/* ... positions in the last dp, so the separation conditions hold. */
+	if (s->lmax) {
+		m->R = xcalloc((size_t)s->lmax * d, sizeof *m->R);
+		rng_stream(&r, 2);
+		for (int t = 0; t < s->lmax; t++) {
+			double *rt = m->R + (size_t)t * d + de;
+
+			if (s->recency) {
+				rt[0] = 1;
+				rt[1] = (double)(t + 1) / s->lmax;
+			} else
+				for (int j = 0; j < dp; j++)
+					rt[j] = rng_gauss(&r) / sqrt(dp);
+		}
+		if (s->recency) {
+			/* r_L^T W r_t = G (t - L) / LMAX: older positions weigh less */
+			m->W[(size_t)de * d + de + 1] = s->pos_scale;
+			m->W[(size_t)(de + 1) * d + de] = -s->pos_scale;
+		} else {
+			rng_stream(&r, 3);
+			for (int i = de; i < d; i++)
+				for (int j = de; j < d; j++)
+					m->W[(size_t)i * d + j] = s->pos_scale * rng_gauss(&r);
+		}
+		if (s->gaussian) {
+			/* Hide the block structure: only the subspaces matter. */
+			rng_stream(&r, 4);
+			rotate(m, &r);
+		}
+	}
+
+	if (tied_head(m) != 0) {
+		snprintf(why, whylen, "embeddings are singular: E E^T cannot be "
+		    "inverted (try another --seed or a larger --dim)");
+		model_free(m);
+		return -1;
+	}
+	if (s->diag != 0) {
+		/* W += diag C^T C adds diag to A_kk = e_k^T W e_k only, as C E^T = I */
+		for (int k = 0; k < K; k++) {
+			const double *c = m->C + (size_t)k * d;
+
+			for (int i = 0; i < d; i++)
+				for (int j = 0; j < d; j++)
+					m->W[(size_t)i * d + j] += s->diag * c[i] * c[j];
+		}
+	}
+	if (model_head_error(m) > 1e-10) {
+		snprintf(why, whylen, "embeddings too ill-conditioned: "
+		    "max|C E^T - I| = %.3g > 1e-10 (try another --seed or a larger "
+		    "--dim)", model_head_error(m));
+		model_free(m);
+		return -1;
+	}
+	m->meta = json_pack("{s:I,s:f,s:s,s:f}", "seed", (json_int_t)s->seed,
+	    "scale", s->scale, "embed", s->gaussian ? "gaussian" : "onehot",
+	    "diag", s->diag);
+	if (s->lmax)
+		json_object_set_new(m->meta, "positions", json_pack("{s:s,s:i,s:f}",
+		    "kind", s->recency ? "recency" : "random", "dim", dp,
+		    "scale", s->pos_scale));
+	json_object_set_new(m->meta, "generator",
+	    json_string("attn-gen-model " TOOLKIT_VERSION));
+	derive(m);
+	return 0;
+}
+
+void
+model_parse(const struct input *in, json_t *rec, struct attn_model *m)
+{
+	json_t *pos, *meta;
+
+	memset(m, 0, sizeof *m);
+	m->K = (int)field_long(in, rec, "K", 1, MAX_VOCAB);
+	m->d = (int)field_long(in, rec, "d", 1, MAX_DIM);
+	if (m->d < m->K)
+		input_fail(in, "attn-model has d = %d < K = %d: no head with "
+		    "C E^T = I exists", m->d, m->K);
+	m->E = field_matrix(in, rec, "E", m->K, m->d, 0);
+	m->W = field_matrix(in, rec, "W", m->d, m->d, 0);
+	m->C = field_matrix(in, rec, "C", m->K, m->d, 0);
+	pos = json_object_get(rec, "pos");
+	if (pos && !json_is_null(pos)) {
+		if (!json_is_object(pos))
+			input_fail(in, "\"pos\" must be null or an object "
+			    "{\"LMAX\":..,\"R\":..}");
+		m->lmax = (int)field_long(in, pos, "LMAX", 1, MAX_LMAX);
+		m->R = field_matrix(in, pos, "R", m->lmax, m->d, 0);
+	}
+	meta = json_object_get(rec, "meta");
+	if (json_is_object(meta))
+		m->meta = json_incref(meta);
+	derive(m);
+}
+
+void
+model_write(const struct attn_model *m)
+{
+	out_str("{\"type\":\"attn-model\",\"K\":");
+	out_long(m->K);
+	out_str(",\"d\":");
+	out_long(m->d);
+	out_str(",\"E\":");
+	out_matrix(m->E, m->K, m->d);
+	out_str(",\"W\":");
+	out_matrix(m->W, m->d, m->d);
+	out_str(",\"C\":");
+	out_matrix(m->C, m->K, m->d);
+	out_str(",\"pos\":");
+	if (m->lmax) {
+		out_str("{\"LMAX\":");
+		out_long(m->lmax);
+		out_str(",\"R\":");
+		out_matrix(m->R, m->lmax, m->d);
+		out_char('}');
+	} else
+		out_str("null");
+	out_str(",\"meta\":");
+	if (m->meta)
+		out_json(m->meta);
+	else
+		out_str("{}");
+	out_char('}');
+	out_end();
+}
+
+void
+model_free(struct attn_model *m)
+{
+	free(m->E);
+	free(m->W);
+	free(m->C);
+	free(m->R);
+	free(m->EW);
+	free(m->RW);
+	if (m->meta)
+		json_decref(m->meta);
+	memset(m, 0, sizeof *m);
+}
+
+double
+model_head_error(const struct attn_model *m)
+{
+	double err = 0;
+
+	for (int i = 0; i < m->K; i++)
+		for (int j = 0; j < m->K; j++) {
+			const double *c = m->C + (size_t)i * m->d;
+			const double *e = m->E + (size_t)j * m->d;
+			double s = 0;
+
+			for (int l = 0; l < m->d; l++)
+				s += c[l] * e[l];
+			s -= (i == j);
+			if (fabs(s) > err)
+				err = fabs(s);
+		}
+	return err;
+}
+
+static double
+row_norm(const double *x, int n)
+{
+	double s = 0;
+
+	for (int i = 0; i < n; i++)
+		s += x[i] * x[i];
+	return sqrt(s);
+}
+
+static double
+max_row_norm(const double *M, int rows, int cols)
+{
+	double m = 0;
+
+	for (int i = 0; i < rows; i++)
+		m = fmax(m, row_norm(M + (size_t)i * cols, cols));
+	return m;
+}
+
+int
+model_has_ccmc(const struct attn_model *m, char *why, size_t whylen)
+{
+	double err = model_head_error(m), tol, worst[3] = { 0, 0, 0 };
+	int d = m->d;
+
+	if (!(err <= 1e-9)) {
+		snprintf(why, whylen, "no exact CCMC: the head is not tied to the "
+		    "embeddings, max|C E^T - I| = %.3g > 1e-9", err);
+		return 0;
+	}
+	if (!m->lmax)
+		return 1;
+	/* Conditions of THEORY.md 3, relative to the sizes of the vectors. */
+	tol = 1e-9 * fmax(1, max_row_norm(m->E, m->K, d) *
+	    max_row_norm(m->W, d, d) * sqrt(d) * max_row_norm(m->R, m->lmax, d));
+	for (int t = 0; t < m->lmax; t++) {
+		const double *rt = m->R + (size_t)t * d, *rw = m->RW + (size_t)t * d;
+
+		for (int k = 0; k < m->K; k++) {
+			const double *c = m->C + (size_t)k * d, *e = m->E + (size_t)k * d;
+			const double *ew = m->EW + (size_t)k * d;
+			double cr = 0, ewr = 0, rwe = 0;
+
+			for (int l = 0; l < d; l++) {
+				cr += c[l] * rt[l];
+				ewr += ew[l] * rt[l];
+				rwe += rw[l] * e[l];
+			}
+			worst[0] = fmax(worst[0], fabs(cr));
+			worst[1] = fmax(worst[1], fabs(ewr));
+			worst[2] = fmax(worst[2], fabs(rwe));
+		}
+	}
+	if (!(worst[0] <= 1e-9)) {
+		snprintf(why, whylen, "no exact CCMC: positional encodings reach the "
+		    "output, max|C r_t| = %.3g > 1e-9", worst[0]);
+		return 0;
+	}
+	if (!(worst[1] <= tol) || !(worst[2] <= tol)) {
+		snprintf(why, whylen, "no exact CCMC: tokens and positions interact "
+		    "in the scores, max|e_i^T W r_t| = %.3g, max|r_t^T W e_j| = %.3g "
+		    "(tolerance %.3g)", worst[1], worst[2], tol);
+		return 0;
+	}
+	return 1;
+}
+
+size_t
+model_work_size(const struct attn_model *m, int L)
+{
+	return 2 * (size_t)m->d + (size_t)L;
+}
+
+void
+attn_forward(const struct attn_model *m, const int *prompt, int L, double *p,
+    double *work)
+{
+	int d = m->d;
+	double *u = work, *xa = work + d, *s = work + 2 * d;
+	const double *ewq = m->EW + (size_t)prompt[L - 1] * d;
+
+	/* u = x_L^T W, then s_t = u . x_t */
+	for (int l = 0; l < d; l++)
+		u[l] = ewq[l];
+	if (m->R)
+		for (int l = 0; l < d; l++)
+			u[l] += m->RW[(size_t)(L - 1) * d + l];
+	for (int t = 0; t < L; t++) {
+		const double *e = m->E + (size_t)prompt[t] * d;
+		double st = 0;
+
+		for (int l = 0; l < d; l++)
+			st += u[l] * e[l];
+		if (m->R) {
+			const double *r = m->R + (size_t)t * d;
+
+			for (int l = 0; l < d; l++)
+				st += u[l] * r[l];
+		}
+		s[t] = st;
+	}
+	softmax(s, s, L);
+	/* xa = X^T alpha, p = C xa */
+	memset(xa, 0, (size_t)d * sizeof *xa);
+	for (int t = 0; t < L; t++) {
+		const double *e = m->E + (size_t)prompt[t] * d;
+
+		for (int l = 0; l < d; l++)
+			xa[l] += s[t] * e[l];
+		if (m->R) {
+			const double *r = m->R + (size_t)t * d;
+
+			for (int l = 0; l < d; l++)
+				xa[l] += s[t] * r[l];
+		}
+	}
+	for (int k = 0; k < m->K; k++) {
+		const double *c = m->C + (size_t)k * d;
+		double pk = 0;
+
+		for (int l = 0; l < d; l++)
+			pk += c[l] * xa[l];
+		p[k] = pk;
+	}
+}

@@ -1,0 +1,58 @@
+/*
+ * model: the one-layer self-attention model of THEORY.md sections 1 and 3
+ * ("attn-model" records): making one, reading and writing it, and its
+ * forward pass.
+ */
+#ifndef MODEL_H
+#define MODEL_H
+
+#include <jansson.h>
+#include <stdint.h>
+
+#include "stream.h"
+
+#define MAX_LMAX 4096          /* most positions a positional encoding has */
+
+struct attn_model {
+	int     K, d;
+	int     lmax;          /* positions with encodings, 0 if none */
+	double *E;             /* K x d embeddings */
+	double *W;             /* d x d combined query-key matrix */
+	double *C;             /* K x d output head, C E^T = I */
+	double *R;             /* lmax x d positional encodings, or NULL */
+	json_t *meta;          /* owned reference, or NULL */
+	/* derived, for the forward pass: E W and R W */
+	double *EW, *RW;
+};
+
+struct model_spec {
+	int      K, d;         /* d = 0: the smallest that fits */
+	double   scale;        /* standard deviation of the entries of W */
+	int      gaussian;     /* embeddings: 0 one-hot, 1 Gaussian */
+	double   diag;         /* added to every diagonal logit A_kk */
+	int      lmax;         /* positional encodings for lmax positions, or 0 */
+	int      recency;      /* positions: 1 recency bias, 0 random */
+	int      pos_dim;      /* dimensions for random positional encodings */
+	double   pos_scale;    /* random: spread of B; recency: its strength */
+	uint64_t seed;
+};
+
+/* Makes a model; on a spec that cannot be met, returns -1 with a reason. */
+int    model_generate(const struct model_spec *s, struct attn_model *m,
+           char *why, size_t whylen);
+void   model_parse(const struct input *in, json_t *rec, struct attn_model *m);
+void   model_write(const struct attn_model *m);
+void   model_free(struct attn_model *m);
+
+/* max |C E^T - I| */
+double model_head_error(const struct attn_model *m);
+/* Whether the model has an exact CCMC (THEORY.md 2-3); if not, why. */
+int    model_has_ccmc(const struct attn_model *m, char *why, size_t whylen);
+
+/* Forward pass: p (K) = C X^T softmax(s), s_t = x_L^T W x_t.
+ * work holds at least model_work_size(m, L) doubles. */
+size_t model_work_size(const struct attn_model *m, int L);
+void   attn_forward(const struct attn_model *m, const int *prompt, int L,
+           double *p, double *work);
+
+#endif

@@ -1,0 +1,508 @@
+#include "stream.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "util.h"
+#include "vocab.h"
+
+/* ---- input ---- */
+
+void
+input_open(struct input *in, int nfiles, char **files)
+{
+	static char *stdin_only[] = { "-" };
+
+	memset(in, 0, sizeof *in);
+	if (nfiles == 0) {
+		nfiles = 1;
+		files = stdin_only;
+	}
+	in->files = files;
+	in->nfiles = nfiles;
+	in->cap = 4096;
+	in->buf = xmalloc(in->cap);
+}
+
+static int
+open_next(struct input *in)
+{
+	const char *f;
+
+	if (in->fp && in->fp != stdin)
+		fclose(in->fp);
+	in->fp = NULL;
+	if (in->next >= in->nfiles)
+		return 0;
+	f = in->files[in->next++];
+	in->line = 0;
+	if (strcmp(f, "-") == 0) {
+		in->fp = stdin;
+		in->name = "<stdin>";
+	} else {
+		if (!(in->fp = fopen(f, "r")))
+			die(EXIT_FAIL, "%s: %s", f, strerror(errno));
+		in->name = f;
+	}
+	return 1;
+}
+
+void
+input_fail(const struct input *in, const char *fmt, ...)
+{
+	va_list ap;
+
+	fflush(stdout);
+	fprintf(stderr, "%s: %s:%ld: ", progname, in->name ? in->name : "<stdin>",
+	    in->line);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	exit(EXIT_DATA);
+}
+
+static int
+blank(const char *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (s[i] != ' ' && s[i] != '\t' && s[i] != '\r')
+			return 0;
+	return 1;
+}
+
+int
+input_line(struct input *in)
+{
+	for (;;) {
+		int c = EOF;
+
+		if (!in->fp && !open_next(in))
+			return 0;
+		in->len = 0;
+		while ((c = getc_unlocked(in->fp)) != EOF && c != '\n') {
+			if (in->len + 1 >= in->cap) {
+				if (in->cap > (size_t)MAX_LINE_BYTES) {
+					in->line++;
+					input_fail(in, "line longer than %ld bytes",
+					    MAX_LINE_BYTES);
+				}
+				in->cap *= 2;
+				in->buf = xrealloc(in->buf, in->cap);
+			}
+			in->buf[in->len++] = (char)c;
+		}
+		if (ferror(in->fp))
+			die(EXIT_FAIL, "%s: read error: %s", in->name, strerror(errno));
+		if (c == EOF && in->len == 0) {
+			open_next(in);
+			continue;
+		}
+		in->line++;
+		if (in->len && in->buf[in->len - 1] == '\r')
+			in->len--;
+		in->buf[in->len] = '\0';
+		if (!blank(in->buf, in->len))
+			return 1;
+	}
+}
+
+json_t *
+input_parse(struct input *in)
+{
+	json_error_t err;
+	json_t *rec, *type;
+
+	rec = json_loadb(in->buf, in->len, JSON_REJECT_DUPLICATES, &err);
+	if (!rec)
+		input_fail(in, "invalid JSON at column %d: %s", err.column, err.text);
+	if (!json_is_object(rec)) {
+		json_decref(rec);
+		input_fail(in, "a record must be a JSON object");
+	}
+	type = json_object_get(rec, "type");
+	if (!json_is_string(type)) {
+		json_decref(rec);
+		input_fail(in, "record without a string \"type\" field");
+	}
+	return rec;
+}
+
+json_t *
+input_record(struct input *in)
+{
+	return input_line(in) ? input_parse(in) : NULL;
+}
+
+void
+input_close(struct input *in)
+{
+	if (in->fp && in->fp != stdin)
+		fclose(in->fp);
+	free(in->buf);
+	memset(in, 0, sizeof *in);
+}
+
+const char *
+record_type(json_t *rec)
+{
+	return json_string_value(json_object_get(rec, "type"));
+}
+
+json_t *
+field_get(const struct input *in, json_t *rec, const char *key)
+{
+	json_t *v = json_object_get(rec, key);
+
+	if (!v)
+		input_fail(in, "%s record has no \"%s\" field", record_type(rec), key);
+	return v;
+}
+
+long
+field_long(const struct input *in, json_t *rec, const char *key, long lo, long hi)
+{
+	json_t *v = field_get(in, rec, key);
+	json_int_t x;
+
+	if (!json_is_integer(v))
+		input_fail(in, "\"%s\" must be an integer", key);
+	x = json_integer_value(v);
+	if (x < lo || x > hi)
+		input_fail(in, "\"%s\" = %lld is out of range [%ld, %ld]", key,
+		    (long long)x, lo, hi);
+	return (long)x;
+}
+
+double
+field_double(const struct input *in, json_t *rec, const char *key)
+{
+	json_t *v = field_get(in, rec, key);
+	double x;
+
+	if (!json_is_number(v))
+		input_fail(in, "\"%s\" must be a number", key);
+	x = json_number_value(v);
+	if (!isfinite(x))
+		input_fail(in, "\"%s\" is not finite", key);
+	return x;
+}
+
+double *
+field_matrix(const struct input *in, json_t *rec, const char *key, int rows,
+    int cols, int allow_null)
+{
+	json_t *m = field_get(in, rec, key);
+	double *out;
+
+	if (!json_is_array(m) || json_array_size(m) != (size_t)rows)
+		input_fail(in, "\"%s\" must be an array of %d rows", key, rows);
+	out = xmalloc(checked_size((size_t)rows * (size_t)cols, sizeof *out));
+	for (int i = 0; i < rows; i++) {
+		json_t *row = json_array_get(m, (size_t)i);
+
+		if (!json_is_array(row) || json_array_size(row) != (size_t)cols) {
+			free(out);
+			input_fail(in, "\"%s\" row %d must be an array of %d numbers",
+			    key, i, cols);
+		}
+		for (int j = 0; j < cols; j++) {
+			json_t *x = json_array_get(row, (size_t)j);
+			double v;
+
+			if (allow_null && json_is_null(x)) {
+				out[(size_t)i * cols + j] = NAN;
+				continue;
+			}
+			if (!json_is_number(x)) {
+				free(out);
+				input_fail(in, "\"%s\"[%d][%d] is not a number", key, i, j);
+			}
+			v = json_number_value(x);
+			if (!isfinite(v)) {
+				free(out);
+				input_fail(in, "\"%s\"[%d][%d] is not finite", key, i, j);
+			}
+			out[(size_t)i * cols + j] = v;
+		}
+	}
+	return out;
+}
+
+int *
+field_tokens(const struct input *in, json_t *rec, const char *key, int K,
+    struct vocab *v, int *len)
+{
+	json_t *a = field_get(in, rec, key);
+	size_t n;
+	int *t;
+
+	if (!json_is_array(a))
+		input_fail(in, "\"%s\" must be an array of tokens", key);
+	n = json_array_size(a);
+	if (n > (size_t)MAX_PROMPT)
+		input_fail(in, "\"%s\" has %zu tokens, more than the limit %ld",
+		    key, n, MAX_PROMPT);
+	t = xmalloc((n ? n : 1) * sizeof *t);
+	for (size_t i = 0; i < n; i++) {
+		json_t *x = json_array_get(a, i);
+
+		if (json_is_integer(x)) {
+			json_int_t id = json_integer_value(x);
+
+			if (id < 0 || id >= K) {
+				free(t);
+				input_fail(in, "token %lld out of range (K = %d)",
+				    (long long)id, K);
+			}
+			t[i] = (int)id;
+		} else if (json_is_string(x)) {
+			const char *s = json_string_value(x);
+
+			if (!v) {
+				free(t);
+				input_fail(in, "string token \"%.40s\" but no vocabulary "
+				    "in the stream", s);
+			}
+			if ((t[i] = vocab_token(v, s)) < 0) {
+				free(t);
+				input_fail(in, "token \"%.40s\" is not in the vocabulary", s);
+			}
+			if (t[i] >= K) {
+				int id = t[i];
+
+				free(t);
+				input_fail(in, "token %d out of range (K = %d)", id, K);
+			}
+		} else {
+			free(t);
+			input_fail(in, "\"%s\"[%zu] is not a token (integer id or string)",
+			    key, i);
+		}
+	}
+	*len = (int)n;
+	return t;
+}
+
+/* ---- output ---- */
+
+static void
+check_output(void)
+{
+	if (ferror(stdout))
+		die(EXIT_FAIL, "write error on stdout: %s", strerror(errno));
+}
+
+void
+out_raw(const char *s, size_t n)
+{
+	fwrite_unlocked(s, 1, n, stdout);
+}
+
+void
+out_str(const char *s)
+{
+	fputs_unlocked(s, stdout);
+}
+
+void
+out_char(int c)
+{
+	putc_unlocked(c, stdout);
+}
+
+void
+out_long(long v)
+{
+	char buf[24], *p = buf + sizeof buf;
+	unsigned long u = v < 0 ? 0UL - (unsigned long)v : (unsigned long)v;
+
+	do
+		*--p = (char)('0' + u % 10);
+	while (u /= 10);
+	if (v < 0)
+		*--p = '-';
+	out_raw(p, (size_t)(buf + sizeof buf - p));
+}
+
+int
+format_double(char *buf, double v)
+{
+	int n = 0;
+
+	if (v == 0)
+		return sprintf(buf, "%s", signbit(v) ? "-0.0" : "0.0");
+	for (int prec = 15; prec <= 17; prec++) {
+		n = snprintf(buf, 32, "%.*g", prec, v);
+		if (strtod(buf, NULL) == v)
+			break;
+	}
+	/* Keep it a JSON real, so readers see a number of the same kind. */
+	if (!strpbrk(buf, ".e")) {
+		buf[n++] = '.';
+		buf[n++] = '0';
+		buf[n] = '\0';
+	}
+	return n;
+}
+
+void
+out_double(double v)
+{
+	char buf[32];
+
+	if (!isfinite(v))
+		die(EXIT_FAIL, "refusing to write a non-finite number (%g)", v);
+	out_raw(buf, (size_t)format_double(buf, v));
+}
+
+void
+out_quoted(const char *s)
+{
+	static const char hex[] = "0123456789abcdef";
+
+	out_char('"');
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		if (c == '"' || c == '\\') {
+			out_char('\\');
+			out_char(c);
+		} else if (c < 0x20) {
+			char esc[6] = { '\\', 'u', '0', '0', hex[c >> 4], hex[c & 15] };
+
+			out_raw(esc, 6);
+		} else
+			out_char(c);
+	}
+	out_char('"');
+}
+
+void
+out_json(json_t *v)
+{
+	const char *key;
+	json_t *x;
+	size_t i;
+	int first = 1;
+
+	switch (json_typeof(v)) {
+	case JSON_OBJECT:
+		out_char('{');
+		json_object_foreach(v, key, x) {
+			if (!first)
+				out_char(',');
+			first = 0;
+			out_quoted(key);
+			out_char(':');
+			out_json(x);
+		}
+		out_char('}');
+		break;
+	case JSON_ARRAY:
+		out_char('[');
+		json_array_foreach(v, i, x) {
+			if (i)
+				out_char(',');
+			out_json(x);
+		}
+		out_char(']');
+		break;
+	case JSON_STRING:
+		out_quoted(json_string_value(v));
+		break;
+	case JSON_INTEGER:
+		out_long((long)json_integer_value(v));
+		break;
+	case JSON_REAL:
+		out_double(json_real_value(v));
+		break;
+	case JSON_TRUE:
+		out_str("true");
+		break;
+	case JSON_FALSE:
+		out_str("false");
+		break;
+	case JSON_NULL:
+		out_str("null");
+		break;
+	}
+}
+
+static void
+doubles(const double *v, int n, int nan_is_null)
+{
+	out_char('[');
+	for (int i = 0; i < n; i++) {
+		if (i)
+			out_char(',');
+		if (nan_is_null && isnan(v[i]))
+			out_str("null");
+		else
+			out_double(v[i]);
+	}
+	out_char(']');
+}
+
+static void
+matrix(const double *m, int rows, int cols, int nan_is_null)
+{
+	out_char('[');
+	for (int i = 0; i < rows; i++) {
+		if (i)
+			out_char(',');
+		doubles(m + (size_t)i * cols, cols, nan_is_null);
+	}
+	out_char(']');
+}
+
+void
+out_doubles(const double *v, int n)
+{
+	doubles(v, n, 0);
+}
+
+void
+out_matrix(const double *m, int rows, int cols)
+{
+	matrix(m, rows, cols, 0);
+}
+
+void
+out_matrix_or_null(const double *m, int rows, int cols)
+{
+	matrix(m, rows, cols, 1);
+}
+
+void
+out_tokens(const int *t, int n, const struct vocab *v)
+{
+	out_char('[');
+	for (int i = 0; i < n; i++) {
+		if (i)
+			out_char(',');
+		if (v)
+			out_quoted(v->word[t[i]]);
+		else
+			out_long(t[i]);
+	}
+	out_char(']');
+}
+
+void
+out_end(void)
+{
+	out_char('\n');
+	check_output();
+}
+
+void
+out_flush(void)
+{
+	if (fflush(stdout) != 0)
+		die(EXIT_FAIL, "write error on stdout: %s", strerror(errno));
+	check_output();
+}

@@ -1,0 +1,82 @@
+/*
+ * stream: the NDJSON stream the tools exchange (CONTRACT.md).
+ *
+ * Input: records are read line by line from the operands (none or "-" is
+ * stdin), and every complaint about them names program, file and line and
+ * exits 65.  Blank lines are skipped and a trailing CR is dropped, so CRLF
+ * files read like LF files; a last line without a newline is read too.
+ *
+ * Output: records go to a buffered stdout.  Doubles are printed in the
+ * shortest form that reads back to the same double; NaN and infinity are
+ * refused, since no reader could take them back.
+ */
+#ifndef STREAM_H
+#define STREAM_H
+
+#include <jansson.h>
+#include <stdio.h>
+
+#define MAX_LINE_BYTES  (512L << 20)   /* longest input line accepted */
+#define MAX_VOCAB       2048           /* largest K any record may have */
+#define MAX_DIM         4096           /* largest embedding dimension d */
+#define MAX_PROMPT      (1L << 20)     /* longest prompt or context, tokens */
+
+struct vocab;
+
+struct input {
+	char      **files;     /* operands; "-" is stdin */
+	int         nfiles, next;
+	FILE       *fp;
+	const char *name;      /* for messages: file name or "<stdin>" */
+	long        line;      /* number of the line last read */
+	char       *buf;
+	size_t      cap, len;
+};
+
+void    input_open(struct input *in, int nfiles, char **files);
+/* Next non-blank line as bytes in in->buf (NUL-terminated, length in->len);
+ * 0 at the end of the last operand. */
+int     input_line(struct input *in);
+/* Next record: a JSON object with a string "type"; NULL at the end.
+ * The caller owns the reference. */
+json_t *input_record(struct input *in);
+json_t *input_parse(struct input *in);   /* parse in->buf as a record */
+void    input_close(struct input *in);
+void    input_fail(const struct input *in, const char *fmt, ...)
+            __attribute__((format(printf, 2, 3), noreturn));
+
+const char *record_type(json_t *rec);
+
+/* Fields of a record; each fails through input_fail with the field named. */
+json_t *field_get(const struct input *in, json_t *rec, const char *key);
+long    field_long(const struct input *in, json_t *rec, const char *key,
+            long lo, long hi);
+double  field_double(const struct input *in, json_t *rec, const char *key);
+/* rows x cols matrix of finite numbers (nulls become NaN when allow_null),
+ * row-major, malloc'd. */
+double *field_matrix(const struct input *in, json_t *rec, const char *key,
+            int rows, int cols, int allow_null);
+/* Token array: integers in [0, K) or, with a vocabulary, strings in it
+ * (vocab_add decides whether unseen strings are added).  Sets *len. */
+int    *field_tokens(const struct input *in, json_t *rec, const char *key,
+            int K, struct vocab *v, int *len);
+
+/* Output. */
+void out_raw(const char *s, size_t n);
+void out_str(const char *s);          /* raw text, no quoting */
+void out_char(int c);
+void out_long(long v);
+void out_double(double v);            /* dies on NaN or infinity */
+void out_quoted(const char *s);       /* a JSON string */
+void out_json(json_t *v);             /* any JSON value, doubles as above */
+void out_doubles(const double *v, int n);   /* [a,b,...] */
+void out_matrix(const double *m, int rows, int cols);
+/* The same, printing NaN as null: how estimates mark undetermined entries. */
+void out_matrix_or_null(const double *m, int rows, int cols);
+void out_tokens(const int *t, int n, const struct vocab *v);
+void out_end(void);                   /* ends the record: newline, checks */
+void out_flush(void);                 /* flush and check for write errors */
+/* Write a double in shortest round-trip form into buf (>= 32 bytes). */
+int  format_double(char *buf, double v);
+
+#endif

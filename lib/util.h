@@ -1,0 +1,40 @@
+/*
+ * util: what every program needs before it computes anything: its name for
+ * messages, the exit statuses of CONTRACT.md, checked allocation, and the
+ * parsing of option values (a bad value is a usage error, exit 2).
+ */
+#ifndef UTIL_H
+#define UTIL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define EXIT_USAGE 2    /* bad option or option value */
+#define EXIT_DATA  65   /* invalid input data (sysexits EX_DATAERR) */
+#define EXIT_FAIL  1    /* I/O, memory, anything else */
+
+#define TOOLKIT_VERSION "0.1.0"
+
+extern const char *progname;
+
+void   prog_init(const char *name);     /* names the program, SIGPIPE default */
+void   die(int status, const char *fmt, ...)
+           __attribute__((format(printf, 2, 3), noreturn));
+void   warnx_(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void   usage_error(const char *usage, const char *fmt, ...)
+           __attribute__((format(printf, 2, 3), noreturn));
+void   print_version(void) __attribute__((noreturn));
+
+void  *xmalloc(size_t n);
+void  *xcalloc(size_t count, size_t size);
+void  *xrealloc(void *p, size_t n);
+char  *xstrdup(const char *s);
+/* count * size, or die if it overflows or exceeds what the toolkit allows */
+size_t checked_size(size_t count, size_t size);
+
+/* Option values: whole string must parse and lie in [lo, hi], else exit 2. */
+long     opt_long(const char *usage, const char *opt, const char *s, long lo, long hi);
+double   opt_double(const char *usage, const char *opt, const char *s, double lo, double hi);
+uint64_t opt_seed(const char *usage, const char *s);
+
+#endif

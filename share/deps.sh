@@ -1,0 +1,45 @@
+#!/bin/sh
+# deps.sh WHAT: make sure the packages WHAT needs are here.
+# WHAT is build, check, demo or bench.  As root with apt-get, missing
+# Debian packages are installed; otherwise one line names them and we fail.
+set -u
+what=${1:-build}
+
+need=""
+want() {    # want PACKAGE TEST-COMMAND...
+	pkg=$1; shift
+	"$@" >/dev/null 2>&1 || need="$need $pkg"
+}
+
+want pkg-config      command -v pkg-config
+want make            command -v make
+want gcc             command -v cc
+want libjansson-dev  pkg-config --exists jansson
+want libsodium-dev   pkg-config --exists libsodium
+case $what in
+check|demo|bench)
+	want bats        command -v bats
+	want jq          command -v jq
+	want python3     command -v python3
+	want gnuplot-nox command -v gnuplot
+	want parallel    command -v parallel
+	;;
+esac
+case $what in
+bench)
+	want python3-numpy /usr/bin/python3 -c 'import numpy'
+	want python3-scipy /usr/bin/python3 -c 'import scipy.optimize'
+	want valgrind      command -v valgrind
+	;;
+esac
+
+[ -z "$need" ] && exit 0
+if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+	echo "deps.sh: installing:$need" >&2
+	export DEBIAN_FRONTEND=noninteractive
+	apt-get update -qq >&2 && apt-get install -y -qq $need >&2 && exit 0
+	echo "deps.sh: apt-get could not install:$need" >&2
+	exit 1
+fi
+echo "deps.sh: missing packages:$need (install them, e.g. sudo apt-get install$need)" >&2
+exit 1

@@ -1,0 +1,155 @@
+/*
+ * unit: checks of lib/ that the bats suites call, each printing numbers the
+ * suite compares against its thresholds.
+ *
+ *   unit vectors FILE          max |p - forward| and |p - ccmc| over the
+ *                              "vector" records after each attn-model
+ *   unit theorem FILE N SEED   forward pass against CCMC formula on N random
+ *                              prompts of random lengths: max abs difference
+ *   unit rng SEED N            moments of the generator's draws
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ccmc.h"
+#include "model.h"
+#include "rng.h"
+#include "stream.h"
+#include "util.h"
+
+static void
+load(struct input *in, json_t *rec, struct attn_model *m, struct ccmc *c)
+{
+	char why[256];
+
+	model_parse(in, rec, m);
+	if (ccmc_from_model(m, c, why, sizeof why) != 0)
+		input_fail(in, "%s", why);
+}
+
+static int
+vectors(char *file)
+{
+	struct input in;
+	struct attn_model m = { 0 };
+	struct ccmc c = { 0 };
+	json_t *rec;
+	double fwd = 0, cc = 0, *p = NULL, *q = NULL, *work = NULL;
+	int nvec = 0;
+
+	input_open(&in, 1, &file);
+	while ((rec = input_record(&in))) {
+		if (strcmp(record_type(rec), "attn-model") == 0) {
+			if (m.K) {
+				model_free(&m);
+				ccmc_free(&c);
+			}
+			load(&in, rec, &m, &c);
+			p = xrealloc(p, (size_t)m.K * sizeof *p);
+			q = xrealloc(q, (size_t)m.K * sizeof *q);
+			work = xrealloc(work, model_work_size(&m, MAX_LMAX) *
+			    sizeof *work + (size_t)m.K * sizeof *work);
+		} else if (strcmp(record_type(rec), "vector") == 0) {
+			int L, *t = field_tokens(&in, rec, "prompt", m.K, NULL, &L);
+			double *want = field_matrix(&in, json_pack("{s:[O]}", "p",
+			    field_get(&in, rec, "p")), "p", 1, m.K, 0);
+
+			attn_forward(&m, t, L, p, work);
+			ccmc_probs(&c, t, L, q, work);
+			for (int j = 0; j < m.K; j++) {
+				fwd = fmax(fwd, fabs(p[j] - want[j]));
+				cc = fmax(cc, fabs(q[j] - want[j]));
+			}
+			nvec++;
+			free(t);
+			free(want);
+		}
+		json_decref(rec);
+	}
+	printf("vectors %d forward %.3g ccmc %.3g\n", nvec, fwd, cc);
+	return 0;
+}
+
+static int
+theorem(char *file, long n, uint64_t seed)
+{
+	struct input in;
+	struct attn_model m;
+	struct ccmc c;
+	json_t *rec;
+	struct rng r;
+	double worst = 0, *p, *q, *work;
+	int lmax, *t;
+
+	input_open(&in, 1, &file);
+	if (!(rec = input_record(&in)))
+		die(EXIT_DATA, "%s: no model", file);
+	load(&in, rec, &m, &c);
+	lmax = m.lmax ? m.lmax : 64;
+	p = xmalloc((size_t)m.K * sizeof *p);
+	q = xmalloc((size_t)m.K * sizeof *q);
+	work = xmalloc((model_work_size(&m, lmax) + (size_t)m.K) * sizeof *work);
+	t = xmalloc((size_t)lmax * sizeof *t);
+	rng_init(&r, seed, 0);
+	for (long s = 0; s < n; s++) {
+		int L = 1 + (int)rng_below(&r, (uint32_t)lmax);
+		/* few distinct tokens make repeated tokens, which the counts see */
+		int span = 1 + (int)rng_below(&r, (uint32_t)m.K);
+
+		for (int i = 0; i < L; i++)
+			t[i] = (int)rng_below(&r, (uint32_t)span);
+		attn_forward(&m, t, L, p, work);
+		ccmc_probs(&c, t, L, q, work);
+		for (int j = 0; j < m.K; j++)
+			worst = fmax(worst, fabs(p[j] - q[j]));
+	}
+	printf("prompts %ld maxdiff %.3g\n", n, worst);
+	return 0;
+}
+
+static int
+rng_moments(uint64_t seed, long n)
+{
+	struct rng r;
+	double su = 0, su2 = 0, sg = 0, sg2 = 0, sg4 = 0;
+	long below[7] = { 0 };
+
+	rng_init(&r, seed, 0);
+	for (long i = 0; i < n; i++) {
+		double u = rng_uniform(&r), g = rng_gauss(&r);
+
+		su += u;
+		su2 += u * u;
+		sg += g;
+		sg2 += g * g;
+		sg4 += g * g * g * g;
+		below[rng_below(&r, 7)]++;
+	}
+	printf("umean %.6f uvar %.6f gmean %.6f gvar %.6f gkurt %.6f", su / n,
+	    su2 / n - (su / n) * (su / n), sg / n, sg2 / n, sg4 / n);
+	{
+		double chi = 0, e = n / 7.0;
+
+		for (int k = 0; k < 7; k++)
+			chi += (below[k] - e) * (below[k] - e) / e;
+		printf(" chi2_6 %.4f\n", chi);
+	}
+	return 0;
+}
+
+int
+main(int argc, char **argv)
+{
+	prog_init("unit");
+	if (argc == 3 && strcmp(argv[1], "vectors") == 0)
+		return vectors(argv[2]);
+	if (argc == 5 && strcmp(argv[1], "theorem") == 0)
+		return theorem(argv[2], atol(argv[3]), strtoull(argv[4], NULL, 10));
+	if (argc == 4 && strcmp(argv[1], "rng") == 0)
+		return rng_moments(strtoull(argv[2], NULL, 10), atol(argv[3]));
+	fprintf(stderr, "usage: unit vectors FILE | theorem FILE N SEED | "
+	    "rng SEED N\n");
+	return 2;
+}
