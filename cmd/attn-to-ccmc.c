@@ -35,7 +35,7 @@ main(int argc, char **argv)
 	};
 	struct input in;
 	json_t *rec;
-	int c, analyze = 0;
+	int c, analyze = 0, nmodels = 0;
 
 	prog_init(argv[0]);
 	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
@@ -68,6 +68,7 @@ main(int argc, char **argv)
 			continue;
 		}
 		model_parse(&in, rec, &model);
+		nmodels++;
 		if (ccmc_from_model(&model, &chain, why, sizeof why) != 0)
 			input_fail(&in, "%s", why);
 		if (analyze) {
@@ -82,6 +83,9 @@ main(int argc, char **argv)
 		model_free(&model);
 		json_decref(rec);
 	}
+	/* An empty stream is most often a failed stage upstream: say so. */
+	if (nmodels == 0)
+		input_fail(&in, "no attn-model record in the input");
 	input_close(&in);
 	out_flush();
 	return 0;

@@ -31,8 +31,23 @@ tied_head(struct attn_model *m)
 	int rc;
 
 	mat_mul_bt(m->E, m->E, G, m->K, m->d, m->K);
-	if ((rc = mat_inverse(G, Gi, m->K)) == 0)
+	if ((rc = mat_inverse(G, Gi, m->K)) == 0) {
+		double *RC = xmalloc((size_t)m->K * m->d * sizeof *RC);
+
 		mat_mul(Gi, m->E, m->C, m->K, m->K, m->d);
+		/* The Gram matrix squares E's condition number; refine:
+		 * with R = I - C E^T, C + R C has residual R^2. */
+		for (int step = 0; step < 2; step++) {
+			mat_mul_bt(m->C, m->E, G, m->K, m->d, m->K);
+			for (int i = 0; i < m->K; i++)
+				for (int j = 0; j < m->K; j++)
+					G[(size_t)i * m->K + j] = (i == j) - G[(size_t)i * m->K + j];
+			mat_mul(G, m->C, RC, m->K, m->K, m->d);
+			for (size_t i = 0; i < (size_t)m->K * m->d; i++)
+				m->C[i] += RC[i];
+		}
+		free(RC);
+	}
 	free(G);
 	free(Gi);
 	return rc;

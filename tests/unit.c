@@ -7,6 +7,7 @@
  *   unit theorem FILE N SEED   forward pass against CCMC formula on N random
  *                              prompts of random lengths: max abs difference
  *   unit rng SEED N            moments of the generator's draws
+ *   unit chain FILE            classes and stationary law of a ccmc's P
  */
 #include <math.h>
 #include <stdio.h>
@@ -14,6 +15,7 @@
 #include <string.h>
 
 #include "ccmc.h"
+#include "chain.h"
 #include "model.h"
 #include "rng.h"
 #include "stream.h"
@@ -53,8 +55,10 @@ vectors(char *file)
 			    sizeof *work + (size_t)m.K * sizeof *work);
 		} else if (strcmp(record_type(rec), "vector") == 0) {
 			int L, *t = field_tokens(&in, rec, "prompt", m.K, NULL, &L);
-			double *want = field_matrix(&in, json_pack("{s:[O]}", "p",
-			    field_get(&in, rec, "p")), "p", 1, m.K, 0);
+			json_t *row = json_pack("{s:[O]}", "p", field_get(&in, rec, "p"));
+			double *want = field_matrix(&in, row, "p", 1, m.K, 0);
+
+			json_decref(row);
 
 			attn_forward(&m, t, L, p, work);
 			ccmc_probs(&c, t, L, q, work);
@@ -139,6 +143,42 @@ rng_moments(uint64_t seed, long n)
 	return 0;
 }
 
+static int
+chain(char *file)
+{
+	struct input in;
+	struct ccmc c;
+	json_t *rec;
+	int *class, *closed, n, nclosed = 0;
+	double *pi;
+
+	input_open(&in, 1, &file);
+	if (!(rec = input_record(&in)))
+		die(EXIT_DATA, "%s: no ccmc", file);
+	ccmc_parse(&in, rec, &c);
+	class = xmalloc((size_t)c.K * sizeof *class);
+	closed = xmalloc((size_t)c.K * sizeof *closed);
+	pi = xmalloc((size_t)c.K * sizeof *pi);
+	n = chain_classes(c.P, c.K, class, closed);
+	for (int k = 0; k < n; k++)
+		nclosed += closed[k];
+	printf("classes %d closed %d stationary", n, nclosed);
+	for (int k = 0; k < n; k++)
+		if (closed[k]) {
+			chain_stationary(c.P, c.K, class, k, pi);
+			for (int i = 0; i < c.K; i++)
+				printf(" %.12g", pi[i]);
+		}
+	printf("\n");
+	free(class);
+	free(closed);
+	free(pi);
+	ccmc_free(&c);
+	json_decref(rec);
+	input_close(&in);
+	return 0;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -149,7 +189,9 @@ main(int argc, char **argv)
 		return theorem(argv[2], atol(argv[3]), strtoull(argv[4], NULL, 10));
 	if (argc == 4 && strcmp(argv[1], "rng") == 0)
 		return rng_moments(strtoull(argv[2], NULL, 10), atol(argv[3]));
+	if (argc == 3 && strcmp(argv[1], "chain") == 0)
+		return chain(argv[2]);
 	fprintf(stderr, "usage: unit vectors FILE | theorem FILE N SEED | "
-	    "rng SEED N\n");
+	    "rng SEED N | chain FILE\n");
 	return 2;
 }
