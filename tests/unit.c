@@ -73,6 +73,12 @@ vectors(char *file)
 		json_decref(rec);
 	}
 	printf("vectors %d forward %.3g ccmc %.3g\n", nvec, fwd, cc);
+	model_free(&m);
+	ccmc_free(&c);
+	free(p);
+	free(q);
+	free(work);
+	input_close(&in);
 	return 0;
 }
 
@@ -110,6 +116,14 @@ theorem(char *file, long n, uint64_t seed)
 			worst = fmax(worst, fabs(p[j] - q[j]));
 	}
 	printf("prompts %ld maxdiff %.3g\n", n, worst);
+	model_free(&m);
+	ccmc_free(&c);
+	json_decref(rec);
+	free(p);
+	free(q);
+	free(work);
+	free(t);
+	input_close(&in);
 	return 0;
 }
 
