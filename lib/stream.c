@@ -85,7 +85,7 @@ input_line(struct input *in)
 		in->len = 0;
 		while ((c = getc_unlocked(in->fp)) != EOF && c != '\n') {
 			if (in->len + 1 >= in->cap) {
-				if (in->cap > (size_t)MAX_LINE_BYTES) {
+				if (in->cap >= (size_t)MAX_LINE_BYTES) {
 					in->line++;
 					input_fail(in, "line longer than %ld bytes",
 					    MAX_LINE_BYTES);
