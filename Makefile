@@ -64,6 +64,18 @@ check-sanitize:
 check-valgrind: all deps-check
 	@BIN=$(CURDIR)/$(BIN) UNIT=$(CURDIR)/$(TESTBIN) VALGRIND=1 sh tests/run
 
+# AFL++ on the reader and every program's input path (not in CI).
+FUZZ_SECONDS = 600
+fuzz: all
+	AFL_USE_ASAN=1 AFL_USE_UBSAN=1 $(MAKE) OUT=build/fuzz BIN=build/fuzz/bin \
+	    CC=afl-clang-fast CFLAGS="-O1 -g" build/fuzz/bin/attn-to-ccmc \
+	    build/fuzz/bin/attn-sample build/fuzz/bin/ccmc-estimate \
+	    build/fuzz/bin/traj-stats build/fuzz/reader
+	sh tests/fuzz/run $(FUZZ_SECONDS)
+
+$(OUT)/reader: tests/fuzz/reader.c $(OUT)/libccmc.a $(HEADERS) | deps-build
+	$(CC) $(ALL_CFLAGS) $(PKG_CFLAGS) -o $@ tests/fuzz/reader.c $(OUT)/libccmc.a $(PKG_LIBS) $(LDLIBS)
+
 demo: all deps-check
 	@sh share/demo.sh
 
@@ -81,4 +93,4 @@ uninstall:
 clean:
 	rm -rf build bin results
 
-.PHONY: all check check-sanitize check-valgrind demo bench install uninstall clean deps-build deps-check deps-bench
+.PHONY: fuzz all check check-sanitize check-valgrind demo bench install uninstall clean deps-build deps-check deps-bench

@@ -44,9 +44,7 @@ main(int argc, char **argv)
 			analyze = 1;
 			break;
 		case 'h':
-			fputs(usage, stdout);
-			fputs(help, stdout);
-			return 0;
+			print_help(usage, help);
 		case 'V':
 			print_version();
 		default:

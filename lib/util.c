@@ -72,6 +72,14 @@ print_version(void)
 	exit(0);
 }
 
+void
+print_help(const char *usage, const char *help)
+{
+	fputs(usage, stdout);
+	fputs(help, stdout);
+	exit(0);
+}
+
 void *
 xmalloc(size_t n)
 {

@@ -24,6 +24,7 @@ void   warnx_(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void   usage_error(const char *usage, const char *fmt, ...)
            __attribute__((format(printf, 2, 3), noreturn));
 void   print_version(void) __attribute__((noreturn));
+void   print_help(const char *usage, const char *help) __attribute__((noreturn));
 
 void  *xmalloc(size_t n);
 void  *xcalloc(size_t count, size_t size);
