@@ -38,10 +38,18 @@ tied_head(struct attn_model *m)
 		/* The Gram matrix squares E's condition number; refine:
 		 * with R = I - C E^T, C + R C has residual R^2. */
 		for (int step = 0; step < 2; step++) {
+			double worst = 0;
+
 			mat_mul_bt(m->C, m->E, G, m->K, m->d, m->K);
 			for (int i = 0; i < m->K; i++)
-				for (int j = 0; j < m->K; j++)
-					G[(size_t)i * m->K + j] = (i == j) - G[(size_t)i * m->K + j];
+				for (int j = 0; j < m->K; j++) {
+					double *g = &G[(size_t)i * m->K + j];
+
+					*g = (i == j) - *g;
+					worst = fmax(worst, fabs(*g));
+				}
+			if (worst == 0)
+				break;
 			mat_mul(G, m->C, RC, m->K, m->K, m->d);
 			for (size_t i = 0; i < (size_t)m->K * m->d; i++)
 				m->C[i] += RC[i];
@@ -384,6 +392,57 @@ model_work_size(const struct attn_model *m, int L)
 	return 2 * (size_t)m->d + (size_t)L;
 }
 
+/* acc[i] += x . y[i] for DOTS rows at once.  Each sum runs over l in
+ * order, as a lone dot product would, so the rounding is the same; the
+ * independent sums only keep the adders busy. */
+#define DOTS 8
+
+static void
+dots(double acc[DOTS], const double *x, const double *const y[DOTS], int d)
+{
+	double a0 = acc[0], a1 = acc[1], a2 = acc[2], a3 = acc[3];
+	double a4 = acc[4], a5 = acc[5], a6 = acc[6], a7 = acc[7];
+
+	for (int l = 0; l < d; l++) {
+		double xl = x[l];
+
+		a0 += xl * y[0][l];
+		a1 += xl * y[1][l];
+		a2 += xl * y[2][l];
+		a3 += xl * y[3][l];
+		a4 += xl * y[4][l];
+		a5 += xl * y[5][l];
+		a6 += xl * y[6][l];
+		a7 += xl * y[7][l];
+	}
+	acc[0] = a0;
+	acc[1] = a1;
+	acc[2] = a2;
+	acc[3] = a3;
+	acc[4] = a4;
+	acc[5] = a5;
+	acc[6] = a6;
+	acc[7] = a7;
+}
+
+/* x += a[0] y[0], then a[1] y[1], ... a[n-1] y[n-1] (n <= DOTS), each
+ * element updated in that order, as n separate passes would. */
+static void
+axpys(double *restrict x, const double *a, const double *const y[DOTS],
+    int n, int d)
+{
+	if (n == DOTS) {
+		for (int l = 0; l < d; l++)
+			x[l] = x[l] + a[0] * y[0][l] + a[1] * y[1][l] +
+			    a[2] * y[2][l] + a[3] * y[3][l] + a[4] * y[4][l] +
+			    a[5] * y[5][l] + a[6] * y[6][l] + a[7] * y[7][l];
+		return;
+	}
+	for (int i = 0; i < n; i++)
+		for (int l = 0; l < d; l++)
+			x[l] += a[i] * y[i][l];
+}
+
 void
 attn_forward(const struct attn_model *m, const int *prompt, int L, double *p,
     double *work)
@@ -391,6 +450,7 @@ attn_forward(const struct attn_model *m, const int *prompt, int L, double *p,
 	int d = m->d;
 	double *u = work, *xa = work + d, *s = work + 2 * d;
 	const double *ewq = m->EW + (size_t)prompt[L - 1] * d;
+	const double *rows[DOTS];
 
 	/* u = x_L^T W, then s_t = u . x_t */
 	for (int l = 0; l < d; l++)
@@ -398,41 +458,50 @@ attn_forward(const struct attn_model *m, const int *prompt, int L, double *p,
 	if (m->R)
 		for (int l = 0; l < d; l++)
 			u[l] += m->RW[(size_t)(L - 1) * d + l];
-	for (int t = 0; t < L; t++) {
-		const double *e = m->E + (size_t)prompt[t] * d;
-		double st = 0;
+	for (int t = 0; t < L; t += DOTS) {
+		int n = L - t < DOTS ? L - t : DOTS;
+		double acc[DOTS] = { 0 };
 
-		for (int l = 0; l < d; l++)
-			st += u[l] * e[l];
+		for (int i = 0; i < DOTS; i++)
+			rows[i] = m->E + (size_t)prompt[t + (i < n ? i : 0)] * d;
+		dots(acc, u, rows, d);
 		if (m->R) {
-			const double *r = m->R + (size_t)t * d;
-
-			for (int l = 0; l < d; l++)
-				st += u[l] * r[l];
+			for (int i = 0; i < DOTS; i++)
+				rows[i] = m->R + (size_t)(t + (i < n ? i : 0)) * d;
+			dots(acc, u, rows, d);
 		}
-		s[t] = st;
+		for (int i = 0; i < n; i++)
+			s[t + i] = acc[i];
 	}
 	softmax(s, s, L);
-	/* xa = X^T alpha, p = C xa */
+	/* xa = X^T alpha, summed over t in order; p = C xa */
 	memset(xa, 0, (size_t)d * sizeof *xa);
-	for (int t = 0; t < L; t++) {
-		const double *e = m->E + (size_t)prompt[t] * d;
+	for (int t = 0; t < L; t += DOTS) {
+		int n = L - t < DOTS ? L - t : DOTS;
 
-		for (int l = 0; l < d; l++)
-			xa[l] += s[t] * e[l];
 		if (m->R) {
-			const double *r = m->R + (size_t)t * d;
+			/* e_{k_t} then r_t, position after position */
+			for (int i = 0; i < n; i++) {
+				const double *er[DOTS] = { m->E + (size_t)prompt[t + i] * d,
+				    m->R + (size_t)(t + i) * d };
+				double a[2] = { s[t + i], s[t + i] };
 
-			for (int l = 0; l < d; l++)
-				xa[l] += s[t] * r[l];
+				axpys(xa, a, er, 2, d);
+			}
+			continue;
 		}
+		for (int i = 0; i < n; i++)
+			rows[i] = m->E + (size_t)prompt[t + i] * d;
+		axpys(xa, s + t, rows, n, d);
 	}
-	for (int k = 0; k < m->K; k++) {
-		const double *c = m->C + (size_t)k * d;
-		double pk = 0;
+	for (int k = 0; k < m->K; k += DOTS) {
+		int n = m->K - k < DOTS ? m->K - k : DOTS;
+		double acc[DOTS] = { 0 };
 
-		for (int l = 0; l < d; l++)
-			pk += c[l] * xa[l];
-		p[k] = pk;
+		for (int i = 0; i < DOTS; i++)
+			rows[i] = m->C + (size_t)(k + (i < n ? i : 0)) * d;
+		dots(acc, xa, rows, d);
+		for (int i = 0; i < n; i++)
+			p[k + i] = acc[i];
 	}
 }
