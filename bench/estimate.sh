@@ -1,0 +1,56 @@
+#!/bin/sh
+# ccmc-estimate beside a numpy/scipy L-BFGS reference of the same fit
+# (bench/estimate_ref.py), on n = 10^6 samples, K = 32, L = 16.
+# Targets: wall time (parsing included) <= 5 s, peak RSS <= 250 MB, >= 20x
+# faster than the reference, at the same log-likelihood (relative 1e-6).
+# ESTIMATE_BIGK="256 512 1024" also times larger vocabularies (n = 10^6).
+BIN=${BIN:-bin}
+tmp=$(mktemp -d) || exit 1
+trap 'rm -rf "$tmp"' EXIT INT TERM
+status=0
+
+data() {   # data K FILE: 10^6 samples with prompts of 16 uniform tokens
+	"$BIN/attn-gen-model" --vocab "$1" --seed 3 >"$tmp/model" &&
+	"$BIN/attn-sample" --model "$tmp/model" --via ccmc -n 1000000 --len 16 \
+	    --seed 5 </dev/null >"$2"
+}
+
+run() {    # run FILE: wall seconds and peak RSS (KB) of ccmc-estimate
+	/usr/bin/time -f '%e %M' -o "$tmp/time" "$BIN/ccmc-estimate" "$1" \
+	    >"$tmp/est" || return 1
+	cat "$tmp/time"
+}
+
+data 32 "$tmp/s32" || exit 1
+set -- $(run "$tmp/s32") || exit 1
+wall=$1 rss=$2
+ll=$(jq .fit.loglik "$tmp/est")
+conv=$(jq .fit.converged "$tmp/est")
+ref=$( (unset OPENBLAS_CORETYPE OPENBLAS_L2_SIZE
+	/usr/bin/python3 bench/estimate_ref.py "$tmp/s32" 32) ) || exit 1
+set -- $ref
+awk -v w="$wall" -v r="$rss" -v ll="$ll" -v rp="$1" -v rf="$2" -v rll="$3" \
+    -v conv="$conv" 'BEGIN {
+	rt = rp + rf; rel = (ll - rll) / (ll < 0 ? -ll : ll)
+	printf "n=1e6 K=32 L=16      ccmc-estimate     reference (numpy/scipy L-BFGS)\n"
+	printf "wall time, s         %-17.2f %.2f (parse %.2f, fit %.2f)\n", w, rt, rp, rf
+	printf "peak RSS, MB         %-17.1f\n", r / 1024
+	printf "log-likelihood       %-17.10g %.10g (ours - ref: %.2g relative)\n", ll, rll, rel
+	printf "converged            %s\n", conv
+	printf "speed-up             %.1fx\n", rt / w
+	bad = 0
+	if (w > 5) { print "MISSED: wall time > 5 s"; bad = 1 }
+	if (r > 250 * 1024) { print "MISSED: peak RSS > 250 MB"; bad = 1 }
+	if (rt / w < 20) { print "MISSED: speed-up < 20x"; bad = 1 }
+	if (rel < -1e-6) { print "MISSED: log-likelihood below the reference"; bad = 1 }
+	exit bad
+}' || status=1
+
+for K in ${ESTIMATE_BIGK:-}; do
+	data "$K" "$tmp/big" || exit 1
+	set -- $(run "$tmp/big") || exit 1
+	printf 'n=1e6 K=%-5d L=16  wall %6.2f s  RSS %6.1f MB  converged %s  method %s\n' \
+	    "$K" "$1" "$(awk -v k="$2" 'BEGIN { print k / 1024 }')" \
+	    "$(jq .fit.converged "$tmp/est")" "$(jq -r .fit.method "$tmp/est")"
+done
+exit $status

@@ -1,0 +1,69 @@
+/*
+ * estimate: the maximum-likelihood CCMC of a set of samples (THEORY.md
+ * section 4), one query row at a time, with what the data identify.
+ *
+ * Row i of the logits is fitted from the samples whose query is i by
+ * maximising the concave log-likelihood
+ *
+ *     sum_s  log w_y + A_iy - log sum_{l in context} w_l exp(A_il)
+ *
+ * (plus -l2/2 ||A_i.||^2 with a ridge).  What the data determine comes from
+ * two graphs on the tokens of the row:
+ *   - G_i, joining tokens that share a context: differences of logits are
+ *     determined within a connected component and nothing across; the row
+ *     of P is determined iff G_i is connected and touches all K tokens;
+ *   - the choice graph, y -> l for every l in the context of a sample that
+ *     chose y.  Without a ridge the MLE exists iff every component of G_i
+ *     is strongly connected in it.  Otherwise the likelihood climbs to its
+ *     supremum as the strong classes that other classes lead into sink to
+ *     -infinity: those tokens get probability 0 (they are flagged), and
+ *     each strong class is fitted on its own, which attains the supremum.
+ */
+#ifndef ESTIMATE_H
+#define ESTIMATE_H
+
+#include "sampleset.h"
+
+enum { EST_AUTO, EST_NEWTON, EST_CG };
+
+struct est_options {
+	double l2;            /* ridge strength; 0 = plain maximum likelihood */
+	double tol;           /* stop at max |gradient| / samples <= tol */
+	int    max_iter;      /* Newton (or Newton-CG) iterations per block */
+	int    method;        /* EST_AUTO: dense Newton up to newton_max tokens */
+	int    newton_max;
+	int    stderr_max;    /* standard errors for blocks up to this size */
+};
+
+#define EST_OPTIONS_DEFAULT { 0, 1e-8, 200, EST_AUTO, 160, 400 }
+
+/* The fit of one query row.  NaN marks what the data do not determine. */
+struct est_row {
+	int     K;
+	double  n;            /* samples (with bootstrap multiplicities) */
+	int    *comp;         /* component of G_i per token, -1 if unseen */
+	int     ncomp;
+	int    *zero;         /* 1: the MLE sends this logit to -infinity */
+	int     determined;   /* G_i connected over all K tokens */
+	int     mle_exists;   /* every component strongly connected */
+	int     tied;         /* a component has several top classes: their
+	                       * relative levels are not determined */
+	double *A;            /* logits, each component of mean 0 */
+	double *P;            /* the row of P, if determined */
+	double *cond;         /* P_ij / sum of P_il over j's component */
+	double *se;           /* standard error of cond (delta method) */
+	double  loglik, objective;
+	double  gnorm;        /* largest scaled gradient norm of its blocks */
+	int     iters;        /* most iterations of its blocks */
+	int     converged;
+	int     cg;           /* a block was solved by Newton-CG */
+	const char *why;      /* why it did not converge */
+};
+
+/* Fits row i of K.  mult: per-sample multiplicities (bootstrap), or NULL.
+ * want_se: compute standard errors. */
+void est_fit_row(const struct sampleset *s, int K, int i, const double *mult,
+         const struct est_options *o, int want_se, struct est_row *out);
+void est_row_free(struct est_row *r);
+
+#endif

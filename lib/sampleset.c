@@ -1,0 +1,228 @@
+#include "sampleset.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "stream.h"
+#include "util.h"
+
+struct sampleset *
+sampleset_new(int weighted)
+{
+	struct sampleset *s;
+
+	s = xcalloc(1, sizeof *s + MAX_VOCAB * sizeof s->row[0]);
+	s->weighted = weighted;
+	s->maxtok = -1;
+	return s;
+}
+
+void
+sampleset_free(struct sampleset *s)
+{
+	if (!s)
+		return;
+	for (int i = 0; i < MAX_VOCAB; i++) {
+		free(s->row[i].start);
+		free(s->row[i].tok);
+		free(s->row[i].cnt);
+		free(s->row[i].wt);
+	}
+	free(s);
+}
+
+/* Room for one more sample of up to m distinct tokens in row r. */
+static void
+reserve(struct sampleset *s, struct sample_row *r, int m)
+{
+	if (r->n + 2 > r->scap) {
+		r->scap = r->scap ? 2 * r->scap : 64;
+		r->start = xrealloc(r->start, checked_size((size_t)r->scap,
+		    sizeof *r->start));
+		if (r->n == 0)
+			r->start[0] = 0;
+	}
+	if (r->ntok + (size_t)m > r->cap) {
+		while (r->ntok + (size_t)m > r->cap)
+			r->cap = r->cap ? r->cap + r->cap / 2 : 1024;
+		if (r->cap > UINT32_MAX)
+			die(EXIT_FAIL, "more than 2^32 context tokens for one query");
+		r->tok = xrealloc(r->tok, checked_size(r->cap, sizeof *r->tok));
+		if (s->weighted)
+			r->wt = xrealloc(r->wt, checked_size(r->cap, sizeof *r->wt));
+		else
+			r->cnt = xrealloc(r->cnt, checked_size(r->cap, sizeof *r->cnt));
+	}
+}
+
+static void
+finish(struct sampleset *s, struct sample_row *r, int m, int query)
+{
+	r->ntok += (size_t)m;
+	r->start[++r->n] = (uint32_t)r->ntok;
+	s->n++;
+	if (query > s->maxtok)
+		s->maxtok = query;
+}
+
+int
+sampleset_add(struct sampleset *s, const int *ctx, int L, int y,
+    const double *posw)
+{
+	struct sample_row *r = &s->row[ctx[L - 1]];
+	int m = 0, found = 0;
+	size_t base;
+
+	reserve(s, r, L);
+	base = r->ntok;
+	/* The chosen token goes first, the rest in order of first occurrence;
+	 * slot[] remembers where each token went in this sample, valid while
+	 * stamp[] holds the sample's number. */
+	s->gen++;
+	r->tok[base] = (uint16_t)y;
+	s->stamp[y] = s->gen;
+	s->slot[y] = 0;
+	if (s->weighted)
+		r->wt[base] = 0;
+	else
+		r->cnt[base] = 0;
+	m = 1;
+	for (int t = 0; t < L; t++) {
+		int k = ctx[t], j;
+
+		if (k > s->maxtok)
+			s->maxtok = k;
+		if (s->stamp[k] != s->gen) {
+			s->stamp[k] = s->gen;
+			s->slot[k] = m;
+			r->tok[base + m] = (uint16_t)k;
+			if (s->weighted)
+				r->wt[base + m] = 0;
+			else
+				r->cnt[base + m] = 0;
+			m++;
+		}
+		j = s->slot[k];
+		if (j == 0)
+			found = 1;
+		if (s->weighted)
+			r->wt[base + j] += posw[t];
+		else
+			r->cnt[base + j]++;
+	}
+	if (!found)
+		return -1;
+	finish(s, r, m, ctx[L - 1]);
+	return 0;
+}
+
+int
+sampleset_add_context(struct sampleset *s, const struct context *c, int query,
+    int y)
+{
+	struct sample_row *r = &s->row[query];
+	size_t base;
+	int m = 1;
+
+	if (c->cnt[y] == 0)
+		return -1;
+	reserve(s, r, c->npresent);
+	base = r->ntok;
+	r->tok[base] = (uint16_t)y;
+	r->cnt[base] = (uint32_t)c->cnt[y];
+	for (int j = 0; j < c->npresent; j++) {
+		int k = c->present[j];
+
+		if (k == y)
+			continue;
+		r->tok[base + m] = (uint16_t)k;
+		r->cnt[base + m] = (uint32_t)c->cnt[k];
+		m++;
+	}
+	for (int j = 0; j < c->npresent; j++)
+		if (c->present[j] > s->maxtok)
+			s->maxtok = c->present[j];
+	finish(s, r, m, query);
+	return 0;
+}
+
+/* ---- trajectory contexts ---- */
+
+void
+context_init(struct context *c, int K, int window)
+{
+	memset(c, 0, sizeof *c);
+	c->K = K;
+	c->window = window;
+	c->cnt = xcalloc((size_t)K, sizeof *c->cnt);
+	c->present = xmalloc((size_t)K * sizeof *c->present);
+	c->where = xmalloc((size_t)K * sizeof *c->where);
+	c->cap = window > 0 ? window : 256;
+	c->tok = xmalloc((size_t)c->cap * sizeof *c->tok);
+}
+
+void
+context_reset(struct context *c)
+{
+	for (int j = 0; j < c->npresent; j++)
+		c->cnt[c->present[j]] = 0;
+	c->npresent = 0;
+	c->len = 0;
+	c->head = 0;
+}
+
+static void
+count(struct context *c, int t, int delta)
+{
+	if (delta > 0 && c->cnt[t]++ == 0) {
+		c->where[t] = c->npresent;
+		c->present[c->npresent++] = t;
+	} else if (delta < 0 && --c->cnt[t] == 0) {
+		int last = c->present[--c->npresent];
+
+		c->present[c->where[t]] = last;
+		c->where[last] = c->where[t];
+	}
+}
+
+void
+context_push(struct context *c, int t)
+{
+	if (c->window > 0) {
+		if (c->len == c->window) {
+			count(c, c->tok[c->head], -1);
+			c->tok[c->head] = t;
+			c->head = (c->head + 1) % c->window;
+		} else
+			c->tok[(c->head + c->len++) % c->window] = t;
+	} else {
+		if (c->len == c->cap) {
+			if (c->cap >= MAX_PROMPT)
+				die(EXIT_FAIL, "context longer than %ld tokens",
+				    MAX_PROMPT);
+			c->cap *= 2;
+			c->tok = xrealloc(c->tok, (size_t)c->cap * sizeof *c->tok);
+		}
+		c->tok[c->len++] = t;
+	}
+	count(c, t, 1);
+}
+
+void
+context_tokens(const struct context *c, int *out)
+{
+	int n = c->window > 0 ? c->window : c->cap;
+
+	for (int t = 0; t < c->len; t++)
+		out[t] = c->tok[(c->head + t) % n];
+}
+
+void
+context_free(struct context *c)
+{
+	free(c->cnt);
+	free(c->present);
+	free(c->where);
+	free(c->tok);
+	memset(c, 0, sizeof *c);
+}

@@ -1,0 +1,67 @@
+/*
+ * sampleset: what the CCMC likelihood needs to know about (context, next
+ * token) samples, stored compactly and grouped by query token.
+ *
+ * A sample's likelihood under a CCMC depends on its context only through
+ * the query i (the last token) and the weight w_j of each distinct token j
+ * (its count, or its position-weighted count, THEORY.md sections 2-3), so
+ * that is all we keep: per query row, for each sample, the distinct tokens
+ * of its context with the chosen token first, and their weights.
+ */
+#ifndef SAMPLESET_H
+#define SAMPLESET_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "stream.h"
+
+struct sample_row {
+	long      n;          /* samples whose query is this row's token */
+	size_t    ntok, cap;  /* support entries held; capacity */
+	long      scap;
+	uint32_t *start;      /* n + 1 offsets into tok/cnt/wt */
+	uint16_t *tok;        /* distinct context tokens, the chosen one first */
+	uint32_t *cnt;        /* their counts (unweighted sets) */
+	double   *wt;         /* their weights (weighted sets) */
+};
+
+struct sampleset {
+	int    weighted;      /* weights are reals (positions), not counts */
+	int    maxtok;        /* largest token id seen, -1 if none */
+	long   n;             /* samples */
+	long   gen;           /* for sampleset_add: */
+	long   stamp[MAX_VOCAB];
+	int    slot[MAX_VOCAB];
+	struct sample_row row[];   /* one per possible query token */
+};
+
+/* A trajectory's context, kept incrementally: counts and the list of the
+ * distinct tokens present, and the last `window` tokens (0: unbounded). */
+struct context {
+	int  K, window;
+	int  len;             /* tokens in the context */
+	int *cnt, *present, *where, npresent;
+	int *tok;             /* the tokens: a ring of `window` slots, or a
+	                       * growing array when the window is unbounded */
+	int  head, cap;       /* ring: slot of the oldest token */
+};
+
+struct sampleset *sampleset_new(int weighted);
+void   sampleset_free(struct sampleset *s);
+/* Adds the sample (ctx[0..L-1], y): query ctx[L-1]; posw: the L position
+ * weights, or NULL for counts.  -1 if y is not in the context. */
+int    sampleset_add(struct sampleset *s, const int *ctx, int L, int y,
+           const double *posw);
+/* Adds the sample whose context is c (counts only). */
+int    sampleset_add_context(struct sampleset *s, const struct context *c,
+           int query, int y);
+
+void   context_init(struct context *c, int K, int window);
+void   context_reset(struct context *c);
+void   context_push(struct context *c, int t);
+/* The context's tokens, oldest first, into out (c->len ints). */
+void   context_tokens(const struct context *c, int *out);
+void   context_free(struct context *c);
+
+#endif

@@ -1,0 +1,355 @@
+#!/usr/bin/env bats
+# ccmc-estimate: the MLE against independent computations (shared vectors,
+# closed forms, brute-force log-likelihoods in python), its statistics
+# against theory with fixed seeds, and its refusal of bad input.
+
+load helper
+
+setup() {
+	T=$BATS_TEST_TMPDIR
+}
+
+# same A B: two estimates agree (P to 1e-12, loglik to 1e-12 relative, the
+# same identifiability); summation order may differ in the last bits.
+same() {
+	py "$1" "$2" <<'EOF'
+import json, sys
+a, b = (json.load(open(f)) for f in sys.argv[1:3])
+for x, y in zip(sum(a["P"], []), sum(b["P"], [])):
+    assert (x is None) == (y is None) and (x is None or abs(x - y) <= 1e-12), (x, y)
+la, lb = a["fit"]["loglik"], b["fit"]["loglik"]
+assert abs(la - lb) <= 1e-12 * abs(la), (la, lb)
+assert a["identifiability"]["rows"] == b["identifiability"]["rows"]
+assert a["fit"]["samples"] == b["fit"]["samples"] > 0
+EOF
+}
+
+@test "ccmc-estimate: matches the shared MLE vector (loglik 1e-9 rel, P 1e-7)" {
+	ccmc-estimate "$VECTORS/mle.ndjson" >"$T/est"
+	py "$VECTORS/mle.ndjson" "$T/est" <<'EOF'
+import json, sys
+exp = [json.loads(l) for l in open(sys.argv[1]) if '"expect"' in l][0]
+est = json.load(open(sys.argv[2]))
+ll = est["fit"]["loglik"]
+assert abs(ll - exp["loglik"]) <= 1e-9 * abs(exp["loglik"]), (ll, exp["loglik"])
+d = max(abs(a - b) for r, s in zip(est["P"], exp["P"]) for a, b in zip(r, s))
+assert d <= 1e-7, d
+assert est["fit"]["converged"] and est["fit"]["mle_exists"]
+assert est["identifiability"]["determined_rows"] == 5
+EOF
+}
+
+@test "ccmc-estimate: prompts holding every token once give N_ij / N_i (1e-9)" {
+	py "$T/data" <<'EOF'
+import json, random, sys
+random.seed(7)
+K = 4
+with open(sys.argv[1], "w") as f:
+    for s in range(3000):
+        p = list(range(K)); random.shuffle(p)
+        i = p[-1]
+        y = random.choices(range(K), weights=[1 + (i * 3 + j) % 5 for j in range(K)])[0]
+        f.write(json.dumps({"type": "sample", "prompt": p, "y": y}) + "\n")
+EOF
+	ccmc-estimate "$T/data" >"$T/est"
+	py "$T/data" "$T/est" <<'EOF'
+import json, sys
+K = 4
+N = [[0] * K for _ in range(K)]
+for l in open(sys.argv[1]):
+    r = json.loads(l); N[r["prompt"][-1]][r["y"]] += 1
+P = json.load(open(sys.argv[2]))["P"]
+for i in range(K):
+    for j in range(K):
+        f = N[i][j] / sum(N[i])
+        assert abs(P[i][j] - f) <= 1e-9, (i, j, P[i][j], f)
+EOF
+}
+
+@test "ccmc-estimate: optimality: gradient below tolerance, every perturbation lowers the log-likelihood" {
+	ccmc-estimate "$VECTORS/mle.ndjson" >"$T/est"
+	py "$VECTORS/mle.ndjson" "$T/est" <<'EOF'
+import json, math, sys
+samples = [json.loads(l) for l in open(sys.argv[1]) if '"sample"' in l]
+est = json.load(open(sys.argv[2]))
+P = est["P"]; K = len(P)
+A = [[math.log(x) for x in row] for row in P]
+def loglik(A):
+    # independent: Pr(y | prompt) = m_y exp(A_iy) / sum_l m_l exp(A_il)
+    tot = 0.0
+    for s in samples:
+        i = s["prompt"][-1]; m = {}
+        for t in s["prompt"]: m[t] = m.get(t, 0) + 1
+        z = sum(c * math.exp(A[i][l]) for l, c in m.items())
+        tot += math.log(m[s["y"]] * math.exp(A[i][s["y"]]) / z)
+    return tot
+base = loglik(A)
+assert abs(base - est["fit"]["loglik"]) <= 1e-9 * abs(base)
+# gradient, row by row, scaled by the row's samples
+g = [[0.0] * K for _ in range(K)]; n = [0] * K
+for s in samples:
+    i = s["prompt"][-1]; n[i] += 1; m = {}
+    for t in s["prompt"]: m[t] = m.get(t, 0) + 1
+    z = sum(c * P[i][l] for l, c in m.items())
+    g[i][s["y"]] += 1
+    for l, c in m.items(): g[i][l] -= c * P[i][l] / z
+worst = max(abs(g[i][j]) / n[i] for i in range(K) for j in range(K))
+assert worst <= 2e-8, worst
+for i in range(K):
+    for j in range(K):
+        for h in (1e-3, -1e-3):
+            B = [r[:] for r in A]; B[i][j] += h
+            assert loglik(B) < base, (i, j, h)
+EOF
+}
+
+@test "ccmc-estimate: consistency: squared P error falls like 1/n (log-log slope -1 +/- 0.2)" {
+	# ||P_hat - P||^2 is asymptotically a weighted sum of ~K(K-1) = 30
+	# chi-square(1) terms over n; for this model n * error is ~32 with a
+	# relative spread of ~0.35 per replicate (measured at n = 1e3 and 1e5).
+	# Averaging R = 8, 8, 4, 2 replicates at n = 1e3..1e6 and fitting a line
+	# gives a slope standard deviation of about 0.037: the tolerance 0.2 is
+	# over 5 sigma, so the test fails only if the rate is wrong.
+	attn-gen-model --vocab 6 --seed 2 >"$T/model"
+	for spec in 1000:1:8 10000:11:8 100000:21:4 1000000:31:2; do
+		n=${spec%%:*}; r=${spec#*:}; s0=${r%%:*}; R=${r#*:}
+		for k in $(seq 0 $((R - 1))); do
+			attn-sample --model "$T/model" --via ccmc -n "$n" --len 8 \
+			    --seed $((s0 + k)) </dev/null | ccmc-estimate >"$T/est"
+			py "$n" "$T/est" <<'EOF' >>"$T/err"
+import json, sys
+e = json.load(open(sys.argv[2]))
+assert e["fit"]["converged"], e["fit"]
+print(sys.argv[1], e["error"]["P_sq"])
+EOF
+		done
+	done
+	py "$T/err" <<'EOF'
+import math, sys
+by = {}
+for l in open(sys.argv[1]):
+    n, e = l.split(); by.setdefault(int(n), []).append(float(e))
+xs = [math.log(n) for n in sorted(by)]
+ys = [math.log(sum(by[n]) / len(by[n])) for n in sorted(by)]
+mx, my = sum(xs) / len(xs), sum(ys) / len(ys)
+slope = sum((x - mx) * (y - my) for x, y in zip(xs, ys)) / sum((x - mx) ** 2 for x in xs)
+print("slope", slope)
+assert abs(slope + 1) <= 0.2, slope
+EOF
+}
+
+@test "ccmc-estimate: blocks prompts: cross-block entries unidentified, within-block ones recovered" {
+	attn-gen-model --vocab 9 --seed 4 >"$T/model"
+	attn-to-ccmc "$T/model" >"$T/truth"
+	attn-sample --model "$T/model" --via ccmc -n 40000 --len 6 \
+	    --prompts blocks:3 --seed 9 </dev/null | ccmc-estimate >"$T/est"
+	py "$T/truth" "$T/est" <<'EOF'
+import json, sys
+P = json.load(open(sys.argv[1]))["P"]
+e = json.load(open(sys.argv[2]))
+K = 9
+blk = lambda j: j // 3
+assert e["identifiability"]["determined_rows"] == 0
+for i in range(K):
+    r = e["identifiability"]["rows"][i]
+    assert r["components"] == [[j for j in range(K) if blk(j) == blk(i)]], r
+    assert r["unseen"] == [j for j in range(K) if blk(j) != blk(i)], r
+    assert not r["determined"]
+    assert all(x is None for x in e["P"][i])
+    for j in range(K):
+        c = e["identifiability"]["conditional"][i][j]
+        se = e["stderr"]["conditional"][i][j]
+        if blk(j) != blk(i):
+            assert c is None and se is None and e["A"][i][j] is None
+            continue
+        truth = P[i][j] / sum(P[i][l] for l in range(K) if blk(l) == blk(i))
+        # 27 estimates: |z| < 4.5 for all of them unless something is wrong
+        assert abs(c - truth) <= 4.5 * se, (i, j, c, truth, se)
+assert e["error"]["P_entries"] == 0 and e["error"]["conditional_entries"] == 27
+assert e["error"]["conditional_max_abs"] < 0.05
+EOF
+}
+
+@test "ccmc-estimate: nominal 95% intervals from standard errors cover the truth 90-99% of the time" {
+	attn-gen-model --vocab 4 --seed 6 >"$T/model"
+	attn-to-ccmc "$T/model" >"$T/truth"
+	for s in $(seq 1 25); do
+		attn-sample --model "$T/model" --via ccmc -n 3000 --len 5 \
+		    --seed "$s" </dev/null | ccmc-estimate >>"$T/est"
+	done
+	py "$T/truth" "$T/est" <<'EOF'
+import json, sys
+P = json.load(open(sys.argv[1]))["P"]
+hit = tot = 0
+for l in open(sys.argv[2]):
+    e = json.loads(l)
+    for i in range(4):
+        for j in range(4):
+            tot += 1
+            hit += abs(e["P"][i][j] - P[i][j]) <= 1.96 * e["stderr"]["P"][i][j]
+# 400 intervals: binomial sd of the rate ~0.011 around 0.95
+print(hit, tot)
+assert tot == 400 and 0.90 <= hit / tot <= 0.99, (hit, tot)
+EOF
+}
+
+@test "ccmc-estimate: bootstrap intervals are ordered, hold the estimate and repeat under a seed" {
+	attn-gen-model --vocab 4 --seed 6 >"$T/model"
+	attn-sample --model "$T/model" --via ccmc -n 2000 --len 5 --seed 3 \
+	    </dev/null >"$T/data"
+	ccmc-estimate --bootstrap 60 --seed 5 "$T/data" >"$T/a"
+	ccmc-estimate --bootstrap 60 --seed 5 "$T/data" >"$T/b"
+	cmp "$T/a" "$T/b"
+	py "$T/a" <<'EOF'
+import json, sys
+e = json.load(open(sys.argv[1]))
+b = e["stderr"]["bootstrap"]
+assert b["B"] == 60
+for i in range(4):
+    for j in range(4):
+        lo, hi, p, se = b["P_lo"][i][j], b["P_hi"][i][j], e["P"][i][j], e["stderr"]["P"][i][j]
+        assert lo <= p <= hi, (lo, p, hi)
+        # percentile and normal intervals agree roughly in width
+        assert 0.5 < (hi - lo) / (2 * 1.96 * se) < 2, (lo, hi, se)
+EOF
+}
+
+@test "ccmc-estimate: a trajectory is the samples of its steps" {
+	attn-gen-model --vocab 5 --seed 8 >"$T/model"
+	attn-sample --model "$T/model" --trajectory -n 3 --steps 400 --len 12 \
+	    --seed 2 </dev/null >"$T/traj"
+	py "$T/traj" <<'EOF' >"$T/samples"
+import json, sys
+for l in open(sys.argv[1]):
+    r = json.loads(l)
+    if r["type"] != "trajectory":
+        print(l, end=""); continue
+    ctx = list(r["prompt"])
+    for t in r["tokens"]:
+        print(json.dumps({"type": "sample", "prompt": ctx, "y": t}))
+        ctx = ctx + [t]
+EOF
+	ccmc-estimate "$T/traj" >"$T/a"
+	ccmc-estimate "$T/samples" >"$T/b"
+	same "$T/a" "$T/b"
+	# a window: the same as cutting each context to its last 7 tokens
+	py "$T/traj" <<'EOF' >"$T/samples7"
+import json, sys
+for l in open(sys.argv[1]):
+    r = json.loads(l)
+    if r["type"] != "trajectory":
+        print(l, end=""); continue
+    ctx = list(r["prompt"])
+    for t in r["tokens"]:
+        if t in ctx[-7:]:
+            print(json.dumps({"type": "sample", "prompt": ctx[-7:], "y": t}))
+        ctx = ctx + [t]
+EOF
+	ccmc-estimate --window 7 "$T/traj" >"$T/a"
+	ccmc-estimate "$T/samples7" >"$T/b"
+	same "$T/a" "$T/b"
+}
+
+@test "ccmc-estimate: the fast reader and the JSON parser read alike" {
+	attn-gen-model --vocab 5 --seed 8 >"$T/model"
+	attn-sample --model "$T/model" -n 500 --len 6 --seed 2 </dev/null >"$T/a"
+	sed 's/,"y":/, "y" : /; s/"prompt":\[/"prompt": [ /' "$T/a" >"$T/b"
+	! cmp -s "$T/a" "$T/b"
+	ccmc-estimate "$T/a" >"$T/ea"
+	ccmc-estimate "$T/b" >"$T/eb"
+	cmp "$T/ea" "$T/eb"
+}
+
+@test "ccmc-estimate: a token present but never chosen: no MLE, reported; a ridge keeps it finite" {
+	py >"$T/data" <<'EOF'
+import json
+# row 0: token 2 is in every prompt and never chosen; 0 and 1 trade places
+for s in range(40):
+    print(json.dumps({"type": "sample", "prompt": [2, 1, 0] if s % 2 else [1, 2, 0], "y": s % 3 % 2}))
+EOF
+	ccmc-estimate --vocab 3 "$T/data" >"$T/est"
+	py "$T/est" <<'EOF'
+import json, sys
+e = json.load(open(sys.argv[1]))
+r = e["identifiability"]["rows"][0]
+assert r["mle_exists"] is False and r["zero"] == [2] and r["determined"]
+assert e["fit"]["mle_exists"] is False
+assert e["P"][0][2] == 0.0 and e["A"][0][2] is None
+assert abs(e["P"][0][0] + e["P"][0][1] - 1) < 1e-15
+# rows 1 and 2 have no samples: nothing is determined
+assert all(x is None for x in e["P"][1] + e["P"][2] + e["A"][1])
+EOF
+	ccmc-estimate --vocab 3 --l2 0.1 "$T/data" >"$T/est"
+	py "$T/est" <<'EOF'
+import json, sys
+e = json.load(open(sys.argv[1]))
+assert e["identifiability"]["rows"][0]["zero"] == []
+assert 0 < e["P"][0][2] < 0.1 and e["fit"]["converged"]
+EOF
+}
+
+@test "ccmc-estimate: positional weights: loglik matches an independent computation" {
+	attn-gen-model --vocab 4 --pos 10 --seed 3 >"$T/model"
+	attn-to-ccmc "$T/model" >"$T/truth"
+	attn-sample --model "$T/model" -n 800 --len 3:10 --seed 4 </dev/null >"$T/data"
+	ccmc-estimate "$T/data" >"$T/est"
+	py "$T/truth" "$T/data" "$T/est" <<'EOF'
+import json, math, sys
+posw = json.load(open(sys.argv[1]))["posw"]
+e = json.load(open(sys.argv[3]))
+assert e["fit"]["weights"] == "position-weighted counts"
+P = e["P"]; ll = 0.0
+for l in open(sys.argv[2]):
+    s = json.loads(l)
+    if s["type"] != "sample": continue
+    p = s["prompt"]; L = len(p); i = p[-1]; w = {}
+    for t, k in enumerate(p): w[k] = w.get(k, 0.0) + posw[L - 1][t]
+    ll += math.log(w[s["y"]] * P[i][s["y"]] / sum(c * P[i][k] for k, c in w.items()))
+assert abs(ll - e["fit"]["loglik"]) <= 1e-9 * abs(ll), (ll, e["fit"]["loglik"])
+assert e["fit"]["converged"]
+EOF
+}
+
+@test "ccmc-estimate: bad input exits 65 with FILE:LINE" {
+	attn-gen-model --vocab 4 >"$T/model"
+	{ cat "$T/model"; echo '{"type":"sample","prompt":[1,2],"y":2}'
+	  echo '{"type":"sample","prompt":[1,4],"y":1}'; } >"$T/a"
+	run ccmc-estimate "$T/a"
+	assert_error 65 ccmc-estimate; assert_located ccmc-estimate
+	[[ $output == *":3: token 4 out of range (K = 4)"* ]]
+	{ cat "$T/model"; echo '{"type":"sample","prompt":[1,2],"y":3}'; } >"$T/b"
+	run ccmc-estimate "$T/b"
+	assert_error 65 ccmc-estimate; assert_located ccmc-estimate
+	[[ $output == *":2: y = 3 is not in its prompt"* ]]
+	attn-gen-model --vocab 5 >"$T/model5"
+	cat "$T/model" "$T/model5" >"$T/c"
+	run ccmc-estimate "$T/c"
+	assert_error 65 ccmc-estimate; assert_located ccmc-estimate
+	[[ $output == *":2: mixed K"* ]]
+	printf '{"type":"sample","prompt":[1,2],"y":2}\n{"type":"sample","prompt":[1,2],"y":2\n' >"$T/d"
+	run ccmc-estimate "$T/d"
+	assert_error 65 ccmc-estimate; assert_located ccmc-estimate
+	[[ $output == *"d:2: invalid JSON"* ]]
+	echo '{"type":"sample","prompt":[1,02],"y":1}' >"$T/e"
+	run ccmc-estimate "$T/e"
+	assert_error 65 ccmc-estimate; assert_located ccmc-estimate
+	echo '{"type":"trajectory","prompt":[1,2],"tokens":[2,0]}' >"$T/f"
+	run ccmc-estimate "$T/f"
+	assert_error 65 ccmc-estimate; assert_located ccmc-estimate
+	echo '{"type":"sample","prompt":[],"y":1}' >"$T/g"
+	run ccmc-estimate "$T/g"
+	assert_error 65 ccmc-estimate; assert_located ccmc-estimate
+	run ccmc-estimate --vocab 2 "$T/d"
+	assert_error 65 ccmc-estimate; assert_located ccmc-estimate
+}
+
+@test "ccmc-estimate: usage errors exit 2; --help exits 0" {
+	run ccmc-estimate --l2 -1
+	assert_error 2 ccmc-estimate
+	run ccmc-estimate --method magic
+	assert_error 2 ccmc-estimate
+	run ccmc-estimate --bogus
+	assert_error 2 ccmc-estimate
+	run ccmc-estimate --help
+	[ "$status" -eq 0 ] && [[ $output == usage:* ]]
+}
