@@ -1,0 +1,465 @@
+#include "meanfield.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "chain.h"
+#include "rng.h"
+#include "util.h"
+
+#define STEP      0.5      /* Runge-Kutta step in tau */
+#define TOL       1e-9     /* |pi_j(f) - f_j| / f_j at a fixed point */
+#define DROP      1e-9     /* a falling share below this is set to 0 */
+#define REINJECT  1e-6     /* share given back to a token that would grow */
+#define MERGE     1e-5     /* limits closer than this are one */
+#define NEUTRAL   1e-6     /* |c_j - 1| below this: neither grows nor fades */
+#define PERTURB   1e-3     /* size of the stability perturbations */
+#define NPERTURB  8        /* most perturbations per fixed point */
+
+static int
+cmp_int(const void *a, const void *b)
+{
+	int x = *(const int *)a, y = *(const int *)b;
+
+	return (x > y) - (x < y);
+}
+
+void
+mf_problem_init(struct mf_problem *pb, const double *P, int K,
+    const int *support, int n)
+{
+	pb->n = n;
+	pb->horizon = MF_HORIZON;
+	pb->tokens = xmalloc((size_t)n * sizeof *pb->tokens);
+	memcpy(pb->tokens, support, (size_t)n * sizeof *pb->tokens);
+	qsort(pb->tokens, (size_t)n, sizeof *pb->tokens, cmp_int);
+	pb->P = xmalloc(checked_size((size_t)n * n, sizeof *pb->P));
+	for (int a = 0; a < n; a++)
+		for (int b = 0; b < n; b++)
+			pb->P[(size_t)a * n + b] =
+			    P[(size_t)pb->tokens[a] * K + pb->tokens[b]];
+}
+
+void
+mf_problem_free(struct mf_problem *pb)
+{
+	free(pb->tokens);
+	free(pb->P);
+	memset(pb, 0, sizeof *pb);
+}
+
+void
+mf_stationary(const struct mf_problem *pb, const double *f, double *pi)
+{
+	int n = pb->n, m = 0;
+	int *idx = xmalloc((size_t)n * sizeof *idx);
+	int *class;
+	double *Q, *q;
+
+	for (int a = 0; a < n; a++) {
+		pi[a] = 0;
+		if (f[a] > 0)
+			idx[m++] = a;
+	}
+	if (m <= 1) {
+		if (m == 1)
+			pi[idx[0]] = 1;
+		free(idx);
+		return;
+	}
+	Q = xmalloc((size_t)m * m * sizeof *Q);
+	q = xmalloc((size_t)m * sizeof *q);
+	class = xcalloc((size_t)m, sizeof *class);
+	for (int a = 0; a < m; a++) {
+		double *row = Q + (size_t)a * m, z = 0;
+
+		for (int b = 0; b < m; b++)
+			z += row[b] = f[idx[b]] * pb->P[(size_t)idx[a] * n + idx[b]];
+		for (int b = 0; b < m; b++)
+			row[b] /= z;
+	}
+	if (chain_stationary(Q, m, class, 0, q) != 0) {
+		/* Singular only if P has underflowed to zeros that split the
+		 * chain; then the law of the chain started from f. */
+		double *next = xmalloc((size_t)m * sizeof *next);
+
+		for (int a = 0; a < m; a++)
+			q[a] = f[idx[a]];
+		for (int it = 0; it < 100000; it++) {
+			double d = 0, s = 0;
+
+			for (int b = 0; b < m; b++) {
+				next[b] = 0;
+				for (int a = 0; a < m; a++)
+					next[b] += q[a] * Q[(size_t)a * m + b];
+				s += next[b];
+			}
+			for (int b = 0; b < m; b++) {
+				d += fabs(next[b] / s - q[b]);
+				q[b] = next[b] / s;
+			}
+			if (d < 1e-15)
+				break;
+		}
+		free(next);
+	}
+	for (int a = 0; a < m; a++)
+		pi[idx[a]] = q[a];
+	free(class);
+	free(q);
+	free(Q);
+	free(idx);
+}
+
+/* c_j for the tokens absent from f (NaN for present ones). */
+static void
+rates(const struct mf_problem *pb, const double *f, double *c)
+{
+	int n = pb->n;
+	double *z = xmalloc((size_t)n * sizeof *z);
+
+	for (int i = 0; i < n; i++) {
+		z[i] = 0;
+		for (int l = 0; l < n; l++)
+			z[i] += f[l] * pb->P[(size_t)i * n + l];
+	}
+	for (int j = 0; j < n; j++) {
+		c[j] = NAN;
+		if (f[j] > 0)
+			continue;
+		c[j] = 0;
+		for (int i = 0; i < n; i++)
+			if (f[i] > 0)
+				c[j] += f[i] * pb->P[(size_t)i * n + j] / z[i];
+	}
+	free(z);
+}
+
+static void
+normalise(double *f, int n)
+{
+	double s = 0;
+
+	for (int a = 0; a < n; a++)
+		s += f[a] = fmax(f[a], 0);
+	for (int a = 0; a < n; a++)
+		f[a] /= s;
+}
+
+/* f + h k, kept on the simplex */
+static void
+axpy(const double *f, double h, const double *k, double *out, int n)
+{
+	for (int a = 0; a < n; a++)
+		out[a] = f[a] + h * k[a];
+	normalise(out, n);
+}
+
+static void
+drift(const struct mf_problem *pb, const double *f, double *k)
+{
+	mf_stationary(pb, f, k);
+	for (int a = 0; a < pb->n; a++)
+		k[a] -= f[a];
+}
+
+/* The faces tokens grew back at: the face's tokens and the token. */
+struct returns {
+	int   count, max;
+	char *face;            /* max x n */
+	int  *token;
+};
+
+/* Records that token j grows back at the face of f; 1 if it did so before
+ * (or there were too many returns to keep track of). */
+static int
+returned(struct returns *r, const double *f, int j, int n)
+{
+	char *e;
+
+	if (r->count == r->max)
+		return 1;
+	e = r->face + (size_t)r->count * n;
+	for (int a = 0; a < n; a++)
+		e[a] = f[a] > 0;
+	for (int i = 0; i < r->count; i++)
+		if (r->token[i] == j && memcmp(r->face + (size_t)i * n, e,
+		    (size_t)n) == 0)
+			return 1;
+	r->token[r->count++] = j;
+	return 0;
+}
+
+/* Integrates the flow from f, in place: MF_STABLE if it reached a fixed
+ * point (stable or not), MF_CYCLING if it kept leaving fixed points,
+ * MF_UNCONVERGED if it ran out of time. */
+static int
+flow(const struct mf_problem *pb, double *f)
+{
+	int n = pb->n, done = MF_UNCONVERGED;
+	double *k = xmalloc(5 * (size_t)n * sizeof *k);
+	double *k1 = k, *k2 = k + n, *k3 = k + 2 * n, *k4 = k + 3 * n;
+	double *tmp = k + 4 * n;
+	struct returns back = { .max = 4 * n + 4 };
+
+	back.face = xmalloc((size_t)back.max * n);
+	back.token = xmalloc((size_t)back.max * sizeof *back.token);
+
+	for (double tau = 0; tau < pb->horizon; tau += STEP) {
+		int still = 1;
+
+		/* Relative drift: a share of 1e-6 that grows must not pass for
+		 * converged. */
+		drift(pb, f, k1);
+		for (int a = 0; a < n; a++)
+			if (fabs(k1[a]) > TOL * f[a])
+				still = 0;
+		if (still) {
+			int grow = -1;
+
+			rates(pb, f, tmp);
+			for (int j = 0; j < n; j++)
+				if (f[j] == 0 && tmp[j] > 1 + NEUTRAL &&
+				    (grow < 0 || tmp[j] > tmp[grow]))
+					grow = j;
+			if (grow < 0) {
+				done = MF_STABLE;
+				break;
+			}
+			/* The same token growing back at the same face again
+			 * is a heteroclinic cycle: no winner set. */
+			if (returned(&back, f, grow, n)) {
+				done = MF_CYCLING;
+				break;
+			}
+			f[grow] = REINJECT;
+			normalise(f, n);
+			continue;
+		}
+		axpy(f, STEP / 2, k1, tmp, n);
+		drift(pb, tmp, k2);
+		axpy(f, STEP / 2, k2, tmp, n);
+		drift(pb, tmp, k3);
+		axpy(f, STEP, k3, tmp, n);
+		drift(pb, tmp, k4);
+		for (int a = 0; a < n; a++) {
+			f[a] += STEP / 6 * (k1[a] + 2 * k2[a] + 2 * k3[a] + k4[a]);
+			if (f[a] < DROP && k1[a] < 0)
+				f[a] = 0;
+		}
+		normalise(f, n);
+	}
+	free(back.face);
+	free(back.token);
+	free(k);
+	return done;
+}
+
+static void
+point_from(const struct mf_problem *pb, const double *f, struct mf_point *p)
+{
+	int n = pb->n;
+
+	memset(p, 0, sizeof *p);
+	p->tokens = xmalloc((size_t)n * sizeof *p->tokens);
+	p->f = xmalloc((size_t)n * sizeof *p->f);
+	p->c = xmalloc((size_t)n * sizeof *p->c);
+	for (int a = 0; a < n; a++)
+		if (f[a] > 0) {
+			p->tokens[p->n] = pb->tokens[a];
+			p->f[p->n++] = f[a];
+		}
+	rates(pb, f, p->c);
+}
+
+static int
+same(const struct mf_point *p, const struct mf_point *q)
+{
+	if (p->n != q->n)
+		return 0;
+	for (int a = 0; a < p->n; a++)
+		if (p->tokens[a] != q->tokens[a] || fabs(p->f[a] - q->f[a]) > MERGE)
+			return 0;
+	return 1;
+}
+
+/* Dirichlet(1) point on the tokens where mask is set. */
+static void
+uniform_point(struct rng *r, const double *mask, double *u, int n)
+{
+	for (int a = 0; a < n; a++)
+		u[a] = mask[a] > 0 ? -log(1 - rng_uniform(r)) + 1e-300 : 0;
+	normalise(u, n);
+}
+
+/* A fixed point f (p) is stable when no absent token grows and in-face
+ * perturbations flow back. */
+static int
+stability(const struct mf_problem *pb, const double *f,
+    const struct mf_point *p, uint64_t seed)
+{
+	int n = pb->n, status = MF_STABLE, tries;
+	double *g, *u;
+	struct rng r;
+
+	for (int j = 0; j < n; j++)
+		if (f[j] == 0 && !(p->c[j] < 1 - NEUTRAL))
+			return MF_UNSTABLE;
+	if (p->n < 2)
+		return MF_STABLE;
+	g = xmalloc((size_t)n * sizeof *g);
+	u = xmalloc((size_t)n * sizeof *u);
+	rng_init(&r, seed, 1);
+	tries = 2 * p->n < NPERTURB ? 2 * p->n : NPERTURB;
+	for (int t = 0; t < tries && status == MF_STABLE; t++) {
+		struct mf_point q;
+
+		uniform_point(&r, f, u, n);
+		for (int a = 0; a < n; a++)
+			g[a] = (1 - PERTURB) * f[a] + PERTURB * u[a];
+		if (flow(pb, g) != MF_STABLE)
+			status = MF_UNSTABLE;
+		else {
+			point_from(pb, g, &q);
+			if (!same(p, &q))
+				status = MF_UNSTABLE;
+			mf_point_free(&q);
+		}
+	}
+	free(g);
+	free(u);
+	return status;
+}
+
+int
+mf_limit(const struct mf_problem *pb, const double *f0, uint64_t seed,
+    struct mf_point *lim)
+{
+	double *f = xmalloc((size_t)pb->n * sizeof *f);
+	int status;
+
+	memcpy(f, f0, (size_t)pb->n * sizeof *f);
+	normalise(f, pb->n);
+	if ((status = flow(pb, f)) != MF_STABLE) {
+		point_from(pb, f, lim);
+		free(f);
+		return status;
+	}
+	point_from(pb, f, lim);
+	status = stability(pb, f, lim, seed);
+	free(f);
+	return status;
+}
+
+int
+mf_find(const struct mf_set *s, const struct mf_point *p)
+{
+	for (int i = 0; i < s->count; i++)
+		if (same(&s->a[i], p))
+			return i;
+	return -1;
+}
+
+void
+mf_point_free(struct mf_point *p)
+{
+	free(p->tokens);
+	free(p->f);
+	free(p->c);
+	memset(p, 0, sizeof *p);
+}
+
+static int
+cmp_point(const void *a, const void *b)
+{
+	const struct mf_point *p = a, *q = b;
+
+	if (p->n != q->n)
+		return (p->n > q->n) - (p->n < q->n);
+	for (int i = 0; i < p->n; i++)
+		if (p->tokens[i] != q->tokens[i])
+			return (p->tokens[i] > q->tokens[i]) -
+			    (p->tokens[i] < q->tokens[i]);
+	return 0;
+}
+
+static void
+add(struct mf_set *s, struct mf_point *p)
+{
+	s->a = xrealloc(s->a, (size_t)(s->count + 1) * sizeof *s->a);
+	s->a[s->count++] = *p;
+}
+
+void
+mf_attractors(const struct mf_problem *pb, int starts, uint64_t seed,
+    struct mf_set *s)
+{
+	int n = pb->n;
+	double *f = xmalloc((size_t)n * sizeof *f);
+	double *ones = xmalloc((size_t)n * sizeof *ones);
+	int *hits;
+	struct mf_set unstable = { 0 };
+	struct rng r;
+
+	memset(s, 0, sizeof *s);
+	s->starts = starts;
+	/* Vertices are fixed points; their stability is self-dominance. */
+	for (int k = 0; k < n; k++) {
+		struct mf_point p;
+
+		for (int a = 0; a < n; a++)
+			f[a] = a == k;
+		point_from(pb, f, &p);
+		if (stability(pb, f, &p, seed) == MF_STABLE)
+			add(s, &p);
+		else
+			mf_point_free(&p);
+	}
+	for (int a = 0; a < n; a++)
+		ones[a] = 1;
+	/* at most one attractor per vertex and per start */
+	hits = xcalloc((size_t)starts + (size_t)n, sizeof *hits);
+	rng_init(&r, seed, 0);
+	for (int t = 0; t < starts; t++) {
+		struct mf_point p;
+		int i;
+
+		uniform_point(&r, ones, f, n);
+		if ((i = flow(pb, f)) != MF_STABLE) {
+			s->unresolved++;
+			s->cycling += i == MF_CYCLING;
+			continue;
+		}
+		point_from(pb, f, &p);
+		if ((i = mf_find(s, &p)) >= 0) {
+			hits[i]++;
+			mf_point_free(&p);
+		} else if (mf_find(&unstable, &p) >= 0) {
+			s->unresolved++;
+			mf_point_free(&p);
+		} else if (stability(pb, f, &p, seed) == MF_STABLE) {
+			hits[s->count] = 1;
+			add(s, &p);
+		} else {
+			s->unresolved++;
+			add(&unstable, &p);
+		}
+	}
+	for (int i = 0; i < s->count; i++)
+		s->a[i].basin = starts ? (double)hits[i] / starts : 0;
+	qsort(s->a, (size_t)s->count, sizeof *s->a, cmp_point);
+	mf_set_free(&unstable);
+	free(hits);
+	free(ones);
+	free(f);
+}
+
+void
+mf_set_free(struct mf_set *s)
+{
+	for (int i = 0; i < s->count; i++)
+		mf_point_free(&s->a[i]);
+	free(s->a);
+	memset(s, 0, sizeof *s);
+}

@@ -1,0 +1,83 @@
+/*
+ * trajstats: what one trajectory looks like (THEORY.md sections 5-7):
+ * which tokens win, when it collapses onto them, how its context
+ * distribution evolves, and the repetition measures of text-generation
+ * research.  The context after t steps is the prompt followed by the first
+ * t generated tokens.
+ *
+ * Winner sets, by two rules:
+ *  - window: the smallest set of tokens holding at least 1 - eps of the
+ *    last W tokens of the context (ties: larger final count, then smaller id);
+ *  - growth: tokens whose context count keeps growing in proportion to the
+ *    context.  With n(t) = L + t and m_j(t) the count of token j,
+ *        gamma_j = log(m_j(T) / m_j(t1)) / log(n(T) / n(t1)),  t1 = from * T,
+ *    a winner has gamma_j >= gamma_min (its share holds up; a loser's count
+ *    grows like t^gamma with gamma < 1) and at least min_count occurrences
+ *    after t1 (fewer is no evidence of growth).  A token absent at t1 that
+ *    occurs min_count times after it grows faster than the context: a winner.
+ *
+ * Collapse time: with the growth winners, the first step u after which
+ * every window of W generated tokens (y_{v} .. y_{v+W-1}, v > u) holds at
+ * least 1 - eps winner tokens; 0 if every window does; none (-1) if the last
+ * one does not, or if the winners are every token of the context (nothing
+ * was lost, so nothing collapsed).
+ *
+ * Repetition measures are over the generated tokens only, the prompt
+ * excluded: seq-rep-n = 1 - distinct n-grams / n-grams, distinct-n = distinct
+ * n-grams / n-grams (n = 1..4), rep-l = share of the tokens from the second
+ * on that occur among the l tokens before them (l = 16, 32, 128).
+ */
+#ifndef TRAJSTATS_H
+#define TRAJSTATS_H
+
+#define TS_NGRAMS 4                /* seq-rep-n and distinct-n for n = 1..4 */
+#define TS_NREP   3                /* rep-l for the lengths below */
+extern const int ts_rep_lengths[TS_NREP];
+
+struct ts_opts {
+	long   window;         /* W */
+	double eps;
+	double from;           /* growth rule: early checkpoint t1 = from * T */
+	double gamma_min;
+	long   min_count;
+	int    per_decade;     /* curve checkpoints per decade of t */
+};
+
+struct ts_result {
+	long    L, T;          /* prompt and generated lengths */
+	int     distinct;      /* distinct generated tokens */
+	int     nsym;          /* distinct context tokens */
+	/* Context tokens, by final count (descending), then id: */
+	int    *sym;           /* token ids */
+	long   *count;         /* final context counts */
+	double *gamma;         /* growth exponents; NaN when m(t1) = 0 or
+	                        * the rule is undefined */
+	int    *winner_window; /* 1 if in the window set (same order) */
+	int    *winner_growth; /* 1 if in the growth set; NULL if undefined */
+	int     n_window, n_growth;
+	long    t1;            /* growth rule's early checkpoint (steps) */
+	long    collapse;      /* collapse time, -1 if none */
+	/* curve at log-spaced t (steps), context after t steps */
+	int     npoints;
+	long   *t;
+	double *top1, *share, *entropy;   /* share: NULL if no growth set */
+	/* repetition; NaN when undefined (fewer than n or 2 tokens) */
+	double  seq_rep[TS_NGRAMS], distinct_n[TS_NGRAMS], rep[TS_NREP];
+};
+
+/* Statistics of the context ctx = prompt (L tokens) then T generated ones.
+ * Token ids are any non-negative ints. */
+void trajstats_compute(const int *ctx, long L, long T, const struct ts_opts *o,
+         struct ts_result *r);
+void trajstats_free(struct ts_result *r);
+
+/* The repetition measures of y (T tokens with ids in [0, nsym)). */
+void ts_repetition(const int *y, long T, int nsym, double *seq_rep,
+         double *distinct_n, double *rep);
+
+/* Checkpoints t_k = round(10^(k / per_decade)) below T, then T; returns
+ * how many (t has room for ts_points_max(T, per_decade)). */
+int  ts_points_max(long T, int per_decade);
+int  ts_points(long T, int per_decade, long *t);
+
+#endif
