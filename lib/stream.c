@@ -314,18 +314,29 @@ out_char(int c)
 	putc_unlocked(c, stdout);
 }
 
-void
-out_long(long v)
+/* v in decimal, ending just before end; returns where it starts. */
+static char *
+decimal(char *end, long v)
 {
-	char buf[24], *p = buf + sizeof buf;
 	unsigned long u = v < 0 ? 0UL - (unsigned long)v : (unsigned long)v;
 
 	do
-		*--p = (char)('0' + u % 10);
+		*--end = (char)('0' + u % 10);
 	while (u /= 10);
 	if (v < 0)
-		*--p = '-';
-	out_raw(p, (size_t)(buf + sizeof buf - p));
+		*--end = '-';
+	return end;
+}
+
+void
+out_long(long v)
+{
+	char buf[24], *p = decimal(buf + sizeof buf, v);
+
+	/* Byte by byte: a record of many small numbers is cheaper this way
+	 * than through fwrite. */
+	while (p < buf + sizeof buf)
+		putc_unlocked(*p++, stdout);
 }
 
 int
@@ -480,16 +491,40 @@ out_matrix_or_null(const double *m, int rows, int cols)
 void
 out_tokens(const int *t, int n, const struct vocab *v)
 {
-	out_char('[');
-	for (int i = 0; i < n; i++) {
-		if (i)
-			out_char(',');
-		if (v)
+	char buf[4096], num[24], *p;
+	size_t len = 0;
+
+	if (v) {
+		out_char('[');
+		for (int i = 0; i < n; i++) {
+			if (i)
+				out_char(',');
 			out_quoted(v->word[t[i]]);
-		else
-			out_long(t[i]);
+		}
+		out_char(']');
+		return;
 	}
-	out_char(']');
+	/* Ids are formatted in a buffer and written in one go: samples and
+	 * trajectories are mostly this. */
+	buf[len++] = '[';
+	for (int i = 0; i < n; i++) {
+		if (len > sizeof buf - sizeof num - 2) {
+			out_raw(buf, len);
+			len = 0;
+		}
+		if (i)
+			buf[len++] = ',';
+		if (t[i] >= 0 && t[i] < 100) {   /* no division loop */
+			if (t[i] >= 10)
+				buf[len++] = (char)('0' + t[i] / 10);
+			buf[len++] = (char)('0' + t[i] % 10);
+			continue;
+		}
+		for (p = decimal(num + sizeof num, t[i]); p < num + sizeof num; p++)
+			buf[len++] = *p;
+	}
+	buf[len++] = ']';
+	out_raw(buf, len);
 }
 
 void

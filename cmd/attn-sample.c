@@ -1,0 +1,586 @@
+/*
+ * attn-sample: draw prompts and their next tokens, or whole trajectories,
+ * from an attention model (through its forward pass) or from a CCMC, and
+ * print them after the model record itself, so that every stream carries
+ * its own ground truth.
+ *
+ * Sample (or trajectory) number i, counted over the whole run, draws from
+ * its own random stream i, prompt first: a shard of the run prints exactly
+ * the records the whole run prints for its block of indices.
+ */
+#include <getopt.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "ccmc.h"
+#include "generate.h"
+#include "model.h"
+#include "prompts.h"
+#include "rng.h"
+#include "stream.h"
+#include "util.h"
+#include "vocab.h"
+
+#define DEFAULT_SAMPLES       1000
+#define DEFAULT_TRAJECTORIES  1
+#define DEFAULT_LEN           8
+#define DEFAULT_STEPS         100
+#define MAX_N                 1000000000000L   /* samples or trajectories */
+#define MAX_STEPS             1000000000000L
+#define MAX_SHARDS            1000000
+
+static const char usage[] =
+"usage: attn-sample [-n N] [--model FILE] [--prompts DIST] [--len L[:LMAX]]\n"
+"                   [--via attention|ccmc | --markov] [--probs] [--ids]\n"
+"                   [--trajectory [--steps T]] [--seed S] [--shard I/N]\n"
+"                   [--progress] [file ...]\n";
+
+static const char help[] =
+"Read a model (the first record: attn-model or ccmc, or --model FILE) and\n"
+"print it, then N sample records {\"prompt\":[..],\"y\":k}: a prompt and\n"
+"its next token.  Prompts are the prompt records that follow the model,\n"
+"each used once and in order (N defaults to all of them), or, when there\n"
+"are none, drawn from DIST.\n"
+"\n"
+"  -n N             samples (default 1000) or trajectories (default 1)\n"
+"  --model FILE     the model is the first record of FILE; the input then\n"
+"                   holds prompt records only (not read if it is a terminal)\n"
+"  --prompts DIST   uniform (default): tokens iid uniform;  blocks:B: all\n"
+"                   tokens of a prompt from one of B contiguous blocks of\n"
+"                   the vocabulary;  zipf:S: tokens iid Zipf(S), id 0 the\n"
+"                   most frequent\n"
+"  --len L, --len LMIN:LMAX\n"
+"                   prompt length, or uniform on [LMIN, LMAX] (default 8,\n"
+"                   at most the model's LMAX)\n"
+"  --via attention  draw from the forward pass (default for attn-model\n"
+"                   samples)\n"
+"  --via ccmc       draw from the model's CCMC (default for a ccmc record\n"
+"                   and for trajectories); the same distribution, faster\n"
+"  --markov         draw from row P_i of the ordinary Markov chain, i the\n"
+"                   last token: no context weighting\n"
+"  --probs          add \"p\": the exact distribution y was drawn from\n"
+"  --ids            print token ids even when the ccmc has a vocabulary\n"
+"  --trajectory     print trajectory records instead: from each prompt,\n"
+"                   T tokens drawn autoregressively, the context growing\n"
+"  --steps T        tokens per trajectory (default 100)\n"
+"  --seed S         random seed (default 1)\n"
+"  --shard I/N      only the I-th of N contiguous blocks of the N items\n"
+"                   (I = 0..N-1); the shards concatenated are the whole run\n"
+"  --progress       show progress on stderr (default: when it is a terminal)\n"
+"  -h, --help       this text;  --version  the version\n";
+
+struct options {
+	long     n;
+	int      n_given;
+	struct prompt_dist dist;
+	int      dist_given;
+	int      lmin, lmax, len_given;
+	int      via;              /* -1: by the kind of model and mode */
+	int      markov, probs, ids, trajectory, progress;
+	long     steps;
+	int      steps_given;
+	uint64_t seed;
+	long     shard, nshards;
+	char    *model_file;
+};
+
+struct run {
+	struct options *o;
+	struct attn_model model;
+	struct ccmc chain;
+	int      have_model, have_chain;
+	struct generator gen;
+	struct vocab *vocab_in;    /* strings in prompts map through it */
+	const struct vocab *vocab_out;
+	int      prompt_limit;     /* longest prompt: LMAX, or 0 for none */
+	long     context_limit;    /* longest trajectory context, 0 for none */
+	struct rng rng;
+	int     *prompt;           /* a generated prompt */
+	double  *p;
+	long     lo, hi;           /* the indices this shard prints */
+	/* progress */
+	long     done, total;
+	double   shown;
+	int      showing;
+};
+
+static double
+now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+static void
+show(struct run *run)
+{
+	const char *unit = run->o->trajectory ? "steps" : "samples";
+
+	run->showing = 1;
+	if (run->total > 0)
+		fprintf(stderr, "\r%s: %ld of %ld %s (%.0f%%)", progname, run->done,
+		    run->total, unit, 100.0 * run->done / run->total);
+	else
+		fprintf(stderr, "\r%s: %ld %s", progname, run->done, unit);
+}
+
+/* Counts units of work; twice a second at most, shows the count. */
+static void
+tick(struct run *run)
+{
+	double t;
+
+	if (!run->o->progress || (++run->done & 4095))
+		return;
+	if ((t = now()) - run->shown < 0.5)
+		return;
+	run->shown = t;
+	show(run);
+}
+
+static void
+tick_end(struct run *run)
+{
+	if (!run->showing)
+		return;
+	show(run);
+	fputc('\n', stderr);
+}
+
+static void
+put_token(const struct run *run, int k)
+{
+	if (run->vocab_out)
+		out_quoted(run->vocab_out->word[k]);
+	else
+		out_long(k);
+}
+
+static void
+sample(struct run *run, const int *prompt, int L)
+{
+	int y = gen_next(&run->gen, prompt, L, &run->rng,
+	    run->o->probs ? run->p : NULL);
+
+	out_str("{\"type\":\"sample\",\"prompt\":");
+	out_tokens(prompt, L, run->vocab_out);
+	out_str(",\"y\":");
+	put_token(run, y);
+	if (run->o->probs) {
+		out_str(",\"p\":");
+		out_doubles(run->p, run->gen.K);
+	}
+	out_char('}');
+	out_end();
+	tick(run);
+}
+
+static void
+trajectory(struct run *run, const int *prompt, int L)
+{
+	gen_start(&run->gen, prompt, L);
+	out_str("{\"type\":\"trajectory\",\"prompt\":");
+	out_tokens(prompt, L, run->vocab_out);
+	out_str(",\"tokens\":[");
+	for (long t = 0; t < run->o->steps; t++) {
+		if (t)
+			out_char(',');
+		put_token(run, gen_step(&run->gen, &run->rng));
+		tick(run);
+	}
+	out_str("]}");
+	out_end();
+}
+
+/* Item number index of the run; prompt NULL: draw one. */
+static void
+emit(struct run *run, long index, const int *prompt, int L)
+{
+	rng_stream(&run->rng, (uint64_t)index);
+	if (!prompt) {
+		L = prompt_draw(&run->o->dist, &run->rng, run->prompt);
+		prompt = run->prompt;
+	}
+	if (run->o->trajectory)
+		trajectory(run, prompt, L);
+	else
+		sample(run, prompt, L);
+}
+
+static void
+shard_block(struct run *run, long n)
+{
+	run->lo = n / run->o->nshards * run->o->shard +
+	    n % run->o->nshards * run->o->shard / run->o->nshards;
+	run->hi = n / run->o->nshards * (run->o->shard + 1) +
+	    n % run->o->nshards * (run->o->shard + 1) / run->o->nshards;
+	run->total = (run->hi - run->lo) * (run->o->trajectory ?
+	    run->o->steps : 1);
+}
+
+static void
+read_model(struct input *in, struct run *run)
+{
+	json_t *rec = input_record(in);
+	const char *type;
+
+	if (!rec)
+		input_fail(in, "no attn-model or ccmc record in the input");
+	type = record_type(rec);
+	if (strcmp(type, "attn-model") == 0) {
+		model_parse(in, rec, &run->model);
+		run->have_model = 1;
+	} else if (strcmp(type, "ccmc") == 0) {
+		ccmc_parse(in, rec, &run->chain);
+		run->have_chain = 1;
+	} else
+		input_fail(in, "the first record must be an attn-model or a ccmc, "
+		    "not \"%.40s\"", type);
+	json_decref(rec);
+}
+
+/* The line just read, to print later. */
+static char *
+copy_line(const struct input *in, size_t *len)
+{
+	char *s = xmalloc(in->len + 1);
+
+	memcpy(s, in->buf, in->len + 1);
+	*len = in->len;
+	return s;
+}
+
+/* The path, the generator and the vocabulary; complaints name the model. */
+static void
+setup(struct input *in, struct run *run)
+{
+	struct options *o = run->o;
+	enum gen_path path;
+	char why[256];
+
+	if (o->markov)
+		path = GEN_MARKOV;
+	else if (o->via >= 0)
+		path = (enum gen_path)o->via;
+	else if (run->have_chain || o->trajectory)
+		path = GEN_CCMC;
+	else
+		path = GEN_ATTENTION;
+	if (path == GEN_ATTENTION && run->have_chain)
+		input_fail(in, "--via attention needs an attn-model: a ccmc record "
+		    "has no forward pass");
+	if (path != GEN_ATTENTION && run->have_model &&
+	    ccmc_from_model(&run->model, &run->chain, why, sizeof why) != 0)
+		input_fail(in, "%s", why);
+	if (gen_init(&run->gen, path, &run->model, &run->chain, why,
+	    sizeof why) != 0)
+		input_fail(in, "%s", why);
+	run->prompt_limit = run->have_model ? run->model.lmax : run->chain.lmax;
+	run->context_limit = gen_context_limit(&run->gen);
+	if (!run->context_limit && path == GEN_ATTENTION)
+		run->context_limit = MAX_PROMPT;
+	if (!o->trajectory)
+		run->context_limit = 0;
+	if ((run->vocab_in = run->chain.vocab)) {
+		run->vocab_in->grow = 0;
+		run->vocab_in->unk = vocab_find(run->vocab_in, "<unk>");
+		if (!o->ids)
+			run->vocab_out = run->vocab_in;
+	}
+	run->p = xmalloc((size_t)run->gen.K * sizeof *run->p);
+}
+
+/* The tokens of a prompt record, checked against the model. */
+static int *
+prompt_of(struct input *in, struct run *run, json_t *rec, int *L)
+{
+	int *t;
+
+	if (strcmp(record_type(rec), "prompt") != 0)
+		input_fail(in, "expected a prompt record, not \"%.40s\" (the model "
+		    "comes first, once)", record_type(rec));
+	t = field_tokens(in, rec, "prompt", run->gen.K, run->vocab_in, L);
+	if (*L > 0 && (!run->prompt_limit || *L <= run->prompt_limit) &&
+	    (!run->context_limit || *L + run->o->steps <= run->context_limit))
+		return t;
+	free(t);
+	if (*L == 0)
+		input_fail(in, "empty prompt");
+	if (run->prompt_limit && *L > run->prompt_limit)
+		input_fail(in, "prompt of %d tokens is longer than the model's "
+		    "LMAX %d", *L, run->prompt_limit);
+	input_fail(in, "prompt of %d tokens and %ld steps outgrow the longest "
+	    "context, %ld", *L, run->o->steps, run->context_limit);
+}
+
+/* Generated prompts must fit the model: a usage error, before any output. */
+static void
+check_generated(struct run *run)
+{
+	struct options *o = run->o;
+	char why[256];
+
+	if (prompt_dist_setup(&o->dist, run->gen.K, why, sizeof why) != 0)
+		usage_error(usage, "--prompts %s", why);
+	if (!o->len_given && run->prompt_limit && o->lmax > run->prompt_limit)
+		o->lmin = o->lmax = run->prompt_limit;
+	if (run->prompt_limit && o->lmax > run->prompt_limit)
+		usage_error(usage, "--len: prompts of up to %d tokens, but the "
+		    "model has positions for LMAX = %d", o->lmax, run->prompt_limit);
+	if (run->context_limit && o->lmax + o->steps > run->context_limit)
+		usage_error(usage, "prompts of up to %d tokens and --steps %ld "
+		    "outgrow the longest context, %ld: use a shorter --len or "
+		    "fewer --steps", o->lmax, o->steps, run->context_limit);
+	o->dist.lmin = o->lmin;
+	o->dist.lmax = o->lmax;
+}
+
+/* Prompts drawn from the prompt distribution. */
+static void
+generated(struct run *run)
+{
+	run->prompt = xmalloc((size_t)run->o->lmax * sizeof *run->prompt);
+	shard_block(run, run->o->n);
+	for (long i = run->lo; i < run->hi; i++)
+		emit(run, i, NULL, 0);
+}
+
+/* Every prompt record, kept: a shard of an unknown number of them. */
+static void
+buffered(struct input *in, struct run *run, json_t *rec)
+{
+	int **prompts = NULL, *len = NULL;
+	long n = 0, cap = 0;
+
+	for (; rec; rec = input_record(in)) {
+		if (n == cap) {
+			cap = cap ? 2 * cap : 1024;
+			prompts = xrealloc(prompts, checked_size((size_t)cap,
+			    sizeof *prompts));
+			len = xrealloc(len, checked_size((size_t)cap, sizeof *len));
+		}
+		prompts[n] = prompt_of(in, run, rec, &len[n]);
+		json_decref(rec);
+		n++;
+	}
+	shard_block(run, n);
+	for (long i = run->lo; i < run->hi; i++)
+		emit(run, i, prompts[i], len[i]);
+	for (long i = 0; i < n; i++)
+		free(prompts[i]);
+	free(prompts);
+	free(len);
+}
+
+/* Prompts from the records that follow the model; rec is the first. */
+static void
+from_records(struct input *in, struct run *run, json_t *rec)
+{
+	const struct options *o = run->o;
+	long n = o->n_given ? o->n : -1, i;
+	int *t, L;
+
+	if (n < 0 && o->nshards > 1) {
+		buffered(in, run, rec);
+		return;
+	}
+	if (n >= 0)
+		shard_block(run, n);
+	else {
+		run->lo = 0;
+		run->hi = LONG_MAX;
+	}
+	for (i = 0; n < 0 || i < n; i++) {
+		if (!rec && !(rec = input_record(in)))
+			break;
+		t = prompt_of(in, run, rec, &L);
+		json_decref(rec);
+		rec = NULL;
+		if (i >= run->lo && i < run->hi)
+			emit(run, i, t, L);
+		free(t);
+	}
+	if (rec)
+		json_decref(rec);
+	if (n >= 0 && i < n)
+		input_fail(in, "-n %ld asks for more prompts than the %ld prompt "
+		    "records", n, i);
+}
+
+static void
+parse_shard(struct options *o, const char *arg)
+{
+	char buf[64], *slash;
+
+	if (strlen(arg) >= sizeof buf || !(slash = strchr(strcpy(buf, arg), '/')))
+		usage_error(usage, "--shard: expected I/N, not '%s'", arg);
+	*slash = '\0';
+	o->nshards = opt_long(usage, "--shard", slash + 1, 1, MAX_SHARDS);
+	o->shard = opt_long(usage, "--shard", buf, 0, o->nshards - 1);
+}
+
+static void
+parse_options(struct options *o, int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "model", required_argument, NULL, 'm' },
+		{ "prompts", required_argument, NULL, 'P' },
+		{ "len", required_argument, NULL, 'l' },
+		{ "via", required_argument, NULL, 'v' },
+		{ "markov", no_argument, NULL, 'M' },
+		{ "probs", no_argument, NULL, 'p' },
+		{ "ids", no_argument, NULL, 'i' },
+		{ "trajectory", no_argument, NULL, 't' },
+		{ "steps", required_argument, NULL, 'T' },
+		{ "seed", required_argument, NULL, 's' },
+		{ "shard", required_argument, NULL, 'S' },
+		{ "progress", no_argument, NULL, 'g' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 }
+	};
+	char why[256];
+	int c;
+
+	while ((c = getopt_long(argc, argv, "hn:", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'n':
+			o->n = opt_long(usage, "-n", optarg, 0, MAX_N);
+			o->n_given = 1;
+			break;
+		case 'm':
+			o->model_file = optarg;
+			break;
+		case 'P':
+			prompt_dist_free(&o->dist);
+			if (prompt_dist_parse(&o->dist, optarg, why, sizeof why) != 0)
+				usage_error(usage, "--prompts: %s", why);
+			o->dist_given = 1;
+			break;
+		case 'l':
+			if (prompt_len_parse(optarg, &o->lmin, &o->lmax) != 0)
+				usage_error(usage, "--len: expected L or LMIN:LMAX with "
+				    "1 <= LMIN <= LMAX <= %ld, not '%s'", MAX_PROMPT, optarg);
+			o->len_given = 1;
+			break;
+		case 'v':
+			if (strcmp(optarg, "attention") == 0)
+				o->via = GEN_ATTENTION;
+			else if (strcmp(optarg, "ccmc") == 0)
+				o->via = GEN_CCMC;
+			else
+				usage_error(usage, "--via: expected attention or ccmc, "
+				    "not '%s'", optarg);
+			break;
+		case 'M':
+			o->markov = 1;
+			break;
+		case 'p':
+			o->probs = 1;
+			break;
+		case 'i':
+			o->ids = 1;
+			break;
+		case 't':
+			o->trajectory = 1;
+			break;
+		case 'T':
+			o->steps = opt_long(usage, "--steps", optarg, 0, MAX_STEPS);
+			o->steps_given = 1;
+			break;
+		case 's':
+			o->seed = opt_seed(usage, optarg);
+			break;
+		case 'S':
+			parse_shard(o, optarg);
+			break;
+		case 'g':
+			o->progress = 1;
+			break;
+		case 'h':
+			print_help(usage, help);
+		case 'V':
+			print_version();
+		default:
+			usage_error(usage, "unknown option");
+		}
+	}
+	if (o->markov && o->via >= 0)
+		usage_error(usage, "--markov excludes --via");
+	if (o->steps_given && !o->trajectory)
+		usage_error(usage, "--steps needs --trajectory");
+	if (o->probs && o->trajectory)
+		usage_error(usage, "--probs applies to samples, not trajectories");
+	if (!o->n_given)
+		o->n = o->trajectory ? DEFAULT_TRAJECTORIES : DEFAULT_SAMPLES;
+	if (!o->progress)
+		o->progress = isatty(STDERR_FILENO);
+}
+
+int
+main(int argc, char **argv)
+{
+	struct options o = {
+		.lmin = DEFAULT_LEN, .lmax = DEFAULT_LEN, .via = -1,
+		.steps = DEFAULT_STEPS, .seed = RNG_DEFAULT_SEED, .nshards = 1,
+	};
+	struct run run = { .o = &o };
+	struct input in, model_in;
+	json_t *rec = NULL;
+	char *model_line;
+	size_t model_len;
+
+	prog_init(argv[0]);
+	parse_options(&o, argc, argv);
+
+	input_open(&in, argc - optind, argv + optind);
+	if (o.model_file) {
+		input_open(&model_in, 1, &o.model_file);
+		read_model(&model_in, &run);
+		setup(&model_in, &run);
+		model_line = copy_line(&model_in, &model_len);
+		input_close(&model_in);
+	} else {
+		read_model(&in, &run);
+		setup(&in, &run);
+		model_line = copy_line(&in, &model_len);
+	}
+	rng_init(&run.rng, o.seed, 0);
+
+	/* With --model, a terminal on stdin means no prompt records. */
+	if (!o.model_file || optind < argc || !isatty(STDIN_FILENO))
+		rec = input_record(&in);
+	if (rec && o.model_file && (strcmp(record_type(rec), "attn-model") == 0 ||
+	    strcmp(record_type(rec), "ccmc") == 0))
+		input_fail(&in, "a model record in the input, but --model %s gives "
+		    "the model", o.model_file);
+	if (rec && (o.dist_given || o.len_given))
+		input_fail(&in, "prompt records in the input, but --prompts or --len "
+		    "ask for generated prompts");
+	if (!rec)
+		check_generated(&run);
+	out_raw(model_line, model_len);
+	out_end();
+	if (rec)
+		from_records(&in, &run, rec);
+	else
+		generated(&run);
+	input_close(&in);
+	out_flush();
+	tick_end(&run);
+
+	free(model_line);
+	free(run.prompt);
+	free(run.p);
+	gen_free(&run.gen);
+	prompt_dist_free(&o.dist);
+	ccmc_free(&run.chain);
+	model_free(&run.model);
+	return 0;
+}

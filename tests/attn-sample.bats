@@ -1,0 +1,447 @@
+#!/usr/bin/env bats
+# attn-sample: samples and trajectories from the attention forward pass, the
+# CCMC and the ordinary Markov chain, checked against computations done here
+# in python (stdlib) and against the shared numpy vectors.
+#
+# Statistical tests use a fixed seed and the 0.999 quantile of the
+# chi-square law (Wilson-Hilferty approximation): a correct sampler fails
+# one of them with probability 1e-3 for a random seed; with the seed fixed
+# the outcome is reproducible.  Categories expected fewer than 5 times are
+# pooled; a category of probability 0 must never occur.
+
+load helper
+
+setup() {
+	cd "$BATS_TEST_TMPDIR"
+	cat >ref.py <<'PY'
+import json, math
+
+def first(path):
+    with open(path) as f:
+        return json.loads(f.readline())
+
+def records(path, kind):
+    with open(path) as f:
+        return [r for r in map(json.loads, f) if r["type"] == kind]
+
+def forward(m, prompt):
+    """p = C X^T softmax(X W x_L), THEORY.md 1 and 3."""
+    E, W, C, d, K = m["E"], m["W"], m["C"], m["d"], m["K"]
+    R = m["pos"]["R"] if m.get("pos") else None
+    X = [[E[k][a] + (R[t][a] if R else 0.0) for a in range(d)]
+         for t, k in enumerate(prompt)]
+    u = [sum(X[-1][a] * W[a][b] for a in range(d)) for b in range(d)]
+    s = [sum(u[b] * x[b] for b in range(d)) for x in X]
+    mx = max(s)
+    e = [math.exp(v - mx) for v in s]
+    z = sum(e)
+    xa = [sum(e[t] / z * X[t][b] for t in range(len(X))) for b in range(d)]
+    return [sum(C[k][b] * xa[b] for b in range(d)) for k in range(K)]
+
+def base_chain(m):
+    """P = row-softmax(E W E^T)."""
+    E, W, d, K = m["E"], m["W"], m["d"], m["K"]
+    P = []
+    for i in range(K):
+        a = [sum(E[i][x] * W[x][y] * E[j][y] for x in range(d) for y in range(d))
+             for j in range(K)]
+        mx = max(a)
+        e = [math.exp(v - mx) for v in a]
+        P.append([v / sum(e) for v in e])
+    return P
+
+def chi2_999(df):
+    z = 3.090232306167813
+    return df * (1 - 2 / (9 * df) + z * math.sqrt(2 / (9 * df))) ** 3
+
+def gof(counts, probs, what):
+    """Chi-square goodness of fit of a Counter against probs (a dict)."""
+    n = sum(counts.values())
+    for k, c in counts.items():
+        assert probs.get(k, 0) > 0, (what, "impossible outcome", k)
+    stat, pool_e, pool_o, cats = 0.0, 0.0, 0, 0
+    for k, p in probs.items():
+        if p <= 0:
+            continue
+        if n * p < 5:
+            pool_e += n * p
+            pool_o += counts.get(k, 0)
+            continue
+        stat += (counts.get(k, 0) - n * p) ** 2 / (n * p)
+        cats += 1
+    if pool_e > 0:
+        stat += (pool_o - pool_e) ** 2 / pool_e
+        cats += 1
+    if cats < 2:
+        return
+    crit = chi2_999(cats - 1)
+    assert stat < crit, (what, stat, crit, cats)
+    print(what, "chi2 %.2f < %.2f (df %d)" % (stat, crit, cats - 1))
+PY
+}
+
+# quiet ARGS...: attn-sample with stdout discarded, to look at its errors
+quiet() { attn-sample "$@" >/dev/null; }
+
+# prompts N P...: N copies of each prompt record P (JSON arrays)
+prompts() {
+	local n=$1 p
+	shift
+	for p in "$@"; do
+		yes "{\"type\":\"prompt\",\"prompt\":$p}" | head -n "$n"
+	done
+}
+
+@test "--help, --version and usage errors" {
+	run attn-sample --help
+	[ "$status" -eq 0 ]
+	[[ ${lines[0]} == usage:* ]]
+	run attn-sample --version
+	[ "$status" -eq 0 ]
+	attn-gen-model --vocab 4 >m
+	for bad in "--bogus" "--prompts nope" "--prompts blocks:0" "--prompts zipf:x" \
+	    "--len 0" "--len 5:3" "--len 3:" "--via foo" "--shard 2/2" "--shard 1" \
+	    "-n -1" "--steps 5" "--trajectory --probs" "--markov --via ccmc" \
+	    "--seed -3" "--prompts blocks:5"; do
+		run attn-sample $bad m
+		[ "$status" -eq 2 ] || { echo "$bad: status $status: $output"; false; }
+		[[ ${lines[0]} == "attn-sample: "* ]] || { echo "$bad: $output"; false; }
+	done
+}
+
+@test "the output starts with the model record, verbatim; then -n samples" {
+	attn-gen-model --vocab 5 --seed 2 >m
+	attn-sample -n 7 m >out
+	cmp <(head -1 out) m
+	[ "$(wc -l <out)" -eq 8 ]
+	jq -s -e '[.[] | select(.type == "sample") | (.prompt | length) == 8 and (.y | type) == "number"] | length == 7 and all' out
+	# --model FILE: the same, the input holding the prompts (none here)
+	attn-sample --model m -n 7 </dev/null >out2
+	cmp out out2
+	# a ccmc record is re-emitted as well
+	attn-to-ccmc m >c
+	attn-sample -n 3 c | head -1 | cmp - c
+}
+
+@test "--probs equals a forward pass computed in python, within 1e-12 (both paths)" {
+	for opts in "--vocab 6 --dim 9 --embed gaussian --seed 3" \
+	    "--vocab 5 --dim 11 --embed gaussian --pos 12 --seed 4" \
+	    "--vocab 4 --pos 9 --recency 3 --seed 5" "--vocab 7 --scale 3 --seed 6"; do
+		attn-gen-model $opts >m
+		for via in attention ccmc; do
+			attn-sample --via $via --probs -n 150 --len 1:9 --seed 8 m >out
+			run py m out <<'PY'
+import sys
+sys.path.insert(0, ".")
+from ref import *
+m = first(sys.argv[1])
+worst = 0.0
+for r in records(sys.argv[2], "sample"):
+    q = forward(m, r["prompt"])
+    worst = max(worst, max(abs(a - b) for a, b in zip(r["p"], q)))
+    assert r["p"][r["y"]] > 0
+assert worst <= 1e-12, worst
+print("max |p - forward| = %.3g" % worst)
+PY
+			[ "$status" -eq 0 ] || { echo "$opts --via $via: $output"; false; }
+		done
+	done
+}
+
+@test "--probs reproduces the shared numpy vectors within 1e-12 (both paths)" {
+	awk '/"attn-model"/ { f = "model" ++n ".ndjson" } { print > f }' "$VECTORS/forward.ndjson"
+	for f in model*.ndjson; do
+		jq -c 'select(.type == "vector") | {type: "prompt", prompt}' "$f" >prompts
+		jq -c 'select(.type == "vector") | .p' "$f" >want
+		head -1 "$f" >m
+		for via in attention ccmc; do
+			attn-sample --via $via --probs --model m prompts >out
+			[ "$(wc -l <out)" -eq 41 ]
+			jq -c 'select(.type == "sample") | .p' out >got
+			run py got want <<'PY'
+import json, sys
+got = [json.loads(l) for l in open(sys.argv[1])]
+want = [json.loads(l) for l in open(sys.argv[2])]
+assert len(got) == len(want) == 40
+worst = max(abs(a - b) for g, w in zip(got, want) for a, b in zip(g, w))
+assert worst <= 1e-12, worst
+PY
+			[ "$status" -eq 0 ] || { echo "$f --via $via: $output"; false; }
+		done
+	done
+}
+
+@test "chi-square: sampled y against the forward pass, fixed prompts, both paths" {
+	attn-gen-model --vocab 6 --dim 9 --embed gaussian --scale 1.5 --seed 4 >m
+	attn-gen-model --vocab 6 --embed gaussian --pos 10 --pos-scale 2 --seed 7 >mp
+	prompts 3000 '[0,1,2,3,1,4]' '[2,2,5,0,5]' '[3,0,4,1,2,5,3,3,0,1]' >prompts
+	for model in m mp; do
+		for via in attention ccmc; do
+			attn-sample --via $via --seed 11 $model - <prompts >out
+			run py $model out <<'PY'
+import sys, collections
+sys.path.insert(0, ".")
+from ref import *
+m = first(sys.argv[1])
+by = collections.defaultdict(collections.Counter)
+for r in records(sys.argv[2], "sample"):
+    by[tuple(r["prompt"])][r["y"]] += 1
+assert len(by) == 3 and all(sum(c.values()) == 3000 for c in by.values())
+for prompt, counts in by.items():
+    p = forward(m, list(prompt))
+    gof(counts, {k: max(v, 0.0) for k, v in enumerate(p)}, str(prompt))
+PY
+			[ "$status" -eq 0 ] || { echo "$model --via $via: $output"; false; }
+			echo "$output"
+		done
+	done
+}
+
+@test "chi-square: first two steps of trajectories (counts, positions, markov)" {
+	attn-gen-model --vocab 5 --dim 8 --embed gaussian --scale 1.5 --seed 2 >m
+	attn-gen-model --vocab 5 --embed gaussian --pos 8 --pos-scale 2 --seed 3 >mp
+	prompts 3000 '[0,3,1,3,2]' >prompts
+	for run_opts in "m --trajectory" "mp --trajectory" "m --trajectory --markov" \
+	    "m --trajectory --via attention"; do
+		set -- $run_opts
+		attn-sample $run_opts --steps 2 --seed 5 - <prompts >out
+		run py "$1" out "$*" <<'PY'
+import sys, collections
+sys.path.insert(0, ".")
+from ref import *
+m = first(sys.argv[1])
+markov = "--markov" in sys.argv[3]
+P = base_chain(m)
+pairs = collections.Counter()
+trajs = records(sys.argv[2], "trajectory")
+assert len(trajs) == 3000
+for r in trajs:
+    assert len(r["tokens"]) == 2
+    pairs[tuple(r["tokens"])] += 1
+prompt = trajs[0]["prompt"]
+step = (lambda ctx: P[ctx[-1]]) if markov else (lambda ctx: forward(m, ctx))
+probs = {}
+p1 = step(prompt)
+for a in range(m["K"]):
+    p2 = step(prompt + [a])
+    for b in range(m["K"]):
+        probs[(a, b)] = max(p1[a], 0.0) * max(p2[b], 0.0)
+gof(pairs, probs, sys.argv[3])
+PY
+		[ "$status" -eq 0 ] || { echo "$run_opts: $output"; false; }
+		echo "$output"
+	done
+}
+
+@test "trajectories keep to the tokens of their prompt; --markov does not" {
+	attn-gen-model --vocab 10 --scale 0.5 --seed 3 >m
+	attn-gen-model --vocab 10 --pos 40 --embed gaussian --seed 3 >mp
+	attn-sample --trajectory -n 20 --len 1:4 --steps 300 m >out
+	attn-sample --trajectory -n 20 --len 1:4 --steps 30 mp >>out
+	attn-sample --trajectory -n 5 --len 1:4 --steps 30 --via attention m >>out
+	jq -s -e '[.[] | select(.type == "trajectory") | (.tokens - .prompt) == []] | all' out
+	[ "$(grep -c '"trajectory"' out)" -eq 45 ]
+	attn-sample --trajectory --markov -n 20 --len 1:4 --steps 300 m >out
+	jq -s -e '[.[] | select(.type == "trajectory") | (.tokens - .prompt) != []] | all' out
+	jq -s -e '[.[] | select(.type == "trajectory") | (.tokens | length) == 300] | all' out
+}
+
+@test "same seed: byte-identical; another seed: different" {
+	attn-gen-model --vocab 8 --seed 4 >m
+	for opts in "" "--trajectory --steps 50 -n 3" "--probs --via ccmc" "--markov"; do
+		attn-sample $opts --seed 9 m >a
+		attn-sample $opts --seed 9 m >b
+		attn-sample $opts --seed 10 m >c
+		cmp a b
+		run cmp -s a c
+		[ "$status" -ne 0 ]
+	done
+}
+
+@test "--shard I/N: shards concatenated are byte-identical to the whole run" {
+	attn-gen-model --vocab 8 --seed 4 >m
+	prompts 1 '[1,2,3]' '[4,4,0]' '[7]' '[0,1]' '[5,6,7,5]' >prompts
+	for opts in "-n 1000 --len 2:9 --prompts zipf:1" "--trajectory -n 7 --steps 40" \
+	    "--model m prompts" "--model m -n 4 prompts" "--trajectory --steps 9 --model m prompts"; do
+		case $opts in *--model*) src= ;; *) src=m ;; esac
+		attn-sample $opts --seed 3 $src >whole
+		rm -f parts
+		for i in 0 1 2; do
+			attn-sample $opts --seed 3 --shard $i/3 $src >part
+			cmp <(head -1 part) <(head -1 whole)
+			tail -n +2 part >>parts
+		done
+		cmp parts <(tail -n +2 whole) || { echo "$opts"; false; }
+	done
+	# more shards than items: the empty ones print the model only
+	attn-sample -n 2 --shard 1/5 m >part
+	[ "$(wc -l <part)" -eq 1 ]
+}
+
+@test "prompt records: each used once, in order; -n takes the first N" {
+	attn-gen-model --vocab 6 --seed 1 >m
+	prompts 1 '[1,2]' '[3]' '[5,5,0,1]' >prompts
+	cat m prompts | attn-sample >out
+	[ "$(jq -c 'select(.type == "sample") | .prompt' out | tr -d '\n')" = '[1,2][3][5,5,0,1]' ]
+	cat m prompts | attn-sample -n 2 >out
+	[ "$(jq -c 'select(.type == "sample") | .prompt' out | tr -d '\n')" = '[1,2][3]' ]
+	# a file operand works as stdin does
+	cat m prompts >in
+	attn-sample -n 2 in | cmp - out
+	run quiet -n 4 in
+	assert_error 65 attn-sample
+	[ "${lines[-1]}" = "attn-sample: in:4: -n 4 asks for more prompts than the 3 prompt records" ]
+	run quiet --len 3 in
+	assert_error 65 attn-sample
+	assert_located attn-sample
+}
+
+@test "bad input: exit 65 and 'attn-sample: FILE:LINE: message'" {
+	attn-gen-model --vocab 4 >m
+	attn-gen-model --vocab 4 --pos 5 >mp
+	check() {   # check FILE LINE PATTERN [options...]
+		local f=$1 ln=$2 pat=$3
+		shift 3
+		run quiet "$@" "$f"
+		assert_error 65 attn-sample
+		[ "${#lines[@]}" -eq 1 ] || { echo "$output"; return 1; }
+		[[ ${lines[0]} == "attn-sample: $f:$ln: "$pat ]] || { echo "$output"; return 1; }
+	}
+	{ cat m; echo '{"type":"prompt","prompt":[0,1]}'; echo '{"type":"prompt","prompt":[0,4]}'; } >f
+	check f 3 "token 4 out of range (K = 4)"
+	{ cat m; echo '{"type":"prompt","prompt":[]}'; } >f
+	check f 2 "empty prompt"
+	{ cat mp; echo '{"type":"prompt","prompt":[0,1,2,3,0,1]}'; } >f
+	check f 2 "prompt of 6 tokens is longer than the model's LMAX 5"
+	{ cat mp; echo '{"type":"prompt","prompt":[0,1,2]}'; } >f
+	check f 2 "*outgrow*" --trajectory --steps 3
+	{ cat m; echo '{"type":"prompt","prompt":[0,1]'; } >f
+	check f 2 "invalid JSON*"
+	{ cat m; echo '{"type":"prompt","prompt":[0,"a"]}'; } >f
+	check f 2 "*no vocabulary*"
+	{ cat m; echo '{"type":"prompt","prompt":[0.5]}'; } >f
+	check f 2 "*not a token*"
+	{ cat m; echo '{"type":"sample","prompt":[0],"y":1}'; } >f
+	check f 2 "expected a prompt record*"
+	printf '\n\n' >f
+	check f 2 "no attn-model or ccmc record*"
+	echo '{"type":"prompt","prompt":[0]}' >f
+	check f 1 "the first record must be*"
+	: >f
+	check f 0 "no attn-model or ccmc record*"
+	# on stdin, and through --model
+	run attn-sample </dev/null
+	assert_error 65 attn-sample
+	[[ ${lines[0]} == "attn-sample: <stdin>:0: no attn-model"* ]]
+	run attn-sample --model f </dev/null
+	assert_error 65 attn-sample
+	[[ ${lines[0]} == "attn-sample: f:0: "* ]]
+	run attn-sample --model m m
+	assert_error 65 attn-sample
+	[[ ${lines[0]} == "attn-sample: m:1: a model record in the input"* ]]
+	# a head not tied to the embeddings
+	jq -c '.C[0][0] += 0.01' m >f
+	check f 1 "*not tied*"
+	# the CCMC has no forward pass
+	attn-to-ccmc m >f
+	check f 1 "*no forward pass*" --via attention
+	# generated prompts that do not fit the positions: a usage error
+	run attn-sample --len 6 mp
+	assert_error 2 attn-sample
+	run attn-sample --trajectory --len 3 --steps 3 mp
+	assert_error 2 attn-sample
+	attn-sample --trajectory --len 3 --steps 2 mp >/dev/null
+}
+
+@test "a closed stdout ends it quietly" {
+	attn-gen-model --vocab 8 >m
+	for opts in "-n 1000000" "--trajectory --steps 10000000"; do
+		bash -c "attn-sample $opts m 2>err | head -1 >first"
+		[ ! -s err ]
+		cmp first m
+	done
+}
+
+@test "--prompts blocks:B keeps each prompt inside one block, and uses them all" {
+	attn-gen-model --vocab 10 >m
+	attn-sample --prompts blocks:3 --len 1:6 -n 600 m >out
+	run py out <<'PY'
+import sys, collections
+sys.path.insert(0, ".")
+from ref import *
+K, B = 10, 3
+block = lambda k: next(b for b in range(B) if K * b // B <= k < K * (b + 1) // B)
+used = collections.Counter()
+for r in records(sys.argv[1], "sample"):
+    bs = {block(k) for k in r["prompt"]}
+    assert len(bs) == 1, r["prompt"]
+    used[bs.pop()] += 1
+    assert 1 <= len(r["prompt"]) <= 6
+gof(used, {b: 1 / B for b in range(B)}, "blocks")
+PY
+	[ "$status" -eq 0 ] || { echo "$output"; false; }
+}
+
+@test "--prompts zipf:S: frequencies decrease with the id and fit Zipf; uniform fits" {
+	attn-gen-model --vocab 8 >m
+	attn-sample --prompts zipf:1.2 --len 10 -n 2000 m >zipf
+	attn-sample --len 10 -n 2000 m >uniform
+	attn-sample --len 2:5 -n 2000 m >lens
+	run py <<'PY'
+import sys, collections
+sys.path.insert(0, ".")
+from ref import *
+def tokens(f):
+    c = collections.Counter()
+    for r in records(f, "sample"):
+        c.update(r["prompt"])
+    return c
+z = tokens("zipf")
+assert all(z[k] > z[k + 1] for k in range(7)), z
+w = [(k + 1) ** -1.2 for k in range(8)]
+gof(z, {k: w[k] / sum(w) for k in range(8)}, "zipf")
+gof(tokens("uniform"), {k: 1 / 8 for k in range(8)}, "uniform")
+lens = collections.Counter(len(r["prompt"]) for r in records("lens", "sample"))
+gof(lens, {L: 1 / 4 for L in range(2, 6)}, "lengths")
+PY
+	[ "$status" -eq 0 ] || { echo "$output"; false; }
+}
+
+@test "string tokens: a ccmc with a vocabulary, <unk>, --ids, round trip" {
+	cat >c <<'EOF'
+{"type":"ccmc","K":4,"P":[[0.1,0.2,0.3,0.4],[0.25,0.25,0.25,0.25],[0.4,0.3,0.2,0.1],[0.7,0.1,0.1,0.1]],"posw":null,"vocab":["the","cat","sat","<unk>"]}
+EOF
+	{ cat c; echo '{"type":"prompt","prompt":["the","cat","dog"]}'; \
+	  echo '{"type":"prompt","prompt":["sat",1,"the"]}'; } >in
+	attn-sample --seed 2 in >words
+	attn-sample --seed 2 --ids in >ids
+	cmp <(head -1 words) c
+	[ "$(sed -n 2p words | jq -c .prompt)" = '["the","cat","<unk>"]' ]
+	[ "$(sed -n 3p words | jq -c .prompt)" = '["sat","cat","the"]' ]
+	[ "$(sed -n 2p ids | jq -c .prompt)" = '[0,1,3]' ]
+	# the strings map back to the ids the same draws gave
+	jq -c 'select(.type == "sample") | [.prompt, .y]' words >w
+	jq -c --slurpfile c c 'select(.type == "sample") | [.prompt, .y] |
+	    map(if type == "array" then map($c[0].vocab[.]) else $c[0].vocab[.] end)' ids >i
+	cmp w i
+	# string prompts go back in: the same samples again
+	tail -n +2 words | jq -c '{type: "prompt", prompt}' | cat c - | attn-sample --seed 2 | cmp - words
+	# trajectories and generated prompts print words too
+	attn-sample --trajectory --steps 20 -n 2 --len 3 c >traj
+	jq -s -e '[.[] | select(.type == "trajectory") | (.prompt + .tokens) | all(type == "string")] | all' traj
+	# without "<unk>" an unknown word is an error
+	jq -c '.vocab[3] = "mat"' c >c2
+	{ cat c2; echo '{"type":"prompt","prompt":["the","dog"]}'; } >in2
+	run quiet in2
+	assert_error 65 attn-sample
+	[ "${lines[0]}" = 'attn-sample: in2:2: token "dog" is not in the vocabulary' ]
+}
+
+@test "a ccmc input samples like its model; --model with a ccmc file" {
+	attn-gen-model --vocab 5 --embed gaussian --pos 6 --seed 6 >m
+	attn-to-ccmc m >c
+	prompts 1 '[0,1,2]' '[4,4,3,1,0,2]' '[3]' >prompts
+	attn-sample --via ccmc --probs --model m prompts | tail -n +2 >a
+	attn-sample --probs --model c prompts | tail -n +2 >b
+	cmp a b
+}
