@@ -551,7 +551,7 @@ main(int argc, char **argv)
 		setup(&in, &run);
 		model_line = copy_line(&in, &model_len);
 	}
-	rng_init(&run.rng, o.seed, 0);
+	rng_init(&run.rng, o.seed, "attn-sample", 0);
 
 	/* With --model, a terminal on stdin means no prompt records. */
 	if (!o.model_file || optind < argc || !isatty(STDIN_FILENO))

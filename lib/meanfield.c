@@ -310,7 +310,7 @@ stability(const struct mf_problem *pb, const double *f,
 		return MF_STABLE;
 	g = xmalloc((size_t)n * sizeof *g);
 	u = xmalloc((size_t)n * sizeof *u);
-	rng_init(&r, seed, 1);
+	rng_init(&r, seed, "meanfield", 1);
 	tries = 2 * p->n < NPERTURB ? 2 * p->n : NPERTURB;
 	for (int t = 0; t < tries && status == MF_STABLE; t++) {
 		struct mf_point q;
@@ -420,7 +420,7 @@ mf_attractors(const struct mf_problem *pb, int starts, uint64_t seed,
 		ones[a] = 1;
 	/* at most one attractor per vertex and per start */
 	hits = xcalloc((size_t)starts + (size_t)n, sizeof *hits);
-	rng_init(&r, seed, 0);
+	rng_init(&r, seed, "meanfield", 0);
 	for (int t = 0; t < starts; t++) {
 		struct mf_point p;
 		int i;

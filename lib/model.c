@@ -148,7 +148,7 @@ model_generate(const struct model_spec *s, struct attn_model *m, char *why,
 	m->C = xcalloc((size_t)K * d, sizeof *m->C);
 
 	/* Token embeddings and W live in the first de coordinates ... */
-	rng_init(&r, s->seed, 0);
+	rng_init(&r, s->seed, "attn-gen-model", 0);
 	for (int k = 0; k < K; k++)
 		for (int j = 0; j < de; j++)
 			m->E[(size_t)k * d + j] = s->gaussian ?

@@ -7,17 +7,22 @@
 #include "util.h"
 
 void
-rng_init(struct rng *r, uint64_t seed, uint64_t stream)
+rng_init(struct rng *r, uint64_t seed, const char *domain, uint64_t stream)
 {
-	static const char domain[] = "attn-ccmc toolkit seed v1";
-	unsigned char in[sizeof domain + 8];
+	static const char version[] = "attn-ccmc toolkit seed v1";
+	crypto_generichash_state h;
+	unsigned char le[8];
 
 	if (sodium_init() < 0)
 		die(EXIT_FAIL, "libsodium failed to initialise");
-	memcpy(in, domain, sizeof domain);
 	for (int i = 0; i < 8; i++)
-		in[sizeof domain + i] = (unsigned char)(seed >> (8 * i));
-	crypto_generichash(r->key, sizeof r->key, in, sizeof in, NULL, 0);
+		le[i] = (unsigned char)(seed >> (8 * i));
+	crypto_generichash_init(&h, NULL, 0, sizeof r->key);
+	crypto_generichash_update(&h, (const unsigned char *)version, sizeof version);
+	crypto_generichash_update(&h, le, sizeof le);
+	crypto_generichash_update(&h, (const unsigned char *)domain,
+	    strlen(domain) + 1);
+	crypto_generichash_final(&h, r->key, sizeof r->key);
 	rng_stream(r, stream);
 }
 

@@ -1,10 +1,12 @@
 /*
  * rng: reproducible randomness from libsodium's ChaCha20 stream cipher.
  *
- * The key is derived from the user's --seed; the 64-bit nonce selects one
- * of 2^64 independent streams.  Programs give each sample or trajectory its
- * own stream, indexed by its position, so a run split into shards draws
- * exactly what the whole run draws.
+ * The key is derived from the user's --seed and a domain naming the use
+ * (so a model and the samples drawn from it with the same seed share no
+ * randomness); the 64-bit nonce selects one of 2^64 independent streams.
+ * Programs give each sample or trajectory its own stream, indexed by its
+ * position, so a run split into shards draws exactly what the whole run
+ * draws.
  */
 #ifndef RNG_H
 #define RNG_H
@@ -21,7 +23,8 @@ struct rng {
 	unsigned      pos, len, fill;
 };
 
-void     rng_init(struct rng *r, uint64_t seed, uint64_t stream);
+void     rng_init(struct rng *r, uint64_t seed, const char *domain,
+             uint64_t stream);
 void     rng_stream(struct rng *r, uint64_t stream);  /* same key, new stream */
 uint64_t rng_u64(struct rng *r);
 uint32_t rng_u32(struct rng *r);

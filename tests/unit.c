@@ -102,7 +102,7 @@ theorem(char *file, long n, uint64_t seed)
 	q = xmalloc((size_t)m.K * sizeof *q);
 	work = xmalloc((model_work_size(&m, lmax) + (size_t)m.K) * sizeof *work);
 	t = xmalloc((size_t)lmax * sizeof *t);
-	rng_init(&r, seed, 0);
+	rng_init(&r, seed, "unit", 0);
 	for (long s = 0; s < n; s++) {
 		int L = 1 + (int)rng_below(&r, (uint32_t)lmax);
 		/* few distinct tokens make repeated tokens, which the counts see */
@@ -134,7 +134,7 @@ rng_moments(uint64_t seed, long n)
 	double su = 0, su2 = 0, sg = 0, sg2 = 0, sg4 = 0;
 	long below[7] = { 0 };
 
-	rng_init(&r, seed, 0);
+	rng_init(&r, seed, "unit", 0);
 	for (long i = 0; i < n; i++) {
 		double u = rng_uniform(&r), g = rng_gauss(&r);
 
