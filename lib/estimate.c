@@ -482,12 +482,15 @@ est_fit_row(const struct sampleset *set, int K, int i, const double *mult,
 	out->K = K;
 	out->comp = xmalloc(2 * (size_t)K * sizeof *out->comp);
 	out->zero = out->comp + K;
-	out->A = xmalloc(4 * (size_t)K * sizeof *out->A);
+	out->A = xmalloc(5 * (size_t)K * sizeof *out->A);
 	out->P = out->A + K;
 	out->cond = out->P + K;
 	out->se = out->cond + K;
+	out->map = out->se + K;
 	for (int j = 0; j < 4 * K; j++)
 		out->A[j] = NAN;
+	for (int j = 0; j < K; j++)
+		out->map[j] = o->l2 > 0 ? 0 : NAN;
 	out->converged = 1;
 	out->mle_exists = 1;
 
@@ -737,6 +740,8 @@ est_fit_row(const struct sampleset *set, int K, int i, const double *mult,
 
 			if (!out->zero[j])
 				out->A[j] = a[l];
+			if (o->l2 > 0)
+				out->map[j] = a[l];
 			out->se[j] = var ? sqrt(var[l]) : NAN;
 		}
 		free(var);

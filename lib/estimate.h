@@ -52,6 +52,10 @@ struct est_row {
 	double *P;            /* the row of P, if determined */
 	double *cond;         /* P_ij / sum of P_il over j's component */
 	double *se;           /* standard error of cond (delta method) */
+	double *map;          /* with a ridge: the whole row's MAP logits under
+	                       * the prior A_ij ~ N(0, 1/l2), before any gauge,
+	                       * 0 (the prior mean) for unseen tokens; defined
+	                       * everywhere, so it completes the row */
 	double  loglik, objective;
 	double  gnorm;        /* largest scaled gradient norm of its blocks */
 	int     iters;        /* most iterations of its blocks */

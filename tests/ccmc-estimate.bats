@@ -353,3 +353,28 @@ EOF
 	run ccmc-estimate --help
 	[ "$status" -eq 0 ] && [[ $output == usage:* ]]
 }
+
+@test "ccmc-estimate: --window reports coverage = samples / (samples + skipped); --brief drops the details" {
+	attn-gen-model --vocab 6 --seed 8 >"$T/model"
+	attn-sample --model "$T/model" --trajectory -n 2 --steps 300 --len 10 \
+	    --seed 3 </dev/null >"$T/traj"
+	ccmc-estimate --window 4 "$T/traj" >"$T/a"
+	py "$T/traj" "$T/a" <<'EOF2'
+import json, sys
+cov = n = 0
+for l in open(sys.argv[1]):
+    r = json.loads(l)
+    if r["type"] != "trajectory":
+        continue
+    ctx = list(r["prompt"])
+    for t in r["tokens"]:
+        n += 1; cov += t in ctx[-4:]; ctx.append(t)
+f = json.load(open(sys.argv[2]))["fit"]
+assert f["samples"] == cov and f["skipped"] == n - cov, (f["samples"], cov)
+assert abs(f["coverage"] - cov / n) < 1e-15
+EOF2
+	[ "$(jq .meta.window "$T/a")" -eq 4 ]
+	ccmc-estimate --window 4 --brief "$T/traj" >"$T/b"
+	[ "$(jq -c 'has("identifiability"), has("stderr"), has("error")' "$T/b" | tr -d '\n')" = falsefalsetrue ]
+	[ "$(jq -c .P "$T/a")" = "$(jq -c .P "$T/b")" ]
+}

@@ -1,0 +1,122 @@
+#include "corpus.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "util.h"
+#include "vocab.h"
+
+#define UNK "<unk>"
+
+void
+corpus_init(struct corpus *c)
+{
+	memset(c, 0, sizeof *c);
+	c->maxtok = -1;
+}
+
+void
+corpus_free(struct corpus *c)
+{
+	free(c->tok);
+	free(c->seq);
+	corpus_init(c);
+}
+
+static void
+append(struct corpus *c, const int *t, int n)
+{
+	if (c->ntok + (size_t)n > c->cap) {
+		while (c->ntok + (size_t)n > c->cap)
+			c->cap = c->cap ? 2 * c->cap : 4096;
+		c->tok = xrealloc(c->tok, checked_size(c->cap, sizeof *c->tok));
+	}
+	for (int k = 0; k < n; k++)
+		if (t[k] > c->maxtok)
+			c->maxtok = t[k];
+	memcpy(c->tok + c->ntok, t, (size_t)n * sizeof *t);
+	c->ntok += (size_t)n;
+}
+
+void
+corpus_add(struct corpus *c, const int *prompt, int L, const int *tokens,
+    int T, int sample, const char *file, long line)
+{
+	struct sequence *s;
+
+	if (c->nseq == c->seqcap) {
+		c->seqcap = c->seqcap ? 2 * c->seqcap : 256;
+		c->seq = xrealloc(c->seq, checked_size((size_t)c->seqcap,
+		    sizeof *c->seq));
+	}
+	s = &c->seq[c->nseq++];
+	s->off = c->ntok;
+	s->L = L;
+	s->T = T;
+	s->sample = sample;
+	s->file = file;
+	s->line = line;
+	append(c, prompt, L);
+	append(c, tokens, T);
+	c->steps += T;
+}
+
+struct rank {
+	long count;
+	int  id;
+};
+
+static int
+by_count(const void *a, const void *b)
+{
+	const struct rank *x = a, *y = b;
+
+	if (x->count != y->count)
+		return x->count > y->count ? -1 : 1;
+	return x->id - y->id;
+}
+
+struct vocab *
+corpus_keep_frequent(struct corpus *c, const struct vocab *raw, int maxv)
+{
+	int n = raw->n, unk = vocab_find(raw, UNK), keep = 0;
+	struct rank *r = xmalloc(((size_t)n + 1) * sizeof *r);
+	int *map = xmalloc(((size_t)n + 1) * sizeof *map);
+	struct vocab *v;
+
+	for (int i = 0; i < n; i++) {
+		r[i].count = 0;
+		r[i].id = i;
+	}
+	for (size_t k = 0; k < c->ntok; k++)
+		r[c->tok[k]].count++;
+	if (maxv > 0)
+		qsort(r, (size_t)n, sizeof *r, by_count);
+	v = vocab_new(n + 1);
+	for (int k = 0; k < n; k++) {
+		int id = r[k].id;
+
+		if (id == unk || (maxv > 0 && keep == maxv)) {
+			map[id] = -1;
+			continue;
+		}
+		map[id] = vocab_add(v, raw->word[id]);
+		keep++;
+	}
+	if (maxv > 0 || unk >= 0) {
+		int u = vocab_add(v, UNK);
+
+		for (int i = 0; i < n; i++)
+			if (map[i] < 0)
+				map[i] = u;
+	}
+	c->maxtok = -1;
+	for (size_t k = 0; k < c->ntok; k++) {
+		c->tok[k] = map[c->tok[k]];
+		if (c->tok[k] > c->maxtok)
+			c->maxtok = c->tok[k];
+	}
+	free(r);
+	free(map);
+	return v;
+}

@@ -1,0 +1,49 @@
+/*
+ * corpus: token sequences held in memory, for the work that needs to see
+ * all of them before it can start: building a vocabulary from word counts,
+ * counting a Markov chain, scoring held-out text.
+ *
+ * Each sequence is a context to start from (a prompt of L >= 1 tokens) and
+ * the T tokens that follow it, each a step to predict from everything
+ * before it.  A sample record is a sequence with one step; a trajectory
+ * record, or a line of text (its first word as the prompt), has T steps.
+ */
+#ifndef CORPUS_H
+#define CORPUS_H
+
+#include <stddef.h>
+
+struct vocab;
+
+struct sequence {
+	size_t off;           /* first token in corpus.tok */
+	int    L, T;          /* prompt tokens, then steps */
+	int    sample;        /* came from a sample record */
+	const char *file;     /* where it was read, for messages */
+	long   line;
+};
+
+struct corpus {
+	int    *tok;
+	size_t  ntok, cap;
+	struct sequence *seq;
+	long    nseq, seqcap;
+	long    steps;        /* sum of T */
+	int     maxtok;       /* largest id held, -1 if none */
+};
+
+void corpus_init(struct corpus *c);
+void corpus_free(struct corpus *c);
+void corpus_add(struct corpus *c, const int *prompt, int L, const int *tokens,
+         int T, int sample, const char *file, long line);
+
+/* Keeps the maxv most frequent strings of raw (by occurrences in the
+ * corpus, ties to the one seen first), gives them ids 0..maxv-1 in that
+ * order and one more id to "<unk>", which every other string (and the
+ * string "<unk>" itself) becomes; renumbers the corpus and returns the new
+ * vocabulary.  maxv = 0: every string is kept (in the same order), and
+ * "<unk>" gets an id only if it occurs. */
+struct vocab *corpus_keep_frequent(struct corpus *c, const struct vocab *raw,
+         int maxv);
+
+#endif

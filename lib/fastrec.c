@@ -1,0 +1,88 @@
+#include "fastrec.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "stream.h"
+#include "util.h"
+
+static const char *
+fast_int(const char *p, int *v)
+{
+	int n = 0;
+
+	if (*p == '0') {
+		*v = 0;
+		return p[1] >= '0' && p[1] <= '9' ? NULL : p + 1;
+	}
+	for (*v = 0; *p >= '0' && *p <= '9'; p++) {
+		if (++n > 9)
+			return NULL;
+		*v = *v * 10 + (*p - '0');
+	}
+	return n ? p : NULL;
+}
+
+static const char *
+fast_array(const char *p, int **a, int *cap, int *n)
+{
+	*n = 0;
+	if (*p++ != '[')
+		return NULL;
+	if (*p == ']')
+		return p + 1;
+	for (;;) {
+		if (*n == *cap) {
+			if (*cap >= MAX_PROMPT)
+				return NULL;
+			*cap = *cap ? 2 * *cap : 64;
+			*a = xrealloc(*a, (size_t)*cap * sizeof **a);
+		}
+		if (!(p = fast_int(p, &(*a)[(*n)++])))
+			return NULL;
+		if (*p == ']')
+			return p + 1;
+		if (*p++ != ',')
+			return NULL;
+	}
+}
+
+int
+fastrec_read(struct fastrec *r, const char *line, size_t len)
+{
+	static const char sample[] = "{\"type\":\"sample\",\"prompt\":";
+	static const char traj[] = "{\"type\":\"trajectory\",\"prompt\":";
+	const char *p = line, *end = line + len;
+
+	if (strncmp(p, sample, sizeof sample - 1) == 0) {
+		p = fast_array(p + sizeof sample - 1, &r->prompt, &r->pcap, &r->L);
+		if (!p || strncmp(p, ",\"y\":", 5) != 0)
+			return FAST_NONE;
+		if (!r->tcap) {
+			r->tcap = 64;
+			r->tokens = xmalloc((size_t)r->tcap * sizeof *r->tokens);
+		}
+		if (!(p = fast_int(p + 5, &r->tokens[0])) || *p != '}' ||
+		    p + 1 != end)
+			return FAST_NONE;
+		r->T = 1;
+		return FAST_SAMPLE;
+	}
+	if (strncmp(p, traj, sizeof traj - 1) == 0) {
+		p = fast_array(p + sizeof traj - 1, &r->prompt, &r->pcap, &r->L);
+		if (!p || strncmp(p, ",\"tokens\":", 10) != 0 ||
+		    !(p = fast_array(p + 10, &r->tokens, &r->tcap, &r->T)) ||
+		    *p != '}' || p + 1 != end)
+			return FAST_NONE;
+		return FAST_TRAJECTORY;
+	}
+	return FAST_NONE;
+}
+
+void
+fastrec_free(struct fastrec *r)
+{
+	free(r->prompt);
+	free(r->tokens);
+	memset(r, 0, sizeof *r);
+}

@@ -1,0 +1,127 @@
+#include "score.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ccmc.h"
+#include "corpus.h"
+#include "sampleset.h"
+#include "util.h"
+
+/* The CCMC probability of y given the context c (counts, no positions):
+ * w_y exp(A_iy) / sum over present l of w_l exp(A_il), in logits so that
+ * no entry of P needs to be representable. */
+static double
+ccmc_step(const struct ccmc *m, const struct context *c, int query, int y)
+{
+	const double *a = m->A + (size_t)query * m->K;
+	double mx = -INFINITY, z = 0;
+
+	if (c->cnt[y] == 0)
+		return 0;
+	for (int k = 0; k < c->npresent; k++)
+		mx = fmax(mx, a[c->present[k]]);
+	for (int k = 0; k < c->npresent; k++)
+		z += c->cnt[c->present[k]] * exp(a[c->present[k]] - mx);
+	return c->cnt[y] * exp(a[y] - mx) / z;
+}
+
+void
+score_steps(const struct corpus *cp, const struct ccmc *m, int markov,
+    int window, const double *unigram, double *p, double *u)
+{
+	struct context c;
+	int *ctx = NULL, K = m->K;
+	double *probs = NULL, *work = NULL;
+	long n = 0;
+
+	context_init(&c, K, window);
+	if (m->lmax && !markov) {
+		ctx = xmalloc((size_t)(window ? window : MAX_PROMPT) * sizeof *ctx);
+		probs = xmalloc(2 * (size_t)K * sizeof *probs);
+		work = probs + K;
+	}
+	for (long s = 0; s < cp->nseq; s++) {
+		const struct sequence *q = &cp->seq[s];
+		const int *x = cp->tok + q->off;
+
+		context_reset(&c);
+		for (int t = 0; t < q->L; t++)
+			context_push(&c, x[t]);
+		for (int t = q->L; t < q->L + q->T; t++, n++) {
+			int i = x[t - 1], y = x[t];
+
+			if (markov)
+				p[n] = m->P[(size_t)i * K + y];
+			else if (ctx) {
+				/* positional weights: the general formula */
+				context_tokens(&c, ctx);
+				ccmc_probs(m, ctx, c.len, probs, work);
+				p[n] = c.cnt[y] ? probs[y] : 0;
+			} else
+				p[n] = ccmc_step(m, &c, i, y);
+			if (u)
+				u[n] = unigram[y];
+			context_push(&c, y);
+		}
+	}
+	context_free(&c);
+	free(ctx);
+	free(probs);
+}
+
+/* d/dw of the mixed log-likelihood; decreasing in w (it is concave). */
+static double
+slope(const double *p, const double *u, long n, double w)
+{
+	double d = 0;
+
+	for (long s = 0; s < n; s++)
+		d += (u[s] - p[s]) / ((1 - w) * p[s] + w * u[s]);
+	return d;
+}
+
+double
+score_fit_mix(const double *p, const double *u, long n)
+{
+	double lo = 0, hi = 1;
+	int uncovered = 0;
+
+	for (long s = 0; s < n && !uncovered; s++)
+		uncovered = p[s] <= 0;
+	if (!uncovered && slope(p, u, n, 0) <= 0)
+		return 0;
+	if (slope(p, u, n, 1) >= 0)
+		return 1;
+	/* bisection on the slope, to the last bits of w */
+	while (hi - lo > 1e-15) {
+		double mid = 0.5 * (lo + hi);
+
+		if (mid <= lo || mid >= hi)
+			break;
+		if (slope(p, u, n, mid) > 0)
+			lo = mid;
+		else
+			hi = mid;
+	}
+	return 0.5 * (lo + hi);
+}
+
+void
+score_sum(const double *p, const double *u, long n, double mix,
+    struct score_sum *o)
+{
+	memset(o, 0, sizeof *o);
+	o->steps = n;
+	for (long s = 0; s < n; s++) {
+		if (p[s] > 0) {
+			o->covered++;
+			o->loglik += log(p[s]);
+		}
+		if (u) {
+			o->mixed_loglik += log((1 - mix) * p[s] + mix * u[s]);
+			o->unigram_loglik += log(u[s]);
+		}
+	}
+}

@@ -1,0 +1,37 @@
+/*
+ * score: how probable a model finds each step of a corpus, and what those
+ * probabilities add up to (THEORY.md section 7).
+ *
+ * A CCMC sees each step's context cut to its last `window` tokens (0: all
+ * of it) and gives probability 0 to a token absent from it: such a step is
+ * not covered.  An ordinary chain (markov) uses row P_i of the query i
+ * alone and covers every step.  A unigram background u, mixed in with
+ * weight mix, (1 - mix) p + mix u_y, gives every step a positive
+ * probability, so that perplexities over all steps are finite.
+ */
+#ifndef SCORE_H
+#define SCORE_H
+
+struct ccmc;
+struct corpus;
+
+/* p[s]: the probability of step s (numbered over the corpus in order)
+ * under c; u[s] = unigram[y_s] when unigram and u are given. */
+void   score_steps(const struct corpus *cp, const struct ccmc *c, int markov,
+           int window, const double *unigram, double *p, double *u);
+
+/* The weight in [0, 1] of u that maximises sum_s log((1 - w) p_s + w u_s). */
+double score_fit_mix(const double *p, const double *u, long n);
+
+struct score_sum {
+	long   steps, covered;     /* all steps; those with p > 0 */
+	double loglik;             /* sum of log p over covered steps */
+	double mixed_loglik;       /* sum of log((1 - mix) p + mix u), all */
+	double unigram_loglik;     /* sum of log u, all steps */
+};
+
+/* u may be NULL: then only steps, covered and loglik are filled. */
+void   score_sum(const double *p, const double *u, long n, double mix,
+           struct score_sum *out);
+
+#endif
