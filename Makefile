@@ -76,8 +76,15 @@ fuzz: all
 $(OUT)/reader: tests/fuzz/reader.c $(OUT)/libccmc.a $(HEADERS) | deps-build
 	$(CC) $(ALL_CFLAGS) $(PKG_CFLAGS) -o $@ tests/fuzz/reader.c $(OUT)/libccmc.a $(PKG_LIBS) $(LDLIBS)
 
+# The experiments E1-E6 (share/experiments/README.md): `make demo` small
+# (DEMO_SCALE=tiny: a smoke test in seconds), `make paper` full size, `make
+# jobs [SCALE=demo]` the job lines of the paper run for GNU parallel/Slurm.
 demo: all deps-check
-	@sh share/demo.sh
+	@$(MAKE) -s --no-print-directory -f share/experiments/Makefile BIN=$(BIN) SCALE=$(or $(DEMO_SCALE),demo)
+paper: all deps-check
+	@$(MAKE) -s --no-print-directory -f share/experiments/Makefile BIN=$(BIN) SCALE=paper
+jobs:
+	@$(MAKE) -s --no-print-directory -f share/experiments/Makefile BIN=$(BIN) SCALE=$(or $(SCALE),paper) jobs
 
 bench: all deps-bench
 	@sh bench/run
@@ -93,4 +100,4 @@ uninstall:
 clean:
 	rm -rf build bin results
 
-.PHONY: fuzz all check check-sanitize check-valgrind demo bench install uninstall clean deps-build deps-check deps-bench
+.PHONY: fuzz paper jobs all check check-sanitize check-valgrind demo bench install uninstall clean deps-build deps-check deps-bench

@@ -1,0 +1,161 @@
+"""E1 equivalence: reduce the sample shards of each model variant.
+
+Three routes to the next-token distribution are compared on the same
+prompts: attn-sample's forward pass ("attention"), attn-sample --via ccmc,
+and the CCMC formula of THEORY.md sections 2-3 evaluated here from the P and
+posw that attn-to-ccmc printed.  The sampled tokens are then tested against
+the formula's probabilities, per query row: the vector of observed minus
+expected counts has covariance sum_s (diag(p_s) - p_s p_s^T), so its
+quadratic form in the inverse covariance (one coordinate dropped: the
+counts sum to n) is chi-square with rank degrees of freedom."""
+
+import itertools
+import os
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import expt
+
+TOL = 1e-12      # claim: the routes agree to rounding
+ALPHA = 1e-3     # chi-square test level
+SCATTER = 1500   # samples per variant drawn in the scatter plot
+
+
+def formula(P, posw, prompt):
+    """Pr(y = j | prompt) = w_j P_ij / sum_l w_l P_il, i the last token."""
+    i, L = prompt[-1], len(prompt)
+    w = [0.0] * len(P)
+    for t, k in enumerate(prompt):
+        w[k] += posw[L - 1][t] if posw else 1.0
+    z = sum(w[j] * P[i][j] for j in range(len(P)))
+    return [w[j] * P[i][j] / z for j in range(len(P))]
+
+
+class ChiSquare:
+    """Observed and expected counts per query row, and the covariance of
+    their difference, accumulated one sample at a time."""
+
+    def __init__(self, K):
+        self.K = K
+        self.O, self.E, self.V = {}, {}, {}
+
+    def add(self, i, y, p):
+        K = self.K
+        if i not in self.O:
+            self.O[i] = [0] * K
+            self.E[i] = [0.0] * K
+            self.V[i] = [[0.0] * K for _ in range(K)]
+        O, E, V = self.O[i], self.E[i], self.V[i]
+        O[y] += 1
+        nz = [j for j in range(K) if p[j] != 0]
+        for j in nz:
+            E[j] += p[j]
+            Vj = V[j]
+            Vj[j] += p[j]
+            for l in nz:
+                Vj[l] -= p[j] * p[l]
+
+    def result(self):
+        """The statistic summed over rows, its degrees of freedom, and the
+        per-cell (expected, observed, standardised) rows."""
+        stat, dof, cells = 0.0, 0, []
+        for i in sorted(self.O):
+            O, E, V = self.O[i], self.E[i], self.V[i]
+            act = [j for j in range(self.K) if V[j][j] > 1e-9 * max(1.0, E[j])]
+            for j in act:
+                cells.append((E[j], O[j], (O[j] - E[j]) / V[j][j] ** 0.5))
+            act = act[:-1]
+            if not act:
+                continue
+            d = [O[j] - E[j] for j in act]
+            x = expt.solve([[V[j][l] for l in act] for j in act], d)
+            stat += sum(a * b for a, b in zip(d, x))
+            dof += len(act)
+        return stat, dof, cells
+
+
+def samples(files, v, path):
+    """The sample records of one variant and path, shards in order."""
+    shards = sorted((f for f in files if os.path.dirname(f).endswith("/" + v)
+                     and os.path.basename(f).startswith(path + "-")),
+                    key=lambda f: int(f.rsplit("-", 1)[1].split(".")[0]))
+    for f in shards:
+        yield from expt.records(f, "sample")
+
+
+def main():
+    outdir, scale, files = expt.args()
+    variants = []
+    for f in files:
+        v = os.path.basename(os.path.dirname(f))
+        if v not in variants:
+            variants.append(v)
+    summary = {"experiment": "E1", "scale": scale, "variants": {}}
+    scatter, freqs = [], []
+    worst, stat_all, dof_all = 0.0, 0.0, 0
+    for v in variants:
+        c = expt.one(os.path.join(outdir, v, "ccmc.json"), "ccmc")
+        P, posw, K = c["P"], c["posw"], c["K"]
+        d_att = d_via = d_pair = 0.0
+        chi = {"attention": ChiSquare(K), "ccmc": ChiSquare(K)}
+        count = 0
+        for a, b in itertools.zip_longest(samples(files, v, "attention"), samples(files, v, "ccmc")):
+            if a is None or b is None or a["prompt"] != b["prompt"]:
+                sys.exit("e1: %s: the two paths saw different prompts" % v)
+            p = formula(P, posw, a["prompt"])
+            d_att = max(d_att, max(abs(x - y) for x, y in zip(a["p"], p)))
+            d_via = max(d_via, max(abs(x - y) for x, y in zip(b["p"], p)))
+            d_pair = max(d_pair, max(abs(x - y) for x, y in zip(a["p"], b["p"])))
+            chi["attention"].add(a["prompt"][-1], a["y"], p)
+            chi["ccmc"].add(b["prompt"][-1], b["y"], p)
+            if count < SCATTER:
+                scatter += [(v, y, x, abs(x - y)) for x, y in zip(a["p"], p)]
+            count += 1
+        worst = max(worst, d_att, d_via, d_pair)
+        entry = {"samples": count, "K": K, "positions": posw is not None,
+                 "max_abs_attention_vs_formula": d_att,
+                 "max_abs_ccmc_vs_formula": d_via,
+                 "max_abs_attention_vs_ccmc": d_pair}
+        for path in ("attention", "ccmc"):
+            stat, dof, cells = chi[path].result()
+            entry["chi2_" + path] = {"stat": stat, "dof": dof,
+                                     "pvalue": expt.chi2_pvalue(stat, dof)}
+            stat_all += stat
+            dof_all += dof
+            freqs += [(v + "/" + path, e, o, z) for e, o, z in cells]
+        summary["variants"][v] = entry
+
+    # One gnuplot index per variant (and per variant and path).
+    def blocks(rows):
+        out, names = [], []
+        for r in rows:
+            if r[0] not in names:
+                if names:
+                    out += [None, None]
+                names.append(r[0])
+                out.append(("#", r[0]))
+            out.append(r[1:])
+        return out, names
+    rows, names = blocks(scatter)
+    expt.write_data(outdir, "probs.dat", rows, "p_ccmc p_attention |diff| by variant")
+    rows, fnames = blocks(freqs)
+    expt.write_data(outdir, "freqs.dat", rows, "expected observed z by variant and path")
+    with open(os.path.join(outdir, "names.dat"), "w") as f:
+        f.write(" ".join(names) + "\n")
+        f.write(" ".join(fnames) + "\n")
+
+    pval = expt.chi2_pvalue(stat_all, dof_all)
+    ok = worst <= TOL and pval >= ALPHA
+    summary.update({
+        "max_abs_difference": worst, "tolerance": TOL,
+        "chi2": stat_all, "chi2_dof": dof_all, "chi2_pvalue": pval,
+        "alpha": ALPHA, "agrees": ok})
+    summary["verdict"] = expt.verdict(
+        "E1", "equivalence",
+        "max |p_attention - p_ccmc| %s over %d variants; sampled vs p chi2 %.1f on %d dof, p-value %s"
+        % (expt.g(worst), len(variants), stat_all, dof_all, expt.g(pval)),
+        "max diff <= 1e-12, p-value >= 0.001", ok)
+    expt.write_summary(outdir, summary)
+
+
+main()

@@ -1,0 +1,22 @@
+# E1: next-token probabilities by the attention forward pass against the
+# CCMC formula (left), and their absolute difference (right).
+load "share/plot/common.gp"
+names = line("names.dat", 1)
+set multiplot layout 1,2 title "E1: attention forward pass vs CCMC probabilities (same prompts)"
+set xlabel "p by the CCMC formula (P and position weights from attn-to-ccmc)"
+set ylabel "p by the attention forward pass (attn-sample --probs)"
+set size ratio -1
+set xrange [0:1]; set yrange [0:1]
+set key top left
+plot for [i=1:words(names)] dir."probs.dat" index i-1 using 1:2 pt 7 ps 0.5 title word(names, i), \
+	x with lines lc rgb "black" dt 2 title "y = x"
+set size noratio
+set xrange [*:*]; set yrange [1e-19:1e-9]
+set logscale y
+set format y "10^{%L}"
+set xlabel "p by the CCMC formula"
+set ylabel "|p_{attention} - p_{CCMC}|  (exact zeros drawn at 10^{-18})"
+set key top right
+plot for [i=1:words(names)] dir."probs.dat" index i-1 using 1:($3 > 0 ? $3 : 1e-18) pt 7 ps 0.5 title word(names, i), \
+	1e-12 with lines lc rgb "red" dt 2 title "claim: <= 10^{-12}"
+unset multiplot

@@ -1,0 +1,22 @@
+# E7: held-out perplexities of the CCMC and its baselines, and the
+# repetition of their continuations of held-out prompts against the human
+# continuations.
+load "share/plot/common.gp"
+info = line("info.dat", 1)
+set multiplot layout 1,2 title sprintf("E7: licence texts, K = %s words, window %s; %s continuations of %s words; held-out coverage %s", word(info, 1), word(info, 2), word(info, 4), word(info, 3), word(info, 5))
+set style data histograms
+set style histogram clustered gap 1
+set style fill solid 0.8 border -1
+set boxwidth 0.8
+set ylabel "held-out perplexity (lower is better)"
+set xtics rotate by -20
+set key off
+set yrange [0:*]
+plot dir."perplexity.dat" using 2:xtic(1) lc rgb "#4477aa"
+set ylabel "mean over continuations"
+set yrange [0:1.05]
+set key top left
+plot dir."repetition.dat" using 2:xtic(1) title "human" lc rgb "#228833", \
+	"" using 3 title "bigram chain" lc rgb "#4477aa", \
+	"" using 4 title "CCMC" lc rgb "#ee6677"
+unset multiplot
