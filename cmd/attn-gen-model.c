@@ -61,6 +61,7 @@ main(int argc, char **argv)
 	int c, pos_random_opts = 0;
 
 	prog_init(argv[0]);
+	argv[0] = (char *)progname;    /* getopt's complaints name us too */
 	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'K':

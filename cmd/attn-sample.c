@@ -239,9 +239,14 @@ read_model(struct input *in, struct run *run)
 	} else if (strcmp(type, "ccmc") == 0) {
 		ccmc_parse(in, rec, &run->chain);
 		run->have_chain = 1;
-	} else
+	} else {
+		char first[48];
+
+		snprintf(first, sizeof first, "%.40s", type);
+		json_decref(rec);
 		input_fail(in, "the first record must be an attn-model or a ccmc, "
-		    "not \"%.40s\"", type);
+		    "not \"%s\"", first);
+	}
 	json_decref(rec);
 }
 
@@ -537,6 +542,7 @@ main(int argc, char **argv)
 	size_t model_len;
 
 	prog_init(argv[0]);
+	argv[0] = (char *)progname;    /* getopt's complaints name us too */
 	parse_options(&o, argc, argv);
 
 	input_open(&in, argc - optind, argv + optind);
@@ -557,12 +563,16 @@ main(int argc, char **argv)
 	if (!o.model_file || optind < argc || !isatty(STDIN_FILENO))
 		rec = input_record(&in);
 	if (rec && o.model_file && (strcmp(record_type(rec), "attn-model") == 0 ||
-	    strcmp(record_type(rec), "ccmc") == 0))
+	    strcmp(record_type(rec), "ccmc") == 0)) {
+		json_decref(rec);
 		input_fail(&in, "a model record in the input, but --model %s gives "
 		    "the model", o.model_file);
-	if (rec && (o.dist_given || o.len_given))
+	}
+	if (rec && (o.dist_given || o.len_given)) {
+		json_decref(rec);
 		input_fail(&in, "prompt records in the input, but --prompts or --len "
 		    "ask for generated prompts");
+	}
 	if (!rec)
 		check_generated(&run);
 	out_raw(model_line, model_len);

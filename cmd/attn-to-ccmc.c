@@ -38,6 +38,7 @@ main(int argc, char **argv)
 	int c, analyze = 0, nmodels = 0;
 
 	prog_init(argv[0]);
+	argv[0] = (char *)progname;    /* getopt's complaints name us too */
 	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'a':

@@ -103,6 +103,8 @@ struct reading {
 	int      building;    /* words is built here, renumbered at the end */
 	int      fixed;       /* no vocabulary may be built (--eval) */
 	struct fastrec fast;
+	struct input end;     /* file and line of the end: what complaints
+	                       * about the input as a whole name */
 };
 
 /* ---- reading ---- */
@@ -324,6 +326,9 @@ tokens_of(struct reading *rd, const struct input *in, json_t *rec,
 
 	if (v && rd->building)
 		K = INT_MAX;   /* ids of the raw vocabulary, renumbered later */
+	if (json_is_array(x) != (strcmp(key, "y") != 0))
+		input_fail(in, strcmp(key, "y") != 0 ? "\"%s\" must be an array "
+		    "of tokens" : "\"%s\" must be one token, not an array", key);
 	if (json_is_array(x))
 		return field_tokens(in, rec, key, K, v, n);
 	t = xmalloc(sizeof *t);
@@ -365,23 +370,30 @@ keep(struct reading *rd, const struct input *in, const int *prompt, int L,
 static void
 read_text(struct reading *rd, const struct input *in, const struct options *o)
 {
-	int *t = xmalloc((in->len / 2 + 1) * sizeof *t), n = 0;
+	size_t cap = in->len / 2 + 1 < MAX_PROMPT ? in->len / 2 + 1 : MAX_PROMPT;
 	struct vocab *v;
 	char *save, *w;
+	int *t, n = 0;
 
 	note_kind(rd, in, 2);
 	v = words(rd, in);
+	t = xmalloc(cap * sizeof *t);
 	for (w = strtok_r(in->buf, " \t\f\v\r", &save); w;
-	    w = strtok_r(NULL, " \t\f\v\r", &save))
-		if ((t[n++] = vocab_token(v, w)) < 0)
+	    w = strtok_r(NULL, " \t\f\v\r", &save)) {
+		if ((size_t)n == cap) {
+			free(t);
+			input_fail(in, "more than %ld words, the limit", MAX_PROMPT);
+		}
+		if ((t[n++] = vocab_token(v, w)) < 0) {
+			free(t);
 			input_fail(in, "word \"%.40s\" is not in the vocabulary and "
 			    "it has no \"" UNK "\"", w);
-	check_words(rd, in, o);
-	if (n > MAX_PROMPT)
-		input_fail(in, "%d words, more than the limit %ld", n, MAX_PROMPT);
+		}
+	}
 	if (n >= 2)
 		keep(rd, in, t, 1, t + 1, n - 1, 0);
 	free(t);
+	check_words(rd, in, o);
 }
 
 static void
@@ -444,6 +456,8 @@ read_input(struct reading *rd, int nfiles, char **files, const struct options *o
 		read_record(rd, &in, rec, o);
 		json_decref(rec);
 	}
+	rd->end.name = in.name;
+	rd->end.line = in.line;
 	input_close(&in);
 	fastrec_free(&rd->fast);
 }
@@ -466,11 +480,12 @@ settle(struct reading *rd, const struct options *o, int fit)
 		rd->ksource = o->maxvocab ? "vocabulary (--max-vocab)" :
 		    "vocabulary";
 		if (o->vocab && o->vocab != rd->K)
-			die(EXIT_DATA, "--vocab %d, but the words make a vocabulary "
-			    "of %d", o->vocab, rd->K);
+			input_fail(&rd->end, "--vocab %d, but the words make a "
+			    "vocabulary of %d", o->vocab, rd->K);
 		if (rd->K > MAX_VOCAB)
-			die(EXIT_DATA, "%d distinct words, more than %d: --max-vocab "
-			    "V keeps the V most frequent", rd->K, MAX_VOCAB);
+			input_fail(&rd->end, "%d distinct words, more than %d: "
+			    "--max-vocab V keeps the V most frequent", rd->K,
+			    MAX_VOCAB);
 	}
 	if (fit && rd->keep)
 		for (long s = 0; s < cp->nseq; s++) {
@@ -485,8 +500,8 @@ settle(struct reading *rd, const struct options *o, int fit)
 				    o->window);
 		}
 	if (fit ? !rd->set || rd->set->n == 0 : cp->steps == 0)
-		die(EXIT_DATA, "no samples in the input%s", fit && rd->skipped ?
-		    ": no step's token is in its context" : "");
+		input_fail(&rd->end, "no samples in the input%s", fit &&
+		    rd->skipped ? ": no step's token is in its context" : "");
 	if (!rd->K) {
 		rd->K = (fit ? rd->set->maxtok : cp->maxtok) + 1;
 		rd->ksource = "largest token + 1";
@@ -946,7 +961,7 @@ read_model(struct scored *s, const struct options *o)
 	memset(s, 0, sizeof *s);
 	input_open(&in, 1, files);
 	if (!(rec = input_record(&in)))
-		die(EXIT_DATA, "%s: no model record", o->eval);
+		input_fail(&in, "no model record");
 	type = record_type(rec);
 	if (strcmp(type, "ccmc") == 0)
 		ccmc_parse(&in, rec, &s->m);
@@ -958,9 +973,14 @@ read_model(struct scored *s, const struct options *o)
 		if (ccmc_from_model(&am, &s->m, why, sizeof why) != 0)
 			input_fail(&in, "%s", why);
 		model_free(&am);
-	} else
+	} else {
+		char first[48];
+
+		snprintf(first, sizeof first, "%.40s", type);
+		json_decref(rec);
 		input_fail(&in, "--eval needs a ccmc or attn-model record, not "
-		    "\"%s\"", type);
+		    "\"%s\"", first);
+	}
 	chain = json_string_value(json_object_get(s->m.meta, "chain"));
 	s->markov = chain && strcmp(chain, "markov") == 0;
 	x = json_object_get(s->m.meta, "window");
@@ -1116,6 +1136,7 @@ main(int argc, char **argv)
 	int c;
 
 	prog_init(argv[0]);
+	argv[0] = (char *)progname;    /* getopt's complaints name us too */
 	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'K':

@@ -722,14 +722,23 @@ read_trajectory(struct input *in, json_t *rec, const struct predictor *pr,
 static int *
 read_text(struct input *in, struct vocab *words, long *T)
 {
-	int *ctx = xmalloc((in->len / 2 + 1) * sizeof *ctx);
+	size_t cap = in->len / 2 + 1 < MAX_PROMPT ? in->len / 2 + 1 : MAX_PROMPT;
+	int *ctx = xmalloc(cap * sizeof *ctx);
 	char *save, *w;
 	long n = 0;
 
 	for (w = strtok_r(in->buf, " \t\f\v\r", &save); w;
-	    w = strtok_r(NULL, " \t\f\v\r", &save))
-		if ((ctx[n++] = vocab_token(words, w)) < 0)
+	    w = strtok_r(NULL, " \t\f\v\r", &save)) {
+		if ((size_t)n == cap) {
+			free(ctx);
+			input_fail(in, "more than %ld words, the longest context",
+			    MAX_PROMPT);
+		}
+		if ((ctx[n++] = vocab_token(words, w)) < 0) {
+			free(ctx);
 			input_fail(in, "more than %d distinct words", words->limit);
+		}
+	}
 	*T = n;
 	return ctx;
 }
@@ -783,6 +792,7 @@ main(int argc, char **argv)
 	int c;
 
 	prog_init(argv[0]);
+	argv[0] = (char *)progname;    /* getopt's complaints name us too */
 	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'S':
@@ -848,8 +858,11 @@ main(int argc, char **argv)
 		char *files[1] = { (char *)model_file };
 
 		input_open(&in, 1, files);
-		if (!(rec = input_record(&in)) || !is_model(rec))
+		if (!(rec = input_record(&in)) || !is_model(rec)) {
+			if (rec)
+				json_decref(rec);
 			input_fail(&in, "expected an attn-model or ccmc record");
+		}
 		take_model(&pr, &in, rec);
 		json_decref(rec);
 		input_close(&in);
@@ -904,6 +917,10 @@ main(int argc, char **argv)
 		if (o.progress)
 			progress(index, 0);
 	}
+	/* Nothing to measure is most often a failed stage upstream. */
+	if (index == 0)
+		input_fail(&in, o.text ? "no text in the input" :
+		    "no trajectory record in the input");
 	if (o.summary)
 		write_summary(&sum);
 	if (o.progress)

@@ -72,47 +72,53 @@ ccmc_from_model(const struct attn_model *m, struct ccmc *c, char *why,
 void
 ccmc_parse(const struct input *in, json_t *rec, struct ccmc *c)
 {
-	json_t *posw, *vocab, *meta;
+	json_t *A, *posw, *vocab, *meta;
 	int K;
-	double *P;
+	double *P, diff;
 
 	memset(c, 0, sizeof *c);
 	K = c->K = (int)field_long(in, rec, "K", 1, MAX_VOCAB);
+	/* Whatever is allocated is in c or freed before a complaint: an error
+	 * exit leaks nothing. */
+	if ((A = json_object_get(rec, "A")) && !json_is_null(A)) {
+		c->A = field_matrix(in, rec, "A", K, K, 0);
+		for (int i = 0; i < K * K; i++)
+			if (fabs(c->A[i]) > MAX_SCORE)
+				input_fail(in, "A[%d][%d] = %.3g is beyond the largest "
+				    "logit, %.0e", i / K, i % K, c->A[i], MAX_SCORE);
+	}
 	P = field_matrix(in, rec, "P", K, K, 0);
-	for (int i = 0; i < K; i++) {
+	for (int i = 0; i < K * K; i++) {
 		double s = 0;
 
-		for (int j = 0; j < K; j++) {
-			if (P[(size_t)i * K + j] < 0)
-				input_fail(in, "P[%d][%d] is negative", i, j);
-			s += P[(size_t)i * K + j];
+		if (P[i] < 0 || (!c->A && P[i] == 0)) {
+			int negative = P[i] < 0;
+
+			free(P);
+			input_fail(in, negative ? "P[%d][%d] is negative" :
+			    "P[%d][%d] = 0 and no \"A\": the toolkit needs positive "
+			    "transition probabilities", i / K, i % K);
 		}
-		if (fabs(s - 1) > 1e-9)
-			input_fail(in, "row %d of P sums to %.17g, not 1", i, s);
+		if (i % K != K - 1)
+			continue;
+		for (int j = i - K + 1; j <= i; j++)
+			s += P[j];
+		if (fabs(s - 1) > 1e-9) {
+			free(P);
+			input_fail(in, "row %d of P sums to %.17g, not 1", i / K, s);
+		}
 	}
-	if (json_object_get(rec, "A") && !json_is_null(json_object_get(rec, "A"))) {
-		double *A = field_matrix(in, rec, "A", K, K, 0);
-
-		ccmc_set_logits(c, A);
-		if (max_abs_diff(c->P, P, (size_t)K * K) > 1e-9)
-			input_fail(in, "P is not row-softmax(A) (differs by %.3g)",
-			    max_abs_diff(c->P, P, (size_t)K * K));
-		free(A);
-	} else {
-		/* Logits from P alone; a zero entry is an impossible transition. */
-		double *A = xmalloc((size_t)K * K * sizeof *A);
-
-		for (int i = 0; i < K; i++)
-			for (int j = 0; j < K; j++) {
-				if (P[(size_t)i * K + j] <= 0)
-					input_fail(in, "P[%d][%d] = 0 and no \"A\": the "
-					    "toolkit needs positive transition probabilities", i, j);
-				A[(size_t)i * K + j] = log(P[(size_t)i * K + j]);
-			}
-		ccmc_set_logits(c, A);
-		free(A);
+	if (!c->A) {
+		/* Logits from P alone. */
+		c->A = xmalloc((size_t)K * K * sizeof *c->A);
+		for (int i = 0; i < K * K; i++)
+			c->A[i] = log(P[i]);
 	}
+	ccmc_set_logits(c, c->A);      /* in place: the gauge */
+	diff = max_abs_diff(c->P, P, (size_t)K * K);
 	free(P);
+	if (diff > 1e-9)
+		input_fail(in, "P is not row-softmax(A) (differs by %.3g)", diff);
 	posw = json_object_get(rec, "posw");
 	if (posw && !json_is_null(posw)) {
 		if (!json_is_array(posw) || json_array_size(posw) < 1 ||
@@ -258,17 +264,22 @@ ccmc_draw(const struct ccmc *c, const int *prompt, int L, struct rng *r,
 
 	for (int t = 0; t < L; t++)
 		total += work[t] = position_weight(c, L, t) * pi[prompt[t]];
-	if (!(total >= DBL_MIN)) {
-		/* Every present token's P_ij underflowed: go to the logits. */
+	if (!(total >= 1e-200)) {
+		/* The products underflowed, or may have lost digits that matter
+		 * (below DBL_MIN, now less than 1e-108 of the total): weigh in
+		 * logs, log w_t + A_ik_t, as ccmc_probs does.  Some w_t is 1. */
 		const double *a = c->A + (size_t)i * K;
 		double max = -INFINITY;
 
-		for (int t = 0; t < L; t++)
-			max = fmax(max, a[prompt[t]]);
+		for (int t = 0; t < L; t++) {
+			double w = position_weight(c, L, t);
+
+			work[t] = w > 0 ? log(w) + a[prompt[t]] : -INFINITY;
+			max = fmax(max, work[t]);
+		}
 		total = 0;
 		for (int t = 0; t < L; t++)
-			total += work[t] = position_weight(c, L, t) *
-			    exp(a[prompt[t]] - max);
+			total += work[t] = exp(work[t] - max);
 	}
 	return prompt[rng_categorical(r, work, L, total)];
 }

@@ -225,6 +225,34 @@ model_generate(const struct model_spec *s, struct attn_model *m, char *why,
 	return 0;
 }
 
+/* Largest |entry|; NaN counts as infinite. */
+static double
+max_abs(const double *x, size_t n)
+{
+	double m = 0;
+
+	for (size_t i = 0; i < n; i++)
+		if (!(fabs(x[i]) <= m))
+			m = isnan(x[i]) ? INFINITY : fabs(x[i]);
+	return m;
+}
+
+/* A bound on every score u . x of the forward pass and of the CCMC (u a
+ * row of E W plus one of R W, x a row of E plus one of R), and on every
+ * partial sum of it: |u . x| <= d max|u| max|x|. */
+static double
+score_bound(const struct attn_model *m)
+{
+	size_t kd = (size_t)m->K * m->d, ld = (size_t)m->lmax * m->d;
+	double u = max_abs(m->EW, kd), x = max_abs(m->E, kd);
+
+	if (m->lmax) {
+		u += max_abs(m->RW, ld);
+		x += max_abs(m->R, ld);
+	}
+	return m->d * u * x;
+}
+
 void
 model_parse(const struct input *in, json_t *rec, struct attn_model *m)
 {
@@ -251,6 +279,10 @@ model_parse(const struct input *in, json_t *rec, struct attn_model *m)
 	if (json_is_object(meta))
 		m->meta = json_incref(meta);
 	derive(m);
+	if (!(score_bound(m) <= MAX_SCORE))
+		input_fail(in, "attn-model scores x^T W y may reach %.3g: beyond "
+		    "%.0e, where logits and softmax are no longer finite",
+		    score_bound(m), MAX_SCORE);
 }
 
 void

@@ -12,6 +12,9 @@
 #include "stream.h"
 
 #define MAX_LMAX 4096          /* most positions a positional encoding has */
+/* Largest score or logit in size a model or a CCMC may have: far enough
+ * from overflow that sums over a row, and their softmax, stay finite. */
+#define MAX_SCORE 1e300
 
 struct attn_model {
 	int     K, d;

@@ -1,6 +1,7 @@
 #include "stream.h"
 
 #include <errno.h>
+#include <malloc.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -11,11 +12,46 @@
 
 /* ---- input ---- */
 
+/* The memory JSON trees hold, counted so that a record whose tree would
+ * outgrow MAX_TREE_BYTES is refused rather than the program killed.  A
+ * block counts with its chunk's size field: malloc's overhead on the small
+ * blocks trees are made of. */
+static long long tree_bytes;
+static int tree_over;
+
+static void *
+tree_alloc(size_t n)
+{
+	void *p;
+
+	if (n > (size_t)MAX_TREE_BYTES || tree_bytes + (long long)n >
+	    MAX_TREE_BYTES) {
+		tree_over = 1;
+		return NULL;
+	}
+	if ((p = malloc(n)))
+		tree_bytes += (long long)(malloc_usable_size(p) + sizeof(size_t));
+	return p;
+}
+
+static void
+tree_free(void *p)
+{
+	if (p)
+		tree_bytes -= (long long)(malloc_usable_size(p) + sizeof(size_t));
+	free(p);
+}
+
 void
 input_open(struct input *in, int nfiles, char **files)
 {
 	static char *stdin_only[] = { "-" };
+	static int counting;
 
+	if (!counting) {
+		json_set_alloc_funcs(tree_alloc, tree_free);
+		counting = 1;
+	}
 	memset(in, 0, sizeof *in);
 	if (nfiles == 0) {
 		nfiles = 1;
@@ -116,7 +152,13 @@ input_parse(struct input *in)
 	json_error_t err;
 	json_t *rec, *type;
 
+	tree_over = 0;
 	rec = json_loadb(in->buf, in->len, JSON_REJECT_DUPLICATES, &err);
+	if (tree_over) {
+		json_decref(rec);
+		input_fail(in, "record too large: its JSON tree would take more "
+		    "than %ld MiB", MAX_TREE_BYTES >> 20);
+	}
 	if (!rec)
 		input_fail(in, "invalid JSON at column %d: %s", err.column, err.text);
 	if (!json_is_object(rec)) {

@@ -5,6 +5,8 @@
  * stdin), and every complaint about them names program, file and line and
  * exits 65.  Blank lines are skipped and a trailing CR is dropped, so CRLF
  * files read like LF files; a last line without a newline is read too.
+ * A line longer than MAX_LINE_BYTES, or one whose JSON tree would take more
+ * than MAX_TREE_BYTES, is refused the same way, before memory runs out.
  *
  * Output: records go to a buffered stdout.  Doubles are printed in the
  * shortest form that reads back to the same double; NaN and infinity are
@@ -20,6 +22,8 @@
 #define MAX_VOCAB       2048           /* largest K any record may have */
 #define MAX_DIM         4096           /* largest embedding dimension d */
 #define MAX_PROMPT      (1L << 20)     /* longest prompt or context, tokens */
+#define MAX_TREE_BYTES  (4L << 30)     /* memory the JSON of one record
+                                        * may take once parsed */
 
 struct vocab;
 

@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 """Writes the bad-input corpus: tests/bad/PROG/NAME files and, per program,
 tests/bad/PROG/EXPECT with one line "NAME STATUS LINE" (the exit status and
-the input line the one error message must name).  tests/bad/ARGS holds the
-arguments each program runs with.  Run from the top of the tree after
+the input line the one error message must name; for the variants a reader
+accepts, "NAME 0 good": read exactly like the file good).  tests/bad/ARGS
+holds the arguments each program runs with.  Run from the top of the tree after
 `make`; the corpus is committed, so this only needs rerunning to change it.
 """
 import json, os, subprocess, sys
@@ -76,17 +77,98 @@ def write(prog, cases, first=b"", line=2, status=65, expect=None):
         expect.append(f"{name} {st} {ln}")
 
 
+# Variants a reader accepts and must read exactly like the file "good":
+# EXPECT names it in place of the line ("NAME 0 good").
+def accepted(prog, good, expect):
+    d = os.path.join(OUT, prog)
+    os.makedirs(d, exist_ok=True)
+    variants = {
+        "good": good,
+        "no-final-newline": good.rstrip(b"\n"),
+        "crlf": good.replace(b"\n", b"\r\n"),
+        "blank-lines": b"\n \t\n" + good.replace(b"\n", b"\n\n"),
+    }
+    for name, body in variants.items():
+        with open(os.path.join(d, name), "wb") as f:
+            f.write(body)
+        if name != "good":
+            expect.append(f"{name} 0 good")
+
+
+def save(prog, expect):
+    with open(os.path.join(OUT, prog, "EXPECT"), "w") as f:
+        f.write("\n".join(expect) + "\n")
+
+
+def mut(base, f):
+    r = json.loads(json.dumps(base))
+    f(r)
+    return dumps(r)
+
+
+def to_ccmc(model_bytes):
+    return first_record(run(os.path.join(BIN, "attn-to-ccmc"), stdin=model_bytes))
+
+
+# Finite entries whose logits E W E^T are not.
+def w_overflow(model):
+    return mut(model, lambda r: r.update(
+        W=[[1.7e308, 1.7e308] + [-1.7e308] * (len(row) - 2) for row in r["W"]]))
+
+
+# A model's own malformations, each an attn-model or ccmc line; every
+# program that reads a model refuses them at the model's line.
+def model_cases(model, ccmc):
+    K = model["K"]
+    return {
+        "model-K-huge": mut(model, lambda r: r.update(K=10**9)),
+        "model-d-huge": mut(model, lambda r: r.update(d=10**9)),
+        "model-E-ragged": mut(model, lambda r: r["E"][1].append(0)),
+        "model-W-not-square": mut(model, lambda r: r.update(W=[row[:-1] for row in r["W"]])),
+        "model-C-untied": mut(model, lambda r: r["C"][0].__setitem__(0, 0.5)),
+        "model-W-overflow": w_overflow(model),
+        "ccmc-K-huge": mut(ccmc, lambda r: r.update(K=10**9)),
+        "ccmc-K-mismatch": mut(ccmc, lambda r: r.update(K=K + 1)),
+        "ccmc-P-row-sum": mut(ccmc, lambda r: (r.pop("A"), r["P"][1].__setitem__(0, r["P"][1][0] + 0.01))),
+        "ccmc-P-negative": mut(ccmc, lambda r: (r.pop("A"), r["P"][0].__setitem__(0, -0.1),
+                                                r["P"][0].__setitem__(1, r["P"][0][1] + 0.1))),
+        "ccmc-P-zero-no-A": mut(ccmc, lambda r: (r.pop("A"), r.update(P=[[1.0] + [0.0] * (K - 1)] * K))),
+        "ccmc-P-ragged": mut(ccmc, lambda r: r["P"][2].pop()),
+        "ccmc-A-not-square": mut(ccmc, lambda r: r.update(A=[row[:-1] for row in r["A"]])),
+        "ccmc-A-not-P": mut(ccmc, lambda r: r["A"][0].__setitem__(0, r["A"][0][0] + 1)),
+        "ccmc-A-overflow": mut(ccmc, lambda r: r.update(A=[[1e308, -1e308] + [0.0] * (K - 2)] * K,
+                                                        P=[[1.0] + [0.0] * (K - 1)] * K)),
+        "ccmc-no-P": mut(ccmc, lambda r: r.pop("P")),
+        "ccmc-posw-ragged": mut(ccmc, lambda r: r.update(posw=[[1.0], [1.0]])),
+        "ccmc-posw-zero": mut(ccmc, lambda r: r.update(posw=[[1.0], [0.0, 1.0]])),
+        "ccmc-vocab-short": mut(ccmc, lambda r: r.update(vocab=["a"])),
+        "ccmc-vocab-twice": mut(ccmc, lambda r: r.update(vocab=["a"] * K)),
+        "ccmc-vocab-number": mut(ccmc, lambda r: r.update(vocab=list(range(K)))),
+    }
+
+
+# Token arrays gone wrong; f(tokens) makes the bad record.
+def token_cases(f, K):
+    return {
+        "token-out-of-range": f([0, K]),
+        "token-negative": f([0, -1]),
+        "token-huge": f([0, 10**9]),
+        "token-beyond-int": f([0, 2**40]),
+        "token-real": f([0, 1.5]),
+        "token-integral-real": f([0, 1.0]),
+        "token-bool": f([0, True]),
+        "token-null": f([0, None]),
+        "token-nested": f([0, [1]]),
+        "token-object": f([0, {}]),
+    }
+
+
 def attn_to_ccmc():
     model = first_record(gen("--vocab", "3", "--seed", "4"))
     posm = first_record(gen("--vocab", "3", "--pos", "4", "--seed", "4"))
     good = dumps(model) + b"\n"
     exp = []
     write("attn-to-ccmc", stream_cases(model), first=good, expect=exp)
-
-    def mut(base, f):
-        r = json.loads(json.dumps(base))
-        f(r)
-        return dumps(r)
 
     sem = {
         "no-K": mut(model, lambda r: r.pop("K")),
@@ -116,12 +198,153 @@ def attn_to_ccmc():
         "pos-R-short": mut(posm, lambda r: r["pos"].update(R=r["pos"]["R"][:2])),
         "pos-breaks-separation": mut(posm, lambda r: r["pos"]["R"][0].__setitem__(0, 1.0)),
         "pos-LMAX-huge": mut(posm, lambda r: r["pos"].update(LMAX=10**6)),
+        "W-overflow": w_overflow(model),
     }
     write("attn-to-ccmc", sem, first=good, expect=exp)
     write("attn-to-ccmc", {"empty-stream": (b"", 0, 65)}, expect=exp)
-    with open(os.path.join(OUT, "attn-to-ccmc", "EXPECT"), "w") as f:
-        f.write("\n".join(exp) + "\n")
+    write("attn-to-ccmc", {"no-model": (b'{"type":"prompt","prompt":[0]}', 1, 65)},
+          expect=exp)
+    accepted("attn-to-ccmc", good + b'{"type":"prompt","prompt":[0,1]}\n', exp)
+    save("attn-to-ccmc", exp)
+
+
+def attn_sample():
+    mb = gen("--vocab", "3", "--seed", "4")
+    model, ccmc = first_record(mb), to_ccmc(mb)
+    posm = first_record(gen("--vocab", "3", "--pos", "4", "--seed", "4"))
+    words = dict(ccmc, vocab=["a", "b", "c"])
+    good = dumps(model) + b"\n" + b'{"type":"prompt","prompt":[0,2,1]}\n'
+    exp = []
+
+    def prompt(t):
+        return dumps({"type": "prompt", "prompt": t})
+
+    write("attn-sample", stream_cases({"type": "prompt", "prompt": [0, 2, 1]}),
+          first=good, line=3, expect=exp)
+    sem = token_cases(prompt, 3)
+    sem.update({
+        "token-string-no-vocab": prompt([0, "a"]),
+        "prompt-not-array": b'{"type":"prompt","prompt":2}',
+        "prompt-string": b'{"type":"prompt","prompt":"0 1"}',
+        "no-prompt": b'{"type":"prompt"}',
+        "empty-prompt": prompt([]),
+        "sample-record": b'{"type":"sample","prompt":[0],"y":1}',
+        "second-model": dumps(model),
+        "ccmc-after-model": dumps(ccmc),
+    })
+    write("attn-sample", sem, first=good, line=3, expect=exp)
+    write("attn-sample", {"prompt-longer-than-LMAX": prompt([0] * 5)},
+          first=dumps(posm) + b"\n", line=2, expect=exp)
+    write("attn-sample", {
+        "word-not-in-vocab": prompt(["a", "zz"]),
+        "word-and-id-out-of-range": prompt(["a", 3]),
+    }, first=dumps(words) + b"\n", line=2, expect=exp)
+    write("attn-sample", model_cases(model, ccmc), line=1, expect=exp)
+    write("attn-sample", {
+        "prompt-first": (prompt([0, 1]), 1, 65),
+        "sample-first": (b'{"type":"sample","prompt":[0],"y":0}', 1, 65),
+        "empty-stream": (b"", 0, 65),
+    }, expect=exp)
+    accepted("attn-sample", good, exp)
+    save("attn-sample", exp)
+
+
+def ccmc_estimate():
+    mb = gen("--vocab", "3", "--seed", "4")
+    model, ccmc = first_record(mb), to_ccmc(mb)
+    posm = first_record(gen("--vocab", "3", "--pos", "4", "--seed", "4"))
+    other = first_record(gen("--vocab", "3", "--seed", "5"))
+    small = first_record(gen("--vocab", "2", "--seed", "4"))
+    big = first_record(gen("--vocab", "4", "--seed", "4"))
+    good = b'{"type":"sample","prompt":[0,2,1],"y":1}\n'
+    traj = b'{"type":"trajectory","prompt":[0,2],"tokens":[2,0,0]}\n'
+    exp = []
+
+    def sample(t, y=0):
+        return dumps({"type": "sample", "prompt": t, "y": y})
+
+    write("ccmc-estimate", stream_cases({"type": "sample", "prompt": [0, 2, 1], "y": 1}),
+          first=good, expect=exp)
+    sem = token_cases(sample, 2048)
+    sem.update({
+        "y-out-of-range": sample([0, 1], 2048),
+        "y-negative": sample([0, 1], -1),
+        "y-real": sample([0, 1], 1.5),
+        "y-null": sample([0, 1], None),
+        "y-array": sample([0, 1], [0, 1]),
+        "y-not-in-prompt": sample([0, 1], 2),
+        "y-string": sample([0, 1], "a"),
+        "no-y": b'{"type":"sample","prompt":[0,1]}',
+        "no-prompt": b'{"type":"sample","y":0}',
+        "prompt-not-array": b'{"type":"sample","prompt":0,"y":0}',
+        "empty-prompt": sample([], 0),
+        "strings-after-ids": b'{"type":"sample","prompt":["a","b"],"y":"a"}',
+        "ids-and-strings": b'{"type":"sample","prompt":[0,"a"],"y":0}',
+        "traj-not-in-context": b'{"type":"trajectory","prompt":[0],"tokens":[0,1]}',
+        "traj-empty-prompt": b'{"type":"trajectory","prompt":[],"tokens":[0,0]}',
+        "traj-tokens-not-array": b'{"type":"trajectory","prompt":[0],"tokens":0}',
+        "traj-no-tokens": b'{"type":"trajectory","prompt":[0]}',
+        "traj-token-out-of-range": b'{"type":"trajectory","prompt":[0],"tokens":[0,4096]}',
+        "truth-after-bigger-token": dumps(small),
+        "pos-truth-after-samples": dumps(posm),
+    })
+    write("ccmc-estimate", sem, first=good, expect=exp)
+    write("ccmc-estimate", {
+        "token-out-of-truth-K": sample([0, 3], 0),
+        "y-out-of-truth-K": sample([0, 1], 3),
+        "truth-other-K": dumps(big),
+        "truth-different": dumps(other),
+        "traj-out-of-truth-K": b'{"type":"trajectory","prompt":[0],"tokens":[0,3]}',
+    }, first=dumps(model) + b"\n" + good, line=3, expect=exp)
+    write("ccmc-estimate", {"context-longer-than-LMAX": sample([0] * 5, 0)},
+          first=dumps(posm) + b"\n", expect=exp)
+    write("ccmc-estimate", model_cases(model, ccmc), line=1, expect=exp)
+    write("ccmc-estimate", {
+        "empty-stream": (b"", 0, 65),
+        "truth-only": (dumps(model), 1, 65),
+        "nothing-in-context": (b'{"type":"trajectory","prompt":[0],"tokens":[1]}', 1, 65),
+    }, expect=exp)
+    accepted("ccmc-estimate", good + traj + b'{"type":"sample","prompt":[1,2],"y":2}\n', exp)
+    save("ccmc-estimate", exp)
+
+
+def traj_stats():
+    mb = gen("--vocab", "3", "--seed", "4")
+    model, ccmc = first_record(mb), to_ccmc(mb)
+    good = b'{"type":"trajectory","prompt":[0,2],"tokens":[2,0,0,2,2,2]}\n'
+    exp = []
+
+    def traj(t):
+        return dumps({"type": "trajectory", "prompt": [0], "tokens": t})
+
+    write("traj-stats", stream_cases({"type": "trajectory", "prompt": [0, 2], "tokens": [2, 0]}),
+          first=good, expect=exp)
+    sem = token_cases(traj, 2**31 - 1)
+    del sem["token-huge"]       # ids may be any int without a model
+    sem.update({
+        "prompt-token-real": b'{"type":"trajectory","prompt":[0.5],"tokens":[0]}',
+        "no-tokens": b'{"type":"trajectory","prompt":[0]}',
+        "no-prompt": b'{"type":"trajectory","tokens":[0]}',
+        "tokens-not-array": b'{"type":"trajectory","prompt":[0],"tokens":0}',
+        "prompt-not-array": b'{"type":"trajectory","prompt":"0","tokens":[0]}',
+        "ids-and-strings": traj([0, "a"]),
+    })
+    write("traj-stats", sem, first=good, expect=exp)
+    write("traj-stats", {
+        "token-out-of-model-K": traj([0, 3]),
+        "prompt-out-of-model-K": b'{"type":"trajectory","prompt":[5],"tokens":[0]}',
+    }, first=dumps(model) + b"\n" + good, line=3, expect=exp)
+    write("traj-stats", model_cases(model, ccmc), line=1, expect=exp)
+    write("traj-stats", {
+        "empty-stream": (b"", 0, 65),
+        "model-only": (dumps(model), 1, 65),
+    }, expect=exp)
+    accepted("traj-stats", dumps(model) + b"\n" + good + good, exp)
+    save("traj-stats", exp)
 
 
 if __name__ == "__main__":
     attn_to_ccmc()
+    attn_sample()
+    ccmc_estimate()
+    traj_stats()

@@ -1,0 +1,105 @@
+#!/usr/bin/env bats
+# I/O failures, for every program: a closed stdout and SIGPIPE end it
+# quietly; a full disk and a read error give one line "PROG: ..." and
+# exit 1.
+
+load helper
+
+setup() {
+	cd "$BATS_TEST_TMPDIR"
+	attn-gen-model --vocab 5 --seed 1 >m
+	attn-sample -n 3000 --len 1:6 m >s
+	attn-sample --trajectory -n 300 --steps 200 m >t
+	attn-gen-model --vocab 40 --seed 1 | attn-sample -n 4000 >s40
+	for i in $(seq 200); do cat m; done >mm
+	make_big
+}
+
+# ./big PROG: each program with input that makes well over a pipe buffer
+# of output (the program replaces the script: its status is the program's).
+make_big() {
+	cat >big <<'EOF'
+#!/bin/sh
+case $1 in
+attn-gen-model) exec attn-gen-model --vocab 120 ;;
+attn-to-ccmc) exec attn-to-ccmc mm ;;
+attn-sample) exec attn-sample -n 100000 m ;;
+ccmc-estimate) exec ccmc-estimate s40 ;;
+traj-stats) exec traj-stats t ;;
+esac
+EOF
+	chmod +x big
+}
+
+PROGS="attn-gen-model attn-to-ccmc attn-sample ccmc-estimate traj-stats"
+
+# quiet_when_closed [TRAP]: every program, its stdout closed after the
+# first line (or the first bytes of a program's one record), ends by
+# SIGPIPE (status 128 + 13) and says nothing.
+quiet_when_closed() {
+	local p st close
+	for p in $PROGS; do
+		case $p in
+		attn-gen-model | ccmc-estimate) close="head -c 100" ;;
+		*) close="head -1" ;;
+		esac
+		st=$(bash -c "$1 ./big $p 2>err | $close >/dev/null
+		    echo \${PIPESTATUS[0]}")
+		if [ "$st" -ne 141 ]; then
+			echo "$p: exit $st: $(cat err)"; return 1
+		fi
+		if [ -s err ]; then
+			echo "$p: said: $(cat err)"; return 1
+		fi
+	done
+}
+
+@test "a closed stdout (| head -1) ends every program quietly" {
+	quiet_when_closed ""
+}
+
+@test "SIGPIPE ignored by the parent: still a quiet end, not a write error" {
+	quiet_when_closed "trap '' PIPE;"
+}
+
+@test "a full disk (>/dev/full): one error line and exit 1, for every program" {
+	for p in $PROGS; do
+		st=0
+		./big $p >/dev/full 2>err || st=$?
+		[ "$st" -eq 1 ] || { echo "$p: exit $st: $(cat err)"; false; }
+		[ "$(wc -l <err)" -eq 1 ] || { echo "$p: $(cat err)"; false; }
+		grep -q "^$p: write error on stdout: No space left on device$" err ||
+		    { echo "$p: $(cat err)"; false; }
+	done
+}
+
+# read_error PROG EXPECTED-LINE ARGS...: exit 1 and exactly that one line.
+read_error() {
+	local p=$1 want=$2 st=0
+	shift 2
+	"$p" "$@" </dev/null >out 2>err || st=$?
+	if [ "$st" -ne 1 ] || [ "$(cat err)" != "$want" ]; then
+		echo "$p $*: exit $st, said: $(cat err); expected: $want"
+		return 1
+	fi
+}
+
+@test "a read error (a directory, a missing file, a closed stdin): one line, exit 1" {
+	mkdir dir
+	for p in attn-to-ccmc attn-sample ccmc-estimate traj-stats; do
+		read_error $p "$p: dir: read error: Is a directory" dir
+		read_error $p "$p: nosuch: No such file or directory" nosuch
+		st=0
+		$p <&- >out 2>err || st=$?
+		[ "$st" -eq 1 ] && [ "$(wc -l <err)" -eq 1 ] &&
+		    grep -q "^$p: <stdin>: read error: " err ||
+		    { echo "$p <&-: exit $st: $(cat err)"; false; }
+	done
+	read_error attn-sample "attn-sample: dir: read error: Is a directory" --model dir
+	read_error traj-stats "traj-stats: dir: read error: Is a directory" --model dir
+	read_error ccmc-estimate "ccmc-estimate: dir: read error: Is a directory" --eval dir s
+	# a read error after good records: what was written stays, whole
+	st=0
+	attn-to-ccmc m dir >out 2>err || st=$?
+	[ "$st" -eq 1 ] && [ "$(wc -l <out)" -eq 1 ] && jq -e .P out >/dev/null
+}

@@ -1,0 +1,166 @@
+#!/usr/bin/env bats
+# The documented limits (lib/stream.h, lib/model.h) and numeric extremes.
+# Each limit is refused with one located error and exit 65, with memory
+# bounded; at the extremes of the model options every probability is
+# finite and every distribution sums to 1 within 1e-12.
+#
+# HEAVY=1 adds the slow ones (about 1 minute each here): K = 2000 through
+# attn-to-ccmc and attn-sample, and a line whose JSON tree would outgrow
+# MAX_TREE_BYTES.
+
+load helper
+
+setup() { cd "$BATS_TEST_TMPDIR"; }
+
+READERS="attn-to-ccmc attn-sample ccmc-estimate traj-stats"
+
+# peak_kb FILE: the peak RSS /usr/bin/time -f %M wrote to FILE, in KiB.
+peak_kb() { tail -1 "$1"; }
+
+heavy() { [ -n "${HEAVY:-}" ] || skip "set HEAVY=1 to run"; }
+
+@test "a 600 MiB line: exit 65, one located error, < 600 MiB above a small run" {
+	[ -z "${VALGRIND:-}" ] || skip "reading 512 MiB under valgrind takes minutes"
+	[ -x /usr/bin/time ] || skip "no /usr/bin/time"
+	slack=600
+	# ASan's realloc copies and quarantines the smaller buffers it frees.
+	if ldd "$BIN/attn-to-ccmc" | grep -q libasan; then slack=1024; fi
+	for p in $READERS; do
+		echo '{"type":"x"}' | /usr/bin/time -f %M -o base $p >/dev/null 2>&1 || true
+		st=0
+		head -c 629145600 /dev/zero | tr '\0' x |
+		    /usr/bin/time -f %M -o rss $p >out 2>err || st=$?
+		[ "$st" -eq 65 ] || { echo "$p: exit $st: $(cat err)"; false; }
+		[ "$(cat err)" = "$p: <stdin>:1: line longer than 536870912 bytes" ] ||
+		    { echo "$p: $(cat err)"; false; }
+		[ ! -s out ]
+		grow=$(( ($(peak_kb rss) - $(peak_kb base)) / 1024 ))
+		echo "$p: $grow MiB above a small run"
+		[ "$grow" -lt "$slack" ]
+	done
+}
+
+@test "HEAVY: a 300 MB line of zeros whose JSON tree would pass 4 GiB: exit 65, < 6 GiB" {
+	heavy
+	[ -z "${VALGRIND:-}" ] || skip "too slow under valgrind"
+	{ printf '{"type":"x","v":['; yes 0, | head -n 150000000 | tr -d '\n'
+	  printf '0]}\n'; } >zeros
+	st=0
+	/usr/bin/time -f %M -o rss attn-to-ccmc zeros >out 2>err || st=$?
+	[ "$st" -eq 65 ]
+	[ "$(cat err)" = "attn-to-ccmc: zeros:1: record too large: its JSON tree would take more than 4096 MiB" ]
+	echo "peak $(( $(peak_kb rss) / 1024 )) MiB"
+	[ "$(peak_kb rss)" -lt $((6 << 20)) ]
+}
+
+# tokens N: a JSON array of N zeros
+tokens() { printf '['; yes 0, | head -n $(($1 - 1)) | tr -d '\n'; printf '0]'; }
+
+@test "prompts and trajectories: 2^20 tokens accepted, 2^20 + 1 refused with the line" {
+	attn-gen-model --vocab 3 --seed 1 >m
+	for n in 1048576 1048577; do
+		{ cat m; printf '{"type":"prompt","prompt":%s}\n' "$(tokens $n)"; } >p$n
+		printf '{"type":"sample","prompt":%s,"y":0}\n' "$(tokens $n)" >s$n
+		printf '{"type":"trajectory","prompt":[0],"tokens":%s}\n' "$(tokens $n)" >t$n
+		yes w | head -n $n | tr '\n' ' ' >w$n
+		echo >>w$n
+	done
+	attn-sample --probs p1048576 >out
+	[ "$(jq -s '.[1].prompt | length' out)" -eq 1048576 ]
+	ccmc-estimate --vocab 3 s1048576 | jq -e '.fit.samples == 1' >/dev/null
+	traj-stats t1048576 | jq -e '.length == 1048576' >/dev/null
+	traj-stats --text w1048576 | jq -e '.length == 1048576' >/dev/null
+	ccmc-estimate --text --markov w1048576 >/dev/null
+	for c in "attn-sample p1048577 2 prompt" "ccmc-estimate s1048577 1 prompt" \
+	    "traj-stats t1048577 1 tokens"; do
+		set -- $c
+		st=0
+		$1 $2 >/dev/null 2>err || st=$?
+		[ "$st" -eq 65 ]
+		[ "$(cat err)" = "$1: $2:$3: \"$4\" has 1048577 tokens, more than the limit 1048576" ] ||
+		    { cat err; false; }
+	done
+	for p in traj-stats ccmc-estimate; do
+		st=0
+		$p --text w1048577 >/dev/null 2>err || st=$?
+		[ "$st" -eq 65 ] && [ "$(wc -l <err)" -eq 1 ]
+		[[ $(cat err) == "$p: w1048577:1: more than 1048576 words"* ]] || { cat err; false; }
+	done
+}
+
+@test "K, d and LMAX: the maxima accepted in range, refused one beyond" {
+	attn-gen-model --vocab 3 --pos 4 --seed 1 >m
+	for e in '.K = 2049' '.d = 4097' '.pos.LMAX = 4097'; do
+		jq -c "$e" m >bad
+		for p in $READERS; do
+			run $p bad
+			assert_error 65 $p
+			[ "${#lines[@]}" -eq 1 ]
+			[[ ${lines[0]} == "$p: bad:1: "*"out of range"* ]] ||
+			    { echo "$e: $output"; false; }
+		done
+	done
+	attn-gen-model --vocab 2 --pos 4096 --seed 1 | attn-to-ccmc |
+	    jq -e '.posw | length == 4096' >/dev/null
+}
+
+# check_probs FILE...: every "p" and every row of "P" is finite, >= 0,
+# and sums to 1 within 1e-12 (fsum: exact); y has p > 0.
+check_probs() {
+	py "$@" <<'PY'
+import json, math, sys
+def refuse(c):
+    raise ValueError("non-finite literal " + c)
+n = 0
+for f in sys.argv[1:]:
+    for line in open(f):
+        r = json.loads(line, parse_constant=refuse)
+        rows = r.get("P", []) if r["type"] == "ccmc" else [r["p"]] if "p" in r else []
+        for p in rows:
+            assert all(isinstance(x, float) and math.isfinite(x) and x >= 0 for x in p)
+            assert abs(math.fsum(p) - 1) <= 1e-12, (f, math.fsum(p) - 1)
+            n += 1
+        if "p" in r:
+            assert r["p"][r["y"]] > 0
+assert n > 0
+print(n, "distributions")
+PY
+}
+
+@test "the option maxima (--scale 1000, --diag +-1000, --recency 1000): finite, rows sum to 1" {
+	i=0
+	for opts in "--vocab 64 --scale 100" "--vocab 64 --scale 1000 --diag 1000" \
+	    "--vocab 48 --embed gaussian --scale 1000 --diag -1000" \
+	    "--vocab 16 --pos 64 --recency 1000 --scale 100" \
+	    "--vocab 16 --pos 64 --pos-scale 1000 --embed gaussian --scale 1000"; do
+		i=$((i + 1))
+		attn-gen-model $opts --seed $i >m$i
+		attn-to-ccmc m$i >c$i
+		attn-sample --probs -n 300 --len 1:64 m$i >a$i
+		attn-sample --probs -n 300 --len 1:64 --via ccmc m$i >b$i
+		run check_probs c$i a$i b$i
+		[ "$status" -eq 0 ] || { echo "$opts: $output"; false; }
+	done
+}
+
+@test "prompts of 4096 tokens, with --pos 4096 and without positions: rows sum to 1" {
+	attn-gen-model --vocab 16 --pos 4096 --scale 100 --embed gaussian --seed 3 >p
+	attn-gen-model --vocab 16 --scale 100 --seed 3 >n
+	for m in p n; do
+		for via in attention ccmc; do
+			attn-sample --probs -n 20 --len 4096 --via $via $m >$m-$via
+			attn-sample --probs -n 20 --len 4096 --via $via --prompts zipf:2 $m >>$m-$via
+		done
+		run check_probs $m-attention $m-ccmc
+		[ "$status" -eq 0 ] || { echo "$m: $output"; false; }
+	done
+}
+
+@test "HEAVY: K = 2000, --scale 100: the CCMC's rows and 4096-token samples sum to 1" {
+	heavy
+	attn-gen-model --vocab 2000 --scale 100 --seed 7 >m
+	attn-to-ccmc m >c
+	attn-sample --probs -n 3 --len 4096 m >a
+	run check_probs c a
+	[ "$status" -eq 0 ] || { echo "$output"; false; }
+}
