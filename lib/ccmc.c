@@ -166,6 +166,22 @@ ccmc_parse(const struct input *in, json_t *rec, struct ccmc *c)
 }
 
 void
+ccmc_from_record(const struct input *in, json_t *rec, struct ccmc *c)
+{
+	struct attn_model m;
+	char why[256];
+
+	if (strcmp(record_type(rec), "ccmc") == 0) {
+		ccmc_parse(in, rec, c);
+		return;
+	}
+	model_parse(in, rec, &m);
+	if (ccmc_from_model(&m, c, why, sizeof why) != 0)
+		input_fail(in, "%s", why);
+	model_free(&m);
+}
+
+void
 ccmc_write(const struct ccmc *c, json_t *extra)
 {
 	const char *key;

@@ -34,6 +34,9 @@ int    ccmc_from_model(const struct attn_model *m, struct ccmc *c, char *why,
 /* Fills A from P (or P from A), in the gauge above. */
 void   ccmc_set_logits(struct ccmc *c, const double *A);
 void   ccmc_parse(const struct input *in, json_t *rec, struct ccmc *c);
+/* The CCMC of a ccmc record or of an attn-model record; fails through
+ * input_fail, with the reason when the model has none. */
+void   ccmc_from_record(const struct input *in, json_t *rec, struct ccmc *c);
 /* Writes the record; extra, if given, is a JSON object whose fields are
  * appended after the standard ones. */
 void   ccmc_write(const struct ccmc *c, json_t *extra);

@@ -6,8 +6,6 @@
 #include "util.h"
 #include "vocab.h"
 
-#define UNK "<unk>"
-
 void
 corpus_init(struct corpus *c)
 {
@@ -59,6 +57,20 @@ corpus_add(struct corpus *c, const int *prompt, int L, const int *tokens,
 	append(c, prompt, L);
 	append(c, tokens, T);
 	c->steps += T;
+}
+
+long
+corpus_steps_choosing(const struct corpus *c, int t)
+{
+	long n = 0;
+
+	for (long q = 0; q < c->nseq; q++) {
+		const struct sequence *sq = &c->seq[q];
+
+		for (int k = 0; k < sq->T; k++)
+			n += c->tok[sq->off + sq->L + k] == t;
+	}
+	return n;
 }
 
 struct rank {

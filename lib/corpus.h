@@ -13,6 +13,8 @@
 
 #include <stddef.h>
 
+#define UNK "<unk>"    /* the word that stands for the words not kept */
+
 struct vocab;
 
 struct sequence {
@@ -36,6 +38,8 @@ void corpus_init(struct corpus *c);
 void corpus_free(struct corpus *c);
 void corpus_add(struct corpus *c, const int *prompt, int L, const int *tokens,
          int T, int sample, const char *file, long line);
+/* The steps that choose token t. */
+long corpus_steps_choosing(const struct corpus *c, int t);
 
 /* Keeps the maxv most frequent strings of raw (by occurrences in the
  * corpus, ties to the one seen first), gives them ids 0..maxv-1 in that

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "numeric.h"
+#include "rng.h"
 #include "util.h"
 
 /* One block of a row: a concave problem in the logits of m tokens, whose
@@ -615,10 +616,11 @@ est_fit_row(const struct sampleset *set, int K, int i, const double *mult,
 	prob = xcalloc((size_t)nb + 1, sizeof *prob);
 	for (long s = 0; s < r->n; s++) {
 		uint32_t sb = r->start[s], e = r->start[s + 1];
-		struct problem *p = &prob[block[r->tok[sb]]];
+		struct problem *p;
 
 		if (mult && mult[s] == 0)
 			continue;
+		p = &prob[block[r->tok[sb]]];
 		p->ns++;
 		if (nb == 1)
 			p->nw += e - sb;   /* all of the context is in the block */
@@ -644,13 +646,16 @@ est_fit_row(const struct sampleset *set, int K, int i, const double *mult,
 	}
 	for (long s = 0; s < r->n; s++) {
 		uint32_t sb = r->start[s], e = r->start[s + 1];
-		int y = r->tok[sb], b = block[y];
-		struct problem *p = &prob[b];
+		int y = r->tok[sb], b;
+		struct problem *p;
 		double c = mult ? mult[s] : 1;
-		size_t first = p->start[p->ns], nt = first;
+		size_t first, nt;
 
 		if (c == 0)
-			continue;
+			continue;   /* not drawn: y may be in no block */
+		b = block[y];
+		p = &prob[b];
+		first = nt = p->start[p->ns];
 		for (uint32_t u = sb; u < e; u++) {
 			if (block[r->tok[u]] != b)
 				continue;
@@ -802,4 +807,155 @@ est_row_free(struct est_row *r)
 	free(r->comp);
 	free(r->A);
 	memset(r, 0, sizeof *r);
+}
+
+void
+est_total(const struct est_row *row, int K, struct est_total *t)
+{
+	memset(t, 0, sizeof *t);
+	t->converged = t->mle_exists = 1;
+	t->unconverged = -1;
+	for (int i = 0; i < K; i++) {
+		const struct est_row *r = &row[i];
+
+		t->loglik += r->loglik;
+		t->objective += r->objective;
+		t->gnorm = fmax(t->gnorm, r->gnorm);
+		t->iters = r->iters > t->iters ? r->iters : t->iters;
+		t->mle_exists &= r->mle_exists;
+		t->cg |= r->cg;
+		t->newton |= r->n > 0 && !r->cg;
+		if (!r->converged && t->converged) {
+			t->converged = 0;
+			t->unconverged = i;
+		}
+	}
+}
+
+void
+est_error(const struct est_row *row, int K, const double *A,
+    const double *P, struct est_error *e)
+{
+	memset(e, 0, sizeof *e);
+	for (int i = 0; i < K; i++) {
+		const struct est_row *r = &row[i];
+		const double *Pi = P + (size_t)i * K, *Ai = A + (size_t)i * K;
+
+		if (!isnan(r->P[0])) {
+			double d = 0;
+			int inf = 0;
+
+			for (int j = 0; j < K; j++) {
+				double x = r->P[j] - Pi[j];
+
+				e->P_sq += x * x;
+				e->P_max_abs = fmax(e->P_max_abs, fabs(x));
+				e->P_entries++;
+				if (Pi[j] > 0) {
+					if (r->P[j] > 0)
+						d += Pi[j] * log(Pi[j] / r->P[j]);
+					else
+						inf = 1;
+				}
+			}
+			if (inf)
+				e->kl_infinite_rows++;
+			else {
+				e->kl += d;
+				e->kl_rows++;
+			}
+		}
+		for (int c = 0; c < r->ncomp; c++) {
+			double ta = 0, tp = 0;
+			int n = 0;
+
+			for (int j = 0; j < K; j++)
+				if (r->comp[j] == c) {
+					tp += Pi[j];
+					if (!isnan(r->A[j])) {
+						ta += Ai[j];
+						n++;
+					}
+				}
+			for (int j = 0; j < K; j++) {
+				if (r->comp[j] != c)
+					continue;
+				if (!isnan(r->A[j])) {
+					double x = r->A[j] - (Ai[j] - ta / n);
+
+					e->A_sq += x * x;
+					e->A_max_abs = fmax(e->A_max_abs, fabs(x));
+					e->A_entries++;
+				}
+				if (!isnan(r->cond[j])) {
+					double x = r->cond[j] - Pi[j] / tp;
+
+					e->cond_sq += x * x;
+					e->cond_max_abs = fmax(e->cond_max_abs, fabs(x));
+					e->cond_entries++;
+				}
+			}
+		}
+	}
+}
+
+static int
+by_value(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return (x > y) - (x < y);
+}
+
+/* The q-quantile of the n sorted values x, interpolated linearly. */
+static double
+quantile(const double *x, int n, double q)
+{
+	double at = q * (n - 1);
+	int k = (int)at;
+
+	return x[k] + (k + 1 < n ? (at - k) * (x[k + 1] - x[k]) : 0);
+}
+
+void
+est_bootstrap_row(const struct sampleset *s, int K, int i,
+    const struct est_row *fit, const struct est_options *o, int B,
+    uint64_t seed, double *lo, double *hi)
+{
+	long n = s->row[i].n;
+	double *mult = xmalloc(((size_t)n + 1) * sizeof *mult);
+	double *draw = xmalloc(checked_size(checked_size((size_t)K, (size_t)B),
+	    sizeof *draw));
+
+	for (int b = 0; b < B; b++) {
+		struct est_row r;
+		struct rng rng;
+
+		rng_init(&rng, seed, "bootstrap", (uint64_t)b * MAX_VOCAB +
+		    (uint64_t)i);
+		memset(mult, 0, (size_t)n * sizeof *mult);
+		for (long k = 0; k < n; k++)
+			mult[rng_below(&rng, (uint32_t)n)] += 1;
+		est_fit_row(s, K, i, mult, o, 0, &r);
+		for (int j = 0; j < K; j++)
+			draw[(size_t)j * B + b] = fit->comp[j] >= 0 &&
+			    r.comp[j] >= 0 && r.ncomp == fit->ncomp ? r.cond[j] :
+			    NAN;
+		est_row_free(&r);
+	}
+	for (int j = 0; j < K; j++) {
+		double *x = draw + (size_t)j * B;
+		int nan = 0;
+
+		for (int b = 0; b < B; b++)
+			nan |= isnan(x[b]);
+		lo[j] = hi[j] = NAN;
+		if (nan || isnan(fit->cond[j]))
+			continue;
+		qsort(x, (size_t)B, sizeof *x, by_value);
+		lo[j] = quantile(x, B, 0.025);
+		hi[j] = quantile(x, B, 0.975);
+	}
+	free(mult);
+	free(draw);
 }

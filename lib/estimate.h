@@ -70,4 +70,39 @@ void est_fit_row(const struct sampleset *s, int K, int i, const double *mult,
          const struct est_options *o, int want_se, struct est_row *out);
 void est_row_free(struct est_row *r);
 
+/* What the rows of a fit add up to. */
+struct est_total {
+	double loglik, objective;
+	double gnorm;         /* largest of the rows */
+	int    iters;         /* most iterations of a row */
+	int    converged, mle_exists;   /* in every row */
+	int    unconverged;   /* the first row that did not converge, or -1 */
+	int    newton, cg;    /* some row was solved by dense Newton, by CG */
+};
+
+void est_total(const struct est_row *row, int K, struct est_total *t);
+
+/* The distance of a fit from the ground truth (logits A and chain P, K x K
+ * each), over what the data determine: the rows of P, the logits up to
+ * each component's mean, and the conditionals within a component. */
+struct est_error {
+	long   P_entries, A_entries, cond_entries;
+	double P_sq, P_max_abs, A_sq, A_max_abs, cond_sq, cond_max_abs;
+	double kl;            /* sum of KL(truth || fit) over kl_rows rows */
+	int    kl_rows;
+	int    kl_infinite_rows;  /* the fit gives 0 where the truth does not */
+};
+
+void est_error(const struct est_row *row, int K, const double *A,
+         const double *P, struct est_error *e);
+
+/* 95% percentile intervals [lo, hi] (K each) of the conditionals of row i
+ * over B resamples of its samples (a stratified bootstrap: rows are
+ * independent), resample b drawn from stream b * MAX_VOCAB + i of
+ * "bootstrap" under seed.  NaN where the fit, or a resample, does not
+ * determine the conditional. */
+void est_bootstrap_row(const struct sampleset *s, int K, int i,
+         const struct est_row *fit, const struct est_options *o, int B,
+         uint64_t seed, double *lo, double *hi);
+
 #endif

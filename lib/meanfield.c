@@ -25,6 +25,14 @@ cmp_int(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
+const char *
+mf_status_name(int status)
+{
+	return status == MF_STABLE ? "stable" :
+	    status == MF_UNSTABLE ? "unstable" :
+	    status == MF_CYCLING ? "cycling" : "unconverged";
+}
+
 void
 mf_problem_init(struct mf_problem *pb, const double *P, int K,
     const int *support, int n)
@@ -448,7 +456,8 @@ mf_attractors(const struct mf_problem *pb, int starts, uint64_t seed,
 	}
 	for (int i = 0; i < s->count; i++)
 		s->a[i].basin = starts ? (double)hits[i] / starts : 0;
-	qsort(s->a, (size_t)s->count, sizeof *s->a, cmp_point);
+	if (s->count)           /* qsort wants an array even for none */
+		qsort(s->a, (size_t)s->count, sizeof *s->a, cmp_point);
 	mf_set_free(&unstable);
 	free(hits);
 	free(ones);

@@ -68,6 +68,7 @@ struct mf_set {
 };
 
 enum { MF_STABLE, MF_UNSTABLE, MF_UNCONVERGED, MF_CYCLING };
+const char *mf_status_name(int status);   /* "stable", "unstable", ... */
 
 /* support: n distinct token ids (any order); P is K x K. */
 void mf_problem_init(struct mf_problem *pb, const double *P, int K,

@@ -1,10 +1,10 @@
 #include "score.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "ccmc.h"
 #include "corpus.h"
 #include "sampleset.h"
 #include "util.h"
@@ -124,4 +124,78 @@ score_sum(const double *p, const double *u, long n, double mix,
 			o->unigram_loglik += log(u[s]);
 		}
 	}
+}
+
+void
+scored_model_read(struct scored_model *s, const char *path, int window,
+    double mix)
+{
+	char *files[1] = { (char *)path };
+	struct input in;
+	json_t *rec, *x;
+	const char *type, *chain;
+
+	memset(s, 0, sizeof *s);
+	input_open(&in, 1, files);
+	if (!(rec = input_record(&in)))
+		input_fail(&in, "no model record");
+	type = record_type(rec);
+	if (strcmp(type, "ccmc") != 0 && strcmp(type, "attn-model") != 0) {
+		char first[48];
+
+		snprintf(first, sizeof first, "%.40s", type);
+		json_decref(rec);
+		input_fail(&in, "--eval needs a ccmc or attn-model record, not "
+		    "\"%s\"", first);
+	}
+	ccmc_from_record(&in, rec, &s->m);
+	chain = json_string_value(json_object_get(s->m.meta, "chain"));
+	s->markov = chain && strcmp(chain, "markov") == 0;
+	x = json_object_get(s->m.meta, "window");
+	s->window = window ? window : json_is_integer(x) ?
+	    (int)json_integer_value(x) : 0;
+	if (s->window < 0 || s->window > MAX_PROMPT)
+		input_fail(&in, "meta.window %d out of range", s->window);
+	if ((x = json_object_get(rec, "unigram")) && !json_is_null(x)) {
+		double sum = 0;
+
+		if (!json_is_array(x) || json_array_size(x) != (size_t)s->m.K)
+			input_fail(&in, "\"unigram\" must be an array of K = %d "
+			    "numbers", s->m.K);
+		s->unigram = xmalloc((size_t)s->m.K * sizeof *s->unigram);
+		for (int j = 0; j < s->m.K; j++) {
+			json_t *v = json_array_get(x, (size_t)j);
+
+			if (!json_is_number(v) || !(json_number_value(v) > 0) ||
+			    !isfinite(json_number_value(v)))
+				input_fail(&in, "unigram[%d] is not a positive number", j);
+			sum += s->unigram[j] = json_number_value(v);
+		}
+		if (fabs(sum - 1) > 1e-9)
+			input_fail(&in, "the unigram sums to %.17g, not 1", sum);
+	}
+	s->mix = -1;
+	if (mix >= 0) {
+		s->mix = mix;
+		s->mix_from = "--mix";
+	} else if ((x = json_object_get(rec, "mix")) && !json_is_null(x)) {
+		s->mix = field_double(&in, rec, "mix");
+		if (s->mix < 0 || s->mix > 1)
+			input_fail(&in, "mix %.17g is not in [0, 1]", s->mix);
+		s->mix_from = "model";
+	} else if (s->markov) {
+		s->mix = 0;
+		s->mix_from = "none: a chain covers every step";
+	}
+	if (s->mix >= 0 && !s->unigram)
+		input_fail(&in, "a mixing weight but no \"unigram\" to mix in");
+	json_decref(rec);
+	input_close(&in);
+}
+
+void
+scored_model_free(struct scored_model *s)
+{
+	free(s->unigram);
+	ccmc_free(&s->m);
 }

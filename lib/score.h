@@ -12,8 +12,27 @@
 #ifndef SCORE_H
 #define SCORE_H
 
-struct ccmc;
+#include "ccmc.h"
+
 struct corpus;
+
+/* The model that scores: the first record of a file, a ccmc record (an
+ * ordinary chain when its meta says "chain": "markov") or an attn-model,
+ * with the unigram background and mixing weight it may carry. */
+struct scored_model {
+	struct ccmc m;
+	int     markov;
+	int     window;           /* its meta.window, or the one given */
+	double *unigram;          /* or NULL */
+	double  mix;              /* -1 if none */
+	const char *mix_from;     /* "--mix", "model", ... */
+};
+
+/* Reads the model of file path; window, if not 0, and mix, if >= 0, are
+ * given on the command line and override the model's. */
+void   scored_model_read(struct scored_model *s, const char *path, int window,
+           double mix);
+void   scored_model_free(struct scored_model *s);
 
 /* p[s]: the probability of step s (numbered over the corpus in order)
  * under c; u[s] = unigram[y_s] when unigram and u are given. */

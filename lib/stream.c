@@ -492,8 +492,8 @@ doubles(const double *v, int n, int nan_is_null)
 	for (int i = 0; i < n; i++) {
 		if (i)
 			out_char(',');
-		if (nan_is_null && isnan(v[i]))
-			out_str("null");
+		if (nan_is_null)
+			out_double_or_null(v[i]);
 		else
 			out_double(v[i]);
 	}
@@ -522,6 +522,21 @@ void
 out_matrix(const double *m, int rows, int cols)
 {
 	matrix(m, rows, cols, 0);
+}
+
+void
+out_double_or_null(double v)
+{
+	if (isnan(v))
+		out_str("null");
+	else
+		out_double(v);
+}
+
+void
+out_doubles_or_null(const double *v, int n)
+{
+	doubles(v, n, 1);
 }
 
 void

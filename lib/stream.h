@@ -77,6 +77,8 @@ void out_doubles(const double *v, int n);   /* [a,b,...] */
 void out_matrix(const double *m, int rows, int cols);
 /* The same, printing NaN as null: how estimates mark undetermined entries. */
 void out_matrix_or_null(const double *m, int rows, int cols);
+void out_doubles_or_null(const double *v, int n);
+void out_double_or_null(double v);
 void out_tokens(const int *t, int n, const struct vocab *v);
 void out_end(void);                   /* ends the record: newline, checks */
 void out_flush(void);                 /* flush and check for write errors */

@@ -9,6 +9,7 @@
 #include "util.h"
 
 const int ts_rep_lengths[TS_NREP] = { 16, 32, 128 };
+const char *const ts_rule_names[TS_NRULES] = { "window", "growth" };
 
 /* "At least x of total": a relative slack keeps 0.95 * 1000 from missing 950
  * by rounding. */
@@ -344,4 +345,22 @@ trajstats_free(struct ts_result *r)
 	free(r->share);
 	free(r->entropy);
 	memset(r, 0, sizeof *r);
+}
+
+const int *
+ts_winner_mask(const struct ts_result *r, int rule)
+{
+	return rule == TS_WINDOW ? r->winner_window : r->winner_growth;
+}
+
+int
+ts_tokens_of(const struct ts_result *r, const int *mask, int *set)
+{
+	int n = 0;
+
+	for (int k = 0; k < r->nsym; k++)
+		if (mask[k])
+			set[n++] = r->sym[k];
+	qsort(set, (size_t)n, sizeof *set, cmp_int);
+	return n;
 }

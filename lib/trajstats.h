@@ -34,6 +34,9 @@
 #define TS_NREP   3                /* rep-l for the lengths below */
 extern const int ts_rep_lengths[TS_NREP];
 
+enum { TS_WINDOW, TS_GROWTH, TS_NRULES };          /* the winner rules */
+extern const char *const ts_rule_names[TS_NRULES];  /* "window", "growth" */
+
 struct ts_opts {
 	long   window;         /* W */
 	double eps;
@@ -70,6 +73,13 @@ struct ts_result {
 void trajstats_compute(const int *ctx, long L, long T, const struct ts_opts *o,
          struct ts_result *r);
 void trajstats_free(struct ts_result *r);
+
+/* Which tokens win by a rule, flagged in the order of r->sym; NULL where
+ * the rule is undefined. */
+const int *ts_winner_mask(const struct ts_result *r, int rule);
+/* The tokens of r flagged in mask, ascending, into set (room for r->nsym);
+ * returns how many. */
+int  ts_tokens_of(const struct ts_result *r, const int *mask, int *set);
 
 /* The repetition measures of y (T tokens with ids in [0, nsym)). */
 void ts_repetition(const int *y, long T, int nsym, double *seq_rep,

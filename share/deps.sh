@@ -23,6 +23,7 @@ check|demo|bench)
 	want python3     command -v python3
 	want gnuplot-nox command -v gnuplot
 	want parallel    command -v parallel
+	want time        test -x /usr/bin/time
 	;;
 esac
 case $what in

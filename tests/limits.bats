@@ -4,9 +4,9 @@
 # bounded; at the extremes of the model options every probability is
 # finite and every distribution sums to 1 within 1e-12.
 #
-# HEAVY=1 adds the slow ones (about 1 minute each here): K = 2000 through
-# attn-to-ccmc and attn-sample, and a line whose JSON tree would outgrow
-# MAX_TREE_BYTES.
+# The slow ones (about 1 minute each here, 3 under ASan) are marked HEAVY:
+# K = 2000 through attn-to-ccmc and attn-sample, and a line whose JSON tree
+# would outgrow MAX_TREE_BYTES.  QUICK=1 skips them, and so does valgrind.
 
 load helper
 
@@ -17,7 +17,10 @@ READERS="attn-to-ccmc attn-sample ccmc-estimate traj-stats"
 # peak_kb FILE: the peak RSS /usr/bin/time -f %M wrote to FILE, in KiB.
 peak_kb() { tail -1 "$1"; }
 
-heavy() { [ -n "${HEAVY:-}" ] || skip "set HEAVY=1 to run"; }
+heavy() {
+	[ -z "${QUICK:-}" ] || skip "QUICK=1 skips the slow limit tests"
+	[ -z "${VALGRIND:-}" ] || skip "too slow under valgrind"
+}
 
 @test "a 600 MiB line: exit 65, one located error, < 600 MiB above a small run" {
 	[ -z "${VALGRIND:-}" ] || skip "reading 512 MiB under valgrind takes minutes"

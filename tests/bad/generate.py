@@ -328,6 +328,7 @@ def traj_stats():
         "tokens-not-array": b'{"type":"trajectory","prompt":[0],"tokens":0}',
         "prompt-not-array": b'{"type":"trajectory","prompt":"0","tokens":[0]}',
         "ids-and-strings": traj([0, "a"]),
+        "string-prompt-id-tokens": b'{"type":"trajectory","prompt":["a"],"tokens":[0]}',
     })
     write("traj-stats", sem, first=good, expect=exp)
     write("traj-stats", {

@@ -1,0 +1,439 @@
+#include "dataset.h"
+
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "numeric.h"
+#include "util.h"
+#include "vocab.h"
+
+void
+dataset_init(struct dataset *d, const struct dataset_options *o)
+{
+	memset(d, 0, sizeof *d);
+	d->o = *o;
+	corpus_init(&d->corpus);
+	d->lenient = o->window > 0;
+	d->keep = !o->fit;
+	if (o->vocab) {
+		d->K = o->vocab;
+		d->ksource = "--vocab";
+	}
+}
+
+void
+dataset_use_model(struct dataset *d, struct ccmc *m)
+{
+	d->K = m->K;
+	d->ksource = "model";
+	d->lenient = 1;
+	if ((d->words = m->vocab)) {
+		d->words->grow = 0;
+		d->words->unk = vocab_find(d->words, UNK);
+		d->borrowed = 1;
+	} else
+		d->fixed = 1;
+}
+
+void
+dataset_free(struct dataset *d)
+{
+	if (d->have_truth) {
+		if (d->words == d->truth.vocab)
+			d->words = NULL;
+		ccmc_free(&d->truth);
+	}
+	if (d->words && !d->borrowed)
+		vocab_free(d->words);
+	corpus_free(&d->corpus);
+	sampleset_free(d->set);
+	free(d->ctx);
+}
+
+/* ---- samples for a fit ---- */
+
+static struct sampleset *
+samples(struct dataset *d)
+{
+	if (!d->set)
+		d->set = sampleset_new(d->have_truth && d->truth.lmax > 0);
+	return d->set;
+}
+
+/* The position weights of a context of L tokens, or NULL for counts. */
+static const double *
+weights(struct dataset *d, const struct input *in, int L)
+{
+	if (!d->set->weighted)
+		return NULL;
+	if (L > d->truth.lmax)
+		input_fail(in, "context of %d tokens is longer than LMAX = %d of "
+		    "the positional weights", L, d->truth.lmax);
+	return d->truth.posw + (size_t)(L - 1) * d->truth.lmax;
+}
+
+static void
+check_tokens(const struct dataset *d, const struct input *in, const int *t,
+    int n)
+{
+	int K = d->K ? d->K : MAX_VOCAB;
+
+	for (int j = 0; j < n; j++)
+		if (t[j] < 0 || t[j] >= K)
+			input_fail(in, "token %d out of range (K = %d)", t[j], K);
+}
+
+static void
+add_sample(struct dataset *d, const struct input *in, const int *prompt,
+    int L, int y)
+{
+	int window = d->o.window;
+
+	if (L < 1)
+		input_fail(in, "empty prompt");
+	check_tokens(d, in, prompt, L);
+	check_tokens(d, in, &y, 1);
+	if (window && L > window) {
+		prompt += L - window;
+		L = window;
+	}
+	samples(d);
+	if (sampleset_add(d->set, prompt, L, y, weights(d, in, L)) != 0) {
+		if (d->lenient) {
+			d->skipped++;
+			return;
+		}
+		input_fail(in, "y = %d is not in its prompt (a CCMC gives it "
+		    "probability 0)", y);
+	}
+}
+
+static void
+add_trajectory(struct dataset *d, const struct input *in, const int *prompt,
+    int L, const int *tokens, int T)
+{
+	struct context c;
+	int K = d->K ? d->K : MAX_VOCAB;
+
+	if (L < 1)
+		input_fail(in, "empty prompt");
+	check_tokens(d, in, prompt, L);
+	check_tokens(d, in, tokens, T);
+	samples(d);
+	context_init(&c, K, d->o.window);
+	for (int t = 0; t < L; t++)
+		context_push(&c, prompt[t]);
+	for (int k = 0; k < T; k++) {
+		int query = k ? tokens[k - 1] : prompt[L - 1], ok;
+
+		if (d->set->weighted) {
+			if (c.len > d->ctxcap) {
+				d->ctxcap = c.len > 2 * d->ctxcap ? c.len : 2 * d->ctxcap;
+				d->ctx = xrealloc(d->ctx, (size_t)d->ctxcap *
+				    sizeof *d->ctx);
+			}
+			context_tokens(&c, d->ctx);
+			ok = sampleset_add(d->set, d->ctx, c.len, tokens[k],
+			    weights(d, in, c.len)) == 0;
+		} else
+			ok = sampleset_add_context(d->set, &c, query,
+			    tokens[k]) == 0;
+		if (!ok && !d->lenient) {
+			context_free(&c);
+			input_fail(in, "token %d at step %d is not in its context "
+			    "(a CCMC gives it probability 0)", tokens[k], k);
+		}
+		d->skipped += !ok;
+		context_push(&c, tokens[k]);
+	}
+	context_free(&c);
+}
+
+/* A sequence read: kept whole, or its steps to the sample set. */
+static void
+add(struct dataset *d, const struct input *in, const int *prompt, int L,
+    const int *tokens, int T, int sample)
+{
+	if (d->keep) {
+		if (L < 1)
+			input_fail(in, "empty prompt");
+		if (d->kind != 2) {
+			check_tokens(d, in, prompt, L);
+			check_tokens(d, in, tokens, T);
+		}
+		corpus_add(&d->corpus, prompt, L, tokens, T, sample, in->name,
+		    in->line);
+	} else if (sample)
+		add_sample(d, in, prompt, L, tokens[0]);
+	else
+		add_trajectory(d, in, prompt, L, tokens, T);
+}
+
+/* ---- the ground truth ---- */
+
+static void
+add_truth(struct dataset *d, const struct input *in, json_t *rec)
+{
+	struct ccmc c;
+
+	ccmc_from_record(in, rec, &c);
+	if (d->have_truth) {
+		if (c.K != d->truth.K)
+			input_fail(in, "mixed K: this record has K = %d, an earlier "
+			    "one K = %d", c.K, d->truth.K);
+		if (max_abs_diff(c.P, d->truth.P, (size_t)c.K * c.K) != 0 ||
+		    c.lmax != d->truth.lmax)
+			input_fail(in, "a second ground truth, different from the "
+			    "first");
+		ccmc_free(&c);
+		return;
+	}
+	if (d->o.vocab && d->o.vocab != c.K)
+		input_fail(in, "mixed K: the ground truth has K = %d, --vocab "
+		    "says %d", c.K, d->o.vocab);
+	if (d->set && d->set->maxtok >= c.K)
+		input_fail(in, "mixed K: the ground truth has K = %d, earlier "
+		    "samples use token %d", c.K, d->set->maxtok);
+	if (d->set && c.lmax)
+		input_fail(in, "a ground truth with positional weights must come "
+		    "before the samples");
+	if (d->kind == 2)
+		input_fail(in, "a ground truth must come before the string tokens");
+	if (c.vocab && c.lmax)
+		input_fail(in, "positional weights and a vocabulary: text is "
+		    "fitted without positions");
+	d->truth = c;
+	d->have_truth = 1;
+	d->K = c.K;
+	d->ksource = "ground truth";
+	if (c.vocab) {
+		d->words = c.vocab;
+		d->words->grow = 0;
+		d->words->unk = vocab_find(d->words, UNK);
+	}
+}
+
+/* ---- ids or strings ---- */
+
+/* 1: integer ids, 2: strings, 0: none (or not tokens: field_tokens says). */
+static int
+token_kind(json_t *a)
+{
+	json_t *x;
+	size_t i;
+	int kind = 0;
+
+	if (json_is_integer(a) || json_is_string(a))
+		return json_is_string(a) ? 2 : 1;
+	if (!json_is_array(a))
+		return 0;
+	json_array_foreach(a, i, x)
+		kind |= json_is_string(x) ? 2 : json_is_integer(x) ? 1 : 0;
+	return kind;
+}
+
+/* One stream holds one kind of token: ids, or strings. */
+static void
+note_kind(struct dataset *d, const struct input *in, int kind)
+{
+	if (kind == 3)
+		input_fail(in, "a record mixes integer and string tokens");
+	if (kind && d->kind && kind != d->kind)
+		input_fail(in, "%s tokens after %s ones: a stream holds ids or "
+		    "strings, not both", kind == 2 ? "string" : "integer",
+		    kind == 2 ? "integer" : "string");
+	if (kind && !d->kind) {
+		d->kind = kind;
+		if (kind == 2 && !d->keep && d->set)
+			input_fail(in, "string tokens after integer ones");
+		if (kind == 2) {
+			d->keep = 1;
+			d->lenient = 1;
+		}
+	}
+}
+
+/* The vocabulary string tokens map through. */
+static struct vocab *
+words(struct dataset *d, const struct input *in)
+{
+	if (!d->words && d->fixed)
+		input_fail(in, "string tokens, but the model has no vocabulary");
+	if (!d->words) {
+		d->words = vocab_new(INT_MAX);
+		d->words->grow = 1;
+		d->building = 1;
+	}
+	return d->words;
+}
+
+/* Too many distinct words is an error at the line that brings them. */
+static void
+check_words(const struct dataset *d, const struct input *in)
+{
+	if (d->building && !d->o.maxvocab && d->words->n > MAX_VOCAB)
+		input_fail(in, "more than %d distinct words: --max-vocab V keeps "
+		    "the V most frequent", MAX_VOCAB);
+}
+
+/* A string or id token field (an array, or the single "y"). */
+static int *
+tokens_of(struct dataset *d, const struct input *in, json_t *rec,
+    const char *key, int *n)
+{
+	json_t *x = field_get(in, rec, key);
+	struct vocab *v = d->kind == 2 ? words(d, in) : NULL;
+	int K = d->K ? d->K : MAX_VOCAB, *t;
+
+	if (v && d->building)
+		K = INT_MAX;   /* ids of the raw vocabulary, renumbered later */
+	if (json_is_array(x) != (strcmp(key, "y") != 0))
+		input_fail(in, strcmp(key, "y") != 0 ? "\"%s\" must be an array "
+		    "of tokens" : "\"%s\" must be one token, not an array", key);
+	if (json_is_array(x))
+		return field_tokens(in, rec, key, K, v, n);
+	t = xmalloc(sizeof *t);
+	*n = 1;
+	if (json_is_string(x)) {
+		if ((*t = vocab_token(v, json_string_value(x))) < 0)
+			input_fail(in, "token \"%.40s\" is not in the vocabulary",
+			    json_string_value(x));
+	} else
+		*t = (int)field_long(in, rec, key, 0, K - 1);
+	return t;
+}
+
+/* ---- lines ---- */
+
+/* A line of text: its words, the first as the prompt. */
+static void
+read_text(struct dataset *d, const struct input *in)
+{
+	size_t cap = in->len / 2 + 1 < MAX_PROMPT ? in->len / 2 + 1 : MAX_PROMPT;
+	struct vocab *v;
+	char *save, *w;
+	int *t, n = 0;
+
+	note_kind(d, in, 2);
+	v = words(d, in);
+	t = xmalloc(cap * sizeof *t);
+	for (w = strtok_r(in->buf, " \t\f\v\r", &save); w;
+	    w = strtok_r(NULL, " \t\f\v\r", &save)) {
+		if ((size_t)n == cap) {
+			free(t);
+			input_fail(in, "more than %ld words, the limit", MAX_PROMPT);
+		}
+		if ((t[n++] = vocab_token(v, w)) < 0) {
+			free(t);
+			input_fail(in, "word \"%.40s\" is not in the vocabulary and "
+			    "it has no \"" UNK "\"", w);
+		}
+	}
+	if (n >= 2)
+		add(d, in, t, 1, t + 1, n - 1, 0);
+	free(t);
+	check_words(d, in);
+}
+
+static void
+read_record(struct dataset *d, const struct input *in, json_t *rec)
+{
+	const char *type = record_type(rec);
+	int sample = strcmp(type, "sample") == 0, *prompt, *tokens, L, T;
+
+	if (!sample && strcmp(type, "trajectory") != 0) {
+		if ((strcmp(type, "attn-model") == 0 || strcmp(type, "ccmc") == 0)
+		    && d->o.fit)
+			add_truth(d, in, rec);
+		return;
+	}
+	note_kind(d, in, token_kind(field_get(in, rec, "prompt")) |
+	    token_kind(field_get(in, rec, sample ? "y" : "tokens")));
+	prompt = tokens_of(d, in, rec, "prompt", &L);
+	tokens = tokens_of(d, in, rec, sample ? "y" : "tokens", &T);
+	if (d->kind == 2)
+		check_words(d, in);
+	add(d, in, prompt, L, tokens, T, sample);
+	free(prompt);
+	free(tokens);
+}
+
+/* ---- the end ---- */
+
+/* The vocabulary and K, and the kept records as samples for a fit. */
+static void
+settle(struct dataset *d)
+{
+	struct corpus *cp = &d->corpus;
+	int fit = d->o.fit;
+
+	if (d->building) {
+		struct vocab *raw = d->words;
+
+		d->words = corpus_keep_frequent(cp, raw, d->o.maxvocab);
+		vocab_free(raw);
+		d->words->grow = 0;
+		d->words->unk = vocab_find(d->words, UNK);
+		d->K = d->words->n;
+		d->ksource = d->o.maxvocab ? "vocabulary (--max-vocab)" :
+		    "vocabulary";
+		if (d->o.vocab && d->o.vocab != d->K)
+			input_fail(&d->end, "--vocab %d, but the words make a "
+			    "vocabulary of %d", d->o.vocab, d->K);
+		if (d->K > MAX_VOCAB)
+			input_fail(&d->end, "%d distinct words, more than %d: "
+			    "--max-vocab V keeps the V most frequent", d->K,
+			    MAX_VOCAB);
+	}
+	if (fit && d->keep)
+		for (long s = 0; s < cp->nseq; s++) {
+			const struct sequence *q = &cp->seq[s];
+			const int *x = cp->tok + q->off;
+			struct input at = { .name = q->file, .line = q->line };
+
+			if (q->sample)
+				add_sample(d, &at, x, q->L, x[q->L]);
+			else
+				add_trajectory(d, &at, x, q->L, x + q->L, q->T);
+		}
+	if (fit ? !d->set || d->set->n == 0 : cp->steps == 0)
+		input_fail(&d->end, "no samples in the input%s", fit &&
+		    d->skipped ? ": no step's token is in its context" : "");
+	if (!d->K) {
+		d->K = (fit ? d->set->maxtok : cp->maxtok) + 1;
+		d->ksource = "largest token + 1";
+	}
+}
+
+void
+dataset_read(struct dataset *d, int nfiles, char **files)
+{
+	struct fastrec *f = &d->fast;
+	struct input in;
+
+	input_open(&in, nfiles, files);
+	while (input_line(&in)) {
+		json_t *rec;
+		int kind;
+
+		if (d->o.text) {
+			read_text(d, &in);
+			continue;
+		}
+		if ((kind = fastrec_read(f, in.buf, in.len)) != FAST_NONE) {
+			note_kind(d, &in, 1);
+			add(d, &in, f->prompt, f->L, f->tokens, f->T,
+			    kind == FAST_SAMPLE);
+			continue;
+		}
+		rec = input_parse(&in);
+		read_record(d, &in, rec);
+		json_decref(rec);
+	}
+	d->end.name = in.name;
+	d->end.line = in.line;
+	input_close(&in);
+	fastrec_free(f);
+	settle(d);
+}

@@ -1,0 +1,68 @@
+/*
+ * dataset: the samples a fit or an evaluation reads: sample and trajectory
+ * records or plain text, ids or strings, with the ground truth if the
+ * stream carries one, and the rules that tie them together.
+ *
+ * A stream holds one kind of token.  Integer ids go straight into the
+ * sample set when a CCMC is fitted; strings, and everything a chain is
+ * counted from or a model scores, are kept in a corpus first, since the
+ * vocabulary (the most frequent words, then "<unk>"), or the model, needs
+ * all of them.  Steps whose token is not in their context are an error,
+ * unless contexts are windowed, or the tokens are words, or a model scores
+ * them: then they are counted as not covered.  Every complaint names the
+ * file and line that brings it (the end of the input for the input as a
+ * whole) and exits 65.
+ */
+#ifndef DATASET_H
+#define DATASET_H
+
+#include "ccmc.h"
+#include "corpus.h"
+#include "fastrec.h"
+#include "sampleset.h"
+#include "stream.h"
+
+struct dataset_options {
+	int vocab;            /* K as given (--vocab), or 0 */
+	int maxvocab;         /* words: keep the most frequent; 0: all, at
+	                       * most MAX_VOCAB */
+	int window;           /* keep the last window tokens of a context,
+	                       * 0: all of them */
+	int text;             /* plain text: a document a line, words split at
+	                       * white space, the first word the prompt */
+	int fit;              /* 1: samples for a CCMC fit, attn-model and ccmc
+	                       * records the ground truth; 0: every record kept
+	                       * in the corpus, for counting or scoring */
+};
+
+struct dataset {
+	struct dataset_options o;
+	struct sampleset *set;   /* what a fit reads */
+	struct corpus corpus;    /* what was kept whole */
+	struct ccmc truth;
+	int      have_truth, K;
+	const char *ksource;     /* what K comes from, for the record */
+	long     skipped;        /* steps outside the window (not covered) */
+	int      kind;           /* tokens so far: 0 none, 1 ids, 2 strings */
+	struct vocab *words;     /* strings -> ids */
+	/* while reading */
+	int      lenient;        /* count steps not covered instead of failing */
+	int      keep;           /* records go to the corpus */
+	int      building;       /* words is built here, renumbered at the end */
+	int      fixed;          /* no vocabulary may be built: a model's K */
+	int      borrowed;       /* words belong to the model */
+	int     *ctx, ctxcap;    /* scratch: a context, oldest first */
+	struct fastrec fast;
+	struct input end;        /* file and line of the end: what complaints
+	                          * about the input as a whole name */
+};
+
+void dataset_init(struct dataset *d, const struct dataset_options *o);
+/* The ids, K and words are those of the model that will score the data. */
+void dataset_use_model(struct dataset *d, struct ccmc *m);
+/* Reads the operands (none or "-": stdin), then settles the vocabulary and
+ * K and, for a fit, turns what was kept into samples. */
+void dataset_read(struct dataset *d, int nfiles, char **files);
+void dataset_free(struct dataset *d);
+
+#endif

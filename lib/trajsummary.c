@@ -1,0 +1,185 @@
+#include "trajsummary.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "util.h"
+
+static int
+cmp_long(const void *a, const void *b)
+{
+	long x = *(const long *)a, y = *(const long *)b;
+
+	return (x > y) - (x < y);
+}
+
+/* Bins 0..size in both histograms. */
+static void
+histograms_reach(struct ts_summary *s, int size)
+{
+	size_t grow = (size_t)size + 1;
+
+	if (size < s->maxsize)
+		return;
+	s->size_window = xrealloc(s->size_window, grow * sizeof *s->size_window);
+	s->size_growth = xrealloc(s->size_growth, grow * sizeof *s->size_growth);
+	memset(s->size_window + s->maxsize, 0,
+	    (grow - (size_t)s->maxsize) * sizeof *s->size_window);
+	memset(s->size_growth + s->maxsize, 0,
+	    (grow - (size_t)s->maxsize) * sizeof *s->size_growth);
+	s->maxsize = size + 1;
+}
+
+/* The running point at checkpoint t, inserted in order if new. */
+static struct ts_sums *
+point_at(struct ts_summary *s, long t)
+{
+	int lo = 0, hi = s->npoints;
+
+	while (lo < hi) {
+		int mid = (lo + hi) / 2;
+
+		if (s->curve[mid].t < t)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo == s->npoints || s->curve[lo].t != t) {
+		s->curve = xrealloc(s->curve,
+		    ((size_t)s->npoints + 1) * sizeof *s->curve);
+		memmove(s->curve + lo + 1, s->curve + lo,
+		    (size_t)(s->npoints - lo) * sizeof *s->curve);
+		s->curve[lo] = (struct ts_sums){ .t = t };
+		s->npoints++;
+	}
+	return &s->curve[lo];
+}
+
+/* The repetition measures in one array: seq-rep, distinct, rep. */
+static void
+repetition_of(const double *seq_rep, const double *distinct_n,
+    const double *rep, double *all)
+{
+	memcpy(all, seq_rep, TS_NGRAMS * sizeof *all);
+	memcpy(all + TS_NGRAMS, distinct_n, TS_NGRAMS * sizeof *all);
+	memcpy(all + 2 * TS_NGRAMS, rep, TS_NREP * sizeof *all);
+}
+
+void
+ts_summary_add(struct ts_summary *s, const struct ts_result *r,
+    const struct verdict *rule)
+{
+	double rep[TS_NREPSTATS];
+
+	s->trajectories++;
+	histograms_reach(s, r->n_window > r->n_growth ? r->n_window :
+	    r->n_growth);
+	s->size_window[r->n_window]++;
+	if (r->winner_growth)
+		s->size_growth[r->n_growth]++;
+	else
+		s->growth_undefined++;
+	if (r->collapse >= 0) {
+		if (s->collapsed == s->ncap) {
+			s->ncap = s->ncap ? 2 * s->ncap : 64;
+			s->collapse = xrealloc(s->collapse,
+			    (size_t)s->ncap * sizeof *s->collapse);
+		}
+		s->collapse[s->collapsed++] = r->collapse;
+	}
+	for (int k = 0; k < r->npoints; k++) {
+		struct ts_sums *c = point_at(s, r->t[k]);
+
+		c->n++;
+		c->top1 += r->top1[k];
+		c->entropy += r->entropy[k];
+		if (r->share) {
+			c->nshare++;
+			c->share += r->share[k];
+		}
+	}
+	repetition_of(r->seq_rep, r->distinct_n, r->rep, rep);
+	for (int k = 0; k < TS_NREPSTATS; k++)
+		if (!isnan(rep[k])) {
+			s->rep_sum[k] += rep[k];
+			s->rep_n[k]++;
+		}
+	if (!rule)
+		return;
+	s->predicted++;
+	for (int k = 0; k < TS_NRULES; k++)
+		if (rule[k].judged) {
+			s->judged[k]++;
+			s->agree_attractors[k] += rule[k].in_attractors;
+			s->agree_prompt[k] += rule[k].from_prompt;
+		}
+}
+
+static double
+mean(double sum, long n)
+{
+	return n ? sum / (double)n : NAN;
+}
+
+void
+ts_summary_end(struct ts_summary *s)
+{
+	long n = s->collapsed;
+	double rep[TS_NREPSTATS], sum = 0;
+
+	if (n)
+		qsort(s->collapse, (size_t)n, sizeof *s->collapse, cmp_long);
+	for (long k = 0; k < n; k++)
+		sum += (double)s->collapse[k];
+	s->collapse_mean = mean(sum, n);
+	if (n == 0)
+		s->collapse_median = NAN;
+	else if (n % 2)
+		s->collapse_median = (double)s->collapse[n / 2];
+	else
+		s->collapse_median = ((double)s->collapse[n / 2 - 1] +
+		    (double)s->collapse[n / 2]) / 2;
+
+	s->t = xmalloc(((size_t)s->npoints + 1) * sizeof *s->t);
+	s->n = xmalloc(((size_t)s->npoints + 1) * sizeof *s->n);
+	s->top1 = xmalloc(((size_t)s->npoints + 1) * sizeof *s->top1);
+	s->share = xmalloc(((size_t)s->npoints + 1) * sizeof *s->share);
+	s->entropy = xmalloc(((size_t)s->npoints + 1) * sizeof *s->entropy);
+	for (int k = 0; k < s->npoints; k++) {
+		const struct ts_sums *c = &s->curve[k];
+
+		s->t[k] = c->t;
+		s->n[k] = c->n;
+		s->top1[k] = mean(c->top1, c->n);
+		s->share[k] = mean(c->share, c->nshare);
+		s->entropy[k] = mean(c->entropy, c->n);
+	}
+
+	for (int k = 0; k < TS_NREPSTATS; k++)
+		rep[k] = mean(s->rep_sum[k], s->rep_n[k]);
+	memcpy(s->seq_rep, rep, sizeof s->seq_rep);
+	memcpy(s->distinct_n, rep + TS_NGRAMS, sizeof s->distinct_n);
+	memcpy(s->rep, rep + 2 * TS_NGRAMS, sizeof s->rep);
+
+	for (int k = 0; k < TS_NRULES; k++) {
+		s->in_attractors[k] = mean((double)s->agree_attractors[k],
+		    s->judged[k]);
+		s->from_prompt[k] = mean((double)s->agree_prompt[k], s->judged[k]);
+	}
+}
+
+void
+ts_summary_free(struct ts_summary *s)
+{
+	free(s->size_window);
+	free(s->size_growth);
+	free(s->t);
+	free(s->n);
+	free(s->top1);
+	free(s->share);
+	free(s->entropy);
+	free(s->collapse);
+	free(s->curve);
+	memset(s, 0, sizeof *s);
+}
