@@ -236,23 +236,8 @@ read_trajectory(struct input *in, json_t *rec, const struct predictor *pr,
 static int *
 read_text(struct input *in, struct vocab *words, long *T)
 {
-	size_t cap = in->len / 2 + 1 < MAX_PROMPT ? in->len / 2 + 1 : MAX_PROMPT;
-	int *ctx = xmalloc(cap * sizeof *ctx);
-	char *save, *w;
-	long n = 0;
+	int n, *ctx = input_words(in, words, &n);
 
-	for (w = strtok_r(in->buf, " \t\f\v\r", &save); w;
-	    w = strtok_r(NULL, " \t\f\v\r", &save)) {
-		if ((size_t)n == cap) {
-			free(ctx);
-			input_fail(in, "more than %ld words, the longest context",
-			    MAX_PROMPT);
-		}
-		if ((ctx[n++] = vocab_token(words, w)) < 0) {
-			free(ctx);
-			input_fail(in, "more than %d distinct words", words->limit);
-		}
-	}
 	*T = n;
 	return ctx;
 }

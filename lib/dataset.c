@@ -310,26 +310,10 @@ tokens_of(struct dataset *d, const struct input *in, json_t *rec,
 static void
 read_text(struct dataset *d, const struct input *in)
 {
-	size_t cap = in->len / 2 + 1 < MAX_PROMPT ? in->len / 2 + 1 : MAX_PROMPT;
-	struct vocab *v;
-	char *save, *w;
-	int *t, n = 0;
+	int *t, n;
 
 	note_kind(d, in, 2);
-	v = words(d, in);
-	t = xmalloc(cap * sizeof *t);
-	for (w = strtok_r(in->buf, " \t\f\v\r", &save); w;
-	    w = strtok_r(NULL, " \t\f\v\r", &save)) {
-		if ((size_t)n == cap) {
-			free(t);
-			input_fail(in, "more than %ld words, the limit", MAX_PROMPT);
-		}
-		if ((t[n++] = vocab_token(v, w)) < 0) {
-			free(t);
-			input_fail(in, "word \"%.40s\" is not in the vocabulary and "
-			    "it has no \"" UNK "\"", w);
-		}
-	}
+	t = input_words(in, words(d, in), &n);
 	if (n >= 2)
 		add(d, in, t, 1, t + 1, n - 1, 0);
 	free(t);
