@@ -17,14 +17,6 @@
 #define PERTURB   1e-3     /* size of the stability perturbations */
 #define NPERTURB  8        /* most perturbations per fixed point */
 
-static int
-cmp_int(const void *a, const void *b)
-{
-	int x = *(const int *)a, y = *(const int *)b;
-
-	return (x > y) - (x < y);
-}
-
 const char *
 mf_status_name(int status)
 {

@@ -6,14 +6,6 @@
 #include "util.h"
 
 static int
-cmp_int(const void *a, const void *b)
-{
-	int x = *(const int *)a, y = *(const int *)b;
-
-	return (x > y) - (x < y);
-}
-
-static int
 same_set(const int *a, int na, const int *b, int nb)
 {
 	return na == nb && memcmp(a, b, (size_t)na * sizeof *a) == 0;

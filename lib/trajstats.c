@@ -19,14 +19,6 @@ at_least(double have, double share, double total)
 	return have >= share * total - 1e-9 * total;
 }
 
-static int
-cmp_int(const void *a, const void *b)
-{
-	int x = *(const int *)a, y = *(const int *)b;
-
-	return (x > y) - (x < y);
-}
-
 static uint64_t
 hash_ints(const int *v, int n)
 {

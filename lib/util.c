@@ -126,6 +126,14 @@ checked_size(size_t count, size_t size)
 	return count * size;
 }
 
+int
+cmp_int(const void *a, const void *b)
+{
+	int x = *(const int *)a, y = *(const int *)b;
+
+	return (x > y) - (x < y);
+}
+
 long
 opt_long(const char *usage, const char *opt, const char *s, long lo, long hi)
 {

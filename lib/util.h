@@ -33,6 +33,9 @@ char  *xstrdup(const char *s);
 /* count * size, or die if it overflows or exceeds what the toolkit allows */
 size_t checked_size(size_t count, size_t size);
 
+/* qsort comparator for ints, ascending. */
+int    cmp_int(const void *a, const void *b);
+
 /* Option values: whole string must parse and lie in [lo, hi], else exit 2. */
 long     opt_long(const char *usage, const char *opt, const char *s, long lo, long hi);
 double   opt_double(const char *usage, const char *opt, const char *s, double lo, double hi);
