@@ -43,16 +43,6 @@ die(int status, const char *fmt, ...)
 }
 
 void
-warnx_(const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vmessage(fmt, ap);
-	va_end(ap);
-}
-
-void
 usage_error(const char *usage, const char *fmt, ...)
 {
 	va_list ap;

@@ -20,7 +20,6 @@ extern const char *progname;
 void   prog_init(const char *name);     /* names the program, SIGPIPE default */
 void   die(int status, const char *fmt, ...)
            __attribute__((format(printf, 2, 3), noreturn));
-void   warnx_(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void   usage_error(const char *usage, const char *fmt, ...)
            __attribute__((format(printf, 2, 3), noreturn));
 void   print_version(void) __attribute__((noreturn));
