@@ -103,12 +103,8 @@ main(int argc, char **argv)
 			spec.pos_scale = opt_double(usage, "--pos-scale", optarg, 0, 1e3);
 			pos_random_opts = 1;
 			break;
-		case 'h':
-			print_help(usage, help);
-		case 'V':
-			print_version();
 		default:
-			usage_error(usage, "unknown option");
+			common_option(c, usage, help);
 		}
 	}
 	if (optind < argc)

@@ -44,12 +44,8 @@ main(int argc, char **argv)
 		case 'a':
 			analyze = 1;
 			break;
-		case 'h':
-			print_help(usage, help);
-		case 'V':
-			print_version();
 		default:
-			usage_error(usage, "unknown option");
+			common_option(c, usage, help);
 		}
 	}
 

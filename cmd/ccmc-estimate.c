@@ -547,12 +547,8 @@ main(int argc, char **argv)
 		case 'p':
 			o.progress = 1;
 			break;
-		case 'h':
-			print_help(usage, help);
-		case 'V':
-			print_version();
 		default:
-			usage_error(usage, "unknown option");
+			common_option(c, usage, help);
 		}
 	}
 	if (o.data.vocab && o.data.maxvocab)

@@ -131,12 +131,8 @@ parse_options(struct options *o, int argc, char **argv)
 		case 'P':
 			o->progress = 1;
 			break;
-		case 'h':
-			print_help(usage, help);
-		case 'V':
-			print_version();
 		default:
-			usage_error(usage, "unknown option");
+			common_option(c, usage, help);
 		}
 	}
 	if (o->text && o->model_file)

@@ -70,6 +70,16 @@ print_help(const char *usage, const char *help)
 	exit(0);
 }
 
+void
+common_option(int c, const char *usage, const char *help)
+{
+	if (c == 'h')
+		print_help(usage, help);
+	if (c == 'V')
+		print_version();
+	usage_error(usage, "unknown option");
+}
+
 void *
 xmalloc(size_t n)
 {

@@ -24,6 +24,10 @@ void   usage_error(const char *usage, const char *fmt, ...)
            __attribute__((format(printf, 2, 3), noreturn));
 void   print_version(void) __attribute__((noreturn));
 void   print_help(const char *usage, const char *help) __attribute__((noreturn));
+/* The options every program shares, for the default of its getopt switch:
+ * 'h' (--help), 'V' (--version); anything else is a usage error. */
+void   common_option(int c, const char *usage, const char *help)
+           __attribute__((noreturn));
 
 void  *xmalloc(size_t n);
 void  *xcalloc(size_t count, size_t size);
