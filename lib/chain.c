@@ -4,76 +4,32 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "graph.h"
 #include "numeric.h"
 #include "util.h"
 
-/* Tarjan's strongly connected components, iteratively (K may be large). */
 int
 chain_classes(const double *P, int K, int *class, int *closed)
 {
-	int *index = xmalloc((size_t)K * sizeof *index);
-	int *low = xmalloc((size_t)K * sizeof *low);
-	int *stack = xmalloc((size_t)K * sizeof *stack);
-	int *onstack = xcalloc((size_t)K, sizeof *onstack);
-	int *callv = xmalloc((size_t)K * sizeof *callv);
-	int *callj = xmalloc((size_t)K * sizeof *callj);
-	int next = 0, sp = 0, nclass = 0;
+	size_t *start = xmalloc(((size_t)K + 1) * sizeof *start), m = 0;
+	int *adj = xmalloc(checked_size((size_t)K * K, sizeof *adj)), nclass;
 
-	for (int i = 0; i < K; i++)
-		index[i] = -1;
-	for (int root = 0; root < K; root++) {
-		int depth = 0;
-
-		if (index[root] >= 0)
-			continue;
-		callv[0] = root;
-		callj[0] = 0;
-		index[root] = low[root] = next++;
-		stack[sp++] = root;
-		onstack[root] = 1;
-		while (depth >= 0) {
-			int v = callv[depth], j = callj[depth];
-
-			if (j < K) {
-				callj[depth]++;
-				if (!(P[(size_t)v * K + j] > 0))
-					continue;
-				if (index[j] < 0) {
-					index[j] = low[j] = next++;
-					stack[sp++] = j;
-					onstack[j] = 1;
-					callv[++depth] = j;
-					callj[depth] = 0;
-				} else if (onstack[j] && index[j] < low[v])
-					low[v] = index[j];
-				continue;
-			}
-			if (low[v] == index[v]) {
-				int w;
-
-				do {
-					w = stack[--sp];
-					onstack[w] = 0;
-					class[w] = nclass;
-				} while (w != v);
-				nclass++;
-			}
-			if (--depth >= 0 && low[v] < low[callv[depth]])
-				low[callv[depth]] = low[v];
-		}
+	for (int i = 0; i < K; i++) {
+		start[i] = m;
+		for (int j = 0; j < K; j++)
+			if (P[(size_t)i * K + j] > 0)
+				adj[m++] = j;
 	}
+	start[K] = m;
+	nclass = graph_strong_components(K, NULL, start, adj, class);
 	for (int c = 0; c < nclass; c++)
 		closed[c] = 1;
 	for (int i = 0; i < K; i++)
-		for (int j = 0; j < K; j++)
-			if (P[(size_t)i * K + j] > 0 && class[i] != class[j])
+		for (size_t e = start[i]; e < start[i + 1]; e++)
+			if (class[i] != class[adj[e]])
 				closed[class[i]] = 0;
-	free(index);
-	free(low);
-	free(stack);
-	free(onstack);
-	free(callv);
-	free(callj);
+	free(start);
+	free(adj);
 	return nclass;
 }
 
