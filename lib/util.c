@@ -42,6 +42,22 @@ die(int status, const char *fmt, ...)
 	exit(status);
 }
 
+int quiet;
+
+void
+note(const char *fmt, ...)
+{
+	va_list ap;
+
+	if (quiet)
+		return;
+	fprintf(stderr, "%s: note: ", progname);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
 void
 usage_error(const char *usage, const char *fmt, ...)
 {
