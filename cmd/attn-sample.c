@@ -202,7 +202,7 @@ trajectory(struct run *run, const int *prompt, int L)
 static void
 emit(struct run *run, long index, const int *prompt, int L)
 {
-	rng_stream(&run->rng, (uint64_t)index);
+	rng_item(&run->rng, (uint64_t)index);
 	if (!prompt) {
 		L = prompt_draw(&run->o->dist, &run->rng, run->prompt);
 		prompt = run->prompt;
@@ -344,6 +344,18 @@ check_generated(struct run *run)
 		    "fewer --steps", o->lmax, o->steps, run->context_limit);
 	o->dist.lmin = o->lmin;
 	o->dist.lmax = o->lmax;
+}
+
+/* Each item's share of the batch stream: room for its prompt and its first
+ * next token, so that most items never reach their own stream. */
+static void
+share_randomness(struct run *run, int generated)
+{
+	size_t bytes = (generated ? prompt_draw_bytes(&run->o->dist) : 0) + 8;
+	size_t blocks = (bytes + 63) / 64;
+
+	rng_items(&run->rng, blocks < RNG_MAX_SHARE ? (unsigned)blocks :
+	    RNG_MAX_SHARE);
 }
 
 /* Prompts drawn from the prompt distribution. */
@@ -571,6 +583,7 @@ main(int argc, char **argv)
 	}
 	if (!rec)
 		check_generated(&run);
+	share_randomness(&run, !rec);
 	out_raw(model_line, model_len);
 	out_end();
 	if (rec)

@@ -276,10 +276,15 @@ ccmc_draw(const struct ccmc *c, const int *prompt, int L, struct rng *r,
 {
 	int K = c->K, i = prompt[L - 1];
 	const double *pi = c->P + (size_t)i * K;
-	double total = 0;
+	double total;
 
-	for (int t = 0; t < L; t++)
-		total += work[t] = position_weight(c, L, t) * pi[prompt[t]];
+	if (c->posw)
+		for (int t = 0; t < L; t++)
+			work[t] = position_weight(c, L, t) * pi[prompt[t]];
+	else
+		for (int t = 0; t < L; t++)
+			work[t] = pi[prompt[t]];
+	total = rng_blocksum(work, L);
 	if (!(total >= 1e-200)) {
 		/* The products underflowed, or may have lost digits that matter
 		 * (below DBL_MIN, now less than 1e-108 of the total): weigh in
@@ -293,9 +298,9 @@ ccmc_draw(const struct ccmc *c, const int *prompt, int L, struct rng *r,
 			work[t] = w > 0 ? log(w) + a[prompt[t]] : -INFINITY;
 			max = fmax(max, work[t]);
 		}
-		total = 0;
 		for (int t = 0; t < L; t++)
-			total += work[t] = exp(work[t] - max);
+			work[t] = exp(work[t] - max);
+		total = rng_blocksum(work, L);
 	}
-	return prompt[rng_categorical(r, work, L, total)];
+	return prompt[rng_pick(r, work, L, total)];
 }

@@ -142,14 +142,14 @@ prompt_draw(const struct prompt_dist *d, struct rng *r, int *t)
 		L += (int)rng_below(r, (uint32_t)(d->lmax - d->lmin + 1));
 	switch (d->kind) {
 	case PROMPTS_UNIFORM:
-		for (int i = 0; i < L; i++)
-			t[i] = (int)rng_below(r, (uint32_t)d->K);
+		rng_fill_below(r, (uint32_t)d->K, t, L);
 		break;
 	case PROMPTS_BLOCKS:
 		prompt_block(d->K, d->blocks, (int)rng_below(r,
 		    (uint32_t)d->blocks), &lo, &hi);
+		rng_fill_below(r, (uint32_t)(hi - lo), t, L);
 		for (int i = 0; i < L; i++)
-			t[i] = lo + (int)rng_below(r, (uint32_t)(hi - lo));
+			t[i] += lo;
 		break;
 	case PROMPTS_ZIPF:
 		for (int i = 0; i < L; i++)
@@ -157,4 +157,21 @@ prompt_draw(const struct prompt_dist *d, struct rng *r, int *t)
 		break;
 	}
 	return L;
+}
+
+size_t
+prompt_draw_bytes(const struct prompt_dist *d)
+{
+	size_t b = d->lmax > d->lmin ? 4 : 0;   /* the length */
+
+	switch (d->kind) {
+	case PROMPTS_UNIFORM:
+		return b + rng_below_bytes((uint32_t)d->K, d->lmax);
+	case PROMPTS_BLOCKS:   /* the widest block takes the most */
+		return b + 4 + rng_below_bytes((uint32_t)((d->K + d->blocks - 1) /
+		    d->blocks), d->lmax);
+	case PROMPTS_ZIPF:
+		return b + 8 * (size_t)d->lmax;
+	}
+	return b;
 }

@@ -38,6 +38,10 @@ void prompt_dist_free(struct prompt_dist *d);
  * The length is drawn first, then the tokens in order. */
 int  prompt_draw(const struct prompt_dist *d, struct rng *r, int *t);
 
+/* Random bytes prompt_draw takes for the longest prompt, unless a draw is
+ * rejected (rarely: see rng_fill_below). */
+size_t prompt_draw_bytes(const struct prompt_dist *d);
+
 /* The block [*lo, *hi) of token ids that block b of B covers. */
 void prompt_block(int K, int B, int b, int *lo, int *hi);
 

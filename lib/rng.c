@@ -23,6 +23,8 @@ rng_init(struct rng *r, uint64_t seed, const char *domain, uint64_t stream)
 	crypto_generichash_update(&h, (const unsigned char *)domain,
 	    strlen(domain) + 1);
 	crypto_generichash_final(&h, r->key, sizeof r->key);
+	r->n = 0;
+	r->share = 0;
 	rng_stream(r, stream);
 }
 
@@ -32,14 +34,58 @@ rng_stream(struct rng *r, uint64_t stream)
 	for (int i = 0; i < 8; i++)
 		r->nonce[i] = (unsigned char)(stream >> (8 * i));
 	r->block = 0;
+	r->cur = r->buf;
 	r->pos = r->len = 0;
 	/* Most streams are short (one sample): start small, grow to the buffer. */
 	r->fill = 256;
 }
 
+/* The batch stream's key hangs off the streams' key: one seed, one domain. */
+void
+rng_items(struct rng *r, unsigned blocks)
+{
+	static const char items[] = "items";
+
+	if (blocks < 1 || blocks > RNG_MAX_SHARE)
+		die(EXIT_FAIL, "rng_items: %u blocks per item", blocks);
+	crypto_generichash(r->bkey, sizeof r->bkey, (const unsigned char *)items,
+	    sizeof items, r->key, sizeof r->key);
+	r->share = 64 * blocks;
+	r->first = r->count = 0;
+}
+
+/* Items from item on, as many as the batch holds, in one cipher call. */
+static void
+batch_fill(struct rng *r, uint64_t item)
+{
+	static const unsigned char zero[sizeof r->batch];
+	static const unsigned char nonce[8];
+
+	r->first = item;
+	r->count = sizeof r->batch / r->share;
+	crypto_stream_chacha20_xor_ic(r->batch, zero, r->count * r->share, nonce,
+	    item * (r->share / 64), r->bkey);
+}
+
+void
+rng_item(struct rng *r, uint64_t item)
+{
+	if (!r->share)
+		die(EXIT_FAIL, "rng_item before rng_items");
+	if (item - r->first >= r->count)
+		batch_fill(r, item);
+	r->item = item;
+	r->cur = r->batch + (item - r->first) * r->share;
+	r->pos = 0;
+	r->len = r->share;
+}
+
+/* Past the end of an item's share, its own stream takes over. */
 static void
 refill(struct rng *r)
 {
+	if (r->cur != r->buf)
+		rng_stream(r, r->item);
 	memset(r->buf, 0, r->fill);
 	crypto_stream_chacha20_xor_ic(r->buf, r->buf, r->fill, r->nonce,
 	    r->block, r->key);
@@ -50,30 +96,32 @@ refill(struct rng *r)
 		r->fill *= 2;
 }
 
-uint64_t
-rng_u64(struct rng *r)
+/* The next bytes as a little-endian number: the same draws on any machine. */
+static inline uint64_t
+take(struct rng *r, unsigned n)
 {
 	uint64_t v = 0;
 
-	if (r->len - r->pos < 8)
+	if (r->len - r->pos < n)
 		refill(r);
-	for (int i = 0; i < 8; i++)
-		v |= (uint64_t)r->buf[r->pos + i] << (8 * i);
-	r->pos += 8;
+	memcpy(&v, r->cur + r->pos, n);
+#if __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+	v = __builtin_bswap64(v) >> (64 - 8 * n);
+#endif
+	r->pos += n;
 	return v;
+}
+
+uint64_t
+rng_u64(struct rng *r)
+{
+	return take(r, 8);
 }
 
 uint32_t
 rng_u32(struct rng *r)
 {
-	uint32_t v;
-
-	if (r->len - r->pos < 4)
-		refill(r);
-	v = (uint32_t)r->buf[r->pos] | (uint32_t)r->buf[r->pos + 1] << 8 |
-	    (uint32_t)r->buf[r->pos + 2] << 16 | (uint32_t)r->buf[r->pos + 3] << 24;
-	r->pos += 4;
-	return v;
+	return (uint32_t)take(r, 4);
 }
 
 double
@@ -100,6 +148,84 @@ rng_below(struct rng *r, uint32_t n)
 	return (uint32_t)(m >> 32);
 }
 
+/* Draws per 64-bit word, k, with n^k <= 2^48 (so a word is rejected
+ * with probability below 2^-16), at most 16; *p = n^k. */
+static int
+per_word(uint32_t n, uint64_t *p)
+{
+	int k = 0;
+
+	*p = 1;
+	while (k < 16 && *p <= (UINT64_C(1) << 48) / n) {
+		*p *= n;
+		k++;
+	}
+	return k;
+}
+
+/*
+ * Lemire's method on m draws at once (Brackett-Rozinsky and Lemire,
+ * batched ranged random integers).  Multiplying a word x by n m times,
+ * keeping the low word each time, yields the base-n digits of
+ * floor(x n^m / 2^64) and leaves x n^m mod 2^64, so rejecting when that is
+ * below 2^64 mod n^m makes the m digits exactly iid uniform.  The low word
+ * after j steps is x n^j mod 2^64, so each digit is computed on its own,
+ * high(low(x n^j) n), and the m of them do not wait on each other.
+ */
+static void
+draw_word(struct rng *r, int *out, int m)
+{
+	uint64_t pw[17], n = r->n, p = r->pw[m], x;
+
+	if (!(n & (n - 1))) {
+		/* n = 2^s: x n^j mod 2^64 is x << sj and the digit its top s
+		 * bits, the same draws without a multiplication; no rejection */
+		int sh = 0;
+
+		while ((UINT64_C(1) << sh) < n)
+			sh++;
+		x = take(r, 8);
+		for (int j = 0; j < m; j++)
+			out[j] = sh ? (int)((x << (sh * j)) >> (64 - sh)) : 0;
+		return;
+	}
+	memcpy(pw, r->pw, (size_t)m * sizeof *pw);
+	do {
+		x = take(r, 8);
+		for (int j = 0; j < m; j++)
+			out[j] = (int)((unsigned __int128)(x * pw[j]) * n >> 64);
+	} while (x * p < p && x * p < (0 - p) % p);
+}
+
+void
+rng_fill_below(struct rng *r, uint32_t n, int *out, int count)
+{
+	int done;
+
+	if (n != r->n) {
+		uint64_t p;
+
+		r->n = n;
+		r->k = per_word(n, &p);
+		r->pw[0] = 1;
+		for (int j = 1; j <= r->k; j++)
+			r->pw[j] = r->pw[j - 1] * n;
+	}
+	for (done = 0; done + r->k <= count; done += r->k)
+		draw_word(r, out + done, r->k);
+	if (done < count)
+		draw_word(r, out + done, count - done);
+}
+
+size_t
+rng_below_bytes(uint32_t n, long count)
+{
+	uint64_t p;
+	int k = per_word(n, &p);
+
+	return 8 * (size_t)((count + k - 1) / k);
+}
+
 /* Box-Muller: a fixed two uniforms per draw keeps streams aligned. */
 double
 rng_gauss(struct rng *r)
@@ -110,19 +236,92 @@ rng_gauss(struct rng *r)
 	return sqrt(-2.0 * log(u)) * cos(2.0 * M_PI * v);
 }
 
+/* Whole blocks of 8 are passed over first: their sums do not wait on one
+ * another, so only one subtraction per block is on the critical path. */
 int
 rng_categorical(struct rng *r, const double *w, int n, double total)
 {
 	double x = rng_uniform(r) * total;
-	int last = 0;
+	int t = 0, last = -1;
 
-	for (int i = 0; i < n; i++) {
-		if (w[i] <= 0)
-			continue;
-		last = i;
-		if (x < w[i])
-			return i;
-		x -= w[i];
+	for (; n - t > 8; t += 8) {
+		const double *b = w + t;
+		double s = ((b[0] + b[1]) + (b[2] + b[3])) +
+		    ((b[4] + b[5]) + (b[6] + b[7]));
+
+		if (x < s)
+			break;
+		x -= s;
 	}
-	return last;   /* rounding left x just past the end */
+	for (; t < n; t++) {
+		if (w[t] <= 0)
+			continue;
+		last = t;
+		if (x < w[t])
+			return t;
+		x -= w[t];
+	}
+	/* Rounding left x just past the end: the last positive weight. */
+	for (t = n - 1; last < 0 && t >= 0; t--)
+		if (w[t] > 0)
+			last = t;
+	return last < 0 ? 0 : last;
+}
+
+/* In place: running totals within blocks of 8, whose chains of additions
+ * run side by side; the total adds the blocks' totals in order. */
+double
+rng_blocksum(double *w, int n)
+{
+	double total = 0;
+
+	for (int b = 0; b < n; b += 8) {
+		int end = n - b < 8 ? n : b + 8;
+
+		for (int t = b + 1; t < end; t++)
+			w[t] += w[t - 1];
+		total += w[end - 1];
+	}
+	return total;
+}
+
+/* Last entry of a block of running totals that adds a positive weight. */
+static int
+last_positive(const double *v, int len)
+{
+	int t = len - 1;
+
+	while (t > 0 && !(v[t] > v[t - 1]))
+		t--;
+	return t;
+}
+
+/* The block first, then the entry in it, each by counting the running
+ * totals at or below x: no branch as hard to predict as the draw. */
+int
+rng_pick(struct rng *r, const double *w, int n, double total)
+{
+	double x = rng_uniform(r) * total, before = 0, cum = 0;
+	int nb = (n + 7) / 8, b = 0, k = 0, len;
+	const double *v;
+
+	for (int i = 0; i < nb; i++) {
+		double next = cum + w[8 * i + 7 < n ? 8 * i + 7 : n - 1];
+		int below = next <= x;
+
+		b += below;
+		before = below ? next : before;
+		cum = next;
+	}
+	if (b == nb)   /* x rounded up to the total: the last positive weight */
+		for (b = nb - 1; b > 0 && !(w[8 * b + 7 < n ? 8 * b + 7 : n - 1] > 0); )
+			b--;
+	v = w + 8 * b;
+	len = n - 8 * b < 8 ? n - 8 * b : 8;
+	if (x >= total)
+		return 8 * b + last_positive(v, len);
+	x -= before;
+	for (int t = 0; t < len; t++)
+		k += v[t] <= x;
+	return 8 * b + (k < len ? k : last_positive(v, len));
 }

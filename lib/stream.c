@@ -363,47 +363,99 @@ check_output(void)
 		die(EXIT_FAIL, "write error on stdout: %s", strerror(errno));
 }
 
-void
-out_raw(const char *s, size_t n)
+/*
+ * A record is assembled here and handed to stdio whole by out_end, one
+ * call per record instead of one per field; a record larger than the
+ * buffer goes out in pieces as it fills.
+ */
+static char   obuf[1 << 16];
+static size_t olen;
+
+static void
+out_drain(void)
 {
-	fwrite_unlocked(s, 1, n, stdout);
+	fwrite_unlocked(obuf, 1, olen, stdout);
+	olen = 0;
+}
+
+/* Room for n more bytes in obuf; n at most its size. */
+static char *
+out_room(size_t n)
+{
+	if (n > sizeof obuf - olen)
+		out_drain();
+	return obuf + olen;
 }
 
 void
-out_str(const char *s)
+out_raw(const char *s, size_t n)
 {
-	fputs_unlocked(s, stdout);
+	if (n > sizeof obuf) {
+		out_drain();
+		fwrite_unlocked(s, 1, n, stdout);
+		return;
+	}
+	memcpy(out_room(n), s, n);
+	olen += n;
 }
 
 void
 out_char(int c)
 {
-	putc_unlocked(c, stdout);
+	*out_room(1) = (char)c;
+	olen++;
 }
 
-/* v in decimal, ending just before end; returns where it starts. */
+/* "00" .. "99": the integer formatter divides by 100 and copies pairs. */
+static const char pairs[] =
+    "00010203040506070809101112131415161718192021222324252627282930313233"
+    "34353637383940414243444546474849505152535455565758596061626364656667"
+    "6869707172737475767778798081828384858687888990919293949596979899";
+
+/* u >= 100 in decimal at p; returns the end. */
 static char *
-decimal(char *end, long v)
+put_big(char *p, unsigned long u)
+{
+	char tmp[20], *q = tmp + sizeof tmp;
+	size_t n;
+
+	for (; u >= 100; u /= 100) {
+		q -= 2;
+		memcpy(q, pairs + 2 * (u % 100), 2);
+	}
+	if (u >= 10) {
+		q -= 2;
+		memcpy(q, pairs + 2 * u, 2);
+	} else
+		*--q = (char)('0' + u);
+	n = (size_t)(tmp + sizeof tmp - q);
+	memcpy(p, q, n);
+	return p + n;
+}
+
+/* v in decimal at p (room for 21 bytes); returns the end.  Below 100 (most
+ * token ids) two bytes are stored and one or two kept, without a branch on
+ * the number of digits. */
+static inline char *
+put_long(char *p, long v)
 {
 	unsigned long u = v < 0 ? 0UL - (unsigned long)v : (unsigned long)v;
+	int one = u < 10;
 
-	do
-		*--end = (char)('0' + u % 10);
-	while (u /= 10);
 	if (v < 0)
-		*--end = '-';
-	return end;
+		*p++ = '-';
+	if (u >= 100)
+		return put_big(p, u);
+	memcpy(p, pairs + 2 * u + (unsigned)one, 2);   /* one load, one store */
+	return p + 2 - one;
 }
 
 void
 out_long(long v)
 {
-	char buf[24], *p = decimal(buf + sizeof buf, v);
+	char *p = out_room(24);
 
-	/* Byte by byte: a record of many small numbers is cheaper this way
-	 * than through fwrite. */
-	while (p < buf + sizeof buf)
-		putc_unlocked(*p++, stdout);
+	olen += (size_t)(put_long(p, v) - p);
 }
 
 int
@@ -573,8 +625,7 @@ out_matrix_or_null(const double *m, int rows, int cols)
 void
 out_tokens(const int *t, int n, const struct vocab *v)
 {
-	char buf[4096], num[24], *p;
-	size_t len = 0;
+	char *p;
 
 	if (v) {
 		out_char('[');
@@ -586,39 +637,44 @@ out_tokens(const int *t, int n, const struct vocab *v)
 		out_char(']');
 		return;
 	}
-	/* Ids are formatted in a buffer and written in one go: samples and
-	 * trajectories are mostly this. */
-	buf[len++] = '[';
-	for (int i = 0; i < n; i++) {
-		if (len > sizeof buf - sizeof num - 2) {
-			out_raw(buf, len);
-			len = 0;
+	/* Samples and trajectories are mostly this: ids in chunks formatted
+	 * straight into the buffer, each followed by a comma, the last comma
+	 * then made the closing bracket. */
+	out_char('[');
+	for (int i = 0; i < n; ) {
+		int m = n - i < 1024 ? n - i : 1024;   /* 1024 x 22 bytes fit */
+
+		p = out_room(22 * (size_t)m);
+		for (int end = i + m; i < end; i++) {
+			if ((unsigned)t[i] < 100) {
+				int one = t[i] < 10;
+
+				memcpy(p, pairs + 2 * t[i] + one, 2);
+				p += 2 - one;
+			} else
+				p = put_long(p, t[i]);
+			*p++ = ',';
 		}
-		if (i)
-			buf[len++] = ',';
-		if (t[i] >= 0 && t[i] < 100) {   /* no division loop */
-			if (t[i] >= 10)
-				buf[len++] = (char)('0' + t[i] / 10);
-			buf[len++] = (char)('0' + t[i] % 10);
-			continue;
-		}
-		for (p = decimal(num + sizeof num, t[i]); p < num + sizeof num; p++)
-			buf[len++] = *p;
+		olen = (size_t)(p - obuf);
 	}
-	buf[len++] = ']';
-	out_raw(buf, len);
+	if (n > 0)
+		obuf[olen - 1] = ']';
+	else
+		out_char(']');
 }
 
 void
 out_end(void)
 {
 	out_char('\n');
+	out_drain();
 	check_output();
 }
 
 void
 out_flush(void)
 {
+	out_drain();
 	if (fflush(stdout) != 0)
 		die(EXIT_FAIL, "write error on stdout: %s", strerror(errno));
 	check_output();

@@ -17,6 +17,7 @@
 
 #include <jansson.h>
 #include <stdio.h>
+#include <string.h>
 
 #define MAX_LINE_BYTES  (512L << 20)   /* longest input line accepted */
 #define MAX_VOCAB       2048           /* largest K any record may have */
@@ -72,7 +73,12 @@ int    *input_words(const struct input *in, struct vocab *v, int *n);
 
 /* Output. */
 void out_raw(const char *s, size_t n);
-void out_str(const char *s);          /* raw text, no quoting */
+/* Raw text, no quoting; inline, so that a literal's length is known. */
+static inline void
+out_str(const char *s)
+{
+	out_raw(s, strlen(s));
+}
 void out_char(int c);
 void out_long(long v);
 void out_double(double v);            /* dies on NaN or infinity */

@@ -8,6 +8,10 @@
  *                              prompts of random lengths: max abs difference
  *   unit rng SEED N            moments of the generator's draws
  *   unit chain FILE            classes and stationary law of a ccmc's P
+ *   unit draws SEED N          chi-square statistics of rng_fill_below
+ *                              (pairs of draws from one word) and
+ *                              rng_pick, and whether an item's bytes are
+ *                              the same however it is reached
  */
 #include <math.h>
 #include <stdio.h>
@@ -193,6 +197,114 @@ chain(char *file)
 	return 0;
 }
 
+/* "below n cells stat": consecutive draws (j, j+1) of count per call,
+ * pooled over the N calls, against the uniform law on n^2 pairs. */
+static void
+below_pairs(struct rng *r, uint32_t n, int count, long N)
+{
+	long *cell = xcalloc((size_t)n * n, sizeof *cell), pairs = 0;
+	int *t = xmalloc((size_t)count * sizeof *t);
+	double chi = 0, e;
+
+	for (long s = 0; s < N; s++) {
+		rng_fill_below(r, n, t, count);
+		for (int j = 0; j + 1 < count; j++) {
+			if (t[j] < 0 || (uint32_t)t[j] >= n || t[j + 1] < 0 ||
+			    (uint32_t)t[j + 1] >= n) {
+				printf("below %u out of range\n", n);
+				return;
+			}
+			cell[(size_t)t[j] * n + (size_t)t[j + 1]]++;
+			pairs++;
+		}
+	}
+	e = (double)pairs / ((double)n * n);
+	for (size_t c = 0; c < (size_t)n * n; c++)
+		chi += (cell[c] - e) * (cell[c] - e) / e;
+	printf("below %u %lu %.4f\n", n, (unsigned long)n * n, chi);
+	free(cell);
+	free(t);
+}
+
+/* "pick cells stat": rng_pick on weights with zeros among them. */
+static void
+pick(struct rng *r, long N)
+{
+	static const double w[19] = { 0, 1, 2, 0, 3, 0.5, 4, 0, 0, 1, 1, 2, 7,
+	    0, 0, 0, 3, 0.25, 0 };
+	double c[19], total, sum = 0, chi = 0;
+	long count[19] = { 0 };
+	int cells = 0;
+
+	for (int t = 0; t < 19; t++)
+		sum += w[t];
+	for (long s = 0; s < N; s++) {
+		memcpy(c, w, sizeof c);
+		total = rng_blocksum(c, 19);
+		count[rng_pick(r, c, 19, total)]++;
+	}
+	for (int t = 0; t < 19; t++) {
+		double e = N * w[t] / sum;
+
+		if (w[t] == 0) {
+			if (count[t]) {
+				printf("pick drew a zero weight\n");
+				return;
+			}
+			continue;
+		}
+		chi += (count[t] - e) * (count[t] - e) / e;
+		cells++;
+	}
+	printf("pick %d %.4f\n", cells, chi);
+}
+
+/* "items same" if item i's bytes do not depend on the items drawn before
+ * it, and past its share continue as stream i. */
+static void
+items(uint64_t seed)
+{
+	struct rng a, b;
+	uint64_t x[40], y[40];
+	int same = 1;
+
+	rng_init(&a, seed, "unit", 0);
+	rng_init(&b, seed, "unit", 0);
+	rng_items(&a, 2);
+	rng_items(&b, 2);
+	for (uint64_t i = 0; i < 600; i++) {
+		rng_item(&a, i);
+		(void)rng_u64(&a);
+	}
+	rng_item(&a, 1000);
+	rng_item(&b, 1000);
+	for (int j = 0; j < 40; j++) {
+		x[j] = rng_u64(&a);
+		y[j] = rng_u64(&b);
+	}
+	rng_stream(&b, 1000);
+	for (int j = 16; j < 40; j++)   /* 128 bytes of share, then stream */
+		same &= x[j] == rng_u64(&b);
+	for (int j = 0; j < 40; j++)
+		same &= x[j] == y[j];
+	printf("items %s\n", same ? "same" : "differ");
+}
+
+static int
+draws(uint64_t seed, long N)
+{
+	struct rng r;
+
+	rng_init(&r, seed, "unit", 0);
+	below_pairs(&r, 7, 40, N);
+	below_pairs(&r, 64, 32, N);
+	below_pairs(&r, 100, 7, N);
+	below_pairs(&r, 3, 40, N);
+	pick(&r, N);
+	items(seed);
+	return 0;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -205,7 +317,9 @@ main(int argc, char **argv)
 		return rng_moments(strtoull(argv[2], NULL, 10), atol(argv[3]));
 	if (argc == 3 && strcmp(argv[1], "chain") == 0)
 		return chain(argv[2]);
+	if (argc == 4 && strcmp(argv[1], "draws") == 0)
+		return draws(strtoull(argv[2], NULL, 10), atol(argv[3]));
 	fprintf(stderr, "usage: unit vectors FILE | theorem FILE N SEED | "
-	    "rng SEED N | chain FILE\n");
+	    "rng SEED N | chain FILE | draws SEED N\n");
 	return 2;
 }
