@@ -383,7 +383,7 @@ model_has_ccmc(const struct attn_model *m, char *why, size_t whylen)
 	}
 	if (!m->lmax)
 		return 1;
-	/* Conditions of THEORY.md 3, relative to the sizes of the vectors. */
+	/* The separation conditions (attn-ccmc(7)), relative to the sizes of the vectors. */
 	tol = 1e-9 * fmax(1, max_row_norm(m->E, m->K, d) *
 	    max_row_norm(m->W, d, d) * sqrt(d) * max_row_norm(m->R, m->lmax, d));
 	for (int t = 0; t < m->lmax; t++) {

@@ -1,5 +1,5 @@
 /*
- * stream: the NDJSON stream the tools exchange (CONTRACT.md).
+ * stream: the NDJSON stream the tools exchange (ccmc-records(5)).
  *
  * Input: records are read line by line from the operands (none or "-" is
  * stdin), and every complaint about them names program, file and line and
