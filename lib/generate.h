@@ -1,6 +1,6 @@
 /*
  * generate: drawing next tokens, one prompt at a time or autoregressively
- * (THEORY.md sections 1-6).  A next token comes from the attention forward
+ * (attn-ccmc(7)).  A next token comes from the attention forward
  * pass, from the CCMC, or from the ordinary Markov chain P (row of the last
  * token only).  A trajectory appends each token to its context; on the
  * CCMC without positions it keeps only counts of the tokens of the initial
