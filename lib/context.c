@@ -30,9 +30,8 @@ context_reset(struct context *c)
 	c->head = 0;
 }
 
-/* One fewer t; -1, or the slot t vacated. */
-static int
-uncount(struct context *c, int t)
+int
+context_uncount(struct context *c, int t)
 {
 	int s = c->slot[t], last;
 
@@ -46,41 +45,22 @@ uncount(struct context *c, int t)
 	return s;
 }
 
-int
-context_push(struct context *c, int t)
+void
+context_newslot(struct context *c, int t)
 {
-	int s = c->slot[t], old;
+	int s = c->slot[t] = c->npresent++;
 
-	/* The new token is counted before the oldest leaves: a token that
-	 * goes out and comes back in keeps its slot. */
-	if (s < 0) {
-		s = c->slot[t] = c->npresent++;
-		c->present[s] = t;
-		c->count[s] = 0;
-	}
-	c->count[s]++;
-	if (c->window > 0) {
-		int w = c->window;
+	c->present[s] = t;
+	c->count[s] = 0;
+}
 
-		if (c->len < w) {
-			c->tok[c->len] = c->tok[c->len + w] = t;
-			c->len++;
-			return -1;
-		}
-		old = c->tok[c->head];
-		c->tok[c->head] = c->tok[c->head + w] = t;
-		c->head = c->head + 1 == w ? 0 : c->head + 1;
-		return uncount(c, old);
-	}
-	if (c->len == c->cap) {
-		if (c->cap >= CONTEXT_MAX)
-			die(EXIT_FAIL, "context longer than %ld tokens", CONTEXT_MAX);
-		c->cap *= 2;
-		c->tok = xrealloc(c->tok, checked_size((size_t)c->cap,
-		    sizeof *c->tok));
-	}
-	c->tok[c->len++] = t;
-	return -1;
+void
+context_grow(struct context *c)
+{
+	if (c->cap >= CONTEXT_MAX)
+		die(EXIT_FAIL, "context longer than %ld tokens", CONTEXT_MAX);
+	c->cap *= 2;
+	c->tok = xrealloc(c->tok, checked_size((size_t)c->cap, sizeof *c->tok));
 }
 
 const int *

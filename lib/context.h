@@ -41,13 +41,46 @@ void   context_reset(struct context *c);
 /* Appends token t (0 <= t < K), dropping the oldest token if the window is
  * full.  If a token left the context altogether, returns the slot it held,
  * now taken by the former last slot (npresent after the call); else -1. */
-int    context_push(struct context *c, int t);
+static inline int context_push(struct context *c, int t);
 /* The context's tokens, oldest first: c->len of them, contiguous, valid
  * until the next push or reset. */
 const int *context_view(const struct context *c);
 /* The same, copied into out (c->len ints). */
 void   context_tokens(const struct context *c, int *out);
 void   context_free(struct context *c);
+
+/* context_push's rarer parts */
+int    context_uncount(struct context *c, int t);
+void   context_newslot(struct context *c, int t);
+void   context_grow(struct context *c);
+
+/* Inline: it is the inner loop of generation. */
+static inline int
+context_push(struct context *c, int t)
+{
+	/* The new token is counted before the oldest leaves: a token that
+	 * goes out and comes back in keeps its slot. */
+	if (c->slot[t] < 0)
+		context_newslot(c, t);
+	c->count[c->slot[t]]++;
+	if (c->window > 0) {
+		int w = c->window, old;
+
+		if (c->len < w) {
+			c->tok[c->len] = c->tok[c->len + w] = t;
+			c->len++;
+			return -1;
+		}
+		old = c->tok[c->head];
+		c->tok[c->head] = c->tok[c->head + w] = t;
+		c->head = c->head + 1 == w ? 0 : c->head + 1;
+		return context_uncount(c, old);
+	}
+	if (c->len == c->cap)
+		context_grow(c);
+	c->tok[c->len++] = t;
+	return -1;
+}
 
 static inline int
 context_count(const struct context *c, int t)
