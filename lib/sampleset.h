@@ -4,7 +4,7 @@
  *
  * A sample's likelihood under a CCMC depends on its context only through
  * the query i (the last token) and the weight w_j of each distinct token j
- * (its count, or its position-weighted count, THEORY.md sections 2-3), so
+ * (its count, or its position-weighted count, attn-ccmc(7)), so
  * that is all we keep: per query row, for each sample, the distinct tokens
  * of its context with the chosen token first, and their weights.
  */

@@ -1,6 +1,6 @@
 /*
  * score: how probable a model finds each step of a corpus, and what those
- * probabilities add up to (THEORY.md section 7).
+ * probabilities add up to (attn-ccmc(7), text).
  *
  * A CCMC sees each step's context cut to its last `window` tokens (0: all
  * of it) and gives probability 0 to a token absent from it: such a step is

@@ -25,7 +25,7 @@ def records(path, kind):
         return [r for r in map(json.loads, f) if r["type"] == kind]
 
 def forward(m, prompt):
-    """p = C X^T softmax(X W x_L), THEORY.md 1 and 3."""
+    """p = C X^T softmax(X W x_L), as attn-ccmc(7) defines it."""
     E, W, C, d, K = m["E"], m["W"], m["C"], m["d"], m["K"]
     R = m["pos"]["R"] if m.get("pos") else None
     X = [[E[k][a] + (R[t][a] if R else 0.0) for a in range(d)]
