@@ -1,6 +1,6 @@
 /*
  * context: what a next token is conditioned on, kept incrementally as a
- * sequence grows (THEORY.md sections 2, 3 and 7): the last `window` tokens
+ * sequence grows (attn-ccmc(7)): the last `window` tokens
  * (or all of them), and for each distinct token among them its count.
  *
  * Fitting, scoring and generation all see a step's context through this

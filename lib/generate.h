@@ -1,7 +1,7 @@
 /*
  * generate: drawing next tokens, one prompt at a time or autoregressively
 <<<<<<< HEAD
- * (THEORY.md sections 1-7).  A next token comes from the attention forward
+ * (attn-ccmc(7)).  A next token comes from the attention forward
 =======
  * (attn-ccmc(7)).  A next token comes from the attention forward
 >>>>>>> main
