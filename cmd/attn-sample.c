@@ -114,6 +114,7 @@ struct run {
 	long     context_limit;    /* longest trajectory context, 0 for none */
 	struct rng rng;
 	int     *prompt;           /* a generated prompt */
+	int     *tokens;           /* a trajectory's steps */
 	double  *p;
 	long     lo, hi;           /* the indices this shard prints */
 	/* progress */
@@ -198,17 +199,20 @@ sample(struct run *run, const int *prompt, int L)
 static void
 trajectory(struct run *run, const int *prompt, int L)
 {
+	long T = run->o->steps;
+
+	if (!run->tokens)
+		run->tokens = xmalloc(checked_size((size_t)T + 1, sizeof *run->tokens));
 	gen_start(&run->gen, prompt, L);
-	out_str("{\"type\":\"trajectory\",\"prompt\":");
-	out_tokens(prompt, L, run->vocab_out);
-	out_str(",\"tokens\":[");
-	for (long t = 0; t < run->o->steps; t++) {
-		if (t)
-			out_char(',');
-		put_token(run, gen_step(&run->gen, &run->rng));
+	for (long t = 0; t < T; t++) {
+		run->tokens[t] = gen_step(&run->gen, &run->rng);
 		tick(run);
 	}
-	out_str("]}");
+	out_str("{\"type\":\"trajectory\",\"prompt\":");
+	out_tokens(prompt, L, run->vocab_out);
+	out_str(",\"tokens\":");
+	out_tokens(run->tokens, (int)T, run->vocab_out);
+	out_char('}');
 	out_end();
 }
 
@@ -684,6 +688,7 @@ main(int argc, char **argv)
 
 	free(model_line);
 	free(run.prompt);
+	free(run.tokens);
 	free(run.p);
 	gen_free(&run.gen);
 	prompt_dist_free(&o.dist);
