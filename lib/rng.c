@@ -177,18 +177,6 @@ draw_word(struct rng *r, int *out, int m)
 {
 	uint64_t pw[17], n = r->n, p = r->pw[m], x;
 
-	if (!(n & (n - 1))) {
-		/* n = 2^s: x n^j mod 2^64 is x << sj and the digit its top s
-		 * bits, the same draws without a multiplication; no rejection */
-		int sh = 0;
-
-		while ((UINT64_C(1) << sh) < n)
-			sh++;
-		x = take(r, 8);
-		for (int j = 0; j < m; j++)
-			out[j] = sh ? (int)((x << (sh * j)) >> (64 - sh)) : 0;
-		return;
-	}
 	memcpy(pw, r->pw, (size_t)m * sizeof *pw);
 	do {
 		x = take(r, 8);
@@ -210,6 +198,24 @@ rng_fill_below(struct rng *r, uint32_t n, int *out, int count)
 		r->pw[0] = 1;
 		for (int j = 1; j <= r->k; j++)
 			r->pw[j] = r->pw[j - 1] * n;
+		for (r->shift = 0; n > 1 && (UINT32_C(1) << r->shift) < n; )
+			r->shift++;
+		if (n & (n - 1))
+			r->shift = 0;
+	}
+	if (r->shift) {
+		/* n = 2^s: x n^j mod 2^64 is x << sj and the digit its top s
+		 * bits, the same draws without a multiplication; no rejection */
+		int sh = r->shift;
+
+		for (done = 0; done < count; done += r->k) {
+			int m = count - done < r->k ? count - done : r->k;
+			uint64_t x = take(r, 8);
+
+			for (int j = 0; j < m; j++, x <<= sh)
+				out[done + j] = (int)(x >> (64 - sh));
+		}
+		return;
 	}
 	for (done = 0; done + r->k <= count; done += r->k)
 		draw_word(r, out + done, r->k);

@@ -34,9 +34,10 @@ struct rng {
 	unsigned      share;        /* bytes per item, 0 before rng_items */
 	uint64_t      item;         /* the current item */
 	uint64_t      first, count; /* batch holds items [first, first + count) */
-	/* rng_fill_below: n, draws per word k, powers n^0 .. n^k */
+	/* rng_fill_below: n, draws per word k, powers n^0 .. n^k, and for
+	 * n = 2^s > 1 the shift s (else 0) */
 	uint32_t      n;
-	int           k;
+	int           k, shift;
 	uint64_t      pw[17];
 	unsigned char buf[4096];
 	unsigned char batch[16384];

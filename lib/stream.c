@@ -6,6 +6,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "util.h"
 #include "vocab.h"
@@ -91,6 +92,8 @@ input_fail(const struct input *in, const char *fmt, ...)
 {
 	va_list ap;
 
+	if (pending_output)
+		pending_output();
 	fflush(stdout);
 	fprintf(stderr, "%s: %s:%ld: ", progname, in->name ? in->name : "<stdin>",
 	    in->line);
@@ -364,18 +367,32 @@ check_output(void)
 }
 
 /*
- * A record is assembled here and handed to stdio whole by out_end, one
- * call per record instead of one per field; a record larger than the
- * buffer goes out in pieces as it fills.
+ * Records are assembled here and handed to stdio a buffer at a time (or
+ * one by one when stdout is a terminal), not a call per field; a record
+ * larger than the buffer goes out in pieces as it fills.  The complete
+ * records held back are written before any message on stderr and at exit,
+ * so that output still precedes the error it led to; a record cut short by
+ * an error is not written.
  */
 static char   obuf[1 << 16];
 static size_t olen;
+static size_t ocommit;      /* obuf[0, ocommit) holds complete records */
+static int    olazy = -1;   /* hold records back: stdout is no terminal */
 
 static void
 out_drain(void)
 {
 	fwrite_unlocked(obuf, 1, olen, stdout);
-	olen = 0;
+	olen = ocommit = 0;
+}
+
+static void
+out_commit(void)
+{
+	fwrite_unlocked(obuf, 1, ocommit, stdout);
+	memmove(obuf, obuf + ocommit, olen - ocommit);
+	olen -= ocommit;
+	ocommit = 0;
 }
 
 /* Room for n more bytes in obuf; n at most its size. */
@@ -667,7 +684,17 @@ void
 out_end(void)
 {
 	out_char('\n');
-	out_drain();
+	ocommit = olen;
+	if (olazy < 0) {
+		int e = errno;   /* isatty's ENOTTY must not hide a write error */
+
+		olazy = !isatty(STDOUT_FILENO);
+		errno = e;
+		pending_output = out_commit;
+		atexit(out_commit);
+	}
+	if (!olazy)
+		out_drain();
 	check_output();
 }
 

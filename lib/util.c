@@ -11,6 +11,7 @@
 #include <string.h>
 
 const char *progname = "ccmc";
+void (*pending_output)(void);
 
 void
 prog_init(const char *name)
@@ -25,6 +26,8 @@ prog_init(const char *name)
 static void
 vmessage(const char *fmt, va_list ap)
 {
+	if (pending_output)
+		pending_output();
 	fflush(stdout);
 	fprintf(stderr, "%s: ", progname);
 	vfprintf(stderr, fmt, ap);

@@ -16,6 +16,9 @@
 #define TOOLKIT_VERSION "0.1.0"
 
 extern const char *progname;
+/* Writes out what a layer above holds back for stdout (lib/stream's
+ * complete records), so that it precedes any message; NULL if nothing. */
+extern void (*pending_output)(void);
 
 void   prog_init(const char *name);     /* names the program, SIGPIPE default */
 void   die(int status, const char *fmt, ...)

@@ -103,3 +103,16 @@ read_error() {
 	attn-to-ccmc m dir >out 2>err || st=$?
 	[ "$st" -eq 1 ] && [ "$(wc -l <out)" -eq 1 ] && jq -e .P out >/dev/null
 }
+
+@test "records held back are written before the error they led to; an error line comes last" {
+	attn-gen-model --vocab 3 --seed 1 >m
+	printf '%s\n' '{"type":"prompt","prompt":[0,1]}' \
+	    '{"type":"prompt","prompt":[2,1]}' '{"type":"prompt","prompt":[7]}' >p
+	run sh -c 'attn-sample --model m p 2>&1'
+	[ "$status" -eq 65 ]
+	[ "${#lines[@]}" -eq 4 ]
+	[[ "${lines[0]}" == '{"type":"attn-model"'* ]]
+	[[ "${lines[1]}" == '{"type":"sample","prompt":[0,1],'* ]]
+	[[ "${lines[2]}" == '{"type":"sample","prompt":[2,1],'* ]]
+	[[ "${lines[3]}" == "attn-sample: p:3: "* ]]
+}
