@@ -34,7 +34,7 @@ silent() {
 	local out=""
 	for p in $(pages); do
 		out="$out$(plain mandoc -Tascii "$p" |
-		    grep -nE "(^|[[:space:](\[])-[[:alpha:]][[:alnum:]'.\"]* +-[[:alpha:]]|(^|[[:space:](\[])-[[:alpha:]][[:alpha:]']{2,}" |
+		    grep -nE "(^|[[:space:](\[])-[[:alpha:]][[:alnum:]'.\"]* +-[[:alpha:]]|(^|[[:space:](\[])-[a-z][a-z']{2,}" |
 		    grep -vE -- "-(infinity|inf)\b" | sed "s|^|${p##*/}:|")"
 	done
 	[ -z "$out" ] || { echo "$out" >&2; return 1; }
