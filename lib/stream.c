@@ -363,22 +363,45 @@ check_output(void)
 		die(EXIT_FAIL, "write error on stdout: %s", strerror(errno));
 }
 
+/*
+ * A record is assembled here and handed to stdio whole by out_end: a
+ * program that dies while writing one (a value it refuses to print) leaves
+ * the records before it on stdout, never part of a line.  The buffer grows
+ * to the largest record.
+ */
+static char   *obuf;
+static size_t  olen, ocap;
+
+/* Room for n more bytes at obuf + olen. */
+static char *
+out_room(size_t n)
+{
+	if (n > ocap - olen) {
+		while (n > ocap - olen)
+			ocap = ocap ? checked_size(ocap, 2) : 1 << 16;
+		obuf = xrealloc(obuf, ocap);
+	}
+	return obuf + olen;
+}
+
 void
 out_raw(const char *s, size_t n)
 {
-	fwrite_unlocked(s, 1, n, stdout);
+	memcpy(out_room(n), s, n);
+	olen += n;
 }
 
 void
 out_str(const char *s)
 {
-	fputs_unlocked(s, stdout);
+	out_raw(s, strlen(s));
 }
 
 void
 out_char(int c)
 {
-	putc_unlocked(c, stdout);
+	*out_room(1) = (char)c;
+	olen++;
 }
 
 /* v in decimal, ending just before end; returns where it starts. */
@@ -400,10 +423,7 @@ out_long(long v)
 {
 	char buf[24], *p = decimal(buf + sizeof buf, v);
 
-	/* Byte by byte: a record of many small numbers is cheaper this way
-	 * than through fwrite. */
-	while (p < buf + sizeof buf)
-		putc_unlocked(*p++, stdout);
+	out_raw(p, (size_t)(buf + sizeof buf - p));
 }
 
 int
@@ -613,6 +633,8 @@ void
 out_end(void)
 {
 	out_char('\n');
+	fwrite_unlocked(obuf, 1, olen, stdout);
+	olen = 0;
 	check_output();
 }
 
