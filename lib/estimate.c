@@ -207,22 +207,24 @@ newton_direction(const struct problem *p, const double *H, const double *g,
 	return -1;
 }
 
-/* Preconditioned conjugate gradients for H d = g (Newton-CG), stopped
- * early as truncated Newton does. */
+/* Preconditioned conjugate gradients for H d = g (Newton-CG), stopped at
+ * a relative residual eta (truncated Newton), or by the forcing term
+ * min(0.5, sqrt(|g| / n)) when eta is 0. */
 static void
 cg_direction(const struct problem *p, const double *pr, const double *diag,
-    const double *g, double *d, double *work)
+    const double *g, double *d, double *work, double eta)
 {
 	int m = p->m;
 	double *r = work, *z = r + m, *q = z + m, *Hq = q + m;
-	double rz = 0, gg = 0, eta;
+	double rz = 0, gg = 0;
 
 	for (int l = 0; l < m; l++) {
 		d[l] = 0;
 		r[l] = l == p->ref ? 0 : g[l];
 		gg += r[l] * r[l];
 	}
-	eta = fmin(0.5, sqrt(sqrt(gg) / fmax(p->nw, 1)));
+	if (eta == 0)
+		eta = fmin(0.5, sqrt(sqrt(gg) / fmax(p->nw, 1)));
 	for (int l = 0; l < m; l++) {
 		z[l] = diag[l] > 0 ? r[l] / diag[l] : r[l];
 		q[l] = z[l];
@@ -263,53 +265,110 @@ struct solution {
 	double *H;            /* negated Hessian at the end (dense solver) */
 };
 
-/* Maximises the block's objective from a (in place). */
+/* Where a solve stands: the logits and what was evaluated there. */
+struct point {
+	double *a, *g, *H, *pr, *diag;
+	double  f;
+};
+
+static void
+point_alloc(struct point *x, const struct problem *p, int cg)
+{
+	size_t m = (size_t)p->m;
+
+	x->a = xmalloc(3 * m * sizeof *x->a);
+	x->g = x->a + m;
+	x->diag = x->g + m;
+	x->H = cg ? NULL : xmalloc(checked_size(m * m, sizeof *x->H));
+	x->pr = cg ? xmalloc(checked_size(p->start[p->ns], sizeof *x->pr)) :
+	    NULL;
+}
+
+static void
+point_free(struct point *x)
+{
+	free(x->a);
+	free(x->H);
+	free(x->pr);
+}
+
+static void
+point_eval(const struct problem *p, struct point *x)
+{
+	x->f = evaluate(p, x->a, x->g, x->H, x->pr, x->pr ? x->diag : NULL);
+}
+
+/* The Newton (or Newton-CG) direction at x into d; -1 if the dense
+ * Hessian is not numerically positive definite.  eta: as cg_direction. */
+static int
+direction(const struct problem *p, const struct point *x, double *d,
+    double *F, int *freeidx, double *work, double eta)
+{
+	if (x->pr) {
+		cg_direction(p, x->pr, x->diag, x->g, d, work, eta);
+		return 0;
+	}
+	return newton_direction(p, x->H, x->g, d, F, freeidx);
+}
+
+/* Maximises the block's objective from a (in place).  Each step's full
+ * Newton step is evaluated with its derivatives, since near the optimum
+ * it is taken; once the tolerance is met, one more Newton step, taken if
+ * it does not raise the gradient, brings the logits from the tolerance's
+ * accuracy to rounding's (convergence is quadratic). */
 static void
 solve(const struct problem *p, const struct est_options *o, double *a,
     struct solution *sol)
 {
-	int m = p->m, cg;
-	double *g, *d, *trial, *H = NULL, *F = NULL, *pr = NULL, *diag = NULL;
-	double *work = NULL;
-	int *freeidx;
+	int m = p->m, cg, *freeidx;
+	double *d, *F = NULL, *work = NULL;
+	struct point x, y, tmp;
 
 	cg = o->method == EST_CG || (o->method == EST_AUTO && m > o->newton_max);
-	g = xmalloc(4 * (size_t)m * sizeof *g);
-	d = g + m;
-	trial = d + m;
+	point_alloc(&x, p, cg);
+	point_alloc(&y, p, cg);
+	d = xmalloc((size_t)m * sizeof *d);
 	freeidx = xmalloc((size_t)m * sizeof *freeidx);
-	if (cg) {
-		pr = xmalloc(checked_size(p->start[p->ns], sizeof *pr));
-		diag = trial + m;
+	if (cg)
 		work = xmalloc(4 * (size_t)m * sizeof *work);
-	} else {
-		H = xmalloc(checked_size((size_t)m * m, sizeof *H));
+	else
 		F = xmalloc(checked_size((size_t)m * m, sizeof *F));
-	}
 	memset(sol, 0, sizeof *sol);
 	sol->cg = cg;
 	sol->why = "iteration limit reached";
+	memcpy(x.a, a, (size_t)m * sizeof *a);
+	point_eval(p, &x);
 	for (sol->iters = 0;; sol->iters++) {
-		double f, slope = 0, t;
+		double slope = 0, t, gnorm = scaled_norm(p, x.g);
 
-		f = evaluate(p, a, g, H, pr, diag);
-		sol->f = f;
-		sol->gnorm = scaled_norm(p, g);
-		if (sol->gnorm <= o->tol) {
+		if (gnorm <= o->tol) {
 			sol->converged = 1;
 			sol->why = NULL;
+			if (sol->iters < o->max_iter && direction(p, &x, d, F,
+			    freeidx, work, 1e-12) == 0) {
+				/* the standard errors keep x's Hessian: it
+				 * differs from y's by the tolerance */
+				for (int l = 0; l < m; l++)
+					y.a[l] = x.a[l] + d[l];
+				y.f = evaluate(p, y.a, y.g, NULL, NULL, NULL);
+				if (scaled_norm(p, y.g) <= gnorm && y.f >= x.f -
+				    1e-12 * (1 + fabs(x.f))) {
+					memcpy(x.a, y.a, (size_t)m * sizeof *x.a);
+					memcpy(x.g, y.g, (size_t)m * sizeof *x.g);
+					x.f = y.f;
+					sol->iters++;
+				}
+			}
 			break;
 		}
 		if (sol->iters >= o->max_iter)
 			break;
-		if (cg)
-			cg_direction(p, pr, diag, g, d, work);
-		else if (newton_direction(p, H, g, d, F, freeidx) != 0) {
+		if (direction(p, &x, d, F, freeidx, work, 0) != 0) {
 			sol->why = "Hessian not positive definite";
 			break;
 		}
 		for (int l = 0; l < m; l++)
-			slope += g[l] * d[l];
+			slope += x.g[l] * d[l];
 		if (!(slope > 0)) {
 			sol->why = "no ascent direction (rounding)";
 			break;
@@ -320,28 +379,36 @@ solve(const struct problem *p, const struct est_options *o, double *a,
 			double ft;
 
 			for (int l = 0; l < m; l++)
-				trial[l] = a[l] + t * d[l];
-			ft = evaluate(p, trial, NULL, NULL, NULL, NULL);
-			if (ft >= f + 1e-4 * t * slope ||
-			    (t == 1 && slope < 1e-11 * (1 + fabs(f)) &&
-			    ft >= f - 1e-11 * (1 + fabs(f))))
+				y.a[l] = x.a[l] + t * d[l];
+			if (t == 1) {
+				point_eval(p, &y);
+				ft = y.f;
+			} else
+				ft = evaluate(p, y.a, NULL, NULL, NULL, NULL);
+			if (ft >= x.f + 1e-4 * t * slope ||
+			    (t == 1 && slope < 1e-11 * (1 + fabs(x.f)) &&
+			    ft >= x.f - 1e-11 * (1 + fabs(x.f))))
 				break;
 		}
 		if (!(t > 1e-15)) {
 			sol->why = "line search failed (rounding)";
 			break;
 		}
-		memcpy(a, trial, (size_t)m * sizeof *a);
+		if (t < 1)
+			point_eval(p, &y);
+		tmp = x, x = y, y = tmp;
 	}
-	if (H && !cg)
-		sol->H = H;
-	else
-		free(H);
+	memcpy(a, x.a, (size_t)m * sizeof *a);
+	sol->f = x.f;
+	sol->gnorm = scaled_norm(p, x.g);
+	sol->H = x.H;
+	x.H = NULL;
+	point_free(&x);
+	point_free(&y);
+	free(d);
 	free(F);
-	free(pr);
 	free(work);
 	free(freeidx);
-	free(g);
 }
 
 /* Variances of q = softmax(a) by the delta method from the inverse of the
