@@ -29,9 +29,12 @@ struct scored_model {
 };
 
 /* Reads the model of file path; window, if not 0, and mix, if >= 0, are
- * given on the command line and override the model's. */
+ * given on the command line and override the model's (window < 0: none). */
 void   scored_model_read(struct scored_model *s, const char *path, int window,
            double mix);
+/* The same from the record rec, read from in (rec stays the caller's). */
+void   scored_model_parse(struct scored_model *s, const struct input *in,
+           json_t *rec, int window, double mix);
 void   scored_model_free(struct scored_model *s);
 
 /* p[s]: the probability of step s (numbered over the corpus in order)
