@@ -64,14 +64,33 @@ input_open(struct input *in, int nfiles, char **files)
 	in->buf = xmalloc(in->cap);
 }
 
+/*
+ * Lines are cut out of blocks read with read(2), which is much faster than
+ * a byte at a time and returns what a pipe holds without waiting for more.
+ * Every input reading stdin shares one block, so that one input can stop
+ * at a line and another go on from the next (attn-sample --model -).
+ */
+#define BLOCK_BYTES (256 << 10)
+
+struct block {
+	char  *data;
+	size_t pos, len;
+};
+
+static struct block stdin_block;
+
 static int
 open_next(struct input *in)
 {
 	const char *f;
 
-	if (in->fp && in->fp != stdin)
+	if (in->fp && in->fp != stdin) {
 		fclose(in->fp);
+		free(in->blk->data);
+		free(in->blk);
+	}
 	in->fp = NULL;
+	in->blk = NULL;
 	if (in->next >= in->nfiles)
 		return 0;
 	f = in->files[in->next++];
@@ -79,12 +98,52 @@ open_next(struct input *in)
 	if (strcmp(f, "-") == 0) {
 		in->fp = stdin;
 		in->name = "<stdin>";
+		in->blk = &stdin_block;
 	} else {
 		if (!(in->fp = fopen(f, "r")))
 			die(EXIT_FAIL, "%s: %s", f, strerror(errno));
 		in->name = f;
+		in->blk = xcalloc(1, sizeof *in->blk);
 	}
+	if (!in->blk->data)
+		in->blk->data = xmalloc(BLOCK_BYTES);
 	return 1;
+}
+
+/* The next block of the current file; 0 at its end. */
+static int
+refill(struct input *in)
+{
+	struct block *b = in->blk;
+	ssize_t n;
+
+	while ((n = read(fileno(in->fp), b->data, BLOCK_BYTES)) < 0 &&
+	    errno == EINTR)
+		;
+	if (n < 0)
+		die(EXIT_FAIL, "%s: read error: %s", in->name, strerror(errno));
+	b->pos = 0;
+	b->len = (size_t)n;
+	return n > 0;
+}
+
+/* Appends n bytes to the line, within MAX_LINE_BYTES. */
+static void
+line_append(struct input *in, const char *s, size_t n)
+{
+	if (in->len + n + 1 > in->cap) {
+		while (in->len + n + 1 > in->cap) {
+			if (in->cap >= (size_t)MAX_LINE_BYTES) {
+				in->line++;
+				input_fail(in, "line longer than %ld bytes",
+				    MAX_LINE_BYTES);
+			}
+			in->cap *= 2;
+		}
+		in->buf = xrealloc(in->buf, in->cap);
+	}
+	memcpy(in->buf + in->len, s, n);
+	in->len += n;
 }
 
 void
@@ -117,26 +176,28 @@ int
 input_line(struct input *in)
 {
 	for (;;) {
-		int c = EOF;
+		int newline = 0;
 
 		if (!in->fp && !open_next(in))
 			return 0;
 		in->len = 0;
-		while ((c = getc_unlocked(in->fp)) != EOF && c != '\n') {
-			if (in->len + 1 >= in->cap) {
-				if (in->cap >= (size_t)MAX_LINE_BYTES) {
-					in->line++;
-					input_fail(in, "line longer than %ld bytes",
-					    MAX_LINE_BYTES);
-				}
-				in->cap *= 2;
-				in->buf = xrealloc(in->buf, in->cap);
+		while (!newline) {
+			struct block *b = in->blk;
+			char *s = b->data + b->pos, *nl;
+			size_t n;
+
+			if (b->pos == b->len) {
+				if (!refill(in))
+					break;
+				s = b->data;
 			}
-			in->buf[in->len++] = (char)c;
+			nl = memchr(s, '\n', b->len - b->pos);
+			n = nl ? (size_t)(nl - s) : b->len - b->pos;
+			line_append(in, s, n);
+			b->pos += n + (nl != NULL);
+			newline = nl != NULL;
 		}
-		if (ferror(in->fp))
-			die(EXIT_FAIL, "%s: read error: %s", in->name, strerror(errno));
-		if (c == EOF && in->len == 0) {
+		if (!newline && in->len == 0) {
 			open_next(in);
 			continue;
 		}
@@ -185,8 +246,11 @@ input_record(struct input *in)
 void
 input_close(struct input *in)
 {
-	if (in->fp && in->fp != stdin)
+	if (in->fp && in->fp != stdin) {
 		fclose(in->fp);
+		free(in->blk->data);
+		free(in->blk);
+	}
 	free(in->buf);
 	memset(in, 0, sizeof *in);
 }
@@ -367,51 +431,49 @@ check_output(void)
 }
 
 /*
- * Records are assembled here and handed to stdio a buffer at a time (or
- * one by one when stdout is a terminal), not a call per field; a record
- * larger than the buffer goes out in pieces as it fills.  The complete
- * records held back are written before any message on stderr and at exit,
- * so that output still precedes the error it led to; a record cut short by
- * an error is not written.
+ * Records are assembled here, and nothing of an unfinished one reaches
+ * stdout, whatever its size (the buffer grows to the largest record): a
+ * program that dies while writing one (a value it refuses to print) leaves
+ * the records before it, never part of a line.  Complete records go to
+ * stdio a buffer at a time (one by one when stdout is a terminal), not a
+ * call per field, and before any message on stderr and at exit, so that
+ * they still precede the error they led to.
  */
-static char   obuf[1 << 16];
-static size_t olen;
-static size_t ocommit;      /* obuf[0, ocommit) holds complete records */
-static int    olazy = -1;   /* hold records back: stdout is no terminal */
+#define OUT_BATCH (1 << 16)
 
-static void
-out_drain(void)
-{
-	fwrite_unlocked(obuf, 1, olen, stdout);
-	olen = ocommit = 0;
-}
+static char   *obuf;
+static size_t  olen, ocap;
+static size_t  ocommit;       /* obuf[0, ocommit) holds complete records */
+static int     olazy = -1;    /* hold records back: stdout is no terminal */
 
+/* The complete records to stdio; the unfinished one moves to the front. */
 static void
 out_commit(void)
 {
+	if (!ocommit)
+		return;
 	fwrite_unlocked(obuf, 1, ocommit, stdout);
 	memmove(obuf, obuf + ocommit, olen - ocommit);
 	olen -= ocommit;
 	ocommit = 0;
 }
 
-/* Room for n more bytes in obuf; n at most its size. */
+/* Room for n more bytes at obuf + olen. */
 static char *
 out_room(size_t n)
 {
-	if (n > sizeof obuf - olen)
-		out_drain();
+	if (n > ocap - olen) {
+		out_commit();
+		while (n > ocap - olen)
+			ocap = ocap ? checked_size(ocap, 2) : OUT_BATCH;
+		obuf = xrealloc(obuf, ocap);
+	}
 	return obuf + olen;
 }
 
 void
 out_raw(const char *s, size_t n)
 {
-	if (n > sizeof obuf) {
-		out_drain();
-		fwrite_unlocked(s, 1, n, stdout);
-		return;
-	}
 	memcpy(out_room(n), s, n);
 	olen += n;
 }
@@ -693,15 +755,15 @@ out_end(void)
 		pending_output = out_commit;
 		atexit(out_commit);
 	}
-	if (!olazy)
-		out_drain();
+	if (!olazy || ocommit >= OUT_BATCH)
+		out_commit();
 	check_output();
 }
 
 void
 out_flush(void)
 {
-	out_drain();
+	out_commit();
 	if (fflush(stdout) != 0)
 		die(EXIT_FAIL, "write error on stdout: %s", strerror(errno));
 	check_output();

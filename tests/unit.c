@@ -13,6 +13,8 @@
  *                              (pairs of draws from one word) and
  *                              rng_pick, and whether an item's bytes are
  *                              the same however it is reached
+ *   unit partial N             a record, then one of N numbers and a NaN:
+ *                              must die leaving only the first on stdout
  */
 #include <math.h>
 #include <stdio.h>
@@ -335,6 +337,21 @@ longrun(char *file)
 	return 0;
 }
 
+static int
+partial(long n)
+{
+	out_str("{\"type\":\"x\"}");
+	out_end();
+	out_str("{\"type\":\"x\",\"v\":[");
+	for (long i = 0; i < n; i++) {
+		out_long(i);
+		out_char(',');
+	}
+	out_double(NAN);
+	out_end();
+	return 0;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -351,7 +368,10 @@ main(int argc, char **argv)
 		return longrun(argv[2]);
 	if (argc == 4 && strcmp(argv[1], "draws") == 0)
 		return draws(strtoull(argv[2], NULL, 10), atol(argv[3]));
+	if (argc == 3 && strcmp(argv[1], "partial") == 0)
+		return partial(atol(argv[2]));
 	fprintf(stderr, "usage: unit vectors FILE | theorem FILE N SEED | "
-	    "rng SEED N | chain FILE | longrun FILE | draws SEED N\n");
+	    "rng SEED N | chain FILE | longrun FILE | draws SEED N | "
+	    "partial N\n");
 	return 2;
 }
