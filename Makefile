@@ -93,7 +93,7 @@ jobs:
 	@$(MAKE) -s --no-print-directory -f share/experiments/Makefile BIN=$(BIN) SCALE=$(or $(SCALE),paper) jobs
 
 bench: all deps-bench
-	@sh bench/run
+	@bash bench/run
 
 SCHEMAS = $(notdir $(wildcard share/schema/*.schema.json))
 
