@@ -533,7 +533,7 @@ parse_options(struct options *o, int argc, char **argv)
 	char why[256];
 	int c;
 
-	while ((c = getopt_long(argc, argv, "hn:", longopts, NULL)) != -1) {
+	while ((c = opt_next(argc, argv, "hn:", longopts)) != -1) {
 		switch (c) {
 		case 'n':
 			o->n = opt_long(usage, "-n", optarg, 0, MAX_N);

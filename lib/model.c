@@ -122,6 +122,7 @@ model_generate(const struct model_spec *s, struct attn_model *m, char *why,
 	struct rng r;
 
 	memset(m, 0, sizeof *m);
+	m->tol = TIE_TOL;
 	if (s->lmax)
 		dp = s->recency ? 2 : s->pos_dim;
 	de = s->d ? s->d - dp : K;
@@ -212,7 +213,7 @@ model_generate(const struct model_spec *s, struct attn_model *m, char *why,
 		model_free(m);
 		return -1;
 	}
-	m->meta = jpack("{s:I,s:f,s:s,s:f}", "seed", (json_int_t)s->seed,
+	m->meta = jpack("{s:o,s:f,s:s,s:f}", "seed", jseed(s->seed),
 	    "scale", s->scale, "embed", s->gaussian ? "gaussian" : "onehot",
 	    "diag", s->diag);
 	if (s->lmax)
@@ -259,6 +260,7 @@ model_parse(const struct input *in, json_t *rec, struct attn_model *m)
 	json_t *pos, *meta;
 
 	memset(m, 0, sizeof *m);
+	m->tol = TIE_TOL;
 	m->K = (int)field_long(in, rec, "K", 1, MAX_VOCAB);
 	m->d = (int)field_long(in, rec, "d", 1, MAX_DIM);
 	if (m->d < m->K)
@@ -350,6 +352,29 @@ model_head_error(const struct attn_model *m)
 	return err;
 }
 
+int
+model_retie(struct attn_model *m)
+{
+	size_t n = (size_t)m->K * m->d;
+	double *old = xmalloc(n * sizeof *old), before = model_head_error(m);
+	json_t *r;
+
+	memcpy(old, m->C, n * sizeof *old);
+	if (tied_head(m) != 0) {
+		memcpy(m->C, old, n * sizeof *old);
+		free(old);
+		return -1;
+	}
+	r = jpack("{s:o,s:o,s:o}", "tie_before", jreal(before), "tie_after",
+	    jreal(model_head_error(m)), "max_change_C",
+	    jreal(max_abs_diff(old, m->C, n)));
+	free(old);
+	if (!m->meta)
+		m->meta = json_object();
+	jset(m->meta, "retie", r);
+	return 0;
+}
+
 static double
 row_norm(const double *x, int n)
 {
@@ -376,15 +401,15 @@ model_has_ccmc(const struct attn_model *m, char *why, size_t whylen)
 	double err = model_head_error(m), tol, worst[3] = { 0, 0, 0 };
 	int d = m->d;
 
-	if (!(err <= 1e-9)) {
+	if (!(err <= m->tol)) {
 		snprintf(why, whylen, "no exact CCMC: the head is not tied to the "
-		    "embeddings, max|C E^T - I| = %.3g > 1e-9", err);
+		    "embeddings, max|C E^T - I| = %.3g > %.3g", err, m->tol);
 		return 0;
 	}
 	if (!m->lmax)
 		return 1;
 	/* The separation conditions (attn-ccmc(7)), relative to the sizes of the vectors. */
-	tol = 1e-9 * fmax(1, max_row_norm(m->E, m->K, d) *
+	tol = m->tol * fmax(1, max_row_norm(m->E, m->K, d) *
 	    max_row_norm(m->W, d, d) * sqrt(d) * max_row_norm(m->R, m->lmax, d));
 	for (int t = 0; t < m->lmax; t++) {
 		const double *rt = m->R + (size_t)t * d, *rw = m->RW + (size_t)t * d;
@@ -404,9 +429,9 @@ model_has_ccmc(const struct attn_model *m, char *why, size_t whylen)
 			worst[2] = fmax(worst[2], fabs(rwe));
 		}
 	}
-	if (!(worst[0] <= 1e-9)) {
+	if (!(worst[0] <= m->tol)) {
 		snprintf(why, whylen, "no exact CCMC: positional encodings reach the "
-		    "output, max|C r_t| = %.3g > 1e-9", worst[0]);
+		    "output, max|C r_t| = %.3g > %.3g", worst[0], m->tol);
 		return 0;
 	}
 	if (!(worst[1] <= tol) || !(worst[2] <= tol)) {
