@@ -54,9 +54,11 @@ void   model_free(struct attn_model *m);
 
 /* max |C E^T - I| */
 double model_head_error(const struct attn_model *m);
-/* Replaces C by the head tied to E, C = (E E^T)^{-1} E, and records in
- * meta "retie" the tie error before and after and the largest change of
- * an entry of C.  -1 if E E^T is singular (E has dependent rows). */
+/* Replaces C by the head tied to E and blind to positions, C = (F F^T)^{-1}
+ * F with F the rows of E projected off the span of the r_t (F = E without
+ * positions), and records in meta "retie" the tie error before and after
+ * and the largest change of an entry of C.  -1 if F F^T is singular (E has
+ * dependent rows, or rows in the span of the positions). */
 int    model_retie(struct attn_model *m);
 /* Whether the model has an exact CCMC (attn-ccmc(7)); if not, why. */
 int    model_has_ccmc(const struct attn_model *m, char *why, size_t whylen);

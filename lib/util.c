@@ -137,7 +137,8 @@ near_name(const char *s, const char *name)
 	return e > 0 && e <= (n < 6 ? 1 : n < 12 ? 2 : 3);
 }
 
-/* The long option of longopts nearest to name, if near enough. */
+/* The long option of longopts nearest to name (or name itself), if near
+ * enough. */
 static const char *
 nearest_option(const char *name, const struct option *longopts)
 {
@@ -147,7 +148,7 @@ nearest_option(const char *name, const struct option *longopts)
 	for (const struct option *o = longopts; o->name; o++) {
 		int e = edit_distance(name, o->name);
 
-		if (near_name(name, o->name) && e < bestd) {
+		if ((e == 0 || near_name(name, o->name)) && e < bestd) {
 			best = o->name;
 			bestd = e;
 		}
@@ -159,7 +160,7 @@ nearest_option(const char *name, const struct option *longopts)
  * option misspelt, ambiguous, missing its value or given one; a short
  * option unknown or missing its value. */
 static void __attribute__((noreturn))
-refuse_option(char **argv, const char *shortopts,
+refuse_option(int argc, char **argv, const char *shortopts,
     const struct option *longopts)
 {
 	const char *arg = argv[optind - 1], *near;
@@ -170,7 +171,11 @@ refuse_option(char **argv, const char *shortopts,
 	if (strncmp(arg, "--", 2) != 0 || !arg[2]) {
 		if (optopt && strchr(shortopts, optopt))
 			usage_error(NULL, "-%c needs a value (see --help)", optopt);
-		/* "-vocab" for "--vocab" */
+		/* "-vocab" for "--vocab"; inside a cluster of short options
+		 * getopt has not moved past it yet */
+		if (optind < argc && argv[optind][0] == '-' &&
+		    argv[optind][1] == optopt)
+			arg = argv[optind];
 		if (arg[0] == '-' && strlen(arg) > 2 &&
 		    (near = nearest_option(arg + 1, longopts)))
 			usage_error(NULL, "unknown option -%c; did you mean --%s?",
@@ -218,7 +223,7 @@ opt_next(int argc, char **argv, const char *shortopts,
 
 	opterr = 0;
 	if ((c = getopt_long(argc, argv, shortopts, longopts, NULL)) == '?')
-		refuse_option(argv, shortopts, longopts);
+		refuse_option(argc, argv, shortopts, longopts);
 	return c;
 }
 

@@ -559,3 +559,15 @@ PY
 	run attn-sample --mix 1.5 --model c p
 	assert_error 2 attn-sample
 }
+
+@test "limits of the records are usage errors here: --steps above 2^20 is refused" {
+	attn-gen-model --vocab 4 >m
+	run bash -c 'attn-sample --trajectory --steps 1048577 --len 1 m 2>&1 >/dev/null'
+	assert_error 2 attn-sample
+	[[ ${lines[0]} == *"--steps"* ]]
+	# the longest trajectory allowed is read back by the other programs
+	attn-sample --trajectory --steps 1048576 --len 1 m >t
+	traj-stats t >/dev/null
+	ccmc-estimate t >/dev/null
+	ccmc-estimate --eval m t >/dev/null
+}
