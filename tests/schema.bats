@@ -125,7 +125,7 @@ PY
 	{ cat m prompts; } | attn-to-ccmc >pass
 	# users' weights: retied, checked on prompts
 	attn-to-ccmc --retie --check prompts mq >cq
-	attn-gen-model --vocab 3 --seed 18446744073709551615 >mbig
+	attn-gen-model --vocab 4 --seed 18446744073709551615 >mbig
 	attn-to-ccmc --check prompts mbig >cbig
 	validate c cr cd pass cq mbig cbig
 }
