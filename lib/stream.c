@@ -1,6 +1,7 @@
 #include "stream.h"
 
 #include <errno.h>
+#include <inttypes.h>
 #include <malloc.h>
 #include <math.h>
 #include <stdarg.h>
@@ -428,22 +429,45 @@ check_output(void)
 		die(EXIT_FAIL, "write error on stdout: %s", strerror(errno));
 }
 
+/*
+ * A record is assembled here and handed to stdio whole by out_end: a
+ * program that dies while writing one (a value it refuses to print) leaves
+ * the records before it on stdout, never part of a line.  The buffer grows
+ * to the largest record.
+ */
+static char   *obuf;
+static size_t  olen, ocap;
+
+/* Room for n more bytes at obuf + olen. */
+static char *
+out_room(size_t n)
+{
+	if (n > ocap - olen) {
+		while (n > ocap - olen)
+			ocap = ocap ? checked_size(ocap, 2) : 1 << 16;
+		obuf = xrealloc(obuf, ocap);
+	}
+	return obuf + olen;
+}
+
 void
 out_raw(const char *s, size_t n)
 {
-	fwrite_unlocked(s, 1, n, stdout);
+	memcpy(out_room(n), s, n);
+	olen += n;
 }
 
 void
 out_str(const char *s)
 {
-	fputs_unlocked(s, stdout);
+	out_raw(s, strlen(s));
 }
 
 void
 out_char(int c)
 {
-	putc_unlocked(c, stdout);
+	*out_room(1) = (char)c;
+	olen++;
 }
 
 /* v in decimal, ending just before end; returns where it starts. */
@@ -465,10 +489,7 @@ out_long(long v)
 {
 	char buf[24], *p = decimal(buf + sizeof buf, v);
 
-	/* Byte by byte: a record of many small numbers is cheaper this way
-	 * than through fwrite. */
-	while (p < buf + sizeof buf)
-		putc_unlocked(*p++, stdout);
+	out_raw(p, (size_t)(buf + sizeof buf - p));
 }
 
 int
@@ -678,6 +699,8 @@ void
 out_end(void)
 {
 	out_char('\n');
+	fwrite_unlocked(obuf, 1, olen, stdout);
+	olen = 0;
 	check_output();
 }
 
@@ -741,6 +764,17 @@ json_t *
 jint(long long x)
 {
 	return built(json_integer((json_int_t)x), "an integer");
+}
+
+json_t *
+jseed(uint64_t seed)
+{
+	char buf[32];
+
+	if (seed <= INT64_MAX)
+		return jint((long long)seed);
+	snprintf(buf, sizeof buf, "%" PRIu64, seed);
+	return jstr(buf);
 }
 
 json_t *
