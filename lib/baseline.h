@@ -5,7 +5,7 @@
  *   unigram   u_j  = (n_j + alpha) / (N + K alpha),   n_j = steps choosing j
  *   bigram    P_ij = (n_ij + alpha) / (n_i + K alpha), n_ij = steps choosing j
  *             whose previous token (the query) is i
- * The bigram is the ordinary Markov chain of THEORY.md section 6.
+ * The bigram is the ordinary Markov chain of attn-ccmc(7).
  */
 #ifndef BASELINE_H
 #define BASELINE_H

@@ -62,10 +62,10 @@ ccmc_from_model(const struct attn_model *m, struct ccmc *c, char *why,
 				row[t] = exp(row[t] - max);
 		}
 	}
-	c->meta = json_pack("{s:s,s:s}", "gauge", CCMC_GAUGE, "posw_scale",
+	c->meta = jpack("{s:s,s:s}", "gauge", CCMC_GAUGE, "posw_scale",
 	    "each row divided by its largest entry");
 	if (m->meta)
-		json_object_set(c->meta, "model", m->meta);
+		jset(c->meta, "model", json_incref(m->meta));
 	return 0;
 }
 

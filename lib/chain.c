@@ -6,6 +6,7 @@
 
 #include "graph.h"
 #include "numeric.h"
+#include "stream.h"
 #include "util.h"
 
 int
@@ -95,13 +96,13 @@ chain_analyze(const double *P, int K)
 
 		for (int i = 0; i < K; i++)
 			if (class[i] == c)
-				json_array_append_new(members, json_integer(i));
-		json_array_append_new(classes, json_pack("{s:o,s:b}", "tokens",
+				jappend(members, jint(i));
+		jappend(classes, jpack("{s:o,s:b}", "tokens",
 		    members, "closed", closed[c]));
 		nclosed += closed[c];
 	}
-	json_object_set_new(out, "classes", classes);
-	json_object_set_new(out, "irreducible", json_boolean(nclass == 1));
+	jset(out, "classes", classes);
+	jset(out, "irreducible", json_boolean(nclass == 1));
 	/* A unique stationary law exists when exactly one class is closed. */
 	if (nclosed == 1) {
 		int c = 0;
@@ -112,19 +113,19 @@ chain_analyze(const double *P, int K)
 			c++;
 		chain_stationary(P, K, class, c, pi);
 		for (int i = 0; i < K; i++) {
-			json_array_append_new(stat, json_real(pi[i]));
+			jappend(stat, jreal(pi[i]));
 			rate += pi[i] * entropy(P + (size_t)i * K, K);
 		}
-		json_object_set_new(out, "stationary", stat);
-		json_object_set_new(out, "entropy_rate", json_real(rate));
+		jset(out, "stationary", stat);
+		jset(out, "entropy_rate", jreal(rate));
 	} else {
-		json_object_set_new(out, "stationary", json_null());
-		json_object_set_new(out, "entropy_rate", json_null());
+		jset(out, "stationary", json_null());
+		jset(out, "entropy_rate", json_null());
 	}
 	for (int k = 0; k < K; k++)
 		if (chain_self_dominant(P, K, k))
-			json_array_append_new(dom, json_integer(k));
-	json_object_set_new(out, "self_dominant", dom);
+			jappend(dom, jint(k));
+	jset(out, "self_dominant", dom);
 	free(class);
 	free(closed);
 	free(pi);

@@ -2,7 +2,7 @@
  * chain: what users of Markov-chain libraries expect to know about the
  * base chain P: communicating classes, stationary distribution, entropy
  * rate and the self-dominant tokens (P_kk > P_kj for all j != k), which
- * THEORY.md section 5 names as the candidates for single winners.
+ * attn-ccmc(7) names as the candidates for single winners.
  */
 #ifndef CHAIN_H
 #define CHAIN_H

@@ -1,5 +1,5 @@
 /*
- * meanfield: the winner sets THEORY.md section 5 predicts for a CCMC
+ * meanfield: the winner sets the mean field of attn-ccmc(7) predicts for a CCMC
  * trajectory (ours; to be tested against simulation).
  *
  * With f the token shares of the context and tau = log t, the counts drift
@@ -12,7 +12,7 @@
  *        c_j = sum_i f*_i P_ij / sum_l f*_l P_il
  *    (pi_j = c_j f_j + o(f_j) near the face) is below 1, and c_j is also
  *    the exponent a loser's count grows with (m_j ~ t^c_j); for a single
- *    token k this is P_kk > P_kj, THEORY.md's self-dominance;
+ *    token k this is P_kk > P_kj, self-dominance;
  *  - within the face: perturbations (seeded, of size 1e-3) flow back.
  *
  * Method: the flow is integrated by classical Runge-Kutta (step 0.5 in tau)

@@ -212,15 +212,15 @@ model_generate(const struct model_spec *s, struct attn_model *m, char *why,
 		model_free(m);
 		return -1;
 	}
-	m->meta = json_pack("{s:I,s:f,s:s,s:f}", "seed", (json_int_t)s->seed,
+	m->meta = jpack("{s:I,s:f,s:s,s:f}", "seed", (json_int_t)s->seed,
 	    "scale", s->scale, "embed", s->gaussian ? "gaussian" : "onehot",
 	    "diag", s->diag);
 	if (s->lmax)
-		json_object_set_new(m->meta, "positions", json_pack("{s:s,s:i,s:f}",
+		jset(m->meta, "positions", jpack("{s:s,s:i,s:f}",
 		    "kind", s->recency ? "recency" : "random", "dim", dp,
 		    "scale", s->pos_scale));
-	json_object_set_new(m->meta, "generator",
-	    json_string("attn-gen-model " TOOLKIT_VERSION));
+	jset(m->meta, "generator",
+	    jstr("attn-gen-model " TOOLKIT_VERSION));
 	derive(m);
 	return 0;
 }
@@ -383,7 +383,7 @@ model_has_ccmc(const struct attn_model *m, char *why, size_t whylen)
 	}
 	if (!m->lmax)
 		return 1;
-	/* Conditions of THEORY.md 3, relative to the sizes of the vectors. */
+	/* The separation conditions (attn-ccmc(7)), relative to the sizes of the vectors. */
 	tol = 1e-9 * fmax(1, max_row_norm(m->E, m->K, d) *
 	    max_row_norm(m->W, d, d) * sqrt(d) * max_row_norm(m->R, m->lmax, d));
 	for (int t = 0; t < m->lmax; t++) {
