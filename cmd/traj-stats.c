@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "ccmc.h"
+#include "fastrec.h"
 #include "meanfield.h"
 #include "prediction.h"
 #include "rng.h"
@@ -270,8 +271,56 @@ struct reader {
 	struct input in;
 	int    text;
 	json_t *rec;
+	struct fastrec fast;   /* trajectory lines without a JSON tree */
 	struct vocab *words;   /* ids of string tokens without a vocabulary */
+	struct skipped { const char *type; long n; } *skip;   /* by type */
+	int    nskip;
 };
+
+/* One more record of a type that is not read. */
+static void
+skip(struct reader *rd, const char *type)
+{
+	int i;
+
+	for (i = 0; i < rd->nskip; i++)
+		if (strcmp(rd->skip[i].type, type) == 0)
+			break;
+	if (i == rd->nskip) {
+		rd->skip = xrealloc(rd->skip, ((size_t)i + 1) * sizeof *rd->skip);
+		rd->skip[i] = (struct skipped){ xstrdup(type), 0 };
+		rd->nskip++;
+	}
+	rd->skip[i].n++;
+}
+
+/* A trajectory line the fast reader took: its context. */
+static int *
+fast_trajectory(struct reader *rd, const struct predictor *pr, long *L,
+    long *T)
+{
+	const struct fastrec *f = &rd->fast;
+	int K = pr->have ? pr->chain.K : INT_MAX;
+	int *ctx = xmalloc(((size_t)f->L + (size_t)f->T) * sizeof *ctx + 1);
+
+	for (int i = 0; pr->have && i < f->L; i++)
+		if (f->prompt[i] >= K) {
+			free(ctx);
+			input_fail(&rd->in, "token %d out of range (K = %d)",
+			    f->prompt[i], K);
+		}
+	for (int i = 0; pr->have && i < f->T; i++)
+		if (f->tokens[i] >= K) {
+			free(ctx);
+			input_fail(&rd->in, "token %d out of range (K = %d)",
+			    f->tokens[i], K);
+		}
+	memcpy(ctx, f->prompt, (size_t)f->L * sizeof *ctx);
+	memcpy(ctx + f->L, f->tokens, (size_t)f->T * sizeof *ctx);
+	*L = f->L;
+	*T = f->T;
+	return ctx;
+}
 
 /* The next trajectory's context, taking in the model records on the way;
  * NULL at the end of the input. */
@@ -288,16 +337,44 @@ next_trajectory(struct reader *rd, struct predictor *pr, long *L, long *T,
 		*names = rd->words;
 		return read_text(&rd->in, rd->words, T);
 	}
-	while (!ctx && (rd->rec = input_record(&rd->in))) {
+	while (!ctx && input_line(&rd->in)) {
+		int kind = fastrec_read(&rd->fast, rd->in.buf, rd->in.len);
+
+		if (kind == FAST_TRAJECTORY) {
+			*names = pr->have && pr->chain.vocab ? pr->chain.vocab : NULL;
+			return fast_trajectory(rd, pr, L, T);
+		}
+		if (kind == FAST_SAMPLE) {
+			skip(rd, "sample");
+			continue;
+		}
+		rd->rec = input_parse(&rd->in);
 		if (is_model(rd->rec))
 			take_model(pr, &rd->in, rd->rec);
 		else if (strcmp(record_type(rd->rec), "trajectory") == 0)
 			ctx = read_trajectory(&rd->in, rd->rec, pr, rd->words, L, T,
 			    names);
+		else
+			skip(rd, record_type(rd->rec));
 		json_decref(rd->rec);
 		rd->rec = NULL;
 	}
 	return ctx;
+}
+
+/* The notes on what was not read. */
+static void
+note_skipped(struct reader *rd)
+{
+	for (int i = 0; i < rd->nskip; i++) {
+		note("skipped %ld record%s of type \"%.40s\" (reads trajectory "
+		    "records, and attn-model or ccmc ones for predictions)",
+		    rd->skip[i].n, rd->skip[i].n == 1 ? "" : "s", rd->skip[i].type);
+		free((char *)rd->skip[i].type);
+	}
+	free(rd->skip);
+	rd->skip = NULL;
+	rd->nskip = 0;
 }
 
 /* ---- output ---- */
@@ -690,7 +767,7 @@ main(int argc, char **argv)
 	struct predictor pr;
 	struct ts_summary sum = { 0 };
 	struct reader rd = { 0 };
-	long index = 0, L, T;
+	long index = 0, L, T, short_text = 0;
 	const struct vocab *names = NULL;
 	int *ctx, first;
 
@@ -711,6 +788,7 @@ main(int argc, char **argv)
 		int predicted;
 
 		trajstats_compute(ctx, L, T, &o.ts, &r);
+		short_text += o.text && T < o.ts.window;
 		predicted = predict(&pr, ctx, L, &r, &pred);
 		if (o.summary)
 			ts_summary_add(&sum, &r, predicted ? &pred : NULL);
@@ -724,6 +802,11 @@ main(int argc, char **argv)
 		if (o.progress)
 			progress(index, 0);
 	}
+	note_skipped(&rd);
+	if (short_text)
+		note("%ld of %ld documents are shorter than the window (%ld "
+		    "tokens): their window rule and collapse time use the whole "
+		    "document", short_text, index, o.ts.window);
 	/* Nothing to measure is most often a failed stage upstream. */
 	if (index == 0)
 		input_fail(&rd.in, o.text ? "no text in the input" :
@@ -736,6 +819,7 @@ main(int argc, char **argv)
 	if (o.progress)
 		progress(index, 1);
 	input_close(&rd.in);
+	fastrec_free(&rd.fast);
 	predictor_free(&pr);
 	vocab_free(rd.words);
 	out_flush();
