@@ -697,3 +697,28 @@ PY
 		[ "$status" -eq 0 ]
 	fi
 }
+
+@test "notes: skipped record types counted, short --text documents, --quiet" {
+	printf '%s\n' '{"type":"sample","prompt":[0,1],"y":1}' '{"type":"sample","prompt":[0],"y":0}' \
+	    '{"type":"sample", "prompt":[0], "y":0}' '{"type":"prompt","prompt":[0]}' >s
+	run traj-stats s
+	[ "$status" -eq 65 ]
+	[ "${lines[0]}" = 'traj-stats: note: skipped 3 records of type "sample" (reads trajectory records, and attn-model or ccmc ones for predictions)' ]
+	[ "${lines[1]}" = 'traj-stats: note: skipped 1 record of type "prompt" (reads trajectory records, and attn-model or ccmc ones for predictions)' ]
+	[ "${lines[2]}" = "traj-stats: s:4: no trajectory record in the input" ]
+	[ "${#lines[@]}" -eq 3 ]
+	run traj-stats --quiet s
+	[ "$status" -eq 65 ] && [ "${#lines[@]}" -eq 1 ]
+	# with a trajectory: the records are written, the note stays on stderr
+	echo '{"type":"trajectory","prompt":[0],"tokens":[1]}' >>s
+	run sh -c 'traj-stats s 2>err >out'
+	[ "$status" -eq 0 ] && [ "$(wc -l <out)" -eq 1 ] && [ "$(wc -l <err)" -eq 2 ]
+	# a trajectory alone: nothing on stderr
+	echo '{"type":"trajectory","prompt":[0],"tokens":[1]}' >t
+	[ -z "$(traj-stats t 2>&1 >/dev/null)" ]
+	printf 'a b c\nd e f g\n' >d
+	run sh -c 'traj-stats --text --window 4 d 2>&1 >/dev/null'
+	[ "$output" = "traj-stats: note: 1 of 2 documents are shorter than the window (4 tokens): their window rule and collapse time use the whole document" ]
+	[ -z "$(traj-stats --text --window 3 d 2>&1 >/dev/null)" ]
+	[ -z "$(traj-stats --text --quiet d 2>&1 >/dev/null)" ]
+}
