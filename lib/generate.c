@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "numeric.h"
 #include "util.h"
 
 /* The forward pass yields a probability vector only if C x_t is the one-hot
@@ -29,7 +30,7 @@ output_is_distribution(const struct attn_model *m, char *why, size_t whylen)
 
 			for (int l = 0; l < m->d; l++)
 				cr += c[l] * rt[l];
-			pos = fmax(pos, fabs(cr));
+			pos = max_nan(pos, fabs(cr));
 		}
 	if (!(pos <= 1e-9)) {
 		snprintf(why, whylen, "positional encodings reach the output, "

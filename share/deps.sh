@@ -1,6 +1,6 @@
 #!/bin/sh
 # deps.sh WHAT: make sure the packages WHAT needs are here.
-# WHAT is build, check, demo or bench.  As root with apt-get, missing
+# WHAT is build, check, demo, bench or fuzz.  As root with apt-get, missing
 # Debian packages are installed; otherwise one line names them and we fail.
 set -u
 what=${1:-build}
@@ -34,6 +34,12 @@ bench)
 	want python3-numpy /usr/bin/python3 -c 'import numpy'
 	want python3-scipy /usr/bin/python3 -c 'import scipy.optimize'
 	want valgrind      command -v valgrind
+	;;
+esac
+
+case $what in
+fuzz)
+	want afl++         command -v afl-clang-fast
 	;;
 esac
 
