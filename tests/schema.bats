@@ -144,7 +144,9 @@ PY
 	attn-sample --trajectory -n 3 --steps 10 --len 4 --via attention mr >t2
 	attn-sample --trajectory -n 3 --steps 40 --markov md >t3
 	attn-sample --model words --trajectory --steps 10 wprompts >t4
-	validate t1 t2 t3 t4
+	attn-sample --trajectory -n 2 --steps 30 --window 5 mr >t5
+	attn-sample -n 20 --window 2 m >t6
+	validate t1 t2 t3 t4 t5 t6
 }
 
 @test "schema: ccmc-estimate fits, with and without ground truth, nulls, ridge, bootstrap" {
@@ -170,7 +172,9 @@ PY
 	attn-sample -n 500 m | ccmc-estimate --eval m >x6
 	attn-sample --model x1 --trajectory --steps 20 wprompts >x7
 	ccmc-estimate --eval words x7 >x8
-	validate x1 x2 x3 x4 x5 x6 x7 x8
+	attn-sample --model x1 --trajectory --steps 20 --mix model --window none wprompts >x9
+	attn-sample --model x1 --probs --mix 0.5 wprompts >x10
+	validate x1 x2 x3 x4 x5 x6 x7 x8 x9 x10
 }
 
 @test "schema: traj-stats per trajectory and summary, with and without a model, on text" {
