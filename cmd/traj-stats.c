@@ -102,7 +102,7 @@ parse_options(struct options *o, int argc, char **argv)
 		    .delta = 0.1 },
 		.starts = 32, .horizon = MF_HORIZON, .seed = RNG_DEFAULT_SEED,
 	};
-	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+	while ((c = opt_next(argc, argv, "h", longopts)) != -1) {
 		switch (c) {
 		case 'S':
 			o->summary = 1;

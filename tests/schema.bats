@@ -123,7 +123,11 @@ PY
 @test "schema: attn-to-ccmc, with and without positions and --analyze" {
 	cd "$BATS_FILE_TMPDIR"
 	{ cat m prompts; } | attn-to-ccmc >pass
-	validate c cr cd pass
+	# users' weights: retied, checked on prompts
+	attn-to-ccmc --retie --check prompts mq >cq
+	attn-gen-model --vocab 4 --seed 18446744073709551615 >mbig
+	attn-to-ccmc --check prompts mbig >cbig
+	validate c cr cd pass cq mbig cbig
 }
 
 @test "schema: attn-sample, samples, probabilities, paths and prompts" {
@@ -135,7 +139,8 @@ PY
 	attn-sample --model words --probs wprompts >s5
 	attn-sample --model words --ids wprompts >s6
 	attn-sample -n 50 --shard 1/3 mg >s7
-	validate s1 s2 s3 s4 s5 s6 s7
+	attn-sample -n 50 --window 3 --retie --probs mq >s8
+	validate s1 s2 s3 s4 s5 s6 s7 s8
 }
 
 @test "schema: attn-sample, trajectories by the chain, the attention pass and the Markov chain" {
@@ -174,7 +179,8 @@ PY
 	ccmc-estimate --eval words x7 >x8
 	attn-sample --model x1 --trajectory --steps 20 --mix model --window none wprompts >x9
 	attn-sample --model x1 --probs --mix 0.5 wprompts >x10
-	validate x1 x2 x3 x4 x5 x6 x7 x8 x9 x10
+	attn-sample --model x1 --trajectory --steps 20 --mix model --window 8 wprompts >x11
+	validate x1 x2 x3 x4 x5 x6 x7 x8 x9 x10 x11
 }
 
 @test "schema: traj-stats per trajectory and summary, with and without a model, on text" {
