@@ -27,6 +27,26 @@ ccmc_step(const struct ccmc *m, const struct context *c, int query, int y)
 	return c->cnt[y] * exp(a[y] - mx) / z;
 }
 
+/* The longest context a step of q is scored with; a model with positions
+ * has weights for contexts of up to LMAX tokens only, and refuses longer
+ * ones as a fit does. */
+static long
+longest_context(const struct sequence *q, const struct ccmc *m, int markov,
+    int window)
+{
+	long len = (long)q->L + q->T - 1;
+
+	if (window && len > window)
+		len = window;
+	if (m->lmax && !markov && len > m->lmax) {
+		struct input at = { .name = q->file, .line = q->line };
+
+		input_fail(&at, "context of %ld tokens is longer than LMAX = %d of "
+		    "the positional weights", len, m->lmax);
+	}
+	return len;
+}
+
 void
 score_steps(const struct corpus *cp, const struct ccmc *m, int markov,
     int window, const double *unigram, double *p, double *u)
@@ -34,11 +54,17 @@ score_steps(const struct corpus *cp, const struct ccmc *m, int markov,
 	struct context c;
 	int *ctx = NULL, K = m->K;
 	double *probs = NULL, *work = NULL;
-	long n = 0;
+	long n = 0, longest = 1;
 
+	for (long s = 0; s < cp->nseq; s++) {
+		long len = longest_context(&cp->seq[s], m, markov, window);
+
+		if (len > longest)
+			longest = len;
+	}
 	context_init(&c, K, window);
 	if (m->lmax && !markov) {
-		ctx = xmalloc((size_t)(window ? window : MAX_PROMPT) * sizeof *ctx);
+		ctx = xmalloc(checked_size((size_t)longest, sizeof *ctx));
 		probs = xmalloc(2 * (size_t)K * sizeof *probs);
 		work = probs + K;
 	}
@@ -152,10 +178,14 @@ scored_model_read(struct scored_model *s, const char *path, int window,
 	chain = json_string_value(json_object_get(s->m.meta, "chain"));
 	s->markov = chain && strcmp(chain, "markov") == 0;
 	x = json_object_get(s->m.meta, "window");
+	if (x && !json_is_null(x) && !json_is_integer(x))
+		input_fail(&in, "meta.window must be an integer or null");
+	if (json_is_integer(x) && (json_integer_value(x) < 0 ||
+	    json_integer_value(x) > MAX_PROMPT))
+		input_fail(&in, "meta.window %lld out of range (0 to %ld)",
+		    (long long)json_integer_value(x), MAX_PROMPT);
 	s->window = window ? window : json_is_integer(x) ?
 	    (int)json_integer_value(x) : 0;
-	if (s->window < 0 || s->window > MAX_PROMPT)
-		input_fail(&in, "meta.window %d out of range", s->window);
 	if ((x = json_object_get(rec, "unigram")) && !json_is_null(x)) {
 		double sum = 0;
 
