@@ -64,14 +64,17 @@ check-sanitize:
 check-valgrind: all deps-check
 	@BIN=$(CURDIR)/$(BIN) UNIT=$(CURDIR)/$(TESTBIN) VALGRIND=1 sh tests/run
 
-# AFL++ on the reader and every program's input path (not in CI).
+# AFL++ on the reader and every program's input path (not in CI);
+# FUZZ_TARGETS picks some (tests/fuzz/run names them).
 FUZZ_SECONDS = 600
+FUZZ_TARGETS =
 fuzz: all
+	@sh share/deps.sh fuzz
 	AFL_USE_ASAN=1 AFL_USE_UBSAN=1 $(MAKE) OUT=build/fuzz BIN=build/fuzz/bin \
 	    CC=afl-clang-fast CFLAGS="-O1 -g" build/fuzz/bin/attn-to-ccmc \
 	    build/fuzz/bin/attn-sample build/fuzz/bin/ccmc-estimate \
 	    build/fuzz/bin/traj-stats build/fuzz/reader
-	sh tests/fuzz/run $(FUZZ_SECONDS)
+	sh tests/fuzz/run $(FUZZ_SECONDS) $(FUZZ_TARGETS)
 
 $(OUT)/reader: tests/fuzz/reader.c $(OUT)/libccmc.a $(HEADERS) | deps-build
 	$(CC) $(ALL_CFLAGS) $(PKG_CFLAGS) -o $@ tests/fuzz/reader.c $(OUT)/libccmc.a $(PKG_LIBS) $(LDLIBS)

@@ -23,7 +23,7 @@ def main():
         sys.exit("sample_ref.py: need an attn-model without positions")
     E, W = np.array(m["E"]), np.array(m["W"])
     K = m["K"]
-    A = E @ W @ E.T                              # logits, THEORY.md 2
+    A = E @ W @ E.T                              # logits, attn-ccmc(7)
     P = np.exp(A - A.max(axis=1, keepdims=True))
     P /= P.sum(axis=1, keepdims=True)            # base chain
 

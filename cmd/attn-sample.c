@@ -21,6 +21,7 @@
 #include "model.h"
 #include "prompts.h"
 #include "rng.h"
+#include "score.h"
 #include "stream.h"
 #include "util.h"
 #include "vocab.h"
@@ -30,12 +31,13 @@
 #define DEFAULT_LEN           8
 #define DEFAULT_STEPS         100
 #define MAX_N                 1000000000000L   /* samples or trajectories */
-#define MAX_STEPS             1000000000000L
+#define MAX_STEPS             MAX_PROMPT       /* a record's tokens */
 #define MAX_SHARDS            1000000
 
 static const char usage[] =
 "usage: attn-sample [-n N] [--model FILE] [--prompts DIST] [--len L[:LMAX]]\n"
-"                   [--via attention|ccmc | --markov] [--probs] [--ids]\n"
+"                   [--via attention|ccmc | --markov] [--window L|none]\n"
+"                   [--mix W|model] [--probs] [--ids]\n"
 "                   [--trajectory [--steps T]] [--seed S] [--shard I/N]\n"
 "                   [--progress] [file ...]\n";
 
@@ -62,6 +64,11 @@ static const char help[] =
 "                   and for trajectories); the same distribution, faster\n"
 "  --markov         draw from row P_i of the ordinary Markov chain, i the\n"
 "                   last token: no context weighting\n"
+"  --window L       each draw sees only the last L tokens of its context\n"
+"                   (default: the ccmc's meta.window, else all of them)\n"
+"  --window none    each draw sees the whole context\n"
+"  --mix W          draw from (1 - W) p + W u, u the ccmc's \"unigram\"\n"
+"  --mix model      the same with the ccmc's own \"mix\" (default: no mix)\n"
 "  --probs          add \"p\": the exact distribution y was drawn from\n"
 "  --ids            print token ids even when the ccmc has a vocabulary\n"
 "  --trajectory     print trajectory records instead: from each prompt,\n"
@@ -83,6 +90,8 @@ struct options {
 	int      markov, probs, ids, trajectory, progress;
 	long     steps;
 	int      steps_given;
+	int      window;           /* 0: the model's, -1: none */
+	double   mix;              /* -1: the model's "mix"; -2: none */
 	uint64_t seed;
 	long     shard, nshards;
 	char    *model_file;
@@ -91,7 +100,12 @@ struct options {
 struct run {
 	struct options *o;
 	struct attn_model model;
-	struct ccmc chain;
+	struct scored_model scored;   /* a ccmc record, with its window and
+	                               * background; or the CCMC of model */
+	struct ccmc *chain;
+	json_t  *rec;              /* the model record */
+	int      window;           /* what draws see, 0: the whole context */
+	double   mix;              /* weight of the background */
 	int      have_model, have_chain;
 	struct generator gen;
 	struct vocab *vocab_in;    /* strings in prompts map through it */
@@ -237,7 +251,8 @@ read_model(struct input *in, struct run *run)
 		model_parse(in, rec, &run->model);
 		run->have_model = 1;
 	} else if (strcmp(type, "ccmc") == 0) {
-		ccmc_parse(in, rec, &run->chain);
+		scored_model_parse(&run->scored, in, rec, run->o->window,
+		    run->o->mix >= 0 ? run->o->mix : -1);
 		run->have_chain = 1;
 	} else {
 		char first[48];
@@ -247,7 +262,8 @@ read_model(struct input *in, struct run *run)
 		input_fail(in, "the first record must be an attn-model or a ccmc, "
 		    "not \"%s\"", first);
 	}
-	json_decref(rec);
+	run->rec = rec;
+	run->chain = &run->scored.m;
 }
 
 /* The line just read, to print later. */
@@ -261,6 +277,58 @@ copy_line(const struct input *in, size_t *len)
 	return s;
 }
 
+/* The window and background draws use: the options', else the ccmc's. */
+static void
+context_of(struct input *in, struct run *run, int *window, double *mix)
+{
+	const struct options *o = run->o;
+	int lmax = run->have_model ? run->model.lmax : run->chain->lmax;
+
+	*window = run->have_chain ? run->scored.window : o->window > 0 ?
+	    o->window : 0;
+	if (lmax && *window > lmax) {
+		if (o->window > 0)
+			usage_error(usage, "--window %d: the model has positions for "
+			    "LMAX = %d only", *window, lmax);
+		input_fail(in, "meta.window %d exceeds the model's LMAX %d",
+		    *window, lmax);
+	}
+	*mix = 0;
+	if (o->mix < -1.5)
+		return;
+	if (!run->have_chain || !run->scored.unigram)
+		input_fail(in, "--mix needs a ccmc record with a \"unigram\" "
+		    "(as ccmc-estimate --text writes)");
+	if (run->scored.mix < 0)
+		input_fail(in, "--mix model, but the ccmc has no \"mix\"");
+	*mix = run->scored.mix;
+}
+
+/* The model record as printed: as read, or with the window and mix the
+ * draws used when options changed them, so that the stream still carries
+ * its own ground truth. */
+static void
+write_model(struct run *run, const char *line, size_t len)
+{
+	json_t *meta;
+
+	if (!run->o->window && run->o->mix < -1.5) {
+		out_raw(line, len);
+		out_end();
+		return;
+	}
+	if (!json_is_object(meta = json_object_get(run->rec, "meta"))) {
+		meta = json_object();
+		json_object_set_new(run->rec, "meta", meta);
+	}
+	json_object_set_new(meta, "window", run->window ?
+	    json_integer(run->window) : json_null());
+	if (run->o->mix > -1.5)
+		json_object_set_new(run->rec, "mix", json_real(run->mix));
+	out_json(run->rec);
+	out_end();
+}
+
 /* The path, the generator and the vocabulary; complaints name the model. */
 static void
 setup(struct input *in, struct run *run)
@@ -268,11 +336,16 @@ setup(struct input *in, struct run *run)
 	struct options *o = run->o;
 	enum gen_path path;
 	char why[256];
+	int window;
+	double mix;
 
+	context_of(in, run, &window, &mix);
 	if (o->markov)
 		path = GEN_MARKOV;
 	else if (o->via >= 0)
 		path = (enum gen_path)o->via;
+	else if (run->have_chain && run->scored.markov)
+		path = GEN_MARKOV;
 	else if (run->have_chain || o->trajectory)
 		path = GEN_CCMC;
 	else
@@ -281,24 +354,29 @@ setup(struct input *in, struct run *run)
 		input_fail(in, "--via attention needs an attn-model: a ccmc record "
 		    "has no forward pass");
 	if (path != GEN_ATTENTION && run->have_model &&
-	    ccmc_from_model(&run->model, &run->chain, why, sizeof why) != 0)
+	    ccmc_from_model(&run->model, run->chain, why, sizeof why) != 0)
 		input_fail(in, "%s", why);
-	if (gen_init(&run->gen, path, &run->model, &run->chain, why,
+	if (gen_init(&run->gen, path, &run->model, run->chain, window, why,
 	    sizeof why) != 0)
 		input_fail(in, "%s", why);
-	run->prompt_limit = run->have_model ? run->model.lmax : run->chain.lmax;
+	gen_mix(&run->gen, run->scored.unigram, mix);
+	/* a window cuts every prompt to what the positions cover */
+	run->prompt_limit = window ? 0 : run->have_model ? run->model.lmax :
+	    run->chain->lmax;
 	run->context_limit = gen_context_limit(&run->gen);
-	if (!run->context_limit && path == GEN_ATTENTION)
+	if (!run->context_limit && path == GEN_ATTENTION && !window)
 		run->context_limit = MAX_PROMPT;
 	if (!o->trajectory)
 		run->context_limit = 0;
-	if ((run->vocab_in = run->chain.vocab)) {
+	if ((run->vocab_in = run->chain->vocab)) {
 		run->vocab_in->grow = 0;
 		run->vocab_in->unk = vocab_find(run->vocab_in, "<unk>");
 		if (!o->ids)
 			run->vocab_out = run->vocab_in;
 	}
 	run->p = xmalloc((size_t)run->gen.K * sizeof *run->p);
+	run->window = window;
+	run->mix = mix;
 }
 
 /* The tokens of a prompt record, checked against the model. */
@@ -439,6 +517,8 @@ parse_options(struct options *o, int argc, char **argv)
 		{ "len", required_argument, NULL, 'l' },
 		{ "via", required_argument, NULL, 'v' },
 		{ "markov", no_argument, NULL, 'M' },
+		{ "window", required_argument, NULL, 'w' },
+		{ "mix", required_argument, NULL, 'x' },
 		{ "probs", no_argument, NULL, 'p' },
 		{ "ids", no_argument, NULL, 'i' },
 		{ "trajectory", no_argument, NULL, 't' },
@@ -486,6 +566,14 @@ parse_options(struct options *o, int argc, char **argv)
 		case 'M':
 			o->markov = 1;
 			break;
+		case 'w':
+			o->window = strcmp(optarg, "none") == 0 ? -1 :
+			    (int)opt_long(usage, "--window", optarg, 1, MAX_PROMPT);
+			break;
+		case 'x':
+			o->mix = strcmp(optarg, "model") == 0 ? -1 :
+			    opt_double(usage, "--mix", optarg, 0, 1);
+			break;
 		case 'p':
 			o->probs = 1;
 			break;
@@ -530,6 +618,7 @@ main(int argc, char **argv)
 	struct options o = {
 		.lmin = DEFAULT_LEN, .lmax = DEFAULT_LEN, .via = -1,
 		.steps = DEFAULT_STEPS, .seed = RNG_DEFAULT_SEED, .nshards = 1,
+		.mix = -2,
 	};
 	struct run run = { .o = &o };
 	struct input in, model_in;
@@ -571,8 +660,7 @@ main(int argc, char **argv)
 	}
 	if (!rec)
 		check_generated(&run);
-	out_raw(model_line, model_len);
-	out_end();
+	write_model(&run, model_line, model_len);
 	if (rec)
 		from_records(&in, &run, rec);
 	else
@@ -586,7 +674,8 @@ main(int argc, char **argv)
 	free(run.p);
 	gen_free(&run.gen);
 	prompt_dist_free(&o.dist);
-	ccmc_free(&run.chain);
+	scored_model_free(&run.scored);
 	model_free(&run.model);
+	json_decref(run.rec);
 	return 0;
 }

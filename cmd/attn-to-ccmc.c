@@ -68,7 +68,7 @@ main(int argc, char **argv)
 			input_fail(&in, "%s", why);
 		if (analyze) {
 			extra = json_object();
-			json_object_set_new(extra, "chain", chain_analyze(chain.P,
+			jset(extra, "chain", chain_analyze(chain.P,
 			    chain.K));
 		}
 		ccmc_write(&chain, extra);

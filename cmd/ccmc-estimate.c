@@ -26,7 +26,7 @@ static const char usage[] =
 "                     [--l2 LAMBDA] [--tol X] [--max-iter N]\n"
 "                     [--method auto|newton|cg] [--bootstrap B] [--seed S]\n"
 "                     [--brief] [--laplace A] [--dev-share F] [--progress]\n"
-"                     [file ...]\n"
+"                     [--quiet] [file ...]\n"
 "       ccmc-estimate --markov [--laplace A] [--dev-share F]\n"
 "                     [--vocab K | --max-vocab V] [TEXT] [file ...]\n"
 "       ccmc-estimate --eval MODEL [--window L] [--mix W] [TEXT] [file ...]\n"
@@ -78,6 +78,7 @@ static const char help[] =
 "  --mix W         weight of the unigram background in --eval (default:\n"
 "                  the model's \"mix\")\n"
 "  --progress      report progress on stderr\n"
+"  --quiet         no notes on stderr about weak results\n"
 "  -h, --help      this text;  --version  the version\n";
 
 struct options {
@@ -103,7 +104,7 @@ progress(const struct options *o, const char *what, long done, long total)
 static json_t *
 number_or_null(double x)
 {
-	return isfinite(x) ? json_real(x) : json_null();
+	return isfinite(x) ? jreal(x) : json_null();
 }
 
 /* A JSON array of K doubles. */
@@ -113,7 +114,7 @@ vector_json(const double *v, int K)
 	json_t *a = json_array();
 
 	for (int j = 0; j < K; j++)
-		json_array_append_new(a, json_real(v[j]));
+		jappend(a, jreal(v[j]));
 	return a;
 }
 
@@ -126,8 +127,8 @@ matrix_json(const double *m, int K)
 		json_t *row = json_array();
 
 		for (int j = 0; j < K; j++)
-			json_array_append_new(row, number_or_null(m[(size_t)i * K + j]));
-		json_array_append_new(a, row);
+			jappend(row, number_or_null(m[(size_t)i * K + j]));
+		jappend(a, row);
 	}
 	return a;
 }
@@ -139,7 +140,7 @@ token_list(const int *which, int K, int value)
 
 	for (int j = 0; j < K; j++)
 		if (which[j] == value)
-			json_array_append_new(a, json_integer(j));
+			jappend(a, jint(j));
 	return a;
 }
 
@@ -170,15 +171,15 @@ fit_json(const struct est_row *row, int K, const struct dataset *d,
 		snprintf(why, sizeof why, "row %d: %s", t.unconverged,
 		    row[t.unconverged].why);
 	for (int i = 0; i < K; i++) {
-		json_array_append_new(per, json_real(row[i].n));
-		json_array_append_new(iters, json_integer(row[i].iters));
+		jappend(per, jreal(row[i].n));
+		jappend(iters, jint(row[i].iters));
 	}
-	fit = json_pack("{s:I,s:o,s:f,s:i,s:o,s:f,s:f,s:b,s:o,s:b,s:s,s:f,"
+	fit = jpack("{s:I,s:o,s:f,s:i,s:o,s:f,s:f,s:b,s:o,s:b,s:s,s:f,"
 	    "s:s,s:s,s:I}",
 	    "samples", (json_int_t)d->set->n, "samples_per_row", per,
 	    "loglik", t.loglik, "iterations", t.iters, "iterations_per_row",
 	    iters, "grad_norm", t.gnorm, "tol", o->est.tol, "converged",
-	    t.converged, "why_not", t.converged ? json_null() : json_string(why),
+	    t.converged, "why_not", t.converged ? json_null() : jstr(why),
 	    "mle_exists", t.mle_exists,
 	    "method", t.cg && t.newton ? "newton and newton-cg" : t.cg ?
 	    "newton-cg" : "newton", "l2", o->est.l2,
@@ -186,10 +187,10 @@ fit_json(const struct est_row *row, int K, const struct dataset *d,
 	    "K_from", d->ksource, "skipped", (json_int_t)d->skipped);
 	/* the share of steps a CCMC can explain: those whose token is in
 	 * their (windowed) context */
-	json_object_set_new(fit, "coverage", json_real((double)d->set->n /
-	    (double)(d->set->n + d->skipped)));
+	jset(fit, "coverage", d->set->n + d->skipped ? jreal((double)d->set->n /
+	    (double)(d->set->n + d->skipped)) : json_null());
 	if (o->est.l2 > 0)
-		json_object_set_new(fit, "objective", json_real(t.objective));
+		jset(fit, "objective", jreal(t.objective));
 	return fit;
 }
 
@@ -204,15 +205,15 @@ identifiability_json(const struct est_row *row, int K, const double *cond)
 		json_t *comps = json_array();
 
 		for (int c = 0; c < r->ncomp; c++)
-			json_array_append_new(comps, token_list(r->comp, K, c));
+			jappend(comps, token_list(r->comp, K, c));
 		ndet += r->determined && !r->tied;
-		json_array_append_new(rows, json_pack("{s:i,s:f,s:o,s:o,s:b,s:b,"
+		jappend(rows, jpack("{s:i,s:f,s:o,s:o,s:b,s:b,"
 		    "s:o,s:b}", "row", i, "samples", r->n, "components", comps,
 		    "unseen", token_list(r->comp, K, -1), "determined",
 		    r->determined, "mle_exists", r->mle_exists, "zero",
 		    token_list(r->zero, K, 1), "tied", r->tied));
 	}
-	return json_pack("{s:i,s:o,s:o}", "determined_rows", ndet, "rows", rows,
+	return jpack("{s:i,s:o,s:o}", "determined_rows", ndet, "rows", rows,
 	    "conditional", matrix_json(cond, K));
 }
 
@@ -233,7 +234,7 @@ bootstrap_json(const struct dataset *d, int K, const struct options *o,
 	progress(o, "bootstrap row", K, K);
 	where_P(row, K, lo, Plo);
 	where_P(row, K, hi, Phi);
-	out = json_pack("{s:i,s:I,s:f,s:o,s:o,s:o,s:o}", "B", o->bootstrap,
+	out = jpack("{s:i,s:I,s:f,s:o,s:o,s:o,s:o}", "B", o->bootstrap,
 	    "seed", (json_int_t)o->seed, "level", 0.95, "P_lo",
 	    matrix_json(Plo, K), "P_hi", matrix_json(Phi, K), "conditional_lo",
 	    matrix_json(lo, K), "conditional_hi", matrix_json(hi, K));
@@ -241,19 +242,38 @@ bootstrap_json(const struct dataset *d, int K, const struct options *o,
 	return out;
 }
 
+/* How far n entries are from the truth: null where nothing was compared,
+ * and null with a note where the squares overflow (logits near MAX_SCORE). */
+static void
+deviation(json_t *e, const char *what, long n, double sq, double max_abs)
+{
+	char key[64];
+
+	snprintf(key, sizeof key, "%s_entries", what);
+	jset(e, key, jint(n));
+	snprintf(key, sizeof key, "error.%s_sq", what);
+	jset(e, key + 6, n ? jmeasure(key, sq) : json_null());
+	snprintf(key, sizeof key, "error.%s_max_abs", what);
+	jset(e, key + 6, n ? jmeasure(key, max_abs) : json_null());
+}
+
 static json_t *
 error_json(const struct ccmc *truth, const struct est_row *row, int K)
 {
 	struct est_error e;
+	json_t *out = json_object();
+	int rows;
 
 	est_error(row, K, truth->A, truth->P, &e);
-	return json_pack("{s:I,s:f,s:f,s:o,s:i,s:I,s:f,s:f,s:I,s:f,s:f}",
-	    "P_entries", (json_int_t)e.P_entries, "P_sq", e.P_sq, "P_max_abs",
-	    e.P_max_abs, "kl_mean", e.kl_rows ? json_real(e.kl / e.kl_rows) :
-	    json_null(), "kl_infinite_rows", e.kl_infinite_rows,
-	    "A_entries", (json_int_t)e.A_entries, "A_sq", e.A_sq, "A_max_abs",
-	    e.A_max_abs, "conditional_entries", (json_int_t)e.cond_entries,
-	    "conditional_sq", e.cond_sq, "conditional_max_abs", e.cond_max_abs);
+	rows = e.kl_rows + e.kl_infinite_rows;
+	deviation(out, "P", e.P_entries, e.P_sq, e.P_max_abs);
+	jset(out, "kl_mean", e.kl_rows ? jreal(e.kl / e.kl_rows) : json_null());
+	jset(out, "kl_infinite_rows", rows ? jint(e.kl_infinite_rows) :
+	    json_null());
+	deviation(out, "A", e.A_entries, e.A_sq, e.A_max_abs);
+	deviation(out, "conditional", e.cond_entries, e.cond_sq,
+	    e.cond_max_abs);
+	return out;
 }
 
 /* Nats per step and its exponential, or nulls over no steps. */
@@ -306,12 +326,12 @@ background(const struct dataset *d, const struct options *o,
 	unigram_fit(&d->corpus, c->K, o->laplace, u);
 	score_steps(on, c, 0, o->data.window, u, p, pu);
 	mix = score_fit_mix(p, pu, n);
-	json_object_set_new(extra, "unigram", vector_json(u, c->K));
-	json_object_set_new(extra, "mix", json_real(mix));
-	json_object_set_new(extra, "mix_fitted_on", json_string(d->dev.steps ?
-	    "dev part" : "training steps (no dev part: leans towards the CCMC)"));
+	jset(extra, "unigram", vector_json(u, c->K));
+	jset(extra, "mix", jreal(mix));
+	jset(extra, "mix_fitted_on", jstr(d->dev.steps ? "dev part" :
+	    "training steps (no dev part: leans towards the CCMC)"));
 	if (d->dev.steps)
-		json_object_set_new(extra, "dev", dev_json(d, p, pu, mix));
+		jset(extra, "dev", dev_json(d, p, pu, mix));
 	free(u);
 	free(p);
 }
@@ -364,38 +384,38 @@ fit_ccmc(const struct dataset *d, const struct options *opt)
 	if (text) {
 		ccmc_set_logits(&est, map);
 		est.vocab = d->words;
-		est.meta = json_pack("{s:s,s:s,s:f}", "gauge", CCMC_GAUGE,
+		est.meta = jpack("{s:s,s:s,s:f}", "gauge", CCMC_GAUGE,
 		    "estimate", "ridge MAP of each whole row (prior A_ij ~ "
 		    "N(0, 1/l2)); logits the data leave free at the prior mean 0",
 		    "l2", o.est.l2);
 	} else
-		est.meta = json_pack("{s:s,s:s}", "gauge", "component-mean-zero",
+		est.meta = jpack("{s:s,s:s}", "gauge", "component-mean-zero",
 		    "gauge_note", "in each row, the logits of each connected "
 		    "component of the co-occurrence graph G_i have mean 0; null "
 		    "where the data determine nothing or the MLE logit is "
 		    "-infinity");
-	json_object_set_new(est.meta, "window", o.data.window ?
-	    json_integer(o.data.window) : json_null());
+	jset(est.meta, "window", o.data.window ?
+	    jint(o.data.window) : json_null());
 
 	extra = json_object();
-	json_object_set_new(extra, "fit", fit_json(row, K, d, &o));
+	jset(extra, "fit", fit_json(row, K, d, &o));
 	if (!o.brief) {
 		double *sep = xmalloc((size_t)K * K * sizeof *sep);
 
 		where_P(row, K, se, sep);
-		json_object_set_new(extra, "identifiability",
+		jset(extra, "identifiability",
 		    identifiability_json(row, K, cond));
-		sej = json_pack("{s:s,s:o,s:o}", "method", "delta method, inverse "
+		sej = jpack("{s:s,s:o,s:o}", "method", "delta method, inverse "
 		    "observed information over the identified logits", "P",
 		    matrix_json(sep, K), "conditional", matrix_json(se, K));
 		if (o.bootstrap > 0)
-			json_object_set_new(sej, "bootstrap", bootstrap_json(d, K,
+			jset(sej, "bootstrap", bootstrap_json(d, K,
 			    &o, row));
-		json_object_set_new(extra, "stderr", sej);
+		jset(extra, "stderr", sej);
 		free(sep);
 	}
 	if (d->have_truth)
-		json_object_set_new(extra, "error", error_json(&d->truth, row, K));
+		jset(extra, "error", error_json(&d->truth, row, K));
 	if (text)
 		background(d, &o, &est, extra);
 	ccmc_write(&est, extra);
@@ -436,19 +456,21 @@ fit_markov(const struct dataset *d, const struct options *o)
 	ccmc_set_logits(&m, A);
 	memcpy(m.P, P, (size_t)K * K * sizeof *P);   /* the counts' own ratios */
 	m.vocab = d->kind == 2 ? d->words : NULL;
-	m.meta = json_pack("{s:s,s:s,s:s}", "gauge", CCMC_GAUGE, "chain",
+	m.meta = jpack("{s:s,s:s,s:s}", "gauge", CCMC_GAUGE, "chain",
 	    "markov", "note", "an ordinary Markov chain: the next token is "
 	    "drawn from row P_i of the last token i, with no context weighting");
-	if (o->laplace_given)
-		json_object_update_missing_new(m.meta, json_pack("{s:s,s:f}",
-		    "smoothing", "add-A (Laplace)", "laplace", o->laplace));
-	else
-		json_object_update_missing_new(m.meta, json_pack("{s:s,s:f,s:f,"
-		    "s:I,s:I}", "smoothing", "interpolated Kneser-Ney", "discount",
-		    kn.D, "discount_unigram", kn.D1, "n1", (json_int_t)kn.n1,
-		    "n2", (json_int_t)kn.n2));
-	json_object_set_new(m.meta, "unigram_laplace", json_real(o->laplace));
-	extra = json_pack("{s:{s:I,s:I,s:s},s:o}", "fit", "steps",
+	if (o->laplace_given) {
+		jset(m.meta, "smoothing", jstr("add-A (Laplace)"));
+		jset(m.meta, "laplace", jreal(o->laplace));
+	} else {
+		jset(m.meta, "smoothing", jstr("interpolated Kneser-Ney"));
+		jset(m.meta, "discount", jreal(kn.D));
+		jset(m.meta, "discount_unigram", jreal(kn.D1));
+		jset(m.meta, "n1", jint(kn.n1));
+		jset(m.meta, "n2", jint(kn.n2));
+	}
+	jset(m.meta, "unigram_laplace", jreal(o->laplace));
+	extra = jpack("{s:{s:I,s:I,s:s},s:o}", "fit", "steps",
 	    (json_int_t)d->corpus.steps, "sequences", (json_int_t)d->corpus.nseq,
 	    "K_from", d->ksource, "unigram", vector_json(u, K));
 	if (d->dev.steps) {
@@ -490,27 +512,27 @@ evaluate(struct dataset *d, const struct options *o, int nfiles,
 	if (d->words && d->words->unk >= 0)
 		unk = corpus_steps_choosing(&d->corpus, d->words->unk);
 
-	rep = json_pack("{s:s,s:s,s:i,s:o,s:I,s:I,s:f,s:I,s:f}", "type", "eval",
+	rep = jpack("{s:s,s:s,s:i,s:o,s:I,s:I,s:o,s:I,s:f}", "type", "eval",
 	    "model", s.markov ? "markov" : "ccmc", "K", s.m.K, "window",
-	    s.window ? json_integer(s.window) : json_null(), "steps",
+	    s.window ? jint(s.window) : json_null(), "steps",
 	    (json_int_t)n, "covered", (json_int_t)sum.covered, "coverage",
-	    (double)sum.covered / (double)n, "unk_steps", (json_int_t)unk,
+	    n ? jreal((double)sum.covered / (double)n) : json_null(), "unk_steps", (json_int_t)unk,
 	    "loglik", sum.loglik);
 	per_step(rep, "cross_entropy", "perplexity", sum.loglik, sum.covered);
-	json_object_set_new(rep, "mix", s.mix >= 0 ? json_real(s.mix) :
+	jset(rep, "mix", s.mix >= 0 ? jreal(s.mix) :
 	    json_null());
-	json_object_set_new(rep, "mix_from", s.mix_from ?
-	    json_string(s.mix_from) : json_null());
+	jset(rep, "mix_from", s.mix_from ?
+	    jstr(s.mix_from) : json_null());
 	if (s.mix >= 0) {
-		json_object_set_new(rep, "full_loglik", isfinite(sum.mixed_loglik) ?
-		    json_real(sum.mixed_loglik) : json_null());
+		jset(rep, "full_loglik", isfinite(sum.mixed_loglik) ?
+		    jreal(sum.mixed_loglik) : json_null());
 		per_step(rep, "full_cross_entropy", "full_perplexity",
 		    sum.mixed_loglik, n);
 	}
 	if (s.unigram)
 		per_step(rep, "unigram_cross_entropy", "unigram_perplexity",
 		    sum.unigram_loglik, n);
-	json_object_set_new(rep, "units", json_string("nats per step; "
+	jset(rep, "units", jstr("nats per step; "
 	    "perplexity = exp(cross_entropy)"));
 	out_json(rep);
 	out_end();
@@ -540,6 +562,7 @@ main(int argc, char **argv)
 		{ "mix", required_argument, NULL, 'x' },
 		{ "dev-share", required_argument, NULL, 'D' },
 		{ "progress", no_argument, NULL, 'p' },
+		{ "quiet", no_argument, NULL, 'q' },
 		TEXT_LONGOPTS,
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
@@ -620,6 +643,9 @@ main(int argc, char **argv)
 			break;
 		case 'p':
 			o.progress = 1;
+			break;
+		case 'q':
+			quiet = 1;
 			break;
 		default:
 			if (!text_option(&o.data.split, c, optarg, usage))

@@ -1,7 +1,7 @@
 /*
  * traj-stats: measure trajectories (winner sets, collapse time, curves,
  * repetition) and, when a model is at hand, set them against the winner
- * sets the mean field predicts (THEORY.md sections 5-6).
+ * sets the mean field predicts (attn-ccmc(7)).
  */
 #include <getopt.h>
 #include <limits.h>

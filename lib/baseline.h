@@ -16,7 +16,7 @@
  *     N1+(.j); where that is 0 or undefined (no count of 1), 0.5, so that
  *     every token keeps a positive probability.
  *
- * Either bigram is the ordinary Markov chain of THEORY.md section 6.
+ * Either bigram is the ordinary Markov chain of attn-ccmc(7).
  */
 #ifndef BASELINE_H
 #define BASELINE_H

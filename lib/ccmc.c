@@ -62,10 +62,10 @@ ccmc_from_model(const struct attn_model *m, struct ccmc *c, char *why,
 				row[t] = exp(row[t] - max);
 		}
 	}
-	c->meta = json_pack("{s:s,s:s}", "gauge", CCMC_GAUGE, "posw_scale",
+	c->meta = jpack("{s:s,s:s}", "gauge", CCMC_GAUGE, "posw_scale",
 	    "each row divided by its largest entry");
 	if (m->meta)
-		json_object_set(c->meta, "model", m->meta);
+		jset(c->meta, "model", json_incref(m->meta));
 	return 0;
 }
 
@@ -129,6 +129,7 @@ ccmc_parse(const struct input *in, json_t *rec, struct ccmc *c)
 		c->posw = xcalloc((size_t)c->lmax * c->lmax, sizeof *c->posw);
 		for (int L = 1; L <= c->lmax; L++) {
 			json_t *row = json_array_get(posw, (size_t)L - 1);
+			double *w = c->posw + (size_t)(L - 1) * c->lmax, max = 0;
 
 			if (!json_is_array(row) || json_array_size(row) != (size_t)L)
 				input_fail(in, "posw row %d must hold %d numbers", L - 1, L);
@@ -139,8 +140,14 @@ ccmc_parse(const struct input *in, json_t *rec, struct ccmc *c)
 				if (!json_is_number(x) || !isfinite(v) || v <= 0)
 					input_fail(in, "posw[%d][%d] must be a positive number",
 					    L - 1, t);
-				c->posw[(size_t)(L - 1) * c->lmax + t] = v;
+				w[t] = v;
+				max = v > max ? v : max;
 			}
+			/* Only ratios within a row matter; scaled as from a model,
+			 * the weighted counts of up to MAX_LMAX positions stay
+			 * finite (weights of 1e308 summed to infinity). */
+			for (int t = 0; t < L; t++)
+				w[t] /= max;
 		}
 	}
 	vocab = json_object_get(rec, "vocab");

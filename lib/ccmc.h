@@ -1,5 +1,5 @@
 /*
- * ccmc: the context-conditioned Markov chain of THEORY.md sections 2-3
+ * ccmc: the context-conditioned Markov chain of attn-ccmc(7)
  * ("ccmc" records).  Given a prompt with last token i and (position-
  * weighted) counts w, the next token is j with probability
  * w_j P_ij / sum_l w_l P_il.

@@ -1,11 +1,13 @@
 #include "chain.h"
 
+#include <float.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "graph.h"
 #include "numeric.h"
+#include "stream.h"
 #include "util.h"
 
 int
@@ -33,42 +35,216 @@ chain_classes(const double *P, int K, int *class, int *closed)
 	return nclass;
 }
 
-/* Solve pi (I - P) = 0, sum pi = 1 on the class: one balance equation is
- * redundant and is replaced by the normalisation. */
+/*
+ * Stationary laws by state reduction (Grassmann, Taksar and Heyman): a
+ * state k is taken out by sending whatever entered it on along its other
+ * edges, in proportion to them.  Only sums, products and quotients of
+ * nonnegative numbers occur, never a difference, so the result is exact to
+ * rounding however nearly reducible the chain is, where LU on I - P loses
+ * everything.  What it cannot survive is a product of positive
+ * probabilities that underflows, or a ratio of stationary weights beyond
+ * the range of a double (logits of some thousands do both); then the same
+ * elimination runs again on logarithms, where neither can happen.
+ */
+struct reduction {
+	double *a;            /* n x n: the chain (or its logarithms) */
+	double *s;            /* s[k]: total of k's edges when it was removed */
+	char   *alive;
+	int     n, lg;        /* lg: entries are logarithms */
+	int     lossy;        /* linear arithmetic lost a positive quantity */
+};
+
+static int
+nonzero(const struct reduction *r, double x)
+{
+	return r->lg ? x > -INFINITY : x > 0;
+}
+
+static double
+add(const struct reduction *r, double x, double y)
+{
+	if (!r->lg)
+		return x + y;
+	if (x == -INFINITY)
+		return y;
+	if (y == -INFINITY)
+		return x;
+	return x > y ? x + log1p(exp(y - x)) : y + log1p(exp(x - y));
+}
+
+/* x y, or x / y with inv set */
+static double
+mul(struct reduction *r, double x, double y, int inv)
+{
+	double t;
+
+	if (r->lg)
+		return inv ? x - y : x + y;
+	t = inv ? x / y : x * y;
+	if (x > 0 && !(t >= DBL_MIN && t <= DBL_MAX))
+		r->lossy = 1;
+	return t;
+}
+
+/* Takes k out; its row becomes the law of where a stay in k ends, as the
+ * back-substitution and the mass that sits in k need.  -1 if k has no
+ * edge to a state still in. */
+static int
+eliminate(struct reduction *r, int k)
+{
+	int n = r->n;
+	double *rk = r->a + (size_t)k * n, s = r->lg ? -INFINITY : 0;
+
+	r->alive[k] = 0;
+	for (int j = 0; j < n; j++)
+		if (r->alive[j])
+			s = add(r, s, rk[j]);
+	if (!nonzero(r, s))
+		return -1;
+	r->s[k] = s;
+	for (int j = 0; j < n; j++)
+		if (r->alive[j])
+			rk[j] = mul(r, rk[j], s, 1);
+	for (int i = 0; i < n; i++) {
+		double *ri = r->a + (size_t)i * n;
+
+		if (!r->alive[i] || !nonzero(r, ri[k]))
+			continue;
+		for (int j = 0; j < n; j++)
+			if (r->alive[j] && nonzero(r, rk[j]))
+				ri[j] = add(r, ri[j], mul(r, ri[k], rk[j], 0));
+	}
+	return 0;
+}
+
+/* The long-run law from the initial law f: transient states hand their
+ * mass on as they are taken out, then each closed class with mass gets its
+ * stationary law, by elimination down to its first member and back.
+ * 0, 1 if lossy (retry on logarithms), -1 if a class fell apart. */
+static int
+reduce(struct reduction *r, const double *P, const double *f,
+    const int *class, int nclass, const int *closed, double *pi)
+{
+	int n = r->n, rc = 0, transient = 0;
+	double *mass = xmalloc(2 * (size_t)n * sizeof *mass), *x = mass + n;
+	int *member = xmalloc((size_t)n * sizeof *member);
+
+	r->lossy = 0;
+	for (size_t e = 0; e < (size_t)n * n; e++)
+		r->a[e] = r->lg ? log(P[e]) : P[e];
+	for (int i = 0; i < n; i++) {
+		mass[i] = r->lg ? log(f[i]) : f[i];
+		r->alive[i] = 1;
+		pi[i] = 0;
+		transient |= !closed[class[i]] && f[i] > 0;
+	}
+	for (int k = 0; transient && k < n; k++) {
+		double *rk = r->a + (size_t)k * n;
+
+		if (closed[class[k]])
+			continue;
+		if (eliminate(r, k) != 0) {
+			rc = r->lg ? -1 : 1;    /* transient: had an edge out */
+			goto out;
+		}
+		if (nonzero(r, mass[k]))
+			for (int j = 0; j < n; j++)
+				if (r->alive[j])
+					mass[j] = add(r, mass[j], mul(r, mass[k], rk[j], 0));
+	}
+	for (int c = 0; c < nclass; c++) {
+		int m = 0;
+		double cm = r->lg ? -INFINITY : 0, tot;
+
+		if (!closed[c])
+			continue;
+		for (int i = 0; i < n; i++)
+			if (class[i] == c) {
+				member[m++] = i;
+				cm = add(r, cm, mass[i]);
+			}
+		if (!nonzero(r, cm))
+			continue;
+		for (int q = m - 1; q > 0; q--)
+			if (eliminate(r, member[q]) != 0) {
+				rc = r->lg ? -1 : 1;
+				goto out;
+			}
+		x[member[0]] = tot = r->lg ? 0 : 1;
+		for (int q = 1; q < m; q++) {
+			int k = member[q];
+			double v = r->lg ? -INFINITY : 0;
+
+			for (int p = 0; p < q; p++)
+				v = add(r, v, mul(r, x[member[p]],
+				    r->a[(size_t)member[p] * n + k], 0));
+			x[k] = mul(r, v, r->s[k], 1);
+			tot = add(r, tot, x[k]);
+		}
+		if (!r->lg && !(tot <= DBL_MAX))
+			r->lossy = 1;
+		for (int q = 0; q < m; q++) {
+			int k = member[q];
+
+			pi[k] = r->lg ? exp(cm + x[k] - tot) : cm * (x[k] / tot);
+		}
+	}
+	if (r->lossy)
+		rc = 1;
+out:
+	free(mass);
+	free(member);
+	return rc;
+}
+
+static int
+long_run(const double *P, int n, const double *f, const int *class,
+    int nclass, const int *closed, double *pi)
+{
+	struct reduction r = { .n = n };
+	int rc;
+
+	r.a = xmalloc(checked_size((size_t)n * n, sizeof *r.a));
+	r.s = xmalloc((size_t)n * sizeof *r.s);
+	r.alive = xmalloc((size_t)n);
+	if ((rc = reduce(&r, P, f, class, nclass, closed, pi)) == 1) {
+		r.lg = 1;
+		rc = reduce(&r, P, f, class, nclass, closed, pi);
+	}
+	free(r.a);
+	free(r.s);
+	free(r.alive);
+	return rc;
+}
+
 int
 chain_stationary(const double *P, int K, const int *class, int c, double *pi)
 {
-	int n = 0, rc;
-	int *member = xmalloc((size_t)K * sizeof *member);
-	int *piv;
-	double *M;
+	double *f = xcalloc((size_t)K, sizeof *f);
+	int *closed = xcalloc((size_t)K, sizeof *closed), nclass = 0, rc, i;
 
-	for (int i = 0; i < K; i++)
-		if (class[i] == c)
-			member[n++] = i;
-	M = xmalloc((size_t)n * n * sizeof *M);
-	piv = xmalloc((size_t)n * sizeof *piv);
-	for (int r = 0; r < n; r++)        /* M = (I - P_S)^T */
-		for (int s = 0; s < n; s++)
-			M[(size_t)r * n + s] = (r == s) -
-			    P[(size_t)member[s] * K + member[r]];
-	for (int s = 0; s < n; s++)
-		M[(size_t)(n - 1) * n + s] = 1;
-	memset(pi, 0, (size_t)K * sizeof *pi);
-	{
-		double *x = xcalloc((size_t)n, sizeof *x);
+	for (i = 0; i < K; i++)
+		if (class[i] >= nclass)
+			nclass = class[i] + 1;
+	for (i = 0; i < K && class[i] != c; i++)
+		;
+	if (i < K)
+		f[i] = 1;
+	closed[c] = 1;       /* the others are never entered */
+	rc = long_run(P, K, f, class, nclass, closed, pi);
+	free(f);
+	free(closed);
+	return rc;
+}
 
-		x[n - 1] = 1;
-		if ((rc = lu_factor(M, piv, n)) == 0) {
-			lu_solve(M, piv, x, n);
-			for (int s = 0; s < n; s++)
-				pi[member[s]] = fmax(x[s], 0);
-		}
-		free(x);
-	}
-	free(M);
-	free(piv);
-	free(member);
+int
+chain_long_run(const double *P, int K, const double *f, double *pi)
+{
+	int *class = xmalloc(2 * (size_t)K * sizeof *class), *closed = class + K;
+	int nclass = chain_classes(P, K, class, closed), rc;
+
+	rc = long_run(P, K, f, class, nclass, closed, pi);
+	free(class);
 	return rc;
 }
 
@@ -95,13 +271,13 @@ chain_analyze(const double *P, int K)
 
 		for (int i = 0; i < K; i++)
 			if (class[i] == c)
-				json_array_append_new(members, json_integer(i));
-		json_array_append_new(classes, json_pack("{s:o,s:b}", "tokens",
+				jappend(members, jint(i));
+		jappend(classes, jpack("{s:o,s:b}", "tokens",
 		    members, "closed", closed[c]));
 		nclosed += closed[c];
 	}
-	json_object_set_new(out, "classes", classes);
-	json_object_set_new(out, "irreducible", json_boolean(nclass == 1));
+	jset(out, "classes", classes);
+	jset(out, "irreducible", json_boolean(nclass == 1));
 	/* A unique stationary law exists when exactly one class is closed. */
 	if (nclosed == 1) {
 		int c = 0;
@@ -110,21 +286,26 @@ chain_analyze(const double *P, int K)
 
 		while (!closed[c])
 			c++;
-		chain_stationary(P, K, class, c, pi);
+		if (chain_stationary(P, K, class, c, pi) != 0) {
+			json_object_set_new(out, "stationary", json_null());
+			json_object_set_new(out, "entropy_rate", json_null());
+			goto dominant;
+		}
 		for (int i = 0; i < K; i++) {
-			json_array_append_new(stat, json_real(pi[i]));
+			jappend(stat, jreal(pi[i]));
 			rate += pi[i] * entropy(P + (size_t)i * K, K);
 		}
-		json_object_set_new(out, "stationary", stat);
-		json_object_set_new(out, "entropy_rate", json_real(rate));
+		jset(out, "stationary", stat);
+		jset(out, "entropy_rate", jreal(rate));
 	} else {
-		json_object_set_new(out, "stationary", json_null());
-		json_object_set_new(out, "entropy_rate", json_null());
+		jset(out, "stationary", json_null());
+		jset(out, "entropy_rate", json_null());
 	}
+dominant:
 	for (int k = 0; k < K; k++)
 		if (chain_self_dominant(P, K, k))
-			json_array_append_new(dom, json_integer(k));
-	json_object_set_new(out, "self_dominant", dom);
+			jappend(dom, jint(k));
+	jset(out, "self_dominant", dom);
 	free(class);
 	free(closed);
 	free(pi);

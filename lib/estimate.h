@@ -1,6 +1,6 @@
 /*
- * estimate: the maximum-likelihood CCMC of a set of samples (THEORY.md
- * section 4), one query row at a time, with what the data identify.
+ * estimate: the maximum-likelihood CCMC of a set of samples (attn-ccmc(7),
+ * learning), one query row at a time, with what the data identify.
  *
  * Row i of the logits is fitted from the samples whose query is i by
  * maximising the concave log-likelihood

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "numeric.h"
 #include "util.h"
 
 /* The forward pass yields a probability vector only if C x_t is the one-hot
@@ -29,7 +30,7 @@ output_is_distribution(const struct attn_model *m, char *why, size_t whylen)
 
 			for (int l = 0; l < m->d; l++)
 				cr += c[l] * rt[l];
-			pos = fmax(pos, fabs(cr));
+			pos = max_nan(pos, fabs(cr));
 		}
 	if (!(pos <= 1e-9)) {
 		snprintf(why, whylen, "positional encodings reach the output, "
@@ -42,7 +43,7 @@ output_is_distribution(const struct attn_model *m, char *why, size_t whylen)
 
 int
 gen_init(struct generator *g, enum gen_path path, const struct attn_model *m,
-    const struct ccmc *c, char *why, size_t whylen)
+    const struct ccmc *c, int window, char *why, size_t whylen)
 {
 	memset(g, 0, sizeof *g);
 	g->path = path;
@@ -57,6 +58,7 @@ gen_init(struct generator *g, enum gen_path path, const struct attn_model *m,
 		g->K = c->K;
 		g->lmax = c->lmax;
 	}
+	g->window = window;
 	g->p = xmalloc((size_t)g->K * sizeof *g->p);
 	if (path == GEN_MARKOV) {
 		g->rowsum = xcalloc((size_t)g->K, sizeof *g->rowsum);
@@ -65,15 +67,21 @@ gen_init(struct generator *g, enum gen_path path, const struct attn_model *m,
 				g->rowsum[i] += c->P[(size_t)i * g->K + j];
 	}
 	g->counting = path == GEN_CCMC && !c->posw;
-	if (g->counting) {
-		g->sup = xmalloc((size_t)g->K * sizeof *g->sup);
-		g->slot = xmalloc((size_t)g->K * sizeof *g->slot);
-		g->count = xmalloc((size_t)g->K * sizeof *g->count);
+	if (g->counting)
 		g->weight = xmalloc((size_t)g->K * sizeof *g->weight);
-		for (int k = 0; k < g->K; k++)
-			g->slot[k] = -1;
-	}
+	/* the chain looks at the last token only */
+	context_init(&g->ctx, g->K, path == GEN_MARKOV ? 1 : window);
 	return 0;
+}
+
+void
+gen_mix(struct generator *g, const double *u, double mix)
+{
+	g->unigram = mix > 0 ? u : NULL;
+	g->mix = mix;
+	g->utotal = 0;
+	for (int k = 0; g->unigram && k < g->K; k++)
+		g->utotal += u[k];
 }
 
 void
@@ -82,19 +90,16 @@ gen_free(struct generator *g)
 	free(g->p);
 	free(g->rowsum);
 	free(g->work);
-	free(g->ctx);
-	free(g->sup);
-	free(g->slot);
-	free(g->count);
-	free(g->weight);
 	free(g->Psup);
+	free(g->weight);
+	context_free(&g->ctx);
 	memset(g, 0, sizeof *g);
 }
 
 int
 gen_context_limit(const struct generator *g)
 {
-	if (g->path == GEN_MARKOV)
+	if (g->path == GEN_MARKOV || g->window)
 		return 0;
 	return g->lmax;
 }
@@ -131,9 +136,9 @@ forward(struct generator *g, const int *prompt, int L, double *p)
 	return total[0] + total[1];
 }
 
-int
-gen_next(struct generator *g, const int *prompt, int L, struct rng *r,
-    double *p)
+/* The model's own draw, before any mixing; r NULL: p only. */
+static int
+draw(struct generator *g, const int *prompt, int L, struct rng *r, double *p)
 {
 	const struct ccmc *c = g->chain;
 	int K = g->K, i = prompt[L - 1], y;
@@ -142,7 +147,7 @@ gen_next(struct generator *g, const int *prompt, int L, struct rng *r,
 	switch (g->path) {
 	case GEN_ATTENTION:
 		total = forward(g, prompt, L, g->p);
-		y = rng_categorical(r, g->p, K, total);
+		y = r ? rng_categorical(r, g->p, K, total) : -1;
 		if (p)
 			for (int k = 0; k < K; k++)
 				p[k] = g->p[k] > 0 ? g->p[k] / total : 0;
@@ -150,62 +155,144 @@ gen_next(struct generator *g, const int *prompt, int L, struct rng *r,
 	case GEN_CCMC:
 		if (p)
 			ccmc_probs(c, prompt, L, p, work(g, (size_t)K));
-		return ccmc_draw(c, prompt, L, r, work(g, (size_t)L));
+		return r ? ccmc_draw(c, prompt, L, r, work(g, (size_t)L)) : -1;
 	case GEN_MARKOV:
 		if (p)
 			for (int k = 0; k < K; k++)
 				p[k] = c->P[(size_t)i * K + k] / g->rowsum[i];
-		return rng_categorical(r, c->P + (size_t)i * K, K, g->rowsum[i]);
+		return r ? rng_categorical(r, c->P + (size_t)i * K, K,
+		    g->rowsum[i]) : -1;
 	}
 	return -1;
+}
+
+/* Whether this draw comes from the background: decided first, so that
+ * without a mix no randomness is spent on it. */
+static int
+from_background(struct generator *g, struct rng *r)
+{
+	return g->unigram && rng_uniform(r) < g->mix;
+}
+
+static int
+background(struct generator *g, struct rng *r)
+{
+	return rng_categorical(r, g->unigram, g->K, g->utotal);
+}
+
+int
+gen_next(struct generator *g, const int *prompt, int L, struct rng *r,
+    double *p)
+{
+	int y, bg;
+
+	if (g->window && L > g->window) {
+		prompt += L - g->window;
+		L = g->window;
+	}
+	if (!g->unigram)
+		return draw(g, prompt, L, r, p);
+	/* (1 - mix) p + mix u, as one draw: first which, then from it */
+	bg = from_background(g, r);
+	y = bg ? background(g, r) : draw(g, prompt, L, r, p);
+	if (p) {
+		if (bg)
+			draw(g, prompt, L, NULL, p);
+		for (int k = 0; k < g->K; k++)
+			p[k] = (1 - g->mix) * p[k] + g->mix * g->unigram[k] / g->utotal;
+	}
+	return y;
+}
+
+static void
+sup_set(struct generator *g, int a, int b)
+{
+	const int *tok = g->ctx.present;
+
+	g->Psup[(size_t)a * g->stride + b] =
+	    g->chain->P[(size_t)tok[a] * g->K + tok[b]];
+}
+
+/* Psup for the present tokens, from scratch. */
+static void
+sup_build(struct generator *g)
+{
+	int n = g->ctx.npresent;
+
+	if (n > g->stride) {
+		g->stride = 2 * n < g->K ? 2 * n : g->K;
+		g->Psup = xrealloc(g->Psup, checked_size((size_t)g->stride *
+		    (size_t)g->stride, sizeof *g->Psup));
+	}
+	for (int a = 0; a < n; a++)
+		for (int b = 0; b < n; b++)
+			sup_set(g, a, b);
+}
+
+/* Row and column of the token that just took slot s. */
+static void
+sup_fill(struct generator *g, int s)
+{
+	if (g->ctx.npresent > g->stride) {
+		sup_build(g);
+		return;
+	}
+	for (int t = 0; t < g->ctx.npresent; t++) {
+		sup_set(g, s, t);
+		sup_set(g, t, s);
+	}
+}
+
+/* The former last slot (now npresent) moved into slot s. */
+static void
+sup_move(struct generator *g, int s)
+{
+	int n = g->ctx.npresent, st = g->stride;
+	double *P = g->Psup;
+
+	for (int b = 0; b <= n; b++)
+		P[(size_t)s * st + b] = P[(size_t)n * st + b];
+	for (int a = 0; a < n; a++)
+		P[(size_t)a * st + s] = P[(size_t)a * st + n];
+}
+
+/* Appends y to the context, keeping Psup in step with its slots.  A token
+ * new to the context (from the background) takes the last slot; if another
+ * left, that slot moved into the one it vacated. */
+static void
+push(struct generator *g, int y)
+{
+	int fresh = g->ctx.slot[y] < 0, s = context_push(&g->ctx, y);
+
+	g->query = y;
+	if (!g->counting)
+		return;
+	if (s >= 0 && !fresh)
+		sup_move(g, s);
+	if (fresh)
+		sup_fill(g, g->ctx.slot[y]);
 }
 
 void
 gen_start(struct generator *g, const int *prompt, int L)
 {
-	if (g->counting) {
-		for (int s = 0; s < g->nsup; s++)
-			g->slot[g->sup[s]] = -1;
-		g->nsup = 0;
-		for (int t = 0; t < L; t++) {
-			int k = prompt[t];
-
-			if (g->slot[k] < 0) {
-				g->slot[k] = g->nsup;
-				g->sup[g->nsup] = k;
-				g->count[g->nsup++] = 0;
-			}
-			g->count[g->slot[k]] += 1;
-		}
-		g->last = g->slot[prompt[L - 1]];
-		/* P restricted to the support, rows contiguous */
-		g->Psup = xrealloc(g->Psup, checked_size((size_t)g->nsup * g->nsup,
-		    sizeof *g->Psup));
-		for (int a = 0; a < g->nsup; a++)
-			for (int b = 0; b < g->nsup; b++)
-				g->Psup[(size_t)a * g->nsup + b] =
-				    g->chain->P[(size_t)g->sup[a] * g->K + g->sup[b]];
-		return;
-	}
-	if (g->path == GEN_MARKOV) {
-		prompt += L - 1;   /* the chain looks at the query only */
-		L = 1;
-	}
-	if (L > g->cap) {
-		free(g->ctx);
-		g->cap = L > 2 * g->cap ? L : 2 * g->cap;
-		g->ctx = xmalloc((size_t)g->cap * sizeof *g->ctx);
-	}
-	memcpy(g->ctx, prompt, (size_t)L * sizeof *prompt);
-	g->len = L;
+	context_reset(&g->ctx);
+	for (int t = 0; t < L; t++)
+		context_push(&g->ctx, prompt[t]);
+	g->query = prompt[L - 1];
+	if (g->counting)
+		sup_build(g);
 }
 
-/* One CCMC step on the counts: token j with weight m_j P_ij. */
+/* One CCMC step on the counts: the token in slot s with weight
+ * m_s P_{i, present[s]}. */
 static int
 count_step(struct generator *g, struct rng *r)
 {
-	int n = g->nsup, s;
-	const double *pi = g->Psup + (size_t)g->last * n, *m = g->count;
+	const struct context *c = &g->ctx;
+	int n = c->npresent, s;
+	const double *pi = g->Psup + (size_t)c->slot[g->query] * g->stride;
+	const int *m = c->count;
 	double total, part[4] = { 0, 0, 0, 0 }, *w = g->weight;
 
 	/* four partial sums: a quarter of the latency of one */
@@ -220,20 +307,16 @@ count_step(struct generator *g, struct rng *r)
 	total = (part[0] + part[1]) + (part[2] + part[3]);
 	if (!(total >= DBL_MIN)) {
 		/* Every present token's P_ij underflowed: go to the logits. */
-		const struct ccmc *c = g->chain;
-		const double *a = c->A + (size_t)g->sup[g->last] * c->K;
+		const double *a = g->chain->A + (size_t)g->query * g->K;
 		double max = -INFINITY;
 
 		for (s = 0; s < n; s++)
-			max = fmax(max, a[g->sup[s]]);
+			max = fmax(max, a[c->present[s]]);
 		total = 0;
 		for (s = 0; s < n; s++)
-			total += w[s] = m[s] * exp(a[g->sup[s]] - max);
+			total += w[s] = m[s] * exp(a[c->present[s]] - max);
 	}
-	s = rng_categorical(r, w, n, total);
-	g->count[s] += 1;
-	g->last = s;
-	return g->sup[s];
+	return c->present[rng_categorical(r, w, n, total)];
 }
 
 int
@@ -241,16 +324,12 @@ gen_step(struct generator *g, struct rng *r)
 {
 	int y;
 
-	if (g->counting)
-		return count_step(g, r);
-	if (g->path == GEN_MARKOV)
-		return g->ctx[0] = gen_next(g, g->ctx, 1, r, NULL);
-	y = gen_next(g, g->ctx, g->len, r, NULL);
-	if (g->len == g->cap) {
-		g->cap = g->cap ? 2 * g->cap : 64;
-		g->ctx = xrealloc(g->ctx, checked_size((size_t)g->cap,
-		    sizeof *g->ctx));
-	}
-	g->ctx[g->len++] = y;
+	if (from_background(g, r))
+		y = background(g, r);
+	else if (g->counting)
+		y = count_step(g, r);
+	else
+		y = draw(g, context_view(&g->ctx), g->ctx.len, r, NULL);
+	push(g, y);
 	return y;
 }

@@ -1,11 +1,19 @@
 /*
  * generate: drawing next tokens, one prompt at a time or autoregressively
- * (THEORY.md sections 1-6).  A next token comes from the attention forward
+<<<<<<< HEAD
+ * (attn-ccmc(7)).  A next token comes from the attention forward
+=======
+ * (attn-ccmc(7)).  A next token comes from the attention forward
+>>>>>>> main
  * pass, from the CCMC, or from the ordinary Markov chain P (row of the last
- * token only).  A trajectory appends each token to its context; on the
- * CCMC without positions it keeps only counts of the tokens of the initial
- * prompt (the only tokens that can ever appear), so a step costs O(support),
- * not O(context).
+ * token only), optionally mixed with a unigram background.
+ *
+ * What a draw is conditioned on is a struct context (lib/context), the
+ * same as in fitting and scoring: with a window of L tokens, only the last
+ * L tokens of the prompt or trajectory count, as positions 1..L.  On the
+ * CCMC without positions a trajectory step costs O(distinct tokens in the
+ * context), not O(context): the draw needs only the context's counts and
+ * P among the tokens present, kept in the context's slot order.
  */
 #ifndef GENERATE_H
 #define GENERATE_H
@@ -13,6 +21,7 @@
 #include <stddef.h>
 
 #include "ccmc.h"
+#include "context.h"
 #include "model.h"
 #include "rng.h"
 
@@ -24,36 +33,41 @@ struct generator {
 	const struct ccmc *chain;         /* GEN_CCMC, GEN_MARKOV */
 	int     K;
 	int     lmax;          /* positions the model has, 0 if none */
+	int     window;        /* tokens of context a draw sees, 0: all */
+	const double *unigram; /* background mixed in with weight mix, or NULL */
+	double  mix, utotal;
 	double *p;             /* K */
 	double *rowsum;        /* GEN_MARKOV: totals of the rows of P */
 	double *work;
 	size_t  nwork;
-	/* trajectory: the whole context (attention, positions) ... */
-	int    *ctx;
-	int     len, cap;
-	/* ... or counts over the support (CCMC without positions) */
-	int     counting;
-	int     nsup, last;    /* support size; support index of the query */
-	int    *sup, *slot;    /* support index -> token; token -> index or -1 */
-	double *count, *weight;
-	double *Psup;          /* P among the support, nsup x nsup */
+	/* a trajectory's context, and on the counting path (CCMC without
+	 * positions) P among its present tokens: Psup[a * stride + b] =
+	 * P(present[a], present[b]) */
+	struct context ctx;
+	int     query;         /* the last token */
+	int     counting, stride;
+	double *Psup, *weight;
 };
 
-/* A generator for the path; GEN_ATTENTION needs m, the others c.  -1 with
- * a reason if the model's output is not a probability vector (C E^T != I,
+/* A generator for the path; GEN_ATTENTION needs m, the others c.  Draws
+ * see the last `window` tokens of a context (0: all of them).  -1 with a
+ * reason if the model's output is not a probability vector (C E^T != I,
  * or positions that reach the output). */
 int  gen_init(struct generator *g, enum gen_path path,
-         const struct attn_model *m, const struct ccmc *c, char *why,
-         size_t whylen);
+         const struct attn_model *m, const struct ccmc *c, int window,
+         char *why, size_t whylen);
+/* Draws from (1 - mix) p + mix u instead of p (0 <= mix <= 1, u a
+ * probability vector of K entries that stays valid). */
+void gen_mix(struct generator *g, const double *u, double mix);
 void gen_free(struct generator *g);
 
-/* Longest context the path can take: LMAX with positional encodings
- * (GEN_MARKOV looks at the last token only: no limit, 0). */
+/* Longest context the path can take: LMAX with positional encodings and
+ * no window; 0 for no limit (a window, or GEN_MARKOV: the last token). */
 int  gen_context_limit(const struct generator *g);
 
-/* Next token after the prompt (1 <= L <= the limit); if p is given, it
- * receives the exact distribution the token was drawn from.  Asking for p
- * does not change the draw. */
+/* Next token after the prompt (L >= 1; its last `window` tokens at most
+ * the limit); if p is given, it receives the exact distribution the token
+ * was drawn from.  Asking for p does not change the draw. */
 int  gen_next(struct generator *g, const int *prompt, int L, struct rng *r,
          double *p);
 

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "chain.h"
+#include "numeric.h"
 #include "rng.h"
 #include "util.h"
 
@@ -26,7 +27,7 @@ mf_status_name(int status)
 }
 
 void
-mf_problem_init(struct mf_problem *pb, const double *P, int K,
+mf_problem_init(struct mf_problem *pb, const double *A, int K,
     const int *support, int n)
 {
 	pb->n = n;
@@ -34,19 +35,37 @@ mf_problem_init(struct mf_problem *pb, const double *P, int K,
 	pb->tokens = xmalloc((size_t)n * sizeof *pb->tokens);
 	memcpy(pb->tokens, support, (size_t)n * sizeof *pb->tokens);
 	qsort(pb->tokens, (size_t)n, sizeof *pb->tokens, cmp_int);
-	pb->P = xmalloc(checked_size((size_t)n * n, sizeof *pb->P));
+	pb->A = xmalloc(checked_size((size_t)n * n, sizeof *pb->A));
 	for (int a = 0; a < n; a++)
 		for (int b = 0; b < n; b++)
-			pb->P[(size_t)a * n + b] =
-			    P[(size_t)pb->tokens[a] * K + pb->tokens[b]];
+			pb->A[(size_t)a * n + b] =
+			    A[(size_t)pb->tokens[a] * K + pb->tokens[b]];
 }
 
 void
 mf_problem_free(struct mf_problem *pb)
 {
 	free(pb->tokens);
-	free(pb->P);
+	free(pb->A);
 	memset(pb, 0, sizeof *pb);
+}
+
+/* Q_f(a, .) for the present tokens idx[0..m-1], from the logits: the
+ * softmax of A_ab + log f_b.  From P, a row whose mass sits on absent
+ * tokens would underflow to 0 / 0. */
+static void
+chain_of(const struct mf_problem *pb, const double *f, const int *idx, int m,
+    double *Q)
+{
+	int n = pb->n;
+
+	for (int a = 0; a < m; a++) {
+		double *row = Q + (size_t)a * m;
+
+		for (int b = 0; b < m; b++)
+			row[b] = pb->A[(size_t)idx[a] * n + idx[b]] + log(f[idx[b]]);
+		softmax(row, row, m);
+	}
 }
 
 void
@@ -54,8 +73,7 @@ mf_stationary(const struct mf_problem *pb, const double *f, double *pi)
 {
 	int n = pb->n, m = 0;
 	int *idx = xmalloc((size_t)n * sizeof *idx);
-	int *class;
-	double *Q, *q;
+	double *Q, *q, *f0;
 
 	for (int a = 0; a < n; a++) {
 		pi[a] = 0;
@@ -69,60 +87,34 @@ mf_stationary(const struct mf_problem *pb, const double *f, double *pi)
 		return;
 	}
 	Q = xmalloc((size_t)m * m * sizeof *Q);
-	q = xmalloc((size_t)m * sizeof *q);
-	class = xcalloc((size_t)m, sizeof *class);
-	for (int a = 0; a < m; a++) {
-		double *row = Q + (size_t)a * m, z = 0;
-
-		for (int b = 0; b < m; b++)
-			z += row[b] = f[idx[b]] * pb->P[(size_t)idx[a] * n + idx[b]];
-		for (int b = 0; b < m; b++)
-			row[b] /= z;
-	}
-	if (chain_stationary(Q, m, class, 0, q) != 0) {
-		/* Singular only if P has underflowed to zeros that split the
-		 * chain; then the law of the chain started from f. */
-		double *next = xmalloc((size_t)m * sizeof *next);
-
-		for (int a = 0; a < m; a++)
-			q[a] = f[idx[a]];
-		for (int it = 0; it < 100000; it++) {
-			double d = 0, s = 0;
-
-			for (int b = 0; b < m; b++) {
-				next[b] = 0;
-				for (int a = 0; a < m; a++)
-					next[b] += q[a] * Q[(size_t)a * m + b];
-				s += next[b];
-			}
-			for (int b = 0; b < m; b++) {
-				d += fabs(next[b] / s - q[b]);
-				q[b] = next[b] / s;
-			}
-			if (d < 1e-15)
-				break;
-		}
-		free(next);
-	}
+	q = xmalloc(2 * (size_t)m * sizeof *q);
+	f0 = q + m;
+	chain_of(pb, f, idx, m, Q);
+	for (int a = 0; a < m; a++)
+		f0[a] = f[idx[a]];
+	/* Reducible when logits far apart make Q_f zero between classes; then
+	 * the law of the chain started from f. */
+	if (chain_long_run(Q, m, f0, q) != 0)
+		die(EXIT_FAIL, "mean field: no stationary law");
 	for (int a = 0; a < m; a++)
 		pi[idx[a]] = q[a];
-	free(class);
 	free(q);
 	free(Q);
 	free(idx);
 }
 
-/* c_j for the tokens absent from f (NaN for present ones). */
+/* c_j for the tokens absent from f (NaN for present ones), from the
+ * logits as Q_f is. */
 static void
 rates(const struct mf_problem *pb, const double *f, double *c)
 {
 	int n = pb->n;
-	double *z = xmalloc((size_t)n * sizeof *z);
+	double *lz = xmalloc(2 * (size_t)n * sizeof *lz), *t = lz + n;
 
 	for (int i = 0; i < n; i++) {
-		z[i] = 0;
 		for (int l = 0; l < n; l++)
-			z[i] += f[l] * pb->P[(size_t)i * n + l];
+			t[l] = pb->A[(size_t)i * n + l] + log(f[l]);
+		lz[i] = log_sum_exp(t, n);
 	}
 	for (int j = 0; j < n; j++) {
 		c[j] = NAN;
@@ -131,9 +123,9 @@ rates(const struct mf_problem *pb, const double *f, double *c)
 		c[j] = 0;
 		for (int i = 0; i < n; i++)
 			if (f[i] > 0)
-				c[j] += f[i] * pb->P[(size_t)i * n + j] / z[i];
+				c[j] += f[i] * exp(pb->A[(size_t)i * n + j] - lz[i]);
 	}
-	free(z);
+	free(lz);
 }
 
 static void

@@ -1,5 +1,5 @@
 /*
- * meanfield: the winner sets THEORY.md section 5 predicts for a CCMC
+ * meanfield: the winner sets the mean field of attn-ccmc(7) predicts for a CCMC
  * trajectory (ours; to be tested against simulation).
  *
  * With f the token shares of the context and tau = log t, the counts drift
@@ -12,7 +12,7 @@
  *        c_j = sum_i f*_i P_ij / sum_l f*_l P_il
  *    (pi_j = c_j f_j + o(f_j) near the face) is below 1, and c_j is also
  *    the exponent a loser's count grows with (m_j ~ t^c_j); for a single
- *    token k this is P_kk > P_kj, THEORY.md's self-dominance;
+ *    token k this is P_kk > P_kj, self-dominance;
  *  - within the face: perturbations (seeded, of size 1e-3) flow back.
  *
  * Method: the flow is integrated by classical Runge-Kutta (step 0.5 in tau)
@@ -31,8 +31,11 @@
  * but some attractors, e.g. with an in-face rate near 0, take longer).  A rate within 1e-6 of 1
  * is neutral: such a fixed point is not counted as an attractor.  Limits
  * are merged when they hold the same tokens and agree within 1e-5.
- * pi(f) is solved exactly (LU, chain_stationary), so the cost is
- * O(steps n^3) for n prompt tokens.
+ * pi(f) is solved exactly (chain_long_run, from the logits, so that
+ * models whose P underflows are handled; where Q_f falls apart into
+ * classes, pi(f) is the long-run law of the chain started from f), so the
+ * cost is O(steps n^3) for n prompt tokens, with at most horizon / 0.5
+ * steps per flow.
  * Positional weights (posw) are not part of this mean field.
  */
 #ifndef MEANFIELD_H
@@ -46,7 +49,7 @@ struct mf_problem {
 	int     n;            /* tokens of the support */
 	double  horizon;      /* give a flow up at this tau */
 	int    *tokens;       /* their ids, ascending */
-	double *P;            /* n x n: P restricted to them (rows not renormalised) */
+	double *A;            /* n x n: the logits A restricted to them */
 };
 
 struct mf_point {
@@ -70,8 +73,8 @@ struct mf_set {
 enum { MF_STABLE, MF_UNSTABLE, MF_UNCONVERGED, MF_CYCLING };
 const char *mf_status_name(int status);   /* "stable", "unstable", ... */
 
-/* support: n distinct token ids (any order); P is K x K. */
-void mf_problem_init(struct mf_problem *pb, const double *P, int K,
+/* support: n distinct token ids (any order); A is the K x K logits. */
+void mf_problem_init(struct mf_problem *pb, const double *A, int K,
          const int *support, int n);
 void mf_problem_free(struct mf_problem *pb);
 

@@ -1,5 +1,6 @@
 #include "model.h"
 
+#include <float.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -46,7 +47,7 @@ tied_head(struct attn_model *m)
 					double *g = &G[(size_t)i * m->K + j];
 
 					*g = (i == j) - *g;
-					worst = fmax(worst, fabs(*g));
+					worst = max_nan(worst, fabs(*g));
 				}
 			if (worst == 0)
 				break;
@@ -212,15 +213,15 @@ model_generate(const struct model_spec *s, struct attn_model *m, char *why,
 		model_free(m);
 		return -1;
 	}
-	m->meta = json_pack("{s:I,s:f,s:s,s:f}", "seed", (json_int_t)s->seed,
+	m->meta = jpack("{s:I,s:f,s:s,s:f}", "seed", (json_int_t)s->seed,
 	    "scale", s->scale, "embed", s->gaussian ? "gaussian" : "onehot",
 	    "diag", s->diag);
 	if (s->lmax)
-		json_object_set_new(m->meta, "positions", json_pack("{s:s,s:i,s:f}",
+		jset(m->meta, "positions", jpack("{s:s,s:i,s:f}",
 		    "kind", s->recency ? "recency" : "random", "dim", dp,
 		    "scale", s->pos_scale));
-	json_object_set_new(m->meta, "generator",
-	    json_string("attn-gen-model " TOOLKIT_VERSION));
+	jset(m->meta, "generator",
+	    jstr("attn-gen-model " TOOLKIT_VERSION));
 	derive(m);
 	return 0;
 }
@@ -344,8 +345,7 @@ model_head_error(const struct attn_model *m)
 			for (int l = 0; l < m->d; l++)
 				s += c[l] * e[l];
 			s -= (i == j);
-			if (fabs(s) > err)
-				err = fabs(s);
+			err = max_nan(err, fabs(s));
 		}
 	return err;
 }
@@ -366,7 +366,7 @@ max_row_norm(const double *M, int rows, int cols)
 	double m = 0;
 
 	for (int i = 0; i < rows; i++)
-		m = fmax(m, row_norm(M + (size_t)i * cols, cols));
+		m = max_nan(m, row_norm(M + (size_t)i * cols, cols));
 	return m;
 }
 
@@ -383,9 +383,14 @@ model_has_ccmc(const struct attn_model *m, char *why, size_t whylen)
 	}
 	if (!m->lmax)
 		return 1;
-	/* Conditions of THEORY.md 3, relative to the sizes of the vectors. */
-	tol = 1e-9 * fmax(1, max_row_norm(m->E, m->K, d) *
+	/* The separation conditions (attn-ccmc(7)), relative to the sizes of the vectors. */
+	tol = 1e-9 * max_nan(1, max_row_norm(m->E, m->K, d) *
 	    max_row_norm(m->W, d, d) * sqrt(d) * max_row_norm(m->R, m->lmax, d));
+	if (!(tol <= 1e-9 * DBL_MAX)) {
+		snprintf(why, whylen, "no exact CCMC: the separation of tokens and "
+		    "positions cannot be checked, |E| |W| |R| overflows");
+		return 0;
+	}
 	for (int t = 0; t < m->lmax; t++) {
 		const double *rt = m->R + (size_t)t * d, *rw = m->RW + (size_t)t * d;
 
@@ -399,9 +404,9 @@ model_has_ccmc(const struct attn_model *m, char *why, size_t whylen)
 				ewr += ew[l] * rt[l];
 				rwe += rw[l] * e[l];
 			}
-			worst[0] = fmax(worst[0], fabs(cr));
-			worst[1] = fmax(worst[1], fabs(ewr));
-			worst[2] = fmax(worst[2], fabs(rwe));
+			worst[0] = max_nan(worst[0], fabs(cr));
+			worst[1] = max_nan(worst[1], fabs(ewr));
+			worst[2] = max_nan(worst[2], fabs(rwe));
 		}
 	}
 	if (!(worst[0] <= 1e-9)) {

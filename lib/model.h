@@ -1,5 +1,5 @@
 /*
- * model: the one-layer self-attention model of THEORY.md sections 1 and 3
+ * model: the one-layer self-attention model of attn-ccmc(7)
  * ("attn-model" records): making one, reading and writing it, and its
  * forward pass.
  */
@@ -49,7 +49,7 @@ void   model_free(struct attn_model *m);
 
 /* max |C E^T - I| */
 double model_head_error(const struct attn_model *m);
-/* Whether the model has an exact CCMC (THEORY.md 2-3); if not, why. */
+/* Whether the model has an exact CCMC (attn-ccmc(7)); if not, why. */
 int    model_has_ccmc(const struct attn_model *m, char *why, size_t whylen);
 
 /* Forward pass: p (K) = C X^T softmax(s), s_t = x_L^T W x_t.

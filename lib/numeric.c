@@ -70,9 +70,14 @@ max_abs_diff(const double *a, const double *b, size_t n)
 	double m = 0;
 
 	for (size_t i = 0; i < n; i++)
-		if (fabs(a[i] - b[i]) > m)
-			m = fabs(a[i] - b[i]);
+		m = max_nan(m, fabs(a[i] - b[i]));
 	return m;
+}
+
+double
+max_nan(double a, double b)
+{
+	return b > a || isnan(b) ? b : a;
 }
 
 int

@@ -16,7 +16,11 @@ void   softmax(const double *x, double *out, int n);
 void   mat_mul(const double *A, const double *B, double *C, int m, int k, int n);
 /* C (m x n) = A (m x k) * B^T, B being n x k */
 void   mat_mul_bt(const double *A, const double *B, double *C, int m, int k, int n);
+/* max |a_i - b_i|, NaN if any difference is NaN */
 double max_abs_diff(const double *a, const double *b, size_t n);
+/* The larger of a and b, NaN if either is NaN: a check on computed values
+ * (inf - inf, 0 * inf) must fail on a NaN, where fmax would drop it. */
+double max_nan(double a, double b);
 
 /* In-place Cholesky factor of a symmetric positive definite n x n matrix
  * (lower triangle).  Returns 0, or -1 if it is not positive definite. */

@@ -70,7 +70,7 @@ attractors_of(struct predictor *pr, const int *prompt, long L)
 	if (i == pr->ncache) {
 		pr->pb = xrealloc(pr->pb, (size_t)(i + 1) * sizeof *pr->pb);
 		pr->set = xrealloc(pr->set, (size_t)(i + 1) * sizeof *pr->set);
-		mf_problem_init(&pr->pb[i], pr->chain.P, pr->chain.K, support, n);
+		mf_problem_init(&pr->pb[i], pr->chain.A, pr->chain.K, support, n);
 		pr->pb[i].horizon = pr->horizon;
 		mf_attractors(&pr->pb[i], pr->starts, pr->seed, &pr->set[i]);
 		pr->ncache++;

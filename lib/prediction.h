@@ -1,7 +1,7 @@
 /*
  * prediction: what the mean field (meanfield.h) says about one trajectory,
  * from its prompt alone, and whether the winner sets observed (trajstats.h)
- * agree (THEORY.md sections 5-6).
+ * agree (attn-ccmc(7), the mean field).
  *
  * The attractors depend on the prompt only through its token set, which
  * many trajectories share, so a predictor keeps those of every set seen

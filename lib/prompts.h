@@ -1,5 +1,5 @@
 /*
- * prompts: the prompt distributions D of THEORY.md section 4 from which
+ * prompts: the prompt distributions D of attn-ccmc(7) from which
  * attn-sample draws prompts when none are given: tokens iid uniform, tokens
  * from one of B contiguous blocks of the vocabulary (so transitions across
  * blocks are never seen: the case where coverage fails), or tokens iid with

@@ -1,7 +1,6 @@
 #include "sampleset.h"
 
 #include <stdlib.h>
-#include <string.h>
 
 #include "stream.h"
 #include "util.h"
@@ -124,19 +123,19 @@ sampleset_add_context(struct sampleset *s, const struct context *c, int query,
 	size_t base;
 	int m = 1;
 
-	if (c->cnt[y] == 0)
+	if (context_count(c, y) == 0)
 		return -1;
 	reserve(s, r, c->npresent);
 	base = r->ntok;
 	r->tok[base] = (uint16_t)y;
-	r->cnt[base] = (uint32_t)c->cnt[y];
+	r->cnt[base] = (uint32_t)context_count(c, y);
 	for (int j = 0; j < c->npresent; j++) {
 		int k = c->present[j];
 
 		if (k == y)
 			continue;
 		r->tok[base + m] = (uint16_t)k;
-		r->cnt[base + m] = (uint32_t)c->cnt[k];
+		r->cnt[base + m] = (uint32_t)c->count[j];
 		m++;
 	}
 	for (int j = 0; j < c->npresent; j++)
@@ -144,85 +143,4 @@ sampleset_add_context(struct sampleset *s, const struct context *c, int query,
 			s->maxtok = c->present[j];
 	finish(s, r, m, query);
 	return 0;
-}
-
-/* ---- trajectory contexts ---- */
-
-void
-context_init(struct context *c, int K, int window)
-{
-	memset(c, 0, sizeof *c);
-	c->K = K;
-	c->window = window;
-	c->cnt = xcalloc((size_t)K, sizeof *c->cnt);
-	c->present = xmalloc((size_t)K * sizeof *c->present);
-	c->where = xmalloc((size_t)K * sizeof *c->where);
-	c->cap = window > 0 ? window : 256;
-	c->tok = xmalloc((size_t)c->cap * sizeof *c->tok);
-}
-
-void
-context_reset(struct context *c)
-{
-	for (int j = 0; j < c->npresent; j++)
-		c->cnt[c->present[j]] = 0;
-	c->npresent = 0;
-	c->len = 0;
-	c->head = 0;
-}
-
-static void
-count(struct context *c, int t, int delta)
-{
-	if (delta > 0 && c->cnt[t]++ == 0) {
-		c->where[t] = c->npresent;
-		c->present[c->npresent++] = t;
-	} else if (delta < 0 && --c->cnt[t] == 0) {
-		int last = c->present[--c->npresent];
-
-		c->present[c->where[t]] = last;
-		c->where[last] = c->where[t];
-	}
-}
-
-void
-context_push(struct context *c, int t)
-{
-	if (c->window > 0) {
-		if (c->len == c->window) {
-			count(c, c->tok[c->head], -1);
-			c->tok[c->head] = t;
-			c->head = (c->head + 1) % c->window;
-		} else
-			c->tok[(c->head + c->len++) % c->window] = t;
-	} else {
-		if (c->len == c->cap) {
-			if (c->cap >= MAX_PROMPT)
-				die(EXIT_FAIL, "context longer than %ld tokens",
-				    MAX_PROMPT);
-			c->cap *= 2;
-			c->tok = xrealloc(c->tok, (size_t)c->cap * sizeof *c->tok);
-		}
-		c->tok[c->len++] = t;
-	}
-	count(c, t, 1);
-}
-
-void
-context_tokens(const struct context *c, int *out)
-{
-	int n = c->window > 0 ? c->window : c->cap;
-
-	for (int t = 0; t < c->len; t++)
-		out[t] = c->tok[(c->head + t) % n];
-}
-
-void
-context_free(struct context *c)
-{
-	free(c->cnt);
-	free(c->present);
-	free(c->where);
-	free(c->tok);
-	memset(c, 0, sizeof *c);
 }

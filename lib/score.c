@@ -5,8 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "context.h"
 #include "corpus.h"
-#include "sampleset.h"
 #include "util.h"
 
 /* The CCMC probability of y given the context c (counts, no positions):
@@ -18,13 +18,13 @@ ccmc_step(const struct ccmc *m, const struct context *c, int query, int y)
 	const double *a = m->A + (size_t)query * m->K;
 	double mx = -INFINITY, z = 0;
 
-	if (c->cnt[y] == 0)
+	if (context_count(c, y) == 0)
 		return 0;
 	for (int k = 0; k < c->npresent; k++)
 		mx = fmax(mx, a[c->present[k]]);
 	for (int k = 0; k < c->npresent; k++)
-		z += c->cnt[c->present[k]] * exp(a[c->present[k]] - mx);
-	return c->cnt[y] * exp(a[y] - mx) / z;
+		z += c->count[k] * exp(a[c->present[k]] - mx);
+	return context_count(c, y) * exp(a[y] - mx) / z;
 }
 
 /* The longest context a step of q is scored with; a model with positions
@@ -84,7 +84,7 @@ score_steps(const struct corpus *cp, const struct ccmc *m, int markov,
 				/* positional weights: the general formula */
 				context_tokens(&c, ctx);
 				ccmc_probs(m, ctx, c.len, probs, work);
-				p[n] = c.cnt[y] ? probs[y] : 0;
+				p[n] = context_count(&c, y) ? probs[y] : 0;
 			} else
 				p[n] = ccmc_step(m, &c, i, y);
 			if (u)
@@ -158,10 +158,9 @@ scored_model_read(struct scored_model *s, const char *path, int window,
 {
 	char *files[1] = { (char *)path };
 	struct input in;
-	json_t *rec, *x;
-	const char *type, *chain;
+	json_t *rec;
+	const char *type;
 
-	memset(s, 0, sizeof *s);
 	input_open(&in, 1, files);
 	if (!(rec = input_record(&in)))
 		input_fail(&in, "no model record");
@@ -174,23 +173,39 @@ scored_model_read(struct scored_model *s, const char *path, int window,
 		input_fail(&in, "--eval needs a ccmc or attn-model record, not "
 		    "\"%s\"", first);
 	}
-	ccmc_from_record(&in, rec, &s->m);
+	scored_model_parse(s, &in, rec, window, mix);
+	json_decref(rec);
+	input_close(&in);
+}
+
+void
+scored_model_parse(struct scored_model *s, const struct input *in,
+    json_t *rec, int window, double mix)
+{
+	json_t *x;
+	const char *chain;
+
+	memset(s, 0, sizeof *s);
+	ccmc_from_record(in, rec, &s->m);
 	chain = json_string_value(json_object_get(s->m.meta, "chain"));
 	s->markov = chain && strcmp(chain, "markov") == 0;
 	x = json_object_get(s->m.meta, "window");
-	if (x && !json_is_null(x) && !json_is_integer(x))
-		input_fail(&in, "meta.window must be an integer or null");
-	if (json_is_integer(x) && (json_integer_value(x) < 0 ||
-	    json_integer_value(x) > MAX_PROMPT))
-		input_fail(&in, "meta.window %lld out of range (0 to %ld)",
-		    (long long)json_integer_value(x), MAX_PROMPT);
-	s->window = window ? window : json_is_integer(x) ?
-	    (int)json_integer_value(x) : 0;
+	if (window == 0 && json_is_integer(x)) {
+		json_int_t w = json_integer_value(x);
+
+		if (w < 0 || w > MAX_PROMPT)
+			input_fail(in, "meta.window %" JSON_INTEGER_FORMAT " is out "
+			    "of range [0, %ld]", w, MAX_PROMPT);
+		s->window = (int)w;
+	} else if (window == 0 && x && !json_is_null(x))
+		input_fail(in, "meta.window must be an integer or null");
+	else
+		s->window = window > 0 ? window : 0;
 	if ((x = json_object_get(rec, "unigram")) && !json_is_null(x)) {
 		double sum = 0;
 
 		if (!json_is_array(x) || json_array_size(x) != (size_t)s->m.K)
-			input_fail(&in, "\"unigram\" must be an array of K = %d "
+			input_fail(in, "\"unigram\" must be an array of K = %d "
 			    "numbers", s->m.K);
 		s->unigram = xmalloc((size_t)s->m.K * sizeof *s->unigram);
 		for (int j = 0; j < s->m.K; j++) {
@@ -198,29 +213,27 @@ scored_model_read(struct scored_model *s, const char *path, int window,
 
 			if (!json_is_number(v) || !(json_number_value(v) > 0) ||
 			    !isfinite(json_number_value(v)))
-				input_fail(&in, "unigram[%d] is not a positive number", j);
+				input_fail(in, "unigram[%d] is not a positive number", j);
 			sum += s->unigram[j] = json_number_value(v);
 		}
 		if (fabs(sum - 1) > 1e-9)
-			input_fail(&in, "the unigram sums to %.17g, not 1", sum);
+			input_fail(in, "the unigram sums to %.17g, not 1", sum);
 	}
 	s->mix = -1;
 	if (mix >= 0) {
 		s->mix = mix;
 		s->mix_from = "--mix";
 	} else if ((x = json_object_get(rec, "mix")) && !json_is_null(x)) {
-		s->mix = field_double(&in, rec, "mix");
+		s->mix = field_double(in, rec, "mix");
 		if (s->mix < 0 || s->mix > 1)
-			input_fail(&in, "mix %.17g is not in [0, 1]", s->mix);
+			input_fail(in, "mix %.17g is not in [0, 1]", s->mix);
 		s->mix_from = "model";
 	} else if (s->markov) {
 		s->mix = 0;
 		s->mix_from = "none: a chain covers every step";
 	}
 	if (s->mix >= 0 && !s->unigram)
-		input_fail(&in, "a mixing weight but no \"unigram\" to mix in");
-	json_decref(rec);
-	input_close(&in);
+		input_fail(in, "a mixing weight but no \"unigram\" to mix in");
 }
 
 void

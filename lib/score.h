@@ -1,6 +1,6 @@
 /*
  * score: how probable a model finds each step of a corpus, and what those
- * probabilities add up to (THEORY.md section 7).
+ * probabilities add up to (attn-ccmc(7), text).
  *
  * A CCMC sees each step's context cut to its last `window` tokens (0: all
  * of it) and gives probability 0 to a token absent from it: such a step is
@@ -29,9 +29,12 @@ struct scored_model {
 };
 
 /* Reads the model of file path; window, if not 0, and mix, if >= 0, are
- * given on the command line and override the model's. */
+ * given on the command line and override the model's (window < 0: none). */
 void   scored_model_read(struct scored_model *s, const char *path, int window,
            double mix);
+/* The same from the record rec, read from in (rec stays the caller's). */
+void   scored_model_parse(struct scored_model *s, const struct input *in,
+           json_t *rec, int window, double mix);
 void   scored_model_free(struct scored_model *s);
 
 /* p[s]: the probability of step s (numbered over the corpus in order)

@@ -598,3 +598,72 @@ out_flush(void)
 		die(EXIT_FAIL, "write error on stdout: %s", strerror(errno));
 	check_output();
 }
+
+/* ---- output records built as trees ---- */
+
+json_t *
+jpack(const char *fmt, ...)
+{
+	json_error_t err;
+	json_t *v;
+	va_list ap;
+
+	va_start(ap, fmt);
+	v = json_vpack_ex(&err, 0, fmt, ap);
+	va_end(ap);
+	if (!v)
+		die(EXIT_FAIL, "cannot build an output record: %s (at %d of "
+		    "\"%s\")", err.text, err.position, fmt);
+	return v;
+}
+
+void
+jset(json_t *obj, const char *key, json_t *v)
+{
+	if (!v || !json_is_object(obj) || json_object_set_new(obj, key, v) != 0)
+		die(EXIT_FAIL, "cannot add \"%s\" to an output record", key);
+}
+
+void
+jappend(json_t *arr, json_t *v)
+{
+	if (!v || !json_is_array(arr) || json_array_append_new(arr, v) != 0)
+		die(EXIT_FAIL, "cannot add an element to an output array");
+}
+
+static json_t *
+built(json_t *v, const char *what)
+{
+	if (!v)
+		die(EXIT_FAIL, "cannot build %s for an output record", what);
+	return v;
+}
+
+json_t *
+jreal(double x)
+{
+	if (!isfinite(x))
+		die(EXIT_FAIL, "refusing to write a non-finite number (%g)", x);
+	return built(json_real(x), "a number");
+}
+
+json_t *
+jint(long long x)
+{
+	return built(json_integer((json_int_t)x), "an integer");
+}
+
+json_t *
+jstr(const char *s)
+{
+	return built(s ? json_string(s) : NULL, "a string (not UTF-8?)");
+}
+
+json_t *
+jmeasure(const char *name, double x)
+{
+	if (isfinite(x))
+		return jreal(x);
+	note("%s exceeds the range of a double; written as null", name);
+	return built(json_null(), "null");
+}

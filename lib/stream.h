@@ -1,5 +1,5 @@
 /*
- * stream: the NDJSON stream the tools exchange (CONTRACT.md).
+ * stream: the NDJSON stream the tools exchange (ccmc-records(5)).
  *
  * Input: records are read line by line from the operands (none or "-" is
  * stdin), and every complaint about them names program, file and line and
@@ -84,5 +84,21 @@ void out_end(void);                   /* ends the record: newline, checks */
 void out_flush(void);                 /* flush and check for write errors */
 /* Write a double in shortest round-trip form into buf (>= 32 bytes). */
 int  format_double(char *buf, double v);
+
+/* Output records built as JSON trees, always through these.  jansson alone
+ * loses a field without a word: json_pack returns NULL for a value it
+ * cannot hold (a non-finite double, a NULL string or member), and
+ * json_object_set_new then drops the key.  These never return NULL: what
+ * cannot be built is an error (exit 1) naming it, or null with a reason. */
+json_t *jpack(const char *fmt, ...);          /* json_pack, checked */
+void    jset(json_t *obj, const char *key, json_t *v);   /* steals v */
+void    jappend(json_t *arr, json_t *v);                 /* steals v */
+json_t *jreal(double x);             /* dies on NaN or infinity */
+json_t *jint(long long x);
+json_t *jstr(const char *s);         /* dies on NULL or invalid UTF-8 */
+/* A measure that may exceed the range of a double (squared errors of
+ * logits near MAX_SCORE): null when it is not finite, with a note on
+ * stderr naming it. */
+json_t *jmeasure(const char *name, double x);
 
 #endif

@@ -1,5 +1,5 @@
 /*
- * trajstats: what one trajectory looks like (THEORY.md sections 5-7):
+ * trajstats: what one trajectory looks like (attn-ccmc(7), trajectories):
  * which tokens win, when it collapses onto them, how its context
  * distribution evolves, and the repetition measures of text-generation
  * research.  The context after t steps is the prompt followed by the first

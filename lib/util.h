@@ -1,6 +1,6 @@
 /*
  * util: what every program needs before it computes anything: its name for
- * messages, the exit statuses of CONTRACT.md, checked allocation, and the
+ * messages, the exit statuses of ccmc-records(5), checked allocation, and the
  * parsing of option values (a bad value is a usage error, exit 2).
  */
 #ifndef UTIL_H

@@ -1,6 +1,6 @@
 /*
  * vocab: the map between token ids and the strings they stand for, so that
- * human text and ids travel the same streams (CONTRACT.md, "Text").
+ * human text and ids travel the same streams (ccmc-records(5), text).
  * Ids are given in order of first addition.
  */
 #ifndef VOCAB_H

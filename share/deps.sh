@@ -1,6 +1,6 @@
 #!/bin/sh
 # deps.sh WHAT: make sure the packages WHAT needs are here.
-# WHAT is build, check, demo or bench.  As root with apt-get, missing
+# WHAT is build, check, demo, bench or fuzz.  As root with apt-get, missing
 # Debian packages are installed; otherwise one line names them and we fail.
 set -u
 what=${1:-build}
@@ -24,6 +24,9 @@ check|demo|bench)
 	want gnuplot-nox command -v gnuplot
 	want parallel    command -v parallel
 	want time        test -x /usr/bin/time
+	want mandoc      command -v mandoc
+	want groff-base  command -v groff
+	want python3-jsonschema /usr/bin/python3 -c 'import jsonschema'
 	;;
 esac
 case $what in
@@ -34,11 +37,27 @@ bench)
 	;;
 esac
 
+case $what in
+fuzz)
+	want afl++         command -v afl-clang-fast
+	;;
+esac
+
 [ -z "$need" ] && exit 0
 if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
-	echo "deps.sh: installing:$need" >&2
+	# One line for this group; apt-get's own output only if it fails.
+	log=$(mktemp "${TMPDIR:-/tmp}/deps.XXXXXX") || exit 1
+	printf 'deps.sh: %s: installing%s ... ' "$what" "$need" >&2
 	export DEBIAN_FRONTEND=noninteractive
-	apt-get update -qq >&2 && apt-get install -y -qq $need >&2 && exit 0
+	if { apt-get update -qq && apt-get install -y -qq $need; } >"$log" 2>&1
+	then
+		echo ok >&2
+		rm -f "$log"
+		exit 0
+	fi
+	echo failed >&2
+	cat "$log" >&2
+	rm -f "$log"
 	echo "deps.sh: apt-get could not install:$need" >&2
 	exit 1
 fi

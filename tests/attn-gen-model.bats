@@ -1,5 +1,5 @@
 #!/usr/bin/env bats
-# attn-gen-model: models that meet THEORY.md sections 1 and 3.
+# attn-gen-model: models that meet the conventions of attn-ccmc(7).
 
 load helper
 
@@ -21,7 +21,7 @@ setup() { cd "$BATS_TEST_TMPDIR"; }
 }
 
 # Independent check in python: shapes, C E^T = I within 1e-10, separation
-# conditions of THEORY.md section 3 when there are positions.
+# conditions of attn-ccmc(7) when there are positions.
 check_model() {
 	py "$@" <<'PY'
 import json, sys

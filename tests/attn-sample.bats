@@ -25,7 +25,7 @@ def records(path, kind):
         return [r for r in map(json.loads, f) if r["type"] == kind]
 
 def forward(m, prompt):
-    """p = C X^T softmax(X W x_L), THEORY.md 1 and 3."""
+    """p = C X^T softmax(X W x_L), as attn-ccmc(7) defines it."""
     E, W, C, d, K = m["E"], m["W"], m["C"], m["d"], m["K"]
     R = m["pos"]["R"] if m.get("pos") else None
     X = [[E[k][a] + (R[t][a] if R else 0.0) for a in range(d)]
@@ -355,7 +355,7 @@ PY
 
 @test "a closed stdout ends it quietly" {
 	attn-gen-model --vocab 8 >m
-	for opts in "-n 1000000" "--trajectory --steps 10000000"; do
+	for opts in "-n 1000000" "--trajectory --steps 1048576 -n 100"; do
 		bash -c "attn-sample $opts m 2>err | head -1 >first"
 		[ ! -s err ]
 		cmp first m
@@ -444,4 +444,118 @@ EOF
 	attn-sample --via ccmc --probs --model m prompts | tail -n +2 >a
 	attn-sample --probs --model c prompts | tail -n +2 >b
 	cmp a b
+}
+
+# inwindow FILE W: every next token (sample y, trajectory token) is one of
+# the last W tokens of its context; prints the share outside otherwise.
+inwindow() {
+	py "$1" "$2" <<'PY'
+import json, sys
+W, out, n = int(sys.argv[2]), 0, 0
+with open(sys.argv[1]) as f:
+    next(f)
+    for r in map(json.loads, f):
+        ctx = list(r["prompt"])
+        for y in ([r["y"]] if r["type"] == "sample" else r["tokens"]):
+            n += 1
+            out += y not in ctx[-W:]
+            ctx.append(y)
+print("%d of %d tokens outside the last %d" % (out, n, W))
+sys.exit(1 if out else 0)
+PY
+}
+
+@test "a ccmc's meta.window holds in generation: every token from the last L of its context" {
+	attn-gen-model --vocab 16 --seed 2 >m
+	attn-to-ccmc m | jq -c '.meta.window = 5' >c
+	attn-sample --trajectory --steps 300 -n 40 --len 20 --seed 3 c >out
+	inwindow out 5
+	attn-sample -n 2000 --len 20 --seed 3 c >out
+	inwindow out 5
+	# --window overrides it, on every path; positions count from the
+	# window's oldest token, so LMAX need only cover the window
+	attn-sample --trajectory --steps 300 -n 40 --len 20 --window 3 c >out
+	inwindow out 3
+	attn-gen-model --vocab 12 --pos 6 --recency 2 --seed 4 >mp
+	for via in attention ccmc; do
+		attn-sample --via $via --trajectory --steps 200 -n 20 --len 6 \
+		    --window 6 mp >out
+		inwindow out 6
+	done
+	# --window none: the whole context, and then the check above fails
+	attn-sample --trajectory --steps 300 -n 40 --len 20 --window none c >out
+	run inwindow out 5
+	[ "$status" -eq 1 ]
+}
+
+@test "--window: --probs is the model on the last L tokens, positions 1..L (python)" {
+	for opts in "--vocab 5 --dim 11 --embed gaussian --pos 4 --seed 4" \
+	    "--vocab 6 --dim 9 --embed gaussian --seed 3"; do
+		attn-gen-model $opts >m
+		for via in attention ccmc; do
+			attn-sample --via $via --probs --window 4 -n 100 --len 1:12 \
+			    --seed 8 m >out
+			run py m out <<'PY'
+import sys
+sys.path.insert(0, ".")
+from ref import *
+m = first(sys.argv[1])
+worst = 0.0
+for r in records(sys.argv[2], "sample"):
+    q = forward(m, r["prompt"][-4:])
+    worst = max(worst, max(abs(a - b) for a, b in zip(q, r["p"])))
+assert worst < 1e-12, worst
+PY
+			[ "$status" -eq 0 ] || { echo "$opts $via: $output"; false; }
+		done
+	done
+	# the printed model says which window the draws saw
+	attn-sample --window 4 -n 1 m | head -1 | jq -e '.meta.window == 4'
+	attn-sample -n 1 m | head -1 | cmp - m
+	# a window the positions cannot cover
+	attn-gen-model --vocab 5 --pos 4 >mp
+	run attn-sample --window 5 mp
+	assert_error 2 attn-sample
+	attn-to-ccmc mp | jq -c '.meta.window = 5' >cp
+	run attn-sample cp
+	assert_error 65 attn-sample
+	assert_located attn-sample
+}
+
+@test "--mix W draws from (1 - W) p + W u, the ccmc's unigram; off by default" {
+	cat >c <<'EOF'
+{"type":"ccmc","K":4,"P":[[0.1,0.2,0.3,0.4],[0.4,0.3,0.2,0.1],[0.25,0.25,0.25,0.25],[0.7,0.1,0.1,0.1]],"unigram":[0.5,0.2,0.2,0.1],"mix":0.3,"meta":{"window":3}}
+EOF
+	prompts 1 '[0,1,1,3,2]' '[2,2,2]' '[3]' >p
+	attn-sample --model c --probs --mix 0.25 p >out
+	py c out <<'PY'
+import json, sys
+c = json.loads(open(sys.argv[1]).readline())
+P, u = c["P"], c["unigram"]
+rs = [json.loads(l) for l in open(sys.argv[2])]
+assert rs[0]["mix"] == 0.25 and rs[0]["meta"]["window"] == 3, rs[0]
+for r in rs[1:]:
+    ctx = r["prompt"][-3:]
+    i = ctx[-1]
+    w = [ctx.count(j) * P[i][j] for j in range(4)]
+    q = [0.75 * x / sum(w) + 0.25 * u[j] for j, x in enumerate(w)]
+    assert max(abs(a - b) for a, b in zip(q, r["p"])) < 1e-15, (q, r["p"])
+PY
+	# without --mix, draws never leave the context; with the model's mix
+	# a trajectory reaches tokens from the background
+	attn-sample --model c --trajectory --steps 2000 p >out
+	inwindow out 3
+	attn-sample --model c --trajectory --steps 2000 --mix model p >out
+	head -1 out | jq -e '.mix == 0.3'
+	run inwindow out 3
+	[ "$status" -eq 1 ]
+	# no background to mix in: an attn-model, or a ccmc without one
+	attn-gen-model --vocab 4 >m
+	run attn-sample --mix 0.1 m
+	assert_error 65 attn-sample
+	jq -c 'del(.unigram)' c >c2
+	run attn-sample --mix 0.1 --model c2 p
+	assert_error 65 attn-sample
+	run attn-sample --mix 1.5 --model c p
+	assert_error 2 attn-sample
 }

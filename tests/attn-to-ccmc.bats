@@ -1,5 +1,5 @@
 #!/usr/bin/env bats
-# attn-to-ccmc and the theorem of THEORY.md section 2-3: the attention
+# attn-to-ccmc and the theorem of attn-ccmc(7): the attention
 # forward pass and the CCMC give the same next-token distribution.
 
 load helper

@@ -378,3 +378,27 @@ EOF2
 	[ "$(jq -c 'has("identifiability"), has("stderr"), has("error")' "$T/b" | tr -d '\n')" = falsefalsetrue ]
 	[ "$(jq -c .P "$T/a")" = "$(jq -c .P "$T/b")" ]
 }
+
+@test "ccmc-estimate: a truth with logits near 1e300 keeps its \"error\" object; the overflowing squares are null with a note" {
+	# Each sample set gives A_hat = 0, so the logit error is 1e300 per
+	# entry: its square overflows a double, its largest size does not.
+	cat >"$T/in" <<'IN'
+{"type":"ccmc","K":2,"A":[[1e300,-1e300],[-1e300,1e300]],"P":[[1,0],[0,1]],"posw":null}
+{"type":"sample","prompt":[0,1],"y":1}
+{"type":"sample","prompt":[0,1],"y":0}
+{"type":"sample","prompt":[1,0],"y":1}
+{"type":"sample","prompt":[1,0],"y":0}
+IN
+	ccmc-estimate --brief "$T/in" >"$T/out" 2>"$T/err"
+	[ "$(cat "$T/err")" = "ccmc-estimate: note: error.A_sq exceeds the range of a double; written as null" ]
+	py "$T/out" <<'PY'
+import json, sys
+e = json.load(open(sys.argv[1]))["error"]
+assert e["A_entries"] == 4 and e["A_sq"] is None, e
+assert e["A_max_abs"] == 1e300, e
+assert e["P_entries"] == 4 and abs(e["P_sq"] - 1) < 1e-15, e
+PY
+	ccmc-estimate --quiet --brief "$T/in" >"$T/quiet" 2>"$T/err"
+	[ ! -s "$T/err" ]
+	cmp "$T/out" "$T/quiet"
+}

@@ -170,3 +170,121 @@ PY
 	run check_probs c a
 	[ "$status" -eq 0 ] || { echo "$output"; false; }
 }
+
+# Models whose logits span thousands (the option maxima): P underflows to
+# zeros and to subnormals, and the stationary weights span more than the
+# range of a double.  Every numerical routine must give the right answer
+# or say it has none, in bounded time: `timeout` is only a hang guard, the
+# work is O(K^3) per stationary law and O(horizon / 0.5 n^3) per flow.
+EXTREME="--vocab 20 --scale 1000 --diag -1000|--vocab 12 --scale 1000 --diag 1000 --seed 3|--vocab 16 --scale 700 --embed gaussian --seed 2|--vocab 9 --scale 1000 --seed 4|--vocab 6 --scale 0"
+
+@test "extreme models: --analyze's stationary law and entropy rate equal an exact rational solve" {
+	IFS='|' read -ra all <<<"$EXTREME"
+	for opts in "${all[@]}"; do
+		attn-gen-model $opts >m
+		timeout 60 attn-to-ccmc --analyze m >c
+		jq -c '{P, chain}' c >d
+		py "$TOP/tests" d <<'PY' ||
+import json, math, sys
+sys.path.insert(0, sys.argv[1])
+from markov import long_run
+d = json.load(open(sys.argv[2]))
+P, ch = d["P"], d["chain"]
+n = len(P)
+if ch["stationary"] is None:
+    assert sum(c["closed"] for c in ch["classes"]) != 1, "no law for a unique closed class"
+    sys.exit(0)
+exact = long_run(P, [1 / n] * n)    # a unique closed class: its law from any f
+for got, want in zip(ch["stationary"], exact):
+    want = float(want)
+    assert abs(got - want) <= 1e-10 * want + 1e-300, (got, want)
+rate = sum(float(w) * -sum(p * math.log(p) for p in row if p > 0)
+           for w, row in zip(exact, P))
+assert abs(ch["entropy_rate"] - rate) <= 1e-9 * rate + 1e-300, (ch["entropy_rate"], rate)
+print("ok", sum(1 for x in ch["stationary"] if x > 0), "positive")
+PY
+		{ echo "$opts"; false; }
+	done
+}
+
+@test "the long-run law of a reducible, nearly reducible chain equals the exact one" {
+	# {0,1} and {2} closed; 3 and 4 transient, 3 -> 4 with P ~ 3e-305 and
+	# 4 -> 2 with a subnormal P: the linear elimination underflows and the
+	# one on logarithms takes over.
+	py >c <<'PY'
+import json, math
+N = -1e4
+A = [[0, 0, N, N, N], [0, -2, N, N, N], [N, N, 0, N, N],
+     [-1, N, 0.5, 0, -700], [N, N, -710, -3, 0]]
+P = []
+for row in A:
+    m = max(row)
+    z = sum(math.exp(a - m) for a in row)
+    P.append([math.exp(a - m) / z for a in row])
+print(json.dumps({"type": "ccmc", "K": 5, "A": A, "P": P}))
+PY
+	run "$UNIT" longrun c
+	[ "$status" -eq 0 ]
+	jq -c '{P, f: [0.2, 0.2, 0.2, 0.2, 0.2]}' c | python3 "$TOP/tests/markov.py" >want
+	py "$output" want <<'PY'
+import json, sys
+got = sys.argv[1].split()
+assert got[:3] == ["status", "0", "law"], got
+want = json.load(open(sys.argv[2]))
+for g, w in zip(map(float, got[3:]), want):
+    assert abs(g - w) <= 1e-12, (g, w)
+PY
+}
+
+@test "extreme models: traj-stats --model ends, and its prompt limit is a fixed point of pi(f)" {
+	IFS='|' read -ra all <<<"$EXTREME"
+	for opts in "${all[@]}"; do
+		attn-gen-model $opts >m
+		attn-to-ccmc m >c
+		attn-sample --trajectory --steps 300 -n 3 --len 8 m >t
+		timeout 60 traj-stats --model m t >s || { echo "$opts: exit $?"; false; }
+		{ jq -c '{A}' c; jq -c 'select(.prediction.from_prompt.status == "stable") |
+		    .prediction.from_prompt' s; } >d
+		py "$TOP/tests" d <<'PY' ||
+import json, math, sys
+sys.path.insert(0, sys.argv[1])
+from markov import long_run
+lines = open(sys.argv[2]).read().split("\n")
+A = json.loads(lines[0])["A"]
+for ln in filter(None, lines[1:]):
+    p = json.loads(ln)
+    tok, f = p["tokens"], p["f"]
+    Q = []
+    for a in tok:               # Q_f(a, b) from the logits, in logs
+        row = [A[a][b] + math.log(fb) for b, fb in zip(tok, f)]
+        m = max(row)
+        z = sum(math.exp(x - m) for x in row)
+        Q.append([math.exp(x - m) / z for x in row])
+    pi = long_run(Q, f)
+    for x, y in zip(pi, f):
+        assert abs(float(x) - y) <= 1e-6, (tok, f, [float(v) for v in pi])
+PY
+		{ echo "$opts"; false; }
+	done
+}
+
+@test "position weights of 1e308 in a ccmc record: --probs equal the exact ratio" {
+	attn-gen-model --vocab 3 --pos 4 --seed 4 | attn-to-ccmc | jq -c \
+	    '.posw = [range(1; 5) as $L | [range($L) | 1e308]]' >c
+	printf '%s\n' '{"type":"prompt","prompt":[0,1,1,2]}' \
+	    '{"type":"prompt","prompt":[2,2,0]}' >>c
+	attn-sample --probs c >out
+	py c out <<'PY'
+import json, sys
+c = json.loads(open(sys.argv[1]).readline())
+P = c["P"]
+recs = [json.loads(l) for l in open(sys.argv[2])][1:]
+assert len(recs) == 2
+for r in recs:
+    pr = r["prompt"]
+    w = [pr.count(j) for j in range(3)]      # equal weights: counts
+    q = [w[j] * P[pr[-1]][j] for j in range(3)]
+    for got, want in zip(r["p"], q):
+        assert abs(got - want / sum(q)) <= 1e-15, (got, q)
+PY
+}

@@ -1,7 +1,7 @@
 #!/usr/bin/env bats
 # traj-stats: statistics of trajectories against a brute-force python
-# reimplementation and the shared vectors; winner-takes-all (THEORY.md
-# section 5) against the ordinary Markov chain (section 6); the mean-field
+# reimplementation and the shared vectors; winner-takes-all (attn-ccmc(7))
+# against the ordinary Markov chain; the mean-field
 # prediction against closed forms.
 
 load helper

@@ -8,6 +8,7 @@
  *                              prompts of random lengths: max abs difference
  *   unit rng SEED N            moments of the generator's draws
  *   unit chain FILE            classes and stationary law of a ccmc's P
+ *   unit longrun FILE          long-run law of a ccmc's P from the uniform law
  */
 #include <math.h>
 #include <stdio.h>
@@ -193,6 +194,35 @@ chain(char *file)
 	return 0;
 }
 
+static int
+longrun(char *file)
+{
+	struct input in;
+	struct ccmc c;
+	json_t *rec;
+	double *f, *pi;
+	int rc;
+
+	input_open(&in, 1, &file);
+	if (!(rec = input_record(&in)))
+		die(EXIT_DATA, "%s: no ccmc", file);
+	ccmc_parse(&in, rec, &c);
+	f = xmalloc(2 * (size_t)c.K * sizeof *f);
+	pi = f + c.K;
+	for (int i = 0; i < c.K; i++)
+		f[i] = 1.0 / c.K;
+	rc = chain_long_run(c.P, c.K, f, pi);
+	printf("status %d law", rc);
+	for (int i = 0; i < c.K; i++)
+		printf(" %.17g", pi[i]);
+	printf("\n");
+	free(f);
+	ccmc_free(&c);
+	json_decref(rec);
+	input_close(&in);
+	return 0;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -205,7 +235,9 @@ main(int argc, char **argv)
 		return rng_moments(strtoull(argv[2], NULL, 10), atol(argv[3]));
 	if (argc == 3 && strcmp(argv[1], "chain") == 0)
 		return chain(argv[2]);
+	if (argc == 3 && strcmp(argv[1], "longrun") == 0)
+		return longrun(argv[2]);
 	fprintf(stderr, "usage: unit vectors FILE | theorem FILE N SEED | "
-	    "rng SEED N | chain FILE\n");
+	    "rng SEED N | chain FILE | longrun FILE\n");
 	return 2;
 }

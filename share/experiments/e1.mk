@@ -1,4 +1,4 @@
-# E1 equivalence (THEORY.md sections 1-3): the attention forward pass and
+# E1 equivalence (attn-ccmc(7)): the attention forward pass and
 # the CCMC give the same next-token probabilities, with and without
 # positional encodings; sampled tokens follow them.
 #

@@ -2,7 +2,7 @@
 
 Three routes to the next-token distribution are compared on the same
 prompts: attn-sample's forward pass ("attention"), attn-sample --via ccmc,
-and the CCMC formula of THEORY.md sections 2-3 evaluated here from the P and
+and the CCMC formula of attn-ccmc(7) evaluated here from the P and
 posw that attn-to-ccmc printed.  The sampled tokens are then tested against
 the formula's probabilities, per query row: the vector of observed minus
 expected counts has covariance sum_s (diag(p_s) - p_s p_s^T), so its

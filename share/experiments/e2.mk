@@ -1,4 +1,4 @@
-# E2 sample complexity (THEORY.md section 4): under coverage the MLE of the
+# E2 sample complexity (attn-ccmc(7), learning): under coverage the MLE of the
 # CCMC is consistent and ||P_hat - P||_F^2 shrinks like K^2 / n.
 #
 # For each vocabulary size K, sample size n and seed s: a model

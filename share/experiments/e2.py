@@ -41,7 +41,10 @@ def main():
         xs, ys = [], []
         for n in sorted(runs[K]):
             rs = runs[K][n]
-            errs = [r["err"] for r in rs]
+            # a fit that determines no entry of P has no error (null)
+            errs = [r["err"] for r in rs if r["err"] is not None]
+            if not errs:
+                continue
             full = sum(1 for r in rs if r["entries"] == K * K)
             c = n / K ** 2
             rows.append((K, n, expt.mean(errs), min(errs), max(errs),
@@ -52,7 +55,7 @@ def main():
                               "fully_identified": full, "mle_exists": sum(r["mle_exists"] for r in rs)})
             if n >= ASYMPTOTIC * K * K:
                 for r in rs:
-                    if r["err"] > 0:
+                    if (r["err"] or 0) > 0:
                         xs.append(math.log(n))
                         ys.append(math.log(r["err"]))
         rows.append(None)
@@ -75,7 +78,7 @@ def main():
         for n in sorted(runs[K]):
             if n >= ASYMPTOTIC * K * K:
                 for r in runs[K][n]:
-                    if r["err"] > 0:
+                    if (r["err"] or 0) > 0:
                         y = math.log(r["err"])
                         res += (y - p["my"] - slope * (math.log(n) - p["mx"])) ** 2
     dof = used - len(per_K) - 1

@@ -1,4 +1,4 @@
-# E3 coverage (THEORY.md section 4): what the data identify.  With uniform
+# E3 coverage (attn-ccmc(7), identifiability): what the data identify.  With uniform
 # prompts every pair of tokens meets in some context, so all of P is
 # determined; with blocks:3 prompts (all tokens of a prompt from one third
 # of the vocabulary) no transition across blocks is ever seen: for a query

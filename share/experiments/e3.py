@@ -57,7 +57,8 @@ def main():
                 counts["unseen_sq"].append(sum(T[i][j] ** 2 for i in range(K) for j in range(K)
                                                if blk[i] != blk[j]))
             within = sum(1 for i in range(K) for j in range(K) if blk[i] == blk[j])
-            entry = {k: expt.mean(v) for k, v in counts.items()}
+            # P_sq is null in a fit that determines no row of P
+            entry = {k: None if None in v else expt.mean(v) for k, v in counts.items()}
             entry.update({"seeds": len(runs[dist][n]), "within_entries": within,
                           "across_entries": K * K - within,
                           "cond_sq_min": min(counts["cond_sq"]), "cond_sq_max": max(counts["cond_sq"]),

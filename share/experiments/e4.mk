@@ -1,4 +1,4 @@
-# E4 winner-takes-all (THEORY.md sections 5-6): a trajectory of the CCMC
+# E4 winner-takes-all (attn-ccmc(7)): a trajectory of the CCMC
 # comes to be dominated by a few winner tokens, while the ordinary Markov
 # chain with the same P mixes over all of them; and (ours) the mean-field
 # attractors predict the winners.

@@ -1,4 +1,4 @@
-# E5 learning from one trajectory (THEORY.md section 5): a trajectory only
+# E5 learning from one trajectory (attn-ccmc(7)): a trajectory only
 # ever shows the tokens of its initial prompt, and mostly its winners, so
 # only some rows of P can be learned from it.
 #

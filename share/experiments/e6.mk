@@ -1,4 +1,4 @@
-# E6 positional encoding (THEORY.md sections 3 and 5): a recency bias
+# E6 positional encoding (attn-ccmc(7)): a recency bias
 # (attn-gen-model --pos LMAX --recency G: position t of a context of length
 # L weighs exp(-G (L - t) / LMAX)) turns the token counts of the CCMC into
 # position-weighted counts that forget at rate G / LMAX.  Ours, from

@@ -1,4 +1,4 @@
-# E7 real text (THEORY.md section 7): a CCMC fitted to human text explains
+# E7 real text (attn-ccmc(7), text): a CCMC fitted to human text explains
 # only the steps whose next word is in its window, and what it generates
 # from a human prompt repeats itself more than the text does.
 #

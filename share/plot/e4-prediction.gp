@@ -1,7 +1,7 @@
 # E4 (ours): how often the mean-field prediction holds the observed winners.
 load "share/plot/common.gp"
 diags = line("names.dat", 2)
-set title "E4 (ours): CCMC trajectories whose observed winner set is a predicted attractor (mean field of THEORY.md section 5)"
+set title "E4 (ours): CCMC trajectories whose observed winner set is a predicted attractor (mean field, attn-ccmc(7))"
 set xlabel "--scale"
 set ylabel "share of trajectories"
 set logscale x 2

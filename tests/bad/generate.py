@@ -116,11 +116,36 @@ def w_overflow(model):
         W=[[1.7e308, 1.7e308] + [-1.7e308] * (len(row) - 2) for row in r["W"]]))
 
 
+# A head whose C e_j is inf - inf: a NaN that fmax would drop.
+def head_nan(model):
+    def f(r):
+        d = r["d"] + 2
+        r["d"] = d
+        for k, row in enumerate(r["E"]):
+            row += [1e10, 1e10] if k == 0 else [0, 0]
+        for k, row in enumerate(r["C"]):
+            row += [1e300, -1e300] if k == 0 else [0, 0]
+        for row in r["W"]:
+            row += [0, 0]
+        r["W"] += [[0] * d, [0] * d]
+    return mut(model, f)
+
+
+# Positions whose C r_t is inf - inf (C near 1e300, R near 1e10).
+def c_r_nan():
+    r = first_record(gen("--vocab", "3", "--pos", "4", "--seed", "4"))
+    r["pos"]["R"] = [[0, 0, 0, 1e10, 1e10, 0, 0] for _ in range(4)]
+    r["C"][0][3], r["C"][0][4] = 1e300, -1e300
+    return dumps(r)
+
+
 # A model's own malformations, each an attn-model or ccmc line; every
 # program that reads a model refuses them at the model's line.
 def model_cases(model, ccmc):
     K = model["K"]
     return {
+        "model-head-nan": head_nan(model),
+        "model-C-r-nan": c_r_nan(),
         "model-K-huge": mut(model, lambda r: r.update(K=10**9)),
         "model-d-huge": mut(model, lambda r: r.update(d=10**9)),
         "model-E-ragged": mut(model, lambda r: r["E"][1].append(0)),
@@ -344,8 +369,90 @@ def traj_stats():
     save("traj-stats", exp)
 
 
+# Extreme but valid models (the option maxima: logits of thousands, P
+# underflowing, position weights of 1e308) through every program and
+# option: the model and whole valid records first, so that each program
+# computes everything it would on them (predictions, analysis, errors
+# against a ground truth), then one bad line that must be refused at its
+# number.  Directories PROG.VARIANT run PROG with the arguments ARGS gives
+# them.
+EXTREME = {
+    "x-diag-neg": ["--vocab", "20", "--scale", "1000", "--diag", "-1000"],
+    "x-diag-pos": ["--vocab", "12", "--scale", "1000", "--diag", "1000", "--seed", "3"],
+    "x-gauss": ["--vocab", "16", "--scale", "700", "--embed", "gaussian", "--seed", "2"],
+    "x-recency": ["--vocab", "8", "--pos", "16", "--recency", "1000", "--scale", "1000",
+                  "--seed", "5"],
+    "x-posscale": ["--vocab", "8", "--pos", "16", "--pos-scale", "1000", "--embed",
+                   "gaussian", "--scale", "1000", "--seed", "6"],
+    "x-flat": ["--vocab", "3", "--scale", "0"],
+}
+
+
+def extreme_models():
+    out = {}
+    for name, opts in EXTREME.items():
+        out[name] = dumps(first_record(gen(*opts)))
+    # the CCMC of one, as a ccmc record, and hand-written weights at the
+    # ends of the doubles
+    out["x-ccmc"] = dumps(to_ccmc(gen(*EXTREME["x-diag-pos"])))
+    c = to_ccmc(gen(*EXTREME["x-recency"]))
+    c["posw"] = [[1e308 if t % 2 else 5e-324 for t in range(L)] for L in range(1, 17)]
+    out["x-posw"] = dumps(c)
+    return out
+
+
+def extreme(prog, data, tails, models, expect):
+    for mname, mline in models.items():
+        for tname, tail in tails.items():
+            lines = [mline] + data
+            write(prog, {f"{mname}-{tname}": b"\n".join(lines + [tail])},
+                  line=len(lines) + 1, expect=expect)
+
+
+def extreme_all():
+    models = extreme_models()
+    no_ccmc = {k: v for k, v in models.items() if not k.startswith("x-ccmc")
+               and k != "x-posw"}
+    prompt = b'{"type":"prompt","prompt":[0,2,1]}'
+    sample = b'{"type":"sample","prompt":[0,2,1],"y":1}'
+    traj = b'{"type":"trajectory","prompt":[0,2,1],"tokens":[2,0,0,2,2,0,1,1]}'
+    broken = {
+        "truncated": b'{"type":"prompt","prom',
+        "nan-literal": b'{"type":"prompt","prompt":[0],"v":NaN}',
+        "binary": bytes(range(1, 120)),
+    }
+    runs = {
+        "attn-to-ccmc": ([prompt], dict(broken, **{"model-K-huge":
+                         b'{"type":"attn-model","K":1000000000}'}), no_ccmc),
+        "attn-sample": ([prompt, prompt], dict(broken, **{
+            "token-out-of-range": b'{"type":"prompt","prompt":[0,99]}',
+            "empty-prompt": b'{"type":"prompt","prompt":[]}'}), models),
+        "attn-sample.traj": ([prompt], dict(broken, **{
+            "token-out-of-range": b'{"type":"prompt","prompt":[0,99]}'}), models),
+        "attn-sample.markov": ([prompt], dict(broken, **{
+            "token-negative": b'{"type":"prompt","prompt":[-1]}'}), models),
+        "ccmc-estimate": ([sample, sample, traj], dict(broken, **{
+            "y-not-in-prompt": b'{"type":"sample","prompt":[0,1],"y":2}',
+            "token-out-of-truth-K": b'{"type":"sample","prompt":[0,99],"y":0}'}), models),
+        "ccmc-estimate.markov": ([sample, traj], dict(broken, **{
+            "y-null": b'{"type":"sample","prompt":[0,1],"y":null}'}), models),
+        "traj-stats": ([traj, traj], dict(broken, **{
+            "token-out-of-model-K": b'{"type":"trajectory","prompt":[0],"tokens":[0,99]}',
+            "no-tokens": b'{"type":"trajectory","prompt":[0]}'}), models),
+        "traj-stats.summary": ([traj], dict(broken, **{
+            "token-real": b'{"type":"trajectory","prompt":[0],"tokens":[0,1.5]}'}), models),
+    }
+    for d, (data, tails, ms) in runs.items():
+        path = os.path.join(OUT, d, "EXPECT")
+        exp = open(path).read().split("\n")[:-1] if os.path.exists(path) else []
+        exp = [e for e in exp if not e.startswith("x-")]
+        extreme(d, data, tails, ms, exp)
+        save(d, exp)
+
+
 if __name__ == "__main__":
     attn_to_ccmc()
     attn_sample()
     ccmc_estimate()
     traj_stats()
+    extreme_all()
