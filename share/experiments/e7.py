@@ -60,8 +60,10 @@ def main():
                       "distinct_4"]],
                     "measure human bigram ccmc (means over continuations)")
     expt.write_data(outdir, "perplexity.dat",
-                    [[name, v] for name, v in ppl] +
-                    [["ccmc (covered steps only)", c["perplexity"]]],
+                    [[short, v] for short, (_, v) in
+                     zip(["unigram", "KN bigram", "add-%g bigram" % k_best,
+                          "CCMC+unigram"], ppl)] +
+                    [["CCMC (covered only)", c["perplexity"]]],
                     "model held-out perplexity (all steps; the last: covered steps only)")
     with open(os.path.join(outdir, "info.dat"), "w") as f:
         f.write("%d %d %d %d %.3f\n" % (fit["ccmc"]["K"], window, steps,
