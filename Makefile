@@ -3,7 +3,10 @@
 
 PREFIX  = /usr/local
 BINDIR  = $(PREFIX)/bin
-MANDIR  = $(PREFIX)/share/man/man1
+MANROOT = $(PREFIX)/share/man
+MANDIR  = $(MANROOT)/man1
+# The JSON Schemas of the records (ccmc-records(5)).
+SCHEMADIR = $(PREFIX)/share/attn-ccmc/schema
 CC      = cc
 CFLAGS  = -O3 -g
 PKGS    = jansson libsodium
@@ -92,13 +95,22 @@ jobs:
 bench: all deps-bench
 	@sh bench/run
 
+SCHEMAS = $(notdir $(wildcard share/schema/*.schema.json))
+
 install: $(BINS)
-	mkdir -p $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)
+	mkdir -p $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR) $(DESTDIR)$(MANROOT)/man5 \
+	    $(DESTDIR)$(MANROOT)/man7 $(DESTDIR)$(SCHEMADIR)
 	for p in $(PROGS); do cp $(BIN)/$$p $(DESTDIR)$(BINDIR)/$$p; done
 	for p in $(PROGS); do cp man/$$p.1 $(DESTDIR)$(MANDIR)/$$p.1; done
+	cp man/ccmc-records.5 $(DESTDIR)$(MANROOT)/man5/ccmc-records.5
+	cp man/attn-ccmc.7 $(DESTDIR)$(MANROOT)/man7/attn-ccmc.7
+	for s in $(SCHEMAS); do cp share/schema/$$s $(DESTDIR)$(SCHEMADIR)/$$s; done
 
 uninstall:
 	for p in $(PROGS); do rm -f $(DESTDIR)$(BINDIR)/$$p $(DESTDIR)$(MANDIR)/$$p.1; done
+	rm -f $(DESTDIR)$(MANROOT)/man5/ccmc-records.5 $(DESTDIR)$(MANROOT)/man7/attn-ccmc.7
+	for s in $(SCHEMAS); do rm -f $(DESTDIR)$(SCHEMADIR)/$$s; done
+	rmdir $(DESTDIR)$(SCHEMADIR) $(DESTDIR)$(PREFIX)/share/attn-ccmc 2>/dev/null || true
 
 clean:
 	rm -rf build bin results
