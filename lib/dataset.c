@@ -106,8 +106,8 @@ add_sample(struct dataset *d, const struct input *in, const int *prompt,
 			d->skipped++;
 			return;
 		}
-		input_fail(in, "y = %d is not in its prompt (a CCMC gives it "
-		    "probability 0)", y);
+		input_fail(in, "y = %d is not in its prompt, or only at positions "
+		    "of weight 0 (a CCMC gives it probability 0)", y);
 	}
 }
 
@@ -143,8 +143,9 @@ add_trajectory(struct dataset *d, const struct input *in, const int *prompt,
 			    tokens[k]) == 0;
 		if (!ok && !d->lenient) {
 			context_free(&c);
-			input_fail(in, "token %d at step %d is not in its context "
-			    "(a CCMC gives it probability 0)", tokens[k], k);
+			input_fail(in, "token %d at step %d is not in its context, "
+			    "or only at positions of weight 0 (a CCMC gives it "
+			    "probability 0)", tokens[k], k);
 		}
 		d->skipped += !ok;
 		context_push(&c, tokens[k]);

@@ -207,22 +207,24 @@ newton_direction(const struct problem *p, const double *H, const double *g,
 	return -1;
 }
 
-/* Preconditioned conjugate gradients for H d = g (Newton-CG), stopped
- * early as truncated Newton does. */
+/* Preconditioned conjugate gradients for H d = g (Newton-CG), stopped at
+ * a relative residual eta (truncated Newton), or by the forcing term
+ * min(0.5, sqrt(|g| / n)) when eta is 0. */
 static void
 cg_direction(const struct problem *p, const double *pr, const double *diag,
-    const double *g, double *d, double *work)
+    const double *g, double *d, double *work, double eta)
 {
 	int m = p->m;
 	double *r = work, *z = r + m, *q = z + m, *Hq = q + m;
-	double rz = 0, gg = 0, eta;
+	double rz = 0, gg = 0;
 
 	for (int l = 0; l < m; l++) {
 		d[l] = 0;
 		r[l] = l == p->ref ? 0 : g[l];
 		gg += r[l] * r[l];
 	}
-	eta = fmin(0.5, sqrt(sqrt(gg) / fmax(p->nw, 1)));
+	if (eta == 0)
+		eta = fmin(0.5, sqrt(sqrt(gg) / fmax(p->nw, 1)));
 	for (int l = 0; l < m; l++) {
 		z[l] = diag[l] > 0 ? r[l] / diag[l] : r[l];
 		q[l] = z[l];
@@ -263,53 +265,110 @@ struct solution {
 	double *H;            /* negated Hessian at the end (dense solver) */
 };
 
-/* Maximises the block's objective from a (in place). */
+/* Where a solve stands: the logits and what was evaluated there. */
+struct point {
+	double *a, *g, *H, *pr, *diag;
+	double  f;
+};
+
+static void
+point_alloc(struct point *x, const struct problem *p, int cg)
+{
+	size_t m = (size_t)p->m;
+
+	x->a = xmalloc(3 * m * sizeof *x->a);
+	x->g = x->a + m;
+	x->diag = x->g + m;
+	x->H = cg ? NULL : xmalloc(checked_size(m * m, sizeof *x->H));
+	x->pr = cg ? xmalloc(checked_size(p->start[p->ns], sizeof *x->pr)) :
+	    NULL;
+}
+
+static void
+point_free(struct point *x)
+{
+	free(x->a);
+	free(x->H);
+	free(x->pr);
+}
+
+static void
+point_eval(const struct problem *p, struct point *x)
+{
+	x->f = evaluate(p, x->a, x->g, x->H, x->pr, x->pr ? x->diag : NULL);
+}
+
+/* The Newton (or Newton-CG) direction at x into d; -1 if the dense
+ * Hessian is not numerically positive definite.  eta: as cg_direction. */
+static int
+direction(const struct problem *p, const struct point *x, double *d,
+    double *F, int *freeidx, double *work, double eta)
+{
+	if (x->pr) {
+		cg_direction(p, x->pr, x->diag, x->g, d, work, eta);
+		return 0;
+	}
+	return newton_direction(p, x->H, x->g, d, F, freeidx);
+}
+
+/* Maximises the block's objective from a (in place).  Each step's full
+ * Newton step is evaluated with its derivatives, since near the optimum
+ * it is taken; once the tolerance is met, one more Newton step, taken if
+ * it does not raise the gradient, brings the logits from the tolerance's
+ * accuracy to rounding's (convergence is quadratic). */
 static void
 solve(const struct problem *p, const struct est_options *o, double *a,
     struct solution *sol)
 {
-	int m = p->m, cg;
-	double *g, *d, *trial, *H = NULL, *F = NULL, *pr = NULL, *diag = NULL;
-	double *work = NULL;
-	int *freeidx;
+	int m = p->m, cg, *freeidx;
+	double *d, *F = NULL, *work = NULL;
+	struct point x, y, tmp;
 
 	cg = o->method == EST_CG || (o->method == EST_AUTO && m > o->newton_max);
-	g = xmalloc(4 * (size_t)m * sizeof *g);
-	d = g + m;
-	trial = d + m;
+	point_alloc(&x, p, cg);
+	point_alloc(&y, p, cg);
+	d = xmalloc((size_t)m * sizeof *d);
 	freeidx = xmalloc((size_t)m * sizeof *freeidx);
-	if (cg) {
-		pr = xmalloc(checked_size(p->start[p->ns], sizeof *pr));
-		diag = trial + m;
+	if (cg)
 		work = xmalloc(4 * (size_t)m * sizeof *work);
-	} else {
-		H = xmalloc(checked_size((size_t)m * m, sizeof *H));
+	else
 		F = xmalloc(checked_size((size_t)m * m, sizeof *F));
-	}
 	memset(sol, 0, sizeof *sol);
 	sol->cg = cg;
 	sol->why = "iteration limit reached";
+	memcpy(x.a, a, (size_t)m * sizeof *a);
+	point_eval(p, &x);
 	for (sol->iters = 0;; sol->iters++) {
-		double f, slope = 0, t;
+		double slope = 0, t, gnorm = scaled_norm(p, x.g);
 
-		f = evaluate(p, a, g, H, pr, diag);
-		sol->f = f;
-		sol->gnorm = scaled_norm(p, g);
-		if (sol->gnorm <= o->tol) {
+		if (gnorm <= o->tol) {
 			sol->converged = 1;
 			sol->why = NULL;
+			if (sol->iters < o->max_iter && direction(p, &x, d, F,
+			    freeidx, work, 1e-12) == 0) {
+				/* the standard errors keep x's Hessian: it
+				 * differs from y's by the tolerance */
+				for (int l = 0; l < m; l++)
+					y.a[l] = x.a[l] + d[l];
+				y.f = evaluate(p, y.a, y.g, NULL, NULL, NULL);
+				if (scaled_norm(p, y.g) <= gnorm && y.f >= x.f -
+				    1e-12 * (1 + fabs(x.f))) {
+					memcpy(x.a, y.a, (size_t)m * sizeof *x.a);
+					memcpy(x.g, y.g, (size_t)m * sizeof *x.g);
+					x.f = y.f;
+					sol->iters++;
+				}
+			}
 			break;
 		}
 		if (sol->iters >= o->max_iter)
 			break;
-		if (cg)
-			cg_direction(p, pr, diag, g, d, work);
-		else if (newton_direction(p, H, g, d, F, freeidx) != 0) {
+		if (direction(p, &x, d, F, freeidx, work, 0) != 0) {
 			sol->why = "Hessian not positive definite";
 			break;
 		}
 		for (int l = 0; l < m; l++)
-			slope += g[l] * d[l];
+			slope += x.g[l] * d[l];
 		if (!(slope > 0)) {
 			sol->why = "no ascent direction (rounding)";
 			break;
@@ -320,28 +379,36 @@ solve(const struct problem *p, const struct est_options *o, double *a,
 			double ft;
 
 			for (int l = 0; l < m; l++)
-				trial[l] = a[l] + t * d[l];
-			ft = evaluate(p, trial, NULL, NULL, NULL, NULL);
-			if (ft >= f + 1e-4 * t * slope ||
-			    (t == 1 && slope < 1e-11 * (1 + fabs(f)) &&
-			    ft >= f - 1e-11 * (1 + fabs(f))))
+				y.a[l] = x.a[l] + t * d[l];
+			if (t == 1) {
+				point_eval(p, &y);
+				ft = y.f;
+			} else
+				ft = evaluate(p, y.a, NULL, NULL, NULL, NULL);
+			if (ft >= x.f + 1e-4 * t * slope ||
+			    (t == 1 && slope < 1e-11 * (1 + fabs(x.f)) &&
+			    ft >= x.f - 1e-11 * (1 + fabs(x.f))))
 				break;
 		}
 		if (!(t > 1e-15)) {
 			sol->why = "line search failed (rounding)";
 			break;
 		}
-		memcpy(a, trial, (size_t)m * sizeof *a);
+		if (t < 1)
+			point_eval(p, &y);
+		tmp = x, x = y, y = tmp;
 	}
-	if (H && !cg)
-		sol->H = H;
-	else
-		free(H);
+	memcpy(a, x.a, (size_t)m * sizeof *a);
+	sol->f = x.f;
+	sol->gnorm = scaled_norm(p, x.g);
+	sol->H = x.H;
+	x.H = NULL;
+	point_free(&x);
+	point_free(&y);
+	free(d);
 	free(F);
-	free(pr);
 	free(work);
 	free(freeidx);
-	free(g);
 }
 
 /* Variances of q = softmax(a) by the delta method from the inverse of the
@@ -392,7 +459,31 @@ delta_method(const struct problem *p, const double *H, const double *a,
 	return 0;
 }
 
-/* ---- the graphs of a row ---- */
+/* ---- a row ---- */
+
+/* What the steps of a row's fit share: its samples, and what each step
+ * finds about its tokens. */
+struct rowfit {
+	const struct sample_row *r;
+	const double *mult;   /* multiplicities (bootstrap), or NULL */
+	const struct est_options *o;
+	int     K, weighted;
+	int    *seen;         /* the token occurs in a context of the row */
+	int    *block;        /* its block: strong class, or component */
+	int    *lid;          /* its id within the block */
+	int    *compsrc;      /* per component: its top classes */
+	int     nb;           /* blocks */
+	double *chosen;       /* times each token was chosen */
+	size_t *adjstart;     /* choice graph: out-degrees, then offsets */
+	size_t  nedge;
+	struct est_row *out;
+};
+
+static double
+multiplicity(const struct rowfit *w, long s)
+{
+	return w->mult ? w->mult[s] : 1;
+}
 
 static int
 find(int *parent, int x)
@@ -402,160 +493,139 @@ find(int *parent, int x)
 	return x;
 }
 
-/* ---- a row ---- */
-
-void
-est_fit_row(const struct sampleset *set, int K, int i, const double *mult,
-    const struct est_options *o, int want_se, struct est_row *out)
+/* The components of G_i (union-find over each context), which tokens are
+ * seen and chosen, and the out-degrees of the choice graph. */
+static void
+row_components(struct rowfit *w)
 {
-	const struct sample_row *r = &set->row[i];
-	int *parent, *seen, *block, *nblock, *lid, *scc, *hasin, *srccount;
-	int *compsrc, nb;
-	struct problem *prob;
-	size_t *adjstart, nedge = 0;
-	int *adj;
-	double *chosen;
+	const struct sample_row *r = w->r;
+	struct est_row *out = w->out;
+	int K = w->K, *parent = xmalloc((size_t)K * sizeof *parent);
 
-	memset(out, 0, sizeof *out);
-	out->K = K;
-	out->comp = xmalloc(2 * (size_t)K * sizeof *out->comp);
-	out->zero = out->comp + K;
-	out->A = xmalloc(5 * (size_t)K * sizeof *out->A);
-	out->P = out->A + K;
-	out->cond = out->P + K;
-	out->se = out->cond + K;
-	out->map = out->se + K;
-	for (int j = 0; j < 4 * K; j++)
-		out->A[j] = NAN;
 	for (int j = 0; j < K; j++)
-		out->map[j] = o->l2 > 0 ? 0 : NAN;
-	out->converged = 1;
-	out->mle_exists = 1;
-
-	parent = xmalloc(10 * (size_t)K * sizeof *parent);
-	seen = parent + K;
-	block = seen + K;
-	nblock = block + K;
-	lid = nblock + K;
-	scc = lid + K;
-	hasin = scc + K;
-	srccount = hasin + K;
-	compsrc = srccount + K;
-	adjstart = xcalloc((size_t)K + 1, sizeof *adjstart);
-	chosen = xcalloc((size_t)K, sizeof *chosen);
-	for (int j = 0; j < K; j++) {
 		parent[j] = j;
-		seen[j] = 0;
-		out->zero[j] = 0;
-	}
-
-	/* G_i by union-find, and the out-degrees of the choice graph */
 	for (long s = 0; s < r->n; s++) {
 		uint32_t b = r->start[s], e = r->start[s + 1];
 		int y = r->tok[b], root;
-		double c = mult ? mult[s] : 1;
+		double c = multiplicity(w, s);
 
 		if (c == 0)
 			continue;
 		out->n += c;
-		chosen[y] += c;
+		w->chosen[y] += c;
 		root = find(parent, y);
 		for (uint32_t u = b; u < e; u++) {
 			int z = find(parent, r->tok[u]);
 
-			seen[r->tok[u]] = 1;
+			w->seen[r->tok[u]] = 1;
 			if (z != root)
 				parent[z] = root;
 		}
-		adjstart[y + 1] += e - b - 1;
-		nedge += e - b - 1;
+		w->adjstart[y + 1] += e - b - 1;
+		w->nedge += e - b - 1;
 	}
-	out->ncomp = 0;
 	for (int j = 0; j < K; j++)
-		lid[j] = -1;
+		w->lid[j] = -1;
+	out->determined = 1;
 	for (int j = 0; j < K; j++) {
 		int root;
 
-		if (!seen[j]) {
+		if (!w->seen[j]) {
 			out->comp[j] = -1;
+			out->determined = 0;
 			continue;
 		}
 		root = find(parent, j);
-		if (lid[root] < 0)
-			lid[root] = out->ncomp++;
-		out->comp[j] = lid[root];
+		if (w->lid[root] < 0)
+			w->lid[root] = out->ncomp++;
+		out->comp[j] = w->lid[root];
 	}
-	out->determined = out->ncomp == 1 && out->comp[K - 1] >= 0;
-	for (int j = 0; j < K; j++)
-		if (!seen[j])
-			out->determined = 0;
+	if (out->ncomp != 1)
+		out->determined = 0;
+	free(parent);
+}
 
-	/* Blocks: the strong classes of the choice graph, or with a ridge
-	 * (which keeps every logit finite) the components of G_i. */
-	if (o->l2 > 0) {
-		nb = out->ncomp;
+/* The blocks fitted on their own, and whether the MLE exists.  With a
+ * ridge (which keeps every logit finite) the blocks are the components.
+ * Without, they are the strong classes of the choice graph: a class that
+ * another leads into sinks to -infinity (its tokens are flagged zero), and
+ * a component with several classes that none leads into is tied. */
+static void
+row_classes(struct rowfit *w)
+{
+	const struct sample_row *r = w->r;
+	struct est_row *out = w->out;
+	int K = w->K, *scc, *hasin, *srccount, *adj;
+	size_t *fill;
+
+	if (w->o->l2 > 0) {
+		w->nb = out->ncomp;
 		for (int j = 0; j < K; j++)
-			block[j] = out->comp[j];
-		for (int c = 0; c < nb; c++)
-			compsrc[c] = 1;
-	} else {
-		adj = xmalloc((nedge ? nedge : 1) * sizeof *adj);
-		for (int j = 0; j < K; j++)
-			adjstart[j + 1] += adjstart[j];
-		{
-			size_t *fill = xmalloc((size_t)K * sizeof *fill);
-
-			memcpy(fill, adjstart, (size_t)K * sizeof *fill);
-			for (long s = 0; s < r->n; s++) {
-				uint32_t b = r->start[s], e = r->start[s + 1];
-
-				if (mult && mult[s] == 0)
-					continue;
-				for (uint32_t u = b + 1; u < e; u++)
-					adj[fill[r->tok[b]]++] = r->tok[u];
-			}
-			free(fill);
-		}
-		nb = graph_strong_components(K, seen, adjstart, adj, scc);
-		for (int c = 0; c < nb; c++)
-			hasin[c] = 0;
-		for (int v = 0; v < K; v++)
-			for (size_t u = adjstart[v]; u < adjstart[v + 1]; u++)
-				if (scc[adj[u]] != scc[v])
-					hasin[scc[adj[u]]] = 1;
-		for (int c = 0; c < out->ncomp; c++)
-			compsrc[c] = 0;
-		for (int c = 0; c < nb; c++)
-			srccount[c] = 0;
-		for (int j = 0; j < K; j++) {
-			block[j] = scc[j];
-			if (!seen[j])
-				continue;
-			if (hasin[scc[j]]) {
-				out->zero[j] = 1;
-				out->mle_exists = 0;
-			} else if (srccount[scc[j]]++ == 0)
-				compsrc[out->comp[j]]++;
-		}
-		for (int c = 0; c < out->ncomp; c++)
-			if (compsrc[c] > 1)
-				out->tied = 1;
-		free(adj);
+			w->block[j] = out->comp[j];
+		for (int c = 0; c < w->nb; c++)
+			w->compsrc[c] = 1;
+		return;
 	}
-
-	/* Each block's problem: samples choosing one of its tokens, contexts
-	 * cut down to the block; counted in one pass, filled in another. */
-	for (int b = 0; b < nb; b++)
-		nblock[b] = 0;
+	adj = xmalloc((w->nedge ? w->nedge : 1) * sizeof *adj);
 	for (int j = 0; j < K; j++)
-		if (seen[j])
-			lid[j] = nblock[block[j]]++;
-	prob = xcalloc((size_t)nb + 1, sizeof *prob);
+		w->adjstart[j + 1] += w->adjstart[j];
+	fill = xmalloc((size_t)K * sizeof *fill);
+	memcpy(fill, w->adjstart, (size_t)K * sizeof *fill);
+	for (long s = 0; s < r->n; s++) {
+		uint32_t b = r->start[s], e = r->start[s + 1];
+
+		if (multiplicity(w, s) == 0)
+			continue;
+		for (uint32_t u = b + 1; u < e; u++)
+			adj[fill[r->tok[b]]++] = r->tok[u];
+	}
+	free(fill);
+	scc = xmalloc(3 * (size_t)K * sizeof *scc);
+	hasin = scc + K;
+	srccount = hasin + K;
+	w->nb = graph_strong_components(K, w->seen, w->adjstart, adj, scc);
+	for (int c = 0; c < w->nb; c++)
+		hasin[c] = srccount[c] = 0;
+	for (int v = 0; v < K; v++)
+		for (size_t u = w->adjstart[v]; u < w->adjstart[v + 1]; u++)
+			if (scc[adj[u]] != scc[v])
+				hasin[scc[adj[u]]] = 1;
+	for (int c = 0; c < out->ncomp; c++)
+		w->compsrc[c] = 0;
+	for (int j = 0; j < K; j++) {
+		w->block[j] = scc[j];
+		if (!w->seen[j])
+			continue;
+		if (hasin[scc[j]]) {
+			out->zero[j] = 1;
+			out->mle_exists = 0;
+		} else if (srccount[scc[j]]++ == 0)
+			w->compsrc[out->comp[j]]++;
+	}
+	for (int c = 0; c < out->ncomp; c++)
+		if (w->compsrc[c] > 1)
+			out->tied = 1;
+	free(scc);
+	free(adj);
+}
+
+/* Each block's problem: the samples choosing one of its tokens, their
+ * contexts cut down to the block; counted in one pass, filled in another. */
+static struct problem *
+row_problems(struct rowfit *w)
+{
+	const struct sample_row *r = w->r;
+	int nb = w->nb, *block = w->block;
+	struct problem *prob = xcalloc((size_t)nb + 1, sizeof *prob);
+
+	for (int j = 0; j < w->K; j++)
+		if (w->seen[j])
+			w->lid[j] = prob[block[j]].m++;
 	for (long s = 0; s < r->n; s++) {
 		uint32_t sb = r->start[s], e = r->start[s + 1];
 		struct problem *p;
 
-		if (mult && mult[s] == 0)
+		if (multiplicity(w, s) == 0)
 			continue;
 		p = &prob[block[r->tok[sb]]];
 		p->ns++;
@@ -569,8 +639,7 @@ est_fit_row(const struct sampleset *set, int K, int i, const double *mult,
 		struct problem *p = &prob[b];
 		size_t nt = (size_t)p->nw;
 
-		p->m = nblock[b];
-		p->l2 = o->l2;
+		p->l2 = w->o->l2;
 		p->start = xmalloc(((size_t)p->ns + 1) * sizeof *p->start);
 		p->tok = xmalloc((nt ? nt : 1) * sizeof *p->tok);
 		p->w = xmalloc((nt ? nt : 1) * sizeof *p->w);
@@ -583,21 +652,19 @@ est_fit_row(const struct sampleset *set, int K, int i, const double *mult,
 	}
 	for (long s = 0; s < r->n; s++) {
 		uint32_t sb = r->start[s], e = r->start[s + 1];
-		int y = r->tok[sb], b;
-		struct problem *p;
-		double c = mult ? mult[s] : 1;
+		int b = block[r->tok[sb]];
+		struct problem *p = &prob[b];
+		double c = multiplicity(w, s);
 		size_t first, nt;
 
 		if (c == 0)
 			continue;   /* not drawn: y may be in no block */
-		b = block[y];
-		p = &prob[b];
 		first = nt = p->start[p->ns];
 		for (uint32_t u = sb; u < e; u++) {
 			if (block[r->tok[u]] != b)
 				continue;
-			p->tok[nt] = lid[r->tok[u]];
-			p->w[nt++] = set->weighted ? r->wt[u] : r->cnt[u];
+			p->tok[nt] = w->lid[r->tok[u]];
+			p->w[nt++] = w->weighted ? r->wt[u] : r->cnt[u];
 		}
 		p->mult[p->ns] = c;
 		if (p->w[first] != 1)
@@ -605,98 +672,129 @@ est_fit_row(const struct sampleset *set, int K, int i, const double *mult,
 		p->nw += c;
 		p->start[++p->ns] = (uint32_t)nt;
 	}
-	for (int b = 0; b < nb; b++) {
-		struct problem *p = &prob[b];
-		struct solution sol;
-		double *a, *var = NULL;
-		int *gid, m = nblock[b], best = -1;
+	return prob;
+}
 
-		gid = xmalloc((size_t)m * sizeof *gid);
-		for (int j = 0; j < K; j++)
-			if (seen[j] && block[j] == b)
-				gid[lid[j]] = j;
-		a = xmalloc((size_t)m * sizeof *a);
-		/* Start from smoothed choice rates; the gauge holds the most
-		 * chosen token's logit at 0. */
-		for (int l = 0; l < m; l++)
-			a[l] = 0;
-		{
-			double *present = xcalloc((size_t)m, sizeof *present);
+static void
+problem_free(struct problem *p)
+{
+	free(p->start);
+	free(p->tok);
+	free(p->w);
+	free(p->mult);
+	free(p->u);
+}
 
-			for (long s = 0; s < p->ns; s++)
-				for (uint32_t u = p->start[s]; u < p->start[s + 1]; u++)
-					present[p->tok[u]] += p->mult[s];
-			for (int l = 0; l < m; l++) {
-				a[l] = log((chosen[gid[l]] + 0.5) / (present[l] + 1));
-				if (best < 0 || chosen[gid[l]] > chosen[gid[best]])
-					best = l;
-			}
-			free(present);
-		}
-		p->ref = o->l2 > 0 ? -1 : best;
-		if (p->ref >= 0) {
-			double a0 = a[p->ref];
+/* The start of a block's solve: smoothed choice rates.  Without a ridge
+ * the gauge holds the most chosen token's logit at 0. */
+static void
+start_point(const struct rowfit *w, struct problem *p, const int *gid,
+    double *a)
+{
+	double *present = xcalloc((size_t)p->m, sizeof *present);
+	int best = -1;
 
-			for (int l = 0; l < m; l++)
-				a[l] -= a0;
-		}
-		if (m == 1 && p->ref >= 0) {
-			memset(&sol, 0, sizeof sol);
-			sol.converged = 1;
-			sol.f = evaluate(p, a, NULL, NULL, NULL, NULL);
-		} else
-			solve(p, o, a, &sol);
-		out->loglik += sol.f;
-		out->objective += sol.f;
-		if (o->l2 > 0)
-			for (int l = 0; l < m; l++)
-				out->loglik += 0.5 * o->l2 * a[l] * a[l];
-		out->iters = sol.iters > out->iters ? sol.iters : out->iters;
-		out->gnorm = fmax(out->gnorm, sol.gnorm);
-		out->cg |= sol.cg;
-		if (!sol.converged) {
-			out->converged = 0;
-			out->why = sol.why;
-		}
-		if (want_se && m <= o->stderr_max) {
-			double *H = sol.H;
-
-			var = xmalloc((size_t)m * sizeof *var);
-			if (m == 1)
-				var[0] = 0;
-			else {
-				if (!H) {
-					H = xmalloc(checked_size((size_t)m * m, sizeof *H));
-					evaluate(p, a, NULL, H, NULL, NULL);
-					sol.H = H;
-				}
-				if (delta_method(p, H, a, var) != 0)
-					for (int l = 0; l < m; l++)
-						var[l] = NAN;
-			}
-		}
-		/* A block whose tokens sink (a class that others lead into) has
-		 * only -infinite logits next to its component's top class. */
-		for (int l = 0; l < m; l++) {
-			int j = gid[l];
-
-			if (!out->zero[j])
-				out->A[j] = a[l];
-			if (o->l2 > 0)
-				out->map[j] = a[l];
-			out->se[j] = var ? sqrt(var[l]) : NAN;
-		}
-		free(var);
-		free(sol.H);
-		free(a);
-		free(gid);
-		free(p->start), free(p->tok), free(p->w), free(p->mult);
-		free(p->u);
+	for (long s = 0; s < p->ns; s++)
+		for (uint32_t u = p->start[s]; u < p->start[s + 1]; u++)
+			present[p->tok[u]] += p->mult[s];
+	for (int l = 0; l < p->m; l++) {
+		a[l] = log((w->chosen[gid[l]] + 0.5) / (present[l] + 1));
+		if (best < 0 || w->chosen[gid[l]] > w->chosen[gid[best]])
+			best = l;
 	}
-	free(prob);
+	free(present);
+	p->ref = w->o->l2 > 0 ? -1 : best;
+	if (p->ref >= 0) {
+		double a0 = a[p->ref];
 
-	/* Per component: the gauge, and the conditional probabilities (0 for
-	 * sunk tokens; not determined where several classes tie at the top). */
+		for (int l = 0; l < p->m; l++)
+			a[l] -= a0;
+	}
+}
+
+/* Standard errors of the block's conditionals (var, m), or NaN where the
+ * information cannot be inverted. */
+static void
+block_stderr(const struct problem *p, const double *a, struct solution *sol,
+    double *var)
+{
+	int m = p->m;
+
+	if (m == 1) {
+		var[0] = 0;
+		return;
+	}
+	if (!sol->H) {
+		sol->H = xmalloc(checked_size((size_t)m * m, sizeof *sol->H));
+		evaluate(p, a, NULL, sol->H, NULL, NULL);
+	}
+	if (delta_method(p, sol->H, a, var) != 0)
+		for (int l = 0; l < m; l++)
+			var[l] = NAN;
+}
+
+/* Solves block b and enters its logits, log-likelihood and standard
+ * errors into the row. */
+static void
+fit_block(struct rowfit *w, struct problem *p, int b, int want_se)
+{
+	const struct est_options *o = w->o;
+	struct est_row *out = w->out;
+	struct solution sol;
+	int m = p->m, *gid = xmalloc((size_t)m * sizeof *gid);
+	double *a = xmalloc(2 * (size_t)m * sizeof *a), *var = NULL;
+
+	for (int j = 0; j < w->K; j++)
+		if (w->seen[j] && w->block[j] == b)
+			gid[w->lid[j]] = j;
+	start_point(w, p, gid, a);
+	if (m == 1 && p->ref >= 0) {
+		memset(&sol, 0, sizeof sol);
+		sol.converged = 1;
+		sol.f = evaluate(p, a, NULL, NULL, NULL, NULL);
+	} else
+		solve(p, o, a, &sol);
+	out->loglik += sol.f;
+	out->objective += sol.f;
+	if (o->l2 > 0)
+		for (int l = 0; l < m; l++)
+			out->loglik += 0.5 * o->l2 * a[l] * a[l];
+	out->iters = sol.iters > out->iters ? sol.iters : out->iters;
+	out->gnorm = fmax(out->gnorm, sol.gnorm);
+	out->cg |= sol.cg;
+	if (!sol.converged) {
+		out->converged = 0;
+		out->why = sol.why;
+	}
+	if (want_se && m <= o->stderr_max) {
+		var = a + m;
+		block_stderr(p, a, &sol, var);
+	}
+	/* A block whose tokens sink (a class that others lead into) has only
+	 * -infinite logits next to its component's top class. */
+	for (int l = 0; l < m; l++) {
+		int j = gid[l];
+
+		if (!out->zero[j])
+			out->A[j] = a[l];
+		if (o->l2 > 0)
+			out->map[j] = a[l];
+		out->se[j] = var ? sqrt(var[l]) : NAN;
+	}
+	free(sol.H);
+	free(a);
+	free(gid);
+}
+
+/* Per component: the gauge (mean 0), and the conditional probabilities
+ * (0 for sunk tokens; not determined where several classes tie at the
+ * top); the row of P where the row is determined. */
+static void
+row_gauge(struct rowfit *w)
+{
+	struct est_row *out = w->out;
+	int K = w->K;
+
 	for (int c = 0; c < out->ncomp; c++) {
 		double mean = 0, mx = -INFINITY, z = 0;
 		int cnt = 0;
@@ -716,7 +814,7 @@ est_fit_row(const struct sampleset *set, int K, int i, const double *mult,
 		for (int j = 0; j < K; j++) {
 			if (out->comp[j] != c)
 				continue;
-			if (compsrc[c] > 1) {
+			if (w->compsrc[c] > 1) {
 				out->A[j] = NAN;
 				out->cond[j] = NAN;
 				out->se[j] = NAN;
@@ -733,9 +831,59 @@ est_fit_row(const struct sampleset *set, int K, int i, const double *mult,
 		if (out->determined && !out->tied)
 			out->P[j] = out->cond[j];
 	}
-	free(parent);
-	free(adjstart);
-	free(chosen);
+}
+
+static void
+row_init(struct est_row *out, int K, double l2)
+{
+	memset(out, 0, sizeof *out);
+	out->K = K;
+	out->comp = xmalloc(2 * (size_t)K * sizeof *out->comp);
+	out->zero = out->comp + K;
+	out->A = xmalloc(5 * (size_t)K * sizeof *out->A);
+	out->P = out->A + K;
+	out->cond = out->P + K;
+	out->se = out->cond + K;
+	out->map = out->se + K;
+	for (int j = 0; j < 4 * K; j++)
+		out->A[j] = NAN;
+	for (int j = 0; j < K; j++) {
+		out->map[j] = l2 > 0 ? 0 : NAN;
+		out->zero[j] = 0;
+	}
+	out->converged = 1;
+	out->mle_exists = 1;
+}
+
+void
+est_fit_row(const struct sampleset *set, int K, int i, const double *mult,
+    const struct est_options *o, int want_se, struct est_row *out)
+{
+	struct rowfit w = { .r = &set->row[i], .mult = mult, .o = o, .K = K,
+	    .weighted = set->weighted, .out = out };
+	struct problem *prob;
+
+	row_init(out, K, o->l2);
+	w.seen = xcalloc(4 * (size_t)K, sizeof *w.seen);
+	w.block = w.seen + K;
+	w.lid = w.block + K;
+	w.compsrc = w.lid + K;
+	w.adjstart = xcalloc((size_t)K + 1, sizeof *w.adjstart);
+	w.chosen = xcalloc((size_t)K, sizeof *w.chosen);
+
+	row_components(&w);
+	row_classes(&w);
+	prob = row_problems(&w);
+	for (int b = 0; b < w.nb; b++) {
+		fit_block(&w, &prob[b], b, want_se);
+		problem_free(&prob[b]);
+	}
+	free(prob);
+	row_gauge(&w);
+
+	free(w.seen);
+	free(w.adjstart);
+	free(w.chosen);
 }
 
 void

@@ -109,7 +109,9 @@ sampleset_add(struct sampleset *s, const int *ctx, int L, int y,
 		else
 			r->cnt[base + j]++;
 	}
-	if (!found)
+	/* Weights that underflowed to 0 give y probability 0 as surely as
+	 * its absence does (and a log-likelihood of -infinity). */
+	if (!found || (s->weighted && !(r->wt[base] > 0)))
 		return -1;
 	finish(s, r, m, ctx[L - 1]);
 	return 0;

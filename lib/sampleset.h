@@ -40,7 +40,8 @@ struct sampleset {
 struct sampleset *sampleset_new(int weighted);
 void   sampleset_free(struct sampleset *s);
 /* Adds the sample (ctx[0..L-1], y): query ctx[L-1]; posw: the L position
- * weights, or NULL for counts.  -1 if y is not in the context. */
+ * weights, or NULL for counts.  -1 if y is not in the context, or only
+ * at positions of weight 0. */
 int    sampleset_add(struct sampleset *s, const int *ctx, int L, int y,
            const double *posw);
 /* Adds the sample whose context is c (counts only). */

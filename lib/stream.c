@@ -6,6 +6,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "util.h"
 #include "vocab.h"
@@ -63,14 +64,33 @@ input_open(struct input *in, int nfiles, char **files)
 	in->buf = xmalloc(in->cap);
 }
 
+/*
+ * Lines are cut out of blocks read with read(2), which is much faster than
+ * a byte at a time and returns what a pipe holds without waiting for more.
+ * Every input reading stdin shares one block, so that one input can stop
+ * at a line and another go on from the next (attn-sample --model -).
+ */
+#define BLOCK_BYTES (256 << 10)
+
+struct block {
+	char  *data;
+	size_t pos, len;
+};
+
+static struct block stdin_block;
+
 static int
 open_next(struct input *in)
 {
 	const char *f;
 
-	if (in->fp && in->fp != stdin)
+	if (in->fp && in->fp != stdin) {
 		fclose(in->fp);
+		free(in->blk->data);
+		free(in->blk);
+	}
 	in->fp = NULL;
+	in->blk = NULL;
 	if (in->next >= in->nfiles)
 		return 0;
 	f = in->files[in->next++];
@@ -78,12 +98,52 @@ open_next(struct input *in)
 	if (strcmp(f, "-") == 0) {
 		in->fp = stdin;
 		in->name = "<stdin>";
+		in->blk = &stdin_block;
 	} else {
 		if (!(in->fp = fopen(f, "r")))
 			die(EXIT_FAIL, "%s: %s", f, strerror(errno));
 		in->name = f;
+		in->blk = xcalloc(1, sizeof *in->blk);
 	}
+	if (!in->blk->data)
+		in->blk->data = xmalloc(BLOCK_BYTES);
 	return 1;
+}
+
+/* The next block of the current file; 0 at its end. */
+static int
+refill(struct input *in)
+{
+	struct block *b = in->blk;
+	ssize_t n;
+
+	while ((n = read(fileno(in->fp), b->data, BLOCK_BYTES)) < 0 &&
+	    errno == EINTR)
+		;
+	if (n < 0)
+		die(EXIT_FAIL, "%s: read error: %s", in->name, strerror(errno));
+	b->pos = 0;
+	b->len = (size_t)n;
+	return n > 0;
+}
+
+/* Appends n bytes to the line, within MAX_LINE_BYTES. */
+static void
+line_append(struct input *in, const char *s, size_t n)
+{
+	if (in->len + n + 1 > in->cap) {
+		while (in->len + n + 1 > in->cap) {
+			if (in->cap >= (size_t)MAX_LINE_BYTES) {
+				in->line++;
+				input_fail(in, "line longer than %ld bytes",
+				    MAX_LINE_BYTES);
+			}
+			in->cap *= 2;
+		}
+		in->buf = xrealloc(in->buf, in->cap);
+	}
+	memcpy(in->buf + in->len, s, n);
+	in->len += n;
 }
 
 void
@@ -114,26 +174,28 @@ int
 input_line(struct input *in)
 {
 	for (;;) {
-		int c = EOF;
+		int newline = 0;
 
 		if (!in->fp && !open_next(in))
 			return 0;
 		in->len = 0;
-		while ((c = getc_unlocked(in->fp)) != EOF && c != '\n') {
-			if (in->len + 1 >= in->cap) {
-				if (in->cap >= (size_t)MAX_LINE_BYTES) {
-					in->line++;
-					input_fail(in, "line longer than %ld bytes",
-					    MAX_LINE_BYTES);
-				}
-				in->cap *= 2;
-				in->buf = xrealloc(in->buf, in->cap);
+		while (!newline) {
+			struct block *b = in->blk;
+			char *s = b->data + b->pos, *nl;
+			size_t n;
+
+			if (b->pos == b->len) {
+				if (!refill(in))
+					break;
+				s = b->data;
 			}
-			in->buf[in->len++] = (char)c;
+			nl = memchr(s, '\n', b->len - b->pos);
+			n = nl ? (size_t)(nl - s) : b->len - b->pos;
+			line_append(in, s, n);
+			b->pos += n + (nl != NULL);
+			newline = nl != NULL;
 		}
-		if (ferror(in->fp))
-			die(EXIT_FAIL, "%s: read error: %s", in->name, strerror(errno));
-		if (c == EOF && in->len == 0) {
+		if (!newline && in->len == 0) {
 			open_next(in);
 			continue;
 		}
@@ -182,8 +244,11 @@ input_record(struct input *in)
 void
 input_close(struct input *in)
 {
-	if (in->fp && in->fp != stdin)
+	if (in->fp && in->fp != stdin) {
 		fclose(in->fp);
+		free(in->blk->data);
+		free(in->blk);
+	}
 	free(in->buf);
 	memset(in, 0, sizeof *in);
 }
@@ -338,22 +403,45 @@ check_output(void)
 		die(EXIT_FAIL, "write error on stdout: %s", strerror(errno));
 }
 
+/*
+ * A record is assembled here and handed to stdio whole by out_end: a
+ * program that dies while writing one (a value it refuses to print) leaves
+ * the records before it on stdout, never part of a line.  The buffer grows
+ * to the largest record.
+ */
+static char   *obuf;
+static size_t  olen, ocap;
+
+/* Room for n more bytes at obuf + olen. */
+static char *
+out_room(size_t n)
+{
+	if (n > ocap - olen) {
+		while (n > ocap - olen)
+			ocap = ocap ? checked_size(ocap, 2) : 1 << 16;
+		obuf = xrealloc(obuf, ocap);
+	}
+	return obuf + olen;
+}
+
 void
 out_raw(const char *s, size_t n)
 {
-	fwrite_unlocked(s, 1, n, stdout);
+	memcpy(out_room(n), s, n);
+	olen += n;
 }
 
 void
 out_str(const char *s)
 {
-	fputs_unlocked(s, stdout);
+	out_raw(s, strlen(s));
 }
 
 void
 out_char(int c)
 {
-	putc_unlocked(c, stdout);
+	*out_room(1) = (char)c;
+	olen++;
 }
 
 /* v in decimal, ending just before end; returns where it starts. */
@@ -375,10 +463,7 @@ out_long(long v)
 {
 	char buf[24], *p = decimal(buf + sizeof buf, v);
 
-	/* Byte by byte: a record of many small numbers is cheaper this way
-	 * than through fwrite. */
-	while (p < buf + sizeof buf)
-		putc_unlocked(*p++, stdout);
+	out_raw(p, (size_t)(buf + sizeof buf - p));
 }
 
 int
@@ -588,6 +673,8 @@ void
 out_end(void)
 {
 	out_char('\n');
+	fwrite_unlocked(obuf, 1, olen, stdout);
+	olen = 0;
 	check_output();
 }
 

@@ -27,10 +27,13 @@
 
 struct vocab;
 
+struct block;
+
 struct input {
 	char      **files;     /* operands; "-" is stdin */
 	int         nfiles, next;
 	FILE       *fp;
+	struct block *blk;     /* bytes read from fp, not yet cut into lines */
 	const char *name;      /* for messages: file name or "<stdin>" */
 	long        line;      /* number of the line last read */
 	char       *buf;

@@ -1,7 +1,7 @@
 #!/usr/bin/env bats
 # I/O failures, for every program: a closed stdout and SIGPIPE end it
 # quietly; a full disk and a read error give one line "PROG: ..." and
-# exit 1.
+# exit 1.  A program that dies inside a record leaves only whole records.
 
 load helper
 
@@ -102,4 +102,16 @@ read_error() {
 	st=0
 	attn-to-ccmc m dir >out 2>err || st=$?
 	[ "$st" -eq 1 ] && [ "$(wc -l <out)" -eq 1 ] && jq -e .P out >/dev/null
+}
+
+@test "dying inside a record, small or of megabytes, leaves only the records before it" {
+	for n in 3 1000000; do
+		run "$UNIT" partial $n
+		[ "$status" -eq 1 ]
+		[ "${lines[0]}" = '{"type":"x"}' ]
+		[ "${lines[1]}" = 'unit: refusing to write a non-finite number (nan)' ]
+		[ "${#lines[@]}" -eq 2 ]
+		"$UNIT" partial $n 2>/dev/null >out || true
+		[ "$(cat out)" = '{"type":"x"}' ]
+	done
 }

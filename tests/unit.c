@@ -9,6 +9,8 @@
  *   unit rng SEED N            moments of the generator's draws
  *   unit chain FILE            classes and stationary law of a ccmc's P
  *   unit longrun FILE          long-run law of a ccmc's P from the uniform law
+ *   unit partial N             a record, then one of N numbers and a NaN:
+ *                              must die leaving only the first on stdout
  */
 #include <math.h>
 #include <stdio.h>
@@ -223,6 +225,21 @@ longrun(char *file)
 	return 0;
 }
 
+static int
+partial(long n)
+{
+	out_str("{\"type\":\"x\"}");
+	out_end();
+	out_str("{\"type\":\"x\",\"v\":[");
+	for (long i = 0; i < n; i++) {
+		out_long(i);
+		out_char(',');
+	}
+	out_double(NAN);
+	out_end();
+	return 0;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -237,7 +254,9 @@ main(int argc, char **argv)
 		return chain(argv[2]);
 	if (argc == 3 && strcmp(argv[1], "longrun") == 0)
 		return longrun(argv[2]);
+	if (argc == 3 && strcmp(argv[1], "partial") == 0)
+		return partial(atol(argv[2]));
 	fprintf(stderr, "usage: unit vectors FILE | theorem FILE N SEED | "
-	    "rng SEED N | chain FILE | longrun FILE\n");
+	    "rng SEED N | chain FILE | longrun FILE | partial N\n");
 	return 2;
 }
