@@ -62,7 +62,7 @@ main(int argc, char **argv)
 
 	prog_init(argv[0]);
 	argv[0] = (char *)progname;    /* getopt's complaints name us too */
-	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+	while ((c = opt_next(argc, argv, "h", longopts)) != -1) {
 		switch (c) {
 		case 'K':
 			spec.K = (int)opt_long(usage, "--vocab", optarg, 1, MAX_VOCAB);

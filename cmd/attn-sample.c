@@ -37,7 +37,7 @@
 static const char usage[] =
 "usage: attn-sample [-n N] [--model FILE] [--prompts DIST] [--len L[:LMAX]]\n"
 "                   [--via attention|ccmc | --markov] [--window L|none]\n"
-"                   [--mix W|model] [--probs] [--ids]\n"
+"                   [--mix W|model] [--tie-tol X] [--retie] [--probs] [--ids]\n"
 "                   [--trajectory [--steps T]] [--seed S] [--shard I/N]\n"
 "                   [--progress] [file ...]\n";
 
@@ -69,11 +69,15 @@ static const char help[] =
 "  --window none    each draw sees the whole context\n"
 "  --mix W          draw from (1 - W) p + W u, u the ccmc's \"unigram\"\n"
 "  --mix model      the same with the ccmc's own \"mix\" (default: no mix)\n"
+"  --tie-tol X      accept an attn-model whose max|C E^T - I| and max|C r_t|\n"
+"                   (and separation) reach X (default 1e-9)\n"
+"  --retie          replace C by (E E^T)^-1 E first; printed, with\n"
+"                   \"meta\" \"retie\" saying how much it changed\n"
 "  --probs          add \"p\": the exact distribution y was drawn from\n"
 "  --ids            print token ids even when the ccmc has a vocabulary\n"
 "  --trajectory     print trajectory records instead: from each prompt,\n"
 "                   T tokens drawn autoregressively, the context growing\n"
-"  --steps T        tokens per trajectory (default 100)\n"
+"  --steps T        tokens per trajectory (default 100, at most 2^20)\n"
 "  --seed S         random seed (default 1)\n"
 "  --shard I/N      only the I-th of N contiguous blocks of the N items\n"
 "                   (I = 0..N-1); the shards concatenated are the whole run\n"
@@ -92,6 +96,8 @@ struct options {
 	int      steps_given;
 	int      window;           /* 0: the model's, -1: none */
 	double   mix;              /* -1: the model's "mix"; -2: none */
+	double   tol;              /* of the model's exactness conditions */
+	int      retie;
 	uint64_t seed;
 	long     shard, nshards;
 	char    *model_file;
@@ -249,6 +255,10 @@ read_model(struct input *in, struct run *run)
 	type = record_type(rec);
 	if (strcmp(type, "attn-model") == 0) {
 		model_parse(in, rec, &run->model);
+		run->model.tol = run->o->tol;
+		if (run->o->retie && model_retie(&run->model) != 0)
+			input_fail(in, "--retie: E E^T is singular, so no head is "
+			    "tied to these embeddings");
 		run->have_model = 1;
 	} else if (strcmp(type, "ccmc") == 0) {
 		scored_model_parse(&run->scored, in, rec, run->o->window,
@@ -312,19 +322,26 @@ write_model(struct run *run, const char *line, size_t len)
 {
 	json_t *meta;
 
+	if (run->have_model && run->o->retie) {
+		/* C changed: print the model the draws use */
+		if (run->o->window)
+			jset(run->model.meta, "window", run->window ?
+			    jint(run->window) : jpack("n"));
+		model_write(&run->model);
+		return;
+	}
 	if (!run->o->window && run->o->mix < -1.5) {
 		out_raw(line, len);
 		out_end();
 		return;
 	}
 	if (!json_is_object(meta = json_object_get(run->rec, "meta"))) {
-		meta = json_object();
-		json_object_set_new(run->rec, "meta", meta);
+		meta = jpack("{}");
+		jset(run->rec, "meta", meta);
 	}
-	json_object_set_new(meta, "window", run->window ?
-	    json_integer(run->window) : json_null());
+	jset(meta, "window", run->window ? jint(run->window) : jpack("n"));
 	if (run->o->mix > -1.5)
-		json_object_set_new(run->rec, "mix", json_real(run->mix));
+		jset(run->rec, "mix", jreal(run->mix));
 	out_json(run->rec);
 	out_end();
 }
@@ -519,6 +536,8 @@ parse_options(struct options *o, int argc, char **argv)
 		{ "markov", no_argument, NULL, 'M' },
 		{ "window", required_argument, NULL, 'w' },
 		{ "mix", required_argument, NULL, 'x' },
+		{ "tie-tol", required_argument, NULL, 'e' },
+		{ "retie", no_argument, NULL, 'r' },
 		{ "probs", no_argument, NULL, 'p' },
 		{ "ids", no_argument, NULL, 'i' },
 		{ "trajectory", no_argument, NULL, 't' },
@@ -533,7 +552,7 @@ parse_options(struct options *o, int argc, char **argv)
 	char why[256];
 	int c;
 
-	while ((c = getopt_long(argc, argv, "hn:", longopts, NULL)) != -1) {
+	while ((c = opt_next(argc, argv, "hn:", longopts)) != -1) {
 		switch (c) {
 		case 'n':
 			o->n = opt_long(usage, "-n", optarg, 0, MAX_N);
@@ -569,6 +588,12 @@ parse_options(struct options *o, int argc, char **argv)
 		case 'w':
 			o->window = strcmp(optarg, "none") == 0 ? -1 :
 			    (int)opt_long(usage, "--window", optarg, 1, MAX_PROMPT);
+			break;
+		case 'e':
+			o->tol = opt_double(usage, "--tie-tol", optarg, 0, 1e-2);
+			break;
+		case 'r':
+			o->retie = 1;
 			break;
 		case 'x':
 			o->mix = strcmp(optarg, "model") == 0 ? -1 :
@@ -618,7 +643,7 @@ main(int argc, char **argv)
 	struct options o = {
 		.lmin = DEFAULT_LEN, .lmax = DEFAULT_LEN, .via = -1,
 		.steps = DEFAULT_STEPS, .seed = RNG_DEFAULT_SEED, .nshards = 1,
-		.mix = -2,
+		.mix = -2, .tol = TIE_TOL,
 	};
 	struct run run = { .o = &o };
 	struct input in, model_in;

@@ -1,9 +1,14 @@
 /*
  * attn-to-ccmc: turn attention models into their context-conditioned
- * Markov chains; every other record passes through unchanged.
+ * Markov chains; every other record passes through unchanged.  With
+ * --check, each model's forward pass is compared with its CCMC on the
+ * user's prompts, the last step of bringing one's own weights in.
  */
+#include <ctype.h>
 #include <getopt.h>
+#include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "ccmc.h"
@@ -12,7 +17,9 @@
 #include "stream.h"
 #include "util.h"
 
-static const char usage[] = "usage: attn-to-ccmc [--analyze] [file ...]\n";
+static const char usage[] =
+"usage: attn-to-ccmc [--analyze] [--tie-tol X] [--retie] [--check PROMPTS]\n"
+"                    [file ...]\n";
 
 static const char help[] =
 "Read attn-model records and write each one's CCMC: logits A = E W E^T\n"
@@ -20,34 +27,209 @@ static const char help[] =
 "posw when the model has positional encodings.  A model with no exact CCMC\n"
 "is refused.  Records of other types pass through unchanged, in order.\n"
 "\n"
-"  --analyze     add \"chain\": stationary distribution, entropy rate,\n"
-"                communicating classes and self-dominant tokens of P\n"
-"  -h, --help    this text;  --version  the version\n";
+"  --analyze        add \"chain\": stationary distribution, entropy rate,\n"
+"                   communicating classes and self-dominant tokens of P\n"
+"  --tie-tol X      accept max|C E^T - I|, max|C r_t| and the separation of\n"
+"                   tokens and positions up to X (default 1e-9), e.g. 1e-6\n"
+"                   for float32 weights\n"
+"  --retie          first replace C by (E E^T)^-1 E, tied to E; \"meta\"\n"
+"                   \"retie\" says how much the tie and C changed\n"
+"  --check PROMPTS  compare the forward pass with the CCMC on the prompt\n"
+"                   records of PROMPTS; add \"check\", and fail (65) when\n"
+"                   they differ by more than max(1e-9, 10 X)\n"
+"  -h, --help       this text;  --version  the version\n";
 
-int
-main(int argc, char **argv)
+struct options {
+	int     analyze, retie;
+	double  tol;
+	char   *check;
+};
+
+/* The prompt records of a --check file, with their lines for messages. */
+struct prompts {
+	const char *file;
+	long    n;
+	int   **tok, *len;
+	long   *line;
+};
+
+static void
+prompts_read(struct prompts *ps, char *file)
+{
+	struct input in;
+	json_t *rec;
+	long cap = 0;
+
+	memset(ps, 0, sizeof *ps);
+	ps->file = file;
+	input_open(&in, 1, &file);
+	while ((rec = input_record(&in))) {
+		if (strcmp(record_type(rec), "prompt") != 0)
+			input_fail(&in, "--check needs prompt records, not \"%.40s\"",
+			    record_type(rec));
+		if (ps->n == cap) {
+			cap = cap ? 2 * cap : 64;
+			ps->tok = xrealloc(ps->tok, checked_size((size_t)cap,
+			    sizeof *ps->tok));
+			ps->len = xrealloc(ps->len, checked_size((size_t)cap,
+			    sizeof *ps->len));
+			ps->line = xrealloc(ps->line, checked_size((size_t)cap,
+			    sizeof *ps->line));
+		}
+		ps->tok[ps->n] = field_tokens(&in, rec, "prompt", MAX_VOCAB, NULL,
+		    &ps->len[ps->n]);
+		if (ps->len[ps->n] == 0)
+			input_fail(&in, "empty prompt");
+		ps->line[ps->n++] = in.line;
+		json_decref(rec);
+	}
+	if (ps->n == 0)
+		input_fail(&in, "no prompt record to --check on");
+	input_close(&in);
+}
+
+static void
+prompts_free(struct prompts *ps)
+{
+	for (long i = 0; i < ps->n; i++)
+		free(ps->tok[i]);
+	free(ps->tok);
+	free(ps->len);
+	free(ps->line);
+}
+
+/* The largest difference between the forward pass p = C X^T alpha and the
+ * CCMC over the prompts, as "check"; past the bound, an error at the
+ * prompt where it is largest.  With C E^T = I + D and |C r_t| <= X the
+ * two differ by at most 2 X per entry (alpha sums to 1), so 10 X leaves
+ * room for rounding and the separation terms. */
+static json_t *
+check(const struct prompts *ps, const struct attn_model *m,
+    const struct ccmc *c)
+{
+	struct input at = { .name = ps->file };
+	double *p = xmalloc(2 * (size_t)m->K * sizeof *p), *q = p + m->K;
+	double *work = NULL, worst = 0, bound = fmax(1e-9, 10 * m->tol);
+	size_t nwork = 0;
+	long where = 0;
+
+	for (long s = 0; s < ps->n; s++) {
+		const int *t = ps->tok[s];
+		int L = ps->len[s];
+		double diff = 0;
+
+		at.line = ps->line[s];
+		for (int k = 0; k < L; k++)
+			if (t[k] >= m->K)
+				input_fail(&at, "token %d out of range (K = %d)", t[k],
+				    m->K);
+		if (m->lmax && L > m->lmax)
+			input_fail(&at, "prompt of %d tokens is longer than the "
+			    "model's LMAX %d", L, m->lmax);
+		if (model_work_size(m, L) > nwork) {
+			nwork = model_work_size(m, L);
+			work = xrealloc(work, checked_size(nwork, sizeof *work));
+		}
+		attn_forward(m, t, L, p, work);
+		ccmc_probs(c, t, L, q, work);
+		for (int k = 0; k < m->K; k++)
+			diff = fmax(diff, fabs(p[k] - q[k]));
+		if (isnan(diff))
+			diff = INFINITY;
+		if (diff <= worst)
+			continue;
+		worst = diff;
+		where = s;
+	}
+	free(p);
+	free(work);
+	at.line = ps->line[where];
+	if (!(worst <= bound))
+		input_fail(&at, "the forward pass and the CCMC differ by %.3g > "
+		    "%.3g on this prompt: the model has no exact CCMC here",
+		    worst, bound);
+	return jpack("{s:I,s:o,s:o,s:I}", "prompts", (json_int_t)ps->n,
+	    "max_abs_diff", jreal(worst), "bound", jreal(bound), "worst_line",
+	    (json_int_t)ps->line[where]);
+}
+
+/* A record that passes through: a type close to attn-model is most often
+ * a model misnamed, so say so (once; its line and type are kept). */
+struct misnamed {
+	long line;
+	char type[48];
+};
+
+static void
+pass_through(const struct input *in, const char *type, struct misnamed *mis)
+{
+	char low[64];
+	size_t n = 0;
+
+	for (; type[n] && n + 1 < sizeof low; n++)
+		low[n] = type[n] == '_' || type[n] == ' ' ? '-' :
+		    (char)tolower((unsigned char)type[n]);
+	low[n] = '\0';
+	if (!mis->line && (near_name(low, "attn-model") ||
+	    strcmp(low, "attn-model") == 0)) {
+		mis->line = in->line;
+		snprintf(mis->type, sizeof mis->type, "%.40s", type);
+		note("%s:%ld: a record of type \"%s\" passes through unchanged: "
+		    "did you mean \"attn-model\"?", in->name, in->line, mis->type);
+	}
+	out_raw(in->buf, in->len);
+	out_end();
+}
+
+static void
+parse_options(struct options *o, int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		{ "analyze", no_argument, NULL, 'a' },
+		{ "tie-tol", required_argument, NULL, 't' },
+		{ "retie", no_argument, NULL, 'r' },
+		{ "check", required_argument, NULL, 'c' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 }
 	};
-	struct input in;
-	json_t *rec;
-	int c, analyze = 0, nmodels = 0;
+	int c;
 
-	prog_init(argv[0]);
-	argv[0] = (char *)progname;    /* getopt's complaints name us too */
-	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+	while ((c = opt_next(argc, argv, "h", longopts)) != -1) {
 		switch (c) {
 		case 'a':
-			analyze = 1;
+			o->analyze = 1;
+			break;
+		case 't':
+			o->tol = opt_double(usage, "--tie-tol", optarg, 0, 1e-2);
+			break;
+		case 'r':
+			o->retie = 1;
+			break;
+		case 'c':
+			o->check = optarg;
 			break;
 		default:
 			common_option(c, usage, help);
 		}
 	}
+}
+
+int
+main(int argc, char **argv)
+{
+	struct options o = { .tol = TIE_TOL };
+	struct prompts ps;
+	struct input in;
+	json_t *rec;
+	int nmodels = 0;
+	struct misnamed mis = { 0 };
+
+	prog_init(argv[0]);
+	argv[0] = (char *)progname;    /* getopt's complaints name us too */
+	parse_options(&o, argc, argv);
+	if (o.check)
+		prompts_read(&ps, o.check);
 
 	input_open(&in, argc - optind, argv + optind);
 	while ((rec = input_record(&in))) {
@@ -57,20 +239,24 @@ main(int argc, char **argv)
 		char why[256];
 
 		if (strcmp(record_type(rec), "attn-model") != 0) {
-			out_raw(in.buf, in.len);
-			out_end();
+			pass_through(&in, record_type(rec), &mis);
 			json_decref(rec);
 			continue;
 		}
 		model_parse(&in, rec, &model);
+		model.tol = o.tol;
 		nmodels++;
+		if (o.retie && model_retie(&model) != 0)
+			input_fail(&in, "--retie: E E^T is singular, so no head is "
+			    "tied to these embeddings");
 		if (ccmc_from_model(&model, &chain, why, sizeof why) != 0)
 			input_fail(&in, "%s", why);
-		if (analyze) {
+		if (o.analyze || o.check)
 			extra = json_object();
-			jset(extra, "chain", chain_analyze(chain.P,
-			    chain.K));
-		}
+		if (o.analyze)
+			jset(extra, "chain", chain_analyze(chain.P, chain.K));
+		if (o.check)
+			jset(extra, "check", check(&ps, &model, &chain));
 		ccmc_write(&chain, extra);
 		if (extra)
 			json_decref(extra);
@@ -79,9 +265,15 @@ main(int argc, char **argv)
 		json_decref(rec);
 	}
 	/* An empty stream is most often a failed stage upstream: say so. */
+	if (nmodels == 0 && mis.line)
+		input_fail(&in, "no attn-model record in the input; line %ld has "
+		    "type \"%s\": did you mean \"attn-model\"?", mis.line,
+		    mis.type);
 	if (nmodels == 0)
 		input_fail(&in, "no attn-model record in the input");
 	input_close(&in);
 	out_flush();
+	if (o.check)
+		prompts_free(&ps);
 	return 0;
 }

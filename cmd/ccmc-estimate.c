@@ -234,8 +234,8 @@ bootstrap_json(const struct dataset *d, int K, const struct options *o,
 	progress(o, "bootstrap row", K, K);
 	where_P(row, K, lo, Plo);
 	where_P(row, K, hi, Phi);
-	out = jpack("{s:i,s:I,s:f,s:o,s:o,s:o,s:o}", "B", o->bootstrap,
-	    "seed", (json_int_t)o->seed, "level", 0.95, "P_lo",
+	out = jpack("{s:i,s:o,s:f,s:o,s:o,s:o,s:o}", "B", o->bootstrap,
+	    "seed", jseed(o->seed), "level", 0.95, "P_lo",
 	    matrix_json(Plo, K), "P_hi", matrix_json(Phi, K), "conditional_lo",
 	    matrix_json(lo, K), "conditional_hi", matrix_json(hi, K));
 	free(lo);
@@ -575,7 +575,7 @@ main(int argc, char **argv)
 
 	prog_init(argv[0]);
 	argv[0] = (char *)progname;    /* getopt's complaints name us too */
-	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+	while ((c = opt_next(argc, argv, "h", longopts)) != -1) {
 		switch (c) {
 		case 'K':
 			o.data.vocab = (int)opt_long(usage, "--vocab", optarg, 1, MAX_VOCAB);

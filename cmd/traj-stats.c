@@ -99,7 +99,7 @@ parse_options(struct options *o, int argc, char **argv)
 		    .min_count = 10, .per_decade = 10 },
 		.starts = 32, .horizon = MF_HORIZON, .seed = RNG_DEFAULT_SEED,
 	};
-	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+	while ((c = opt_next(argc, argv, "h", longopts)) != -1) {
 		switch (c) {
 		case 'S':
 			o->summary = 1;

@@ -16,10 +16,10 @@ output_is_distribution(const struct attn_model *m, char *why, size_t whylen)
 {
 	double err = model_head_error(m), pos = 0;
 
-	if (!(err <= 1e-9)) {
+	if (!(err <= m->tol)) {
 		snprintf(why, whylen, "the output head is not tied to the "
-		    "embeddings, max|C E^T - I| = %.3g > 1e-9, so the forward pass "
-		    "gives no probability vector", err);
+		    "embeddings, max|C E^T - I| = %.3g > %.3g, so the forward pass "
+		    "gives no probability vector", err, m->tol);
 		return 0;
 	}
 	for (int t = 0; t < m->lmax; t++)
@@ -32,10 +32,10 @@ output_is_distribution(const struct attn_model *m, char *why, size_t whylen)
 				cr += c[l] * rt[l];
 			pos = max_nan(pos, fabs(cr));
 		}
-	if (!(pos <= 1e-9)) {
+	if (!(pos <= m->tol)) {
 		snprintf(why, whylen, "positional encodings reach the output, "
-		    "max|C r_t| = %.3g > 1e-9, so the forward pass gives no "
-		    "probability vector", pos);
+		    "max|C r_t| = %.3g > %.3g, so the forward pass gives no "
+		    "probability vector", pos, m->tol);
 		return 0;
 	}
 	return 1;

@@ -23,25 +23,25 @@ derive(struct attn_model *m)
 	}
 }
 
-/* C = (E E^T)^{-1} E, the head with C E^T = I. */
+/* C = (F F^T)^{-1} F, the head with C F^T = I, F = E by default. */
 static int
-tied_head(struct attn_model *m)
+tied_head_of(struct attn_model *m, const double *F)
 {
 	size_t KK = (size_t)m->K * m->K;
 	double *G = xmalloc(KK * sizeof *G), *Gi = xmalloc(KK * sizeof *Gi);
 	int rc;
 
-	mat_mul_bt(m->E, m->E, G, m->K, m->d, m->K);
+	mat_mul_bt(F, F, G, m->K, m->d, m->K);
 	if ((rc = mat_inverse(G, Gi, m->K)) == 0) {
 		double *RC = xmalloc((size_t)m->K * m->d * sizeof *RC);
 
-		mat_mul(Gi, m->E, m->C, m->K, m->K, m->d);
+		mat_mul(Gi, F, m->C, m->K, m->K, m->d);
 		/* The Gram matrix squares E's condition number; refine:
 		 * with R = I - C E^T, C + R C has residual R^2. */
 		for (int step = 0; step < 2; step++) {
 			double worst = 0;
 
-			mat_mul_bt(m->C, m->E, G, m->K, m->d, m->K);
+			mat_mul_bt(m->C, F, G, m->K, m->d, m->K);
 			for (int i = 0; i < m->K; i++)
 				for (int j = 0; j < m->K; j++) {
 					double *g = &G[(size_t)i * m->K + j];
@@ -60,6 +60,12 @@ tied_head(struct attn_model *m)
 	free(G);
 	free(Gi);
 	return rc;
+}
+
+static int
+tied_head(struct attn_model *m)
+{
+	return tied_head_of(m, m->E);
 }
 
 /* A random orthogonal d x d matrix: Gram-Schmidt (twice) on Gaussian rows. */
@@ -123,6 +129,7 @@ model_generate(const struct model_spec *s, struct attn_model *m, char *why,
 	struct rng r;
 
 	memset(m, 0, sizeof *m);
+	m->tol = TIE_TOL;
 	if (s->lmax)
 		dp = s->recency ? 2 : s->pos_dim;
 	de = s->d ? s->d - dp : K;
@@ -213,7 +220,7 @@ model_generate(const struct model_spec *s, struct attn_model *m, char *why,
 		model_free(m);
 		return -1;
 	}
-	m->meta = jpack("{s:I,s:f,s:s,s:f}", "seed", (json_int_t)s->seed,
+	m->meta = jpack("{s:o,s:f,s:s,s:f}", "seed", jseed(s->seed),
 	    "scale", s->scale, "embed", s->gaussian ? "gaussian" : "onehot",
 	    "diag", s->diag);
 	if (s->lmax)
@@ -260,6 +267,7 @@ model_parse(const struct input *in, json_t *rec, struct attn_model *m)
 	json_t *pos, *meta;
 
 	memset(m, 0, sizeof *m);
+	m->tol = TIE_TOL;
 	m->K = (int)field_long(in, rec, "K", 1, MAX_VOCAB);
 	m->d = (int)field_long(in, rec, "d", 1, MAX_DIM);
 	if (m->d < m->K)
@@ -370,23 +378,107 @@ max_row_norm(const double *M, int rows, int cols)
 	return m;
 }
 
+/* The head tied to E and blind to the positions: with F the rows of E
+ * projected off the span of the r_t, C = (F F^T)^{-1} F has C R^T = 0
+ * and C E^T = C F^T = I. */
+static int
+retie(struct attn_model *m)
+{
+	int d = m->d, rank = 0, rc;
+	double *Q, *F, scale = 0;
+
+	if (!m->lmax)
+		return tied_head(m);
+	/* An orthonormal basis Q of the span of the r_t: Gram-Schmidt, twice.
+	 * What is left of an r_t below 1e-6 of the largest is rounding (of
+	 * weights stored in float32, say), not a direction of its own. */
+	Q = xmalloc(checked_size((size_t)m->lmax * d, sizeof *Q));
+	scale = max_row_norm(m->R, m->lmax, d);
+	for (int t = 0; t < m->lmax; t++) {
+		double *q = Q + (size_t)rank * d, norm = 0;
+
+		memcpy(q, m->R + (size_t)t * d, (size_t)d * sizeof *q);
+		for (int pass = 0; pass < 2; pass++)
+			for (int b = 0; b < rank; b++) {
+				const double *qb = Q + (size_t)b * d;
+				double dot = 0;
+
+				for (int l = 0; l < d; l++)
+					dot += q[l] * qb[l];
+				for (int l = 0; l < d; l++)
+					q[l] -= dot * qb[l];
+			}
+		for (int l = 0; l < d; l++)
+			norm += q[l] * q[l];
+		norm = sqrt(norm);
+		if (!(norm > 1e-6 * scale))
+			continue;     /* r_t lies in the span already */
+		for (int l = 0; l < d; l++)
+			q[l] /= norm;
+		rank++;
+	}
+	F = xmalloc(checked_size((size_t)m->K * d, sizeof *F));
+	memcpy(F, m->E, (size_t)m->K * d * sizeof *F);
+	for (int pass = 0; pass < 2; pass++)
+		for (int k = 0; k < m->K; k++) {
+			double *f = F + (size_t)k * d;
+
+			for (int b = 0; b < rank; b++) {
+				const double *qb = Q + (size_t)b * d;
+				double dot = 0;
+
+				for (int l = 0; l < d; l++)
+					dot += f[l] * qb[l];
+				for (int l = 0; l < d; l++)
+					f[l] -= dot * qb[l];
+			}
+		}
+	rc = tied_head_of(m, F);
+	free(Q);
+	free(F);
+	return rc;
+}
+
+int
+model_retie(struct attn_model *m)
+{
+	size_t n = (size_t)m->K * m->d;
+	double *old = xmalloc(n * sizeof *old), before = model_head_error(m);
+	json_t *r;
+
+	memcpy(old, m->C, n * sizeof *old);
+	if (retie(m) != 0) {
+		memcpy(m->C, old, n * sizeof *old);
+		free(old);
+		return -1;
+	}
+	r = jpack("{s:o,s:o,s:o}", "tie_before", jreal(before), "tie_after",
+	    jreal(model_head_error(m)), "max_change_C",
+	    jreal(max_abs_diff(old, m->C, n)));
+	free(old);
+	if (!m->meta)
+		m->meta = json_object();
+	jset(m->meta, "retie", r);
+	return 0;
+}
+
 int
 model_has_ccmc(const struct attn_model *m, char *why, size_t whylen)
 {
 	double err = model_head_error(m), tol, worst[3] = { 0, 0, 0 };
 	int d = m->d;
 
-	if (!(err <= 1e-9)) {
+	if (!(err <= m->tol)) {
 		snprintf(why, whylen, "no exact CCMC: the head is not tied to the "
-		    "embeddings, max|C E^T - I| = %.3g > 1e-9", err);
+		    "embeddings, max|C E^T - I| = %.3g > %.3g", err, m->tol);
 		return 0;
 	}
 	if (!m->lmax)
 		return 1;
 	/* The separation conditions (attn-ccmc(7)), relative to the sizes of the vectors. */
-	tol = 1e-9 * max_nan(1, max_row_norm(m->E, m->K, d) *
+	tol = m->tol * max_nan(1, max_row_norm(m->E, m->K, d) *
 	    max_row_norm(m->W, d, d) * sqrt(d) * max_row_norm(m->R, m->lmax, d));
-	if (!(tol <= 1e-9 * DBL_MAX)) {
+	if (!isfinite(tol)) {
 		snprintf(why, whylen, "no exact CCMC: the separation of tokens and "
 		    "positions cannot be checked, |E| |W| |R| overflows");
 		return 0;
@@ -409,9 +501,9 @@ model_has_ccmc(const struct attn_model *m, char *why, size_t whylen)
 			worst[2] = max_nan(worst[2], fabs(rwe));
 		}
 	}
-	if (!(worst[0] <= 1e-9)) {
+	if (!(worst[0] <= m->tol)) {
 		snprintf(why, whylen, "no exact CCMC: positional encodings reach the "
-		    "output, max|C r_t| = %.3g > 1e-9", worst[0]);
+		    "output, max|C r_t| = %.3g > %.3g", worst[0], m->tol);
 		return 0;
 	}
 	if (!(worst[1] <= tol) || !(worst[2] <= tol)) {

@@ -15,6 +15,10 @@
 /* Largest score or logit in size a model or a CCMC may have: far enough
  * from overflow that sums over a row, and their softmax, stay finite. */
 #define MAX_SCORE 1e300
+/* Default tolerance of the exactness conditions: the tie C E^T = I, the
+ * head blind to positions (C r_t = 0) and, relative to the sizes of E, W
+ * and R, the separation of tokens and positions in the scores. */
+#define TIE_TOL 1e-9
 
 struct attn_model {
 	int     K, d;
@@ -24,6 +28,7 @@ struct attn_model {
 	double *C;             /* K x d output head, C E^T = I */
 	double *R;             /* lmax x d positional encodings, or NULL */
 	json_t *meta;          /* owned reference, or NULL */
+	double  tol;           /* of the exactness conditions (TIE_TOL) */
 	/* derived, for the forward pass: E W and R W */
 	double *EW, *RW;
 };
@@ -49,6 +54,12 @@ void   model_free(struct attn_model *m);
 
 /* max |C E^T - I| */
 double model_head_error(const struct attn_model *m);
+/* Replaces C by the head tied to E and blind to positions, C = (F F^T)^{-1}
+ * F with F the rows of E projected off the span of the r_t (F = E without
+ * positions), and records in meta "retie" the tie error before and after
+ * and the largest change of an entry of C.  -1 if F F^T is singular (E has
+ * dependent rows, or rows in the span of the positions). */
+int    model_retie(struct attn_model *m);
 /* Whether the model has an exact CCMC (attn-ccmc(7)); if not, why. */
 int    model_has_ccmc(const struct attn_model *m, char *why, size_t whylen);
 

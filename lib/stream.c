@@ -1,6 +1,7 @@
 #include "stream.h"
 
 #include <errno.h>
+#include <inttypes.h>
 #include <malloc.h>
 #include <math.h>
 #include <stdarg.h>
@@ -738,6 +739,17 @@ json_t *
 jint(long long x)
 {
 	return built(json_integer((json_int_t)x), "an integer");
+}
+
+json_t *
+jseed(uint64_t seed)
+{
+	char buf[32];
+
+	if (seed <= INT64_MAX)
+		return jint((long long)seed);
+	snprintf(buf, sizeof buf, "%" PRIu64, seed);
+	return jstr(buf);
 }
 
 json_t *

@@ -16,6 +16,7 @@
 #define STREAM_H
 
 #include <jansson.h>
+#include <stdint.h>
 #include <stdio.h>
 
 #define MAX_LINE_BYTES  (512L << 20)   /* longest input line accepted */
@@ -98,6 +99,9 @@ void    jset(json_t *obj, const char *key, json_t *v);   /* steals v */
 void    jappend(json_t *arr, json_t *v);                 /* steals v */
 json_t *jreal(double x);             /* dies on NaN or infinity */
 json_t *jint(long long x);
+/* A seed as --seed reads it back: an integer, or, above 2^63 - 1 (the
+ * largest integer jansson holds), its decimal digits as a string. */
+json_t *jseed(uint64_t seed);
 json_t *jstr(const char *s);         /* dies on NULL or invalid UTF-8 */
 /* A measure that may exceed the range of a double (squared errors of
  * logits near MAX_SCORE): null when it is not finite, with a note on

@@ -1,6 +1,8 @@
 #include "util.h"
 
+#include <ctype.h>
 #include <errno.h>
+#include <getopt.h>
 #include <inttypes.h>
 #include <limits.h>
 #include <math.h>
@@ -96,6 +98,135 @@ common_option(int c, const char *usage, const char *help)
 	usage_error(usage, "unknown option");
 }
 
+int
+edit_distance(const char *a, const char *b)
+{
+	/* Damerau-Levenshtein (adjacent transpositions), rows of at most
+	 * 64 + 1: names are short, longer strings are far from all of them */
+	int d[3][66], na = (int)strlen(a), nb = (int)strlen(b);
+
+	if (na > 64 || nb > 64)
+		return INT_MAX;
+	for (int j = 0; j <= nb; j++)
+		d[0][j] = j;
+	for (int i = 1; i <= na; i++) {
+		int *cur = d[i % 3], *prev = d[(i - 1) % 3], *pp = d[(i + 1) % 3];
+
+		cur[0] = i;
+		for (int j = 1; j <= nb; j++) {
+			int cost = a[i - 1] != b[j - 1], v = prev[j - 1] + cost;
+
+			if (prev[j] + 1 < v)
+				v = prev[j] + 1;
+			if (cur[j - 1] + 1 < v)
+				v = cur[j - 1] + 1;
+			if (i > 1 && j > 1 && a[i - 1] == b[j - 2] &&
+			    a[i - 2] == b[j - 1] && pp[j - 2] + 1 < v)
+				v = pp[j - 2] + 1;
+			cur[j] = v;
+		}
+	}
+	return d[na % 3][nb];
+}
+
+int
+near_name(const char *s, const char *name)
+{
+	int n = (int)strlen(name), e = edit_distance(s, name);
+
+	return e > 0 && e <= (n < 6 ? 1 : n < 12 ? 2 : 3);
+}
+
+/* The long option of longopts nearest to name (or name itself), if near
+ * enough. */
+static const char *
+nearest_option(const char *name, const struct option *longopts)
+{
+	const char *best = NULL;
+	int bestd = INT_MAX;
+
+	for (const struct option *o = longopts; o->name; o++) {
+		int e = edit_distance(name, o->name);
+
+		if ((e == 0 || near_name(name, o->name)) && e < bestd) {
+			best = o->name;
+			bestd = e;
+		}
+	}
+	return best;
+}
+
+/* The option the last getopt_long call refused, as one line: a long
+ * option misspelt, ambiguous, missing its value or given one; a short
+ * option unknown or missing its value. */
+static void __attribute__((noreturn))
+refuse_option(int argc, char **argv, const char *shortopts,
+    const struct option *longopts)
+{
+	const char *arg = argv[optind - 1], *near;
+	const struct option *match = NULL;
+	char name[128];
+	size_t n;
+
+	if (strncmp(arg, "--", 2) != 0 || !arg[2]) {
+		if (optopt && strchr(shortopts, optopt))
+			usage_error(NULL, "-%c needs a value (see --help)", optopt);
+		/* "-vocab" for "--vocab"; inside a cluster of short options
+		 * getopt has not moved past it yet */
+		if (optind < argc && argv[optind][0] == '-' &&
+		    argv[optind][1] == optopt)
+			arg = argv[optind];
+		if (arg[0] == '-' && strlen(arg) > 2 &&
+		    (near = nearest_option(arg + 1, longopts)))
+			usage_error(NULL, "unknown option -%c; did you mean --%s?",
+			    optopt ? optopt : '?', near);
+		usage_error(NULL, "unknown option -%c (see --help)",
+		    optopt ? optopt : '?');
+	}
+	n = strcspn(arg + 2, "=");
+	snprintf(name, sizeof name, "%.*s", (int)(n < 100 ? n : 100), arg + 2);
+	/* the option itself, or the one option name abbreviates: its value
+	 * is missing or not wanted */
+	for (const struct option *o = longopts; o->name; o++)
+		if (strcmp(o->name, name) == 0)
+			match = o;
+	if (!match && *name) {
+		char list[512] = "";
+		int matches = 0;
+
+		for (const struct option *o = longopts; o->name; o++)
+			if (strncmp(o->name, name, strlen(name)) == 0) {
+				size_t len = strlen(list);
+
+				snprintf(list + len, sizeof list - len, "%s--%s",
+				    matches++ ? ", " : "", o->name);
+				match = o;
+			}
+		if (matches > 1)
+			usage_error(NULL, "--%s is ambiguous: %s", name, list);
+	}
+	if (match && match->has_arg == no_argument)
+		usage_error(NULL, "--%s takes no value", match->name);
+	if (match)
+		usage_error(NULL, "--%s needs a value (see --help)", match->name);
+	if ((near = nearest_option(name, longopts)))
+		usage_error(NULL, "unknown option --%s; did you mean --%s?", name,
+		    near);
+	usage_error(NULL, "unknown option --%s (see --help)", name);
+}
+
+int
+opt_next(int argc, char **argv, const char *shortopts,
+    const struct option *longopts)
+{
+	int c;
+
+	opterr = 0;
+	if ((c = getopt_long(argc, argv, shortopts, longopts, NULL)) == '?')
+		refuse_option(argc, argv, shortopts, longopts);
+	return c;
+}
+
 void *
 xmalloc(size_t n)
 {
@@ -156,7 +287,10 @@ opt_long(const char *usage, const char *opt, const char *s, long lo, long hi)
 	char *end;
 	long v;
 
+	/* strtol would take blanks, a plus sign or a leading "0x" as well */
 	errno = 0;
+	if (!isdigit((unsigned char)s[*s == '-']))
+		usage_error(usage, "%s: not an integer: '%s'", opt, s);
 	v = strtol(s, &end, 10);
 	if (end == s || *end != '\0' || errno == ERANGE)
 		usage_error(usage, "%s: not an integer: '%s'", opt, s);
@@ -186,8 +320,9 @@ opt_seed(const char *usage, const char *s)
 	char *end;
 	unsigned long long v;
 
+	/* digits only: strtoull would skip blanks and negate a sign */
 	errno = 0;
-	if (*s == '-')
+	if (!isdigit((unsigned char)*s))
 		usage_error(usage, "--seed: must be a non-negative integer: '%s'", s);
 	v = strtoull(s, &end, 10);
 	if (end == s || *end != '\0' || errno == ERANGE)

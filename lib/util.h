@@ -34,6 +34,17 @@ void   print_help(const char *usage, const char *help) __attribute__((noreturn))
 void   common_option(int c, const char *usage, const char *help)
            __attribute__((noreturn));
 
+/* getopt_long for every program: an option it refuses is a usage error of
+ * one line, naming the nearest valid option when one is close ("unknown
+ * option --vocb; did you mean --vocab?"), without the whole usage. */
+struct option;
+int    opt_next(int argc, char **argv, const char *shortopts,
+           const struct option *longopts);
+/* Damerau-Levenshtein distance; INT_MAX for strings over 64 bytes.
+ * near_name: s is a likely misspelling of name (close, not equal). */
+int    edit_distance(const char *a, const char *b);
+int    near_name(const char *s, const char *name);
+
 void  *xmalloc(size_t n);
 void  *xcalloc(size_t count, size_t size);
 void  *xrealloc(void *p, size_t n);

@@ -116,3 +116,45 @@ PY
 		[[ ${lines[0]} == "attn-gen-model: "* ]]
 	done
 }
+
+@test "integer options and seeds: digits only; every printed seed reproduces the model" {
+	# strtol and strtoull would take a blank, a sign or skip to a wrap
+	for args in "--vocab 1e1" "--vocab ' 5'" "--vocab +5" "--vocab 0x5" \
+	    "--pos 1e2" "--seed ' -1'" "--seed ' 3'" "--seed +3" "--seed 1e3" \
+	    "--seed 18446744073709551616"; do
+		eval "run attn-gen-model $args"
+		[ "$status" -eq 2 ] || { echo "$args: status $status: $output"; false; }
+		[[ ${lines[0]} == "attn-gen-model: "* ]]
+	done
+	# meta.seed reads back through --seed, above 2^63 - 1 too (as a
+	# string of digits: a JSON integer there would not read back)
+	for seed in 0 9223372036854775807 9223372036854775808 18446744073709551615; do
+		attn-gen-model --vocab 3 --seed "$seed" >m
+		# (jq reads numbers as doubles: take the digits as printed)
+		printed=$(grep -o '"seed":[^,}]*' m | cut -d: -f2 | tr -d '"')
+		[ "$printed" = "$seed" ]
+		attn-gen-model --vocab 3 --seed "$printed" | cmp - m
+	done
+	grep -q '"seed":"18446744073709551615"' m
+}
+
+@test "an unknown option: one line, with the nearest valid name" {
+	run attn-gen-model --vocb 5
+	[ "$status" -eq 2 ]
+	[ "$output" = "attn-gen-model: unknown option --vocb; did you mean --vocab?" ]
+	run attn-gen-model --sede 5
+	[ "$output" = "attn-gen-model: unknown option --sede; did you mean --seed?" ]
+	run attn-gen-model -vocab 5
+	[ "$output" = "attn-gen-model: unknown option -v; did you mean --vocab?" ]
+	run attn-gen-model --pos-sacle 2
+	[ "$output" = "attn-gen-model: unknown option --pos-sacle; did you mean --pos-scale?" ]
+	run attn-gen-model --vocab
+	[ "$output" = "attn-gen-model: --vocab needs a value (see --help)" ]
+	# every program: one line, exit 2
+	for p in attn-sample attn-to-ccmc ccmc-estimate traj-stats; do
+		run $p --no-such-option </dev/null
+		[ "$status" -eq 2 ] && [ "${#lines[@]}" -eq 1 ] || { echo "$p: $output"; false; }
+	done
+	run ccmc-estimate --max-vocb 5 </dev/null
+	[ "$output" = "ccmc-estimate: unknown option --max-vocb; did you mean --max-vocab?" ]
+}

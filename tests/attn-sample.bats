@@ -559,3 +559,50 @@ PY
 	run attn-sample --mix 1.5 --model c p
 	assert_error 2 attn-sample
 }
+
+@test "limits of the records are usage errors here: --steps above 2^20 is refused" {
+	attn-gen-model --vocab 4 >m
+	run bash -c 'attn-sample --trajectory --steps 1048577 --len 1 m 2>&1 >/dev/null'
+	assert_error 2 attn-sample
+	[[ ${lines[0]} == *"--steps"* ]]
+	# the longest trajectory allowed is read back by the other programs
+	attn-sample --trajectory --steps 1048576 --len 1 m >t
+	traj-stats t >/dev/null
+	ccmc-estimate t >/dev/null
+	ccmc-estimate --eval m t >/dev/null
+}
+
+@test "windowed trajectories on counts, with and without --mix: the law of the last token (chi-square, exact enumeration)" {
+	cat >c <<'EOF'
+{"type":"ccmc","K":4,"P":[[0.1,0.2,0.3,0.4],[0.4,0.3,0.2,0.1],[0.25,0.25,0.25,0.25],[0.7,0.1,0.1,0.1]],"unigram":[0.4,0.1,0.2,0.3],"mix":0.2,"meta":{"window":3}}
+EOF
+	prompts 20000 '[0,1,1,3,2]' >p
+	for mix in "" "--mix model"; do
+		attn-sample --model c --trajectory --steps 6 --seed 11 $mix p >out
+		run py c out "$mix" <<'PY'
+import json, sys, collections
+sys.path.insert(0, ".")
+from ref import *
+c = first(sys.argv[1])
+P, u = c["P"], c["unigram"]
+mix = c["mix"] if sys.argv[3] else 0.0
+def step(ctx):
+    w = ctx[-3:]
+    i = w[-1]
+    q = [w.count(j) * P[i][j] for j in range(4)]
+    return [(1 - mix) * x / sum(q) + mix * u[j] for j, x in enumerate(q)]
+law = collections.defaultdict(float)
+def walk(ctx, pr, n):
+    if n == 0:
+        law[ctx[-1]] += pr
+        return
+    for j, x in enumerate(step(ctx)):
+        if x > 0:
+            walk(ctx + [j], pr * x, n - 1)
+walk([0, 1, 1, 3, 2], 1.0, 6)
+last = collections.Counter(r["tokens"][-1] for r in records(sys.argv[2], "trajectory"))
+gof(last, law, "last token" + (" with mix" if mix else ""))
+PY
+		[ "$status" -eq 0 ] || { echo "$mix: $output"; false; }
+	done
+}

@@ -183,3 +183,141 @@ EOF2
 	run bash -c 'attn-to-ccmc many | head -c 10 >/dev/null'
 	[ -z "$output" ]
 }
+
+# float32 FILE: the model of FILE with every weight rounded to float32 and
+# back, as weights trained in float32 and saved as JSON are.
+float32() {
+	py "$1" <<'PY'
+import json, struct, sys
+f = lambda x: struct.unpack("<f", struct.pack("<f", x))[0]
+m = json.load(open(sys.argv[1]))
+for k in ("E", "W", "C"):
+    m[k] = [[f(x) for x in row] for row in m[k]]
+if m.get("pos"):
+    m["pos"]["R"] = [[f(x) for x in row] for row in m["pos"]["R"]]
+print(json.dumps(m))
+PY
+}
+
+@test "float32 weights: refused by default, accepted with --tie-tol, retied with --retie" {
+	attn-gen-model --vocab 8 --dim 12 --embed gaussian --seed 3 >m64
+	float32 m64 >m
+	# the tie error of the float32 model, computed here
+	tie=$(py m <<'PY'
+import json, sys
+m = json.load(open(sys.argv[1]))
+E, C, K, d = m["E"], m["C"], m["K"], m["d"]
+print(repr(max(abs(sum(C[i][a] * E[j][a] for a in range(d)) - (i == j))
+               for i in range(K) for j in range(K))))
+PY
+)
+	awk -v t="$tie" 'BEGIN { exit !(t > 1e-9 && t < 1e-6) }'
+	for prog in attn-to-ccmc "attn-sample -n 5"; do
+		run $prog m
+		assert_error 65 ${prog%% *}
+		assert_located ${prog%% *}
+		[[ $output == *"max|C E^T - I|"* ]]
+		$prog --tie-tol 1e-6 m >/dev/null
+		$prog --retie m >/dev/null
+	done
+	# the CCMC of the float32 model is that of the original to float32
+	# precision; --retie reports the tie before and after
+	attn-to-ccmc m64 >c64
+	attn-to-ccmc --tie-tol 1e-6 m >c
+	attn-to-ccmc --retie m >cr
+	run py c64 c cr "$tie" <<'PY'
+import json, sys
+c64, c, cr = (json.load(open(f)) for f in sys.argv[1:4])
+tie = float(sys.argv[4])
+d = max(abs(a - b) for r, s in zip(c64["P"], c["P"]) for a, b in zip(r, s))
+assert d < 1e-5, d
+assert cr["P"] == c["P"]
+rt = cr["meta"]["model"]["retie"]
+assert abs(rt["tie_before"] - tie) <= 1e-12 * max(1, tie), (rt, tie)
+assert rt["tie_after"] <= 1e-12 and 0 < rt["max_change_C"] < 1e-5, rt
+PY
+	[ "$status" -eq 0 ] || { echo "$output"; false; }
+	# attn-sample prints the retied model it draws from
+	attn-sample --retie -n 3 m | head -1 | attn-to-ccmc >/dev/null
+	run attn-to-ccmc --tie-tol 0.5 m
+	assert_error 2 attn-to-ccmc
+}
+
+@test "--check PROMPTS: forward pass against the CCMC on the user's prompts (python)" {
+	attn-gen-model --vocab 6 --dim 12 --embed gaussian --pos 6 --seed 5 >m64
+	float32 m64 >m
+	attn-sample --tie-tol 1e-6 -n 50 --len 1:6 --seed 2 m |
+	    jq -c 'select(.type == "sample") | {type: "prompt", prompt}' >prompts
+	attn-to-ccmc --tie-tol 1e-6 --check prompts m >c
+	run py m c prompts <<'PY'
+import json, math, sys
+m, c = json.load(open(sys.argv[1])), json.load(open(sys.argv[2]))
+E, W, C, d, K = m["E"], m["W"], m["C"], m["d"], m["K"]
+R = m["pos"]["R"]
+worst = 0.0
+for line in open(sys.argv[3]):
+    t = json.loads(line)["prompt"]
+    X = [[E[k][a] + R[s][a] for a in range(d)] for s, k in enumerate(t)]
+    u = [sum(X[-1][a] * W[a][b] for a in range(d)) for b in range(d)]
+    sc = [sum(u[b] * x[b] for b in range(d)) for x in X]
+    e = [math.exp(v - max(sc)) for v in sc]
+    xa = [sum(e[s] / sum(e) * X[s][b] for s in range(len(X))) for b in range(d)]
+    p = [sum(C[k][b] * xa[b] for b in range(d)) for k in range(K)]
+    # the CCMC: position-weighted counts times P, from A = E W E^T
+    A = [[sum(E[i][a] * W[a][b] * E[j][b] for a in range(d) for b in range(d))
+          for j in range(K)] for i in range(K)]
+    L, i = len(t), t[-1]
+    B = [sum(R[L - 1][a] * W[a][b] * R[s][b] for a in range(d) for b in range(d))
+         for s in range(L)]
+    w = [0.0] * K
+    for s, k in enumerate(t):
+        w[k] += math.exp(B[s] - max(B))
+    q = [w[j] * math.exp(A[i][j] - max(A[i])) for j in range(K)]
+    q = [x / sum(q) for x in q]
+    worst = max(worst, max(abs(a - b) for a, b in zip(p, q)))
+ch = c["check"]
+assert ch["prompts"] == 50 and abs(ch["bound"] - 1e-5) < 1e-18, ch
+assert 0 < ch["max_abs_diff"] <= ch["bound"], ch
+assert abs(ch["max_abs_diff"] - worst) <= 1e-9, (ch, worst)
+PY
+	[ "$status" -eq 0 ] || { echo "$output"; false; }
+	# bad prompt files: errors located in them
+	echo '{"type":"sample","prompt":[1],"y":1}' >bad
+	run attn-to-ccmc --tie-tol 1e-6 --check bad m
+	assert_error 65 attn-to-ccmc
+	[[ ${lines[0]} == "attn-to-ccmc: bad:1: "* ]]
+	printf '{"type":"prompt","prompt":[1]}\n{"type":"prompt","prompt":[6]}\n' >bad
+	run attn-to-ccmc --tie-tol 1e-6 --check bad m
+	assert_error 65 attn-to-ccmc
+	[[ ${lines[0]} == "attn-to-ccmc: bad:2: token 6 out of range"* ]]
+}
+
+@test "a record whose type is close to attn-model is named: did you mean" {
+	attn-gen-model --vocab 3 >m
+	sed 's/"attn-model"/"attn_model"/' m >typo
+	run bash -c 'attn-to-ccmc typo 2>&1 >/dev/null'
+	[ "$status" -eq 65 ]
+	[ "${lines[0]}" = 'attn-to-ccmc: note: typo:1: a record of type "attn_model" passes through unchanged: did you mean "attn-model"?' ]
+	[ "${lines[1]}" = 'attn-to-ccmc: typo:1: no attn-model record in the input; line 1 has type "attn_model": did you mean "attn-model"?' ]
+	# beside a real model: a note, and the stream goes through
+	cat m typo >both
+	attn-to-ccmc both 2>err >out
+	[ "$(wc -l <err)" -eq 1 ] && grep -q 'did you mean "attn-model"' err
+	[ "$(wc -l <out)" -eq 2 ]
+	# unrelated types pass silently
+	echo '{"type":"prompt","prompt":[1]}' | cat m - | attn-to-ccmc 2>err >/dev/null
+	[ ! -s err ]
+}
+
+@test "an unknown option: one line naming the nearest valid one" {
+	run attn-to-ccmc --analyse
+	[ "$status" -eq 2 ]
+	[ "$output" = "attn-to-ccmc: unknown option --analyse; did you mean --analyze?" ]
+	run attn-to-ccmc --tie-tol
+	[ "$status" -eq 2 ]
+	[ "$output" = "attn-to-ccmc: --tie-tol needs a value (see --help)" ]
+	run attn-to-ccmc --retie=1
+	[ "$output" = "attn-to-ccmc: --retie takes no value" ]
+	run attn-to-ccmc --frobnicate
+	[ "$output" = "attn-to-ccmc: unknown option --frobnicate (see --help)" ]
+}

@@ -123,7 +123,11 @@ PY
 @test "schema: attn-to-ccmc, with and without positions and --analyze" {
 	cd "$BATS_FILE_TMPDIR"
 	{ cat m prompts; } | attn-to-ccmc >pass
-	validate c cr cd pass
+	# users' weights: retied, checked on prompts
+	attn-to-ccmc --retie --check prompts mq >cq
+	attn-gen-model --vocab 4 --seed 18446744073709551615 >mbig
+	attn-to-ccmc --check prompts mbig >cbig
+	validate c cr cd pass cq mbig cbig
 }
 
 @test "schema: attn-sample, samples, probabilities, paths and prompts" {
@@ -135,7 +139,8 @@ PY
 	attn-sample --model words --probs wprompts >s5
 	attn-sample --model words --ids wprompts >s6
 	attn-sample -n 50 --shard 1/3 mg >s7
-	validate s1 s2 s3 s4 s5 s6 s7
+	attn-sample -n 50 --window 3 --retie --probs mq >s8
+	validate s1 s2 s3 s4 s5 s6 s7 s8
 }
 
 @test "schema: attn-sample, trajectories by the chain, the attention pass and the Markov chain" {
@@ -174,16 +179,17 @@ PY
 	ccmc-estimate --eval words x7 >x8
 	attn-sample --model x1 --trajectory --steps 20 --mix model --window none wprompts >x9
 	attn-sample --model x1 --probs --mix 0.5 wprompts >x10
+	attn-sample --model x1 --trajectory --steps 20 --mix model --window 8 wprompts >x11
 	# the text options, a dev part, the add-A chain
 	t=(--text --lower --punct split --chunk 12)
-	ccmc-estimate "${t[@]}" --markov --dev-share 0.3 --max-vocab 60 train.txt >x11
-	ccmc-estimate "${t[@]}" --markov --laplace 0.1 --max-vocab 60 train.txt >x12
+	ccmc-estimate "${t[@]}" --markov --dev-share 0.3 --max-vocab 60 train.txt >x12
+	ccmc-estimate "${t[@]}" --markov --laplace 0.1 --max-vocab 60 train.txt >x13
 	ccmc-estimate "${t[@]}" --window 8 --dev-share 0.3 --max-vocab 60 --brief \
-	    train.txt >x13
-	ccmc-estimate "${t[@]}" --pieces 2/3 --eval x13 held.txt >x14
-	validate x1 x2 x3 x4 x5 x6 x7 x8 x9 x10 x11 x12 x13 x14
-	jq -e '.fit.dev.steps > 0' x11 >/dev/null
-	jq -e '.dev.steps > 0 and .mix_fitted_on == "dev part"' x13 >/dev/null
+	    train.txt >x14
+	ccmc-estimate "${t[@]}" --pieces 2/3 --eval x14 held.txt >x15
+	validate x1 x2 x3 x4 x5 x6 x7 x8 x9 x10 x11 x12 x13 x14 x15
+	jq -e '.fit.dev.steps > 0' x12 >/dev/null
+	jq -e '.dev.steps > 0 and .mix_fitted_on == "dev part"' x14 >/dev/null
 }
 
 @test "schema: traj-stats per trajectory and summary, with and without a model, on text" {
