@@ -65,7 +65,7 @@ static const char help[] =
 "                  up to 160 tokens per row)\n"
 "  --bootstrap B   add 95% percentile intervals from B resamples\n"
 "  --seed S        seed of the resampling (default 1)\n"
-"  --brief         leave out \"identifiability\" and \"stderr\"\n"
+"  --brief         leave out \"stderr\" and the rows of \"identifiability\"\n"
 "  --markov        fit an ordinary bigram Markov chain instead (interpolated\n"
 "                  Kneser-Ney), as a ccmc record marked in meta\n"
 "  --laplace A     add-A smoothing of the unigram (default 1) and, with\n"
@@ -194,27 +194,64 @@ fit_json(const struct est_row *row, int K, const struct dataset *d,
 	return fit;
 }
 
+/* What the data identify; brief: only the conditionals (under blocks
+ * prompts they are all that is identified), not the rows' details. */
 static json_t *
-identifiability_json(const struct est_row *row, int K, const double *cond)
+identifiability_json(const struct est_row *row, int K, const double *cond,
+    int brief)
 {
-	json_t *rows = json_array();
+	json_t *rows = json_array(), *out;
 	int ndet = 0;
 
 	for (int i = 0; i < K; i++) {
 		const struct est_row *r = &row[i];
-		json_t *comps = json_array();
+		json_t *comps;
 
+		ndet += r->determined && !r->tied;
+		if (brief)
+			continue;
+		comps = json_array();
 		for (int c = 0; c < r->ncomp; c++)
 			jappend(comps, token_list(r->comp, K, c));
-		ndet += r->determined && !r->tied;
 		jappend(rows, jpack("{s:i,s:f,s:o,s:o,s:b,s:b,"
 		    "s:o,s:b}", "row", i, "samples", r->n, "components", comps,
 		    "unseen", token_list(r->comp, K, -1), "determined",
 		    r->determined, "mle_exists", r->mle_exists, "zero",
 		    token_list(r->zero, K, 1), "tied", r->tied));
 	}
-	return jpack("{s:i,s:o,s:o}", "determined_rows", ndet, "rows", rows,
-	    "conditional", matrix_json(cond, K));
+	out = jpack("{s:i}", "determined_rows", ndet);
+	if (brief)
+		json_decref(rows);
+	else
+		jset(out, "rows", rows);
+	jset(out, "conditional", matrix_json(cond, K));
+	return out;
+}
+
+/* A fit weaker than its record looks says so on stderr. */
+static void
+weak_fit_notes(const struct est_row *row, int K, int text)
+{
+	int undetermined = 0, nomle = 0, zero = 0;
+
+	for (int i = 0; i < K; i++) {
+		undetermined += !(row[i].determined && !row[i].tied);
+		if (!row[i].mle_exists) {
+			nomle++;
+			for (int j = 0; j < K; j++)
+				zero += row[i].zero[j];
+		}
+	}
+	/* text records are completed by the ridge's prior */
+	if (undetermined && !text)
+		note("%d of %d rows of P %s not determined by the data (null in "
+		    "\"P\"; see \"identifiability\")", undetermined, K,
+		    undetermined == 1 ? "is" : "are");
+	if (nomle)
+		note("the MLE does not exist in %d of %d rows: %d %s to "
+		    "-infinity (probability 0, \"zero\" in \"identifiability\"); "
+		    "--l2 LAMBDA keeps them finite", nomle, K, zero, zero == 1 ?
+		    "logit goes" : "logits go");
 }
 
 static json_t *
@@ -353,6 +390,10 @@ fit_ccmc(const struct dataset *d, const struct options *opt)
 
 	if (text && !o.l2_given)
 		o.est.l2 = 1;
+	if (text && o.est.l2 == 0)
+		die(EXIT_USAGE, "--l2 0 with string tokens: the plain MLE leaves "
+		    "the logits of unseen words undetermined, and the record must "
+		    "be complete to be sampled or scored; give --l2 LAMBDA > 0");
 	row = xcalloc((size_t)K, sizeof *row);
 	cond = xmalloc(2 * (size_t)K * K * sizeof *cond);
 	se = cond + (size_t)K * K;
@@ -377,6 +418,7 @@ fit_ccmc(const struct dataset *d, const struct options *opt)
 		}
 	}
 	progress(&o, "row", K, K);
+	weak_fit_notes(row, K, text);
 	if (d->have_truth && d->truth.lmax) {
 		est.lmax = d->truth.lmax;
 		est.posw = d->truth.posw;
@@ -399,12 +441,12 @@ fit_ccmc(const struct dataset *d, const struct options *opt)
 
 	extra = json_object();
 	jset(extra, "fit", fit_json(row, K, d, &o));
+	jset(extra, "identifiability", identifiability_json(row, K, cond,
+	    o.brief));
 	if (!o.brief) {
 		double *sep = xmalloc((size_t)K * K * sizeof *sep);
 
 		where_P(row, K, se, sep);
-		jset(extra, "identifiability",
-		    identifiability_json(row, K, cond));
 		sej = jpack("{s:s,s:o,s:o}", "method", "delta method, inverse "
 		    "observed information over the identified logits", "P",
 		    matrix_json(sep, K), "conditional", matrix_json(se, K));
@@ -660,6 +702,10 @@ main(int argc, char **argv)
 		usage_error(usage, "--eval takes K and the vocabulary from the model");
 	if (o.mix >= 0 && !o.eval)
 		usage_error(usage, "--mix goes with --eval");
+	if (o.data.text && o.l2_given && o.est.l2 == 0 && !o.markov && !o.eval)
+		usage_error(NULL, "--l2 0 with --text: the plain MLE leaves the "
+		    "logits of unseen words undetermined, and the record must be "
+		    "complete to be sampled or scored; give --l2 LAMBDA > 0");
 	if (o.dev_given && o.eval)
 		usage_error(usage, "--dev-share goes with a fit, not --eval");
 	if (text_options_given(&o.data.split) && !o.data.text)

@@ -1,6 +1,7 @@
 #include "dataset.h"
 
 #include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -325,6 +326,47 @@ read_text(struct dataset *d, const struct input *in)
 	check_words(d, in);
 }
 
+/* A record of a type no fit or score reads, counted for the note. */
+static void
+skip_other(struct dataset *d, const char *type)
+{
+	int k;
+
+	for (k = 0; k < d->nother; k++)
+		if (strncmp(d->other[k].type, type, sizeof d->other[k].type) == 0)
+			break;
+	if (k == d->nother) {
+		if (k == (int)(sizeof d->other / sizeof d->other[0])) {
+			d->other_more++;
+			return;
+		}
+		snprintf(d->other[k].type, sizeof d->other[k].type, "%s", type);
+		for (char *c = d->other[k].type; *c; c++)
+			if ((unsigned char)*c < 0x20)
+				*c = '?';   /* the note stays one line */
+		d->nother++;
+	}
+	d->other[k].n++;
+}
+
+static void
+note_skipped(const struct dataset *d)
+{
+	char buf[640];
+	size_t len = 0;
+
+	if (!d->nother)
+		return;
+	for (int k = 0; k < d->nother; k++)
+		len += (size_t)snprintf(buf + len, sizeof buf - len, "%s%ld%s of "
+		    "type \"%s\"", k ? ", " : "", d->other[k].n, k ? "" :
+		    d->other[k].n == 1 ? " record" : " records", d->other[k].type);
+	if (d->other_more)
+		snprintf(buf + len, sizeof buf - len, ", %ld of other types",
+		    d->other_more);
+	note("skipped %s: not samples, trajectories or a ground truth", buf);
+}
+
 static void
 read_record(struct dataset *d, const struct input *in, json_t *rec)
 {
@@ -332,9 +374,11 @@ read_record(struct dataset *d, const struct input *in, json_t *rec)
 	int sample = strcmp(type, "sample") == 0, *prompt, *tokens, L, T;
 
 	if (!sample && strcmp(type, "trajectory") != 0) {
-		if ((strcmp(type, "attn-model") == 0 || strcmp(type, "ccmc") == 0)
-		    && d->o.fit)
-			add_truth(d, in, rec);
+		if (strcmp(type, "attn-model") == 0 || strcmp(type, "ccmc") == 0) {
+			if (d->o.fit)
+				add_truth(d, in, rec);
+		} else
+			skip_other(d, type);
 		return;
 	}
 	note_kind(d, in, token_kind(field_get(in, rec, "prompt")) |
@@ -440,4 +484,5 @@ dataset_read(struct dataset *d, int nfiles, char **files)
 	input_close(&in);
 	fastrec_free(f);
 	settle(d);
+	note_skipped(d);
 }

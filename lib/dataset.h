@@ -11,7 +11,8 @@
  * unless contexts are windowed, or the tokens are words, or a model scores
  * them: then they are counted as not covered.  Every complaint names the
  * file and line that brings it (the end of the input for the input as a
- * whole) and exits 65.
+ * whole) and exits 65.  Records of other types are skipped, and a note
+ * says how many of which.
  */
 #ifndef DATASET_H
 #define DATASET_H
@@ -58,6 +59,12 @@ struct dataset {
 	int      borrowed;       /* words belong to the model */
 	int     *ctx, ctxcap;    /* scratch: a context, oldest first */
 	struct fastrec fast;
+	struct {              /* records of other types, skipped: by type */
+		char  type[48];
+		long  n;
+	} other[8];
+	int      nother;
+	long     other_more;     /* of types beyond those eight */
 	struct input end;        /* file and line of the end: what complaints
 	                          * about the input as a whole name */
 };

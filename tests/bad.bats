@@ -74,6 +74,7 @@ check_corpus() {
 @test "corpus: attn-sample --markov" { check_corpus attn-sample.markov; }
 @test "corpus: ccmc-estimate --markov" { check_corpus ccmc-estimate.markov; }
 @test "corpus: traj-stats --summary" { check_corpus traj-stats.summary; }
+@test "corpus: ccmc-estimate --eval" { check_corpus ccmc-estimate.eval; }
 
 @test "the corpus holds at least 438 bad inputs across the programs" {
 	n=$(cat "$TOP"/tests/bad/*/EXPECT | awk '$2 != 0' | wc -l)

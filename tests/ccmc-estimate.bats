@@ -356,7 +356,7 @@ EOF
 	[ "$status" -eq 0 ] && [[ $output == usage:* ]]
 }
 
-@test "ccmc-estimate: --window reports coverage = samples / (samples + skipped); --brief drops the details" {
+@test "ccmc-estimate: --window reports coverage = samples / (samples + skipped); --brief drops the details, keeps the conditionals" {
 	attn-gen-model --vocab 6 --seed 8 >"$T/model"
 	attn-sample --model "$T/model" --trajectory -n 2 --steps 300 --len 10 \
 	    --seed 3 </dev/null >"$T/traj"
@@ -377,8 +377,9 @@ assert abs(f["coverage"] - cov / n) < 1e-15
 EOF2
 	[ "$(jq .meta.window "$T/a")" -eq 4 ]
 	ccmc-estimate --window 4 --brief "$T/traj" >"$T/b"
-	[ "$(jq -c 'has("identifiability"), has("stderr"), has("error")' "$T/b" | tr -d '\n')" = falsefalsetrue ]
+	[ "$(jq -c 'has("stderr"), has("error"), (.identifiability | keys)' "$T/b" | tr -d '\n')" = 'falsetrue["conditional","determined_rows"]' ]
 	[ "$(jq -c .P "$T/a")" = "$(jq -c .P "$T/b")" ]
+	[ "$(jq -c .identifiability.conditional "$T/a")" = "$(jq -c .identifiability.conditional "$T/b")" ]
 }
 
 @test "ccmc-estimate: a truth with logits near 1e300 keeps its \"error\" object; the overflowing squares are null with a note" {
@@ -403,4 +404,52 @@ PY
 	ccmc-estimate --quiet --brief "$T/in" >"$T/quiet" 2>"$T/err"
 	[ ! -s "$T/err" ]
 	cmp "$T/out" "$T/quiet"
+}
+
+@test "ccmc-estimate: weak fits say so: one note each for undetermined rows, no MLE, skipped records; --quiet silences them; measures over nothing are null" {
+	# Row 1 sees tokens 0 and 1 and only ever chooses 1: the MLE sends
+	# A_10 to -infinity, and token 2 is unseen; rows 0 and 2 have no
+	# samples.  Nothing of P is determined, so every P measure is null.
+	cat >"$T/in" <<'IN'
+{"type":"ccmc","K":3,"A":[[0,0,0],[0,0,0],[0,0,0]],"P":[[0.3333333333333333,0.3333333333333333,0.3333333333333333],[0.3333333333333333,0.3333333333333333,0.3333333333333333],[0.3333333333333333,0.3333333333333333,0.3333333333333333]],"posw":null}
+{"type":"prompt","prompt":[0,1]}
+{"type":"foo"}
+{"type":"sample","prompt":[0,1],"y":1}
+{"type":"foo","x":[1]}
+{"type":"sample","prompt":[1,0,1],"y":1}
+IN
+	ccmc-estimate "$T/in" >"$T/out" 2>"$T/err"
+	cat >"$T/want" <<'W'
+ccmc-estimate: note: skipped 1 record of type "prompt", 2 of type "foo": not samples, trajectories or a ground truth
+ccmc-estimate: note: 3 of 3 rows of P are not determined by the data (null in "P"; see "identifiability")
+ccmc-estimate: note: the MLE does not exist in 1 of 3 rows: 1 logit goes to -infinity (probability 0, "zero" in "identifiability"); --l2 LAMBDA keeps them finite
+W
+	diff "$T/want" "$T/err"
+	py "$T/out" <<'PY'
+import json, sys
+e = json.load(open(sys.argv[1]))["error"]
+assert e["P_entries"] == 0 and e["kl_infinite_rows"] is None, e
+assert e["P_sq"] is None and e["P_max_abs"] is None and e["kl_mean"] is None, e
+assert e["conditional_entries"] == 2 and e["conditional_sq"] is not None, e
+PY
+	ccmc-estimate --quiet "$T/in" >"$T/quiet" 2>"$T/err"
+	[ ! -s "$T/err" ]
+	cmp "$T/out" "$T/quiet"
+	# a full fit says nothing
+	attn-gen-model --vocab 3 --seed 1 | attn-sample -n 3000 --len 4 --seed 1 |
+	    ccmc-estimate >/dev/null 2>"$T/err"
+	[ ! -s "$T/err" ]
+}
+
+@test "ccmc-estimate: --l2 0 on text or string tokens is refused up front (exit 2), not printed as a record attn-sample rejects" {
+	printf 'a b a c\nb a b\n' >"$T/text"
+	run ccmc-estimate --text --l2 0 "$T/text"
+	[ "$status" -eq 2 ]
+	[ "$output" = "ccmc-estimate: --l2 0 with --text: the plain MLE leaves the logits of unseen words undetermined, and the record must be complete to be sampled or scored; give --l2 LAMBDA > 0" ]
+	printf '{"type":"sample","prompt":["a","b"],"y":"a"}\n' >"$T/words"
+	run ccmc-estimate --l2 0 "$T/words"
+	[ "$status" -eq 2 ]
+	[ "$output" = "ccmc-estimate: --l2 0 with string tokens: the plain MLE leaves the logits of unseen words undetermined, and the record must be complete to be sampled or scored; give --l2 LAMBDA > 0" ]
+	# with a ridge the record is complete and attn-sample takes it
+	ccmc-estimate --text --l2 0.5 "$T/text" | attn-sample -n 3 --len 2 >/dev/null
 }

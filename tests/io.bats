@@ -24,7 +24,7 @@ case $1 in
 attn-gen-model) exec attn-gen-model --vocab 120 ;;
 attn-to-ccmc) exec attn-to-ccmc mm ;;
 attn-sample) exec attn-sample -n 100000 m ;;
-ccmc-estimate) exec ccmc-estimate s40 ;;
+ccmc-estimate) exec ccmc-estimate --quiet s40 ;;
 traj-stats) exec traj-stats t ;;
 esac
 EOF

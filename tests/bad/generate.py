@@ -469,9 +469,45 @@ def extreme_all():
         save(d, exp)
 
 
+# ccmc-estimate --eval MODEL: the data path of scoring, with the model
+# (K = 3, no positions) in the file eval-model beside the cases.
+def ccmc_estimate_eval():
+    d = "ccmc-estimate.eval"
+    mb = gen("--vocab", "3", "--seed", "4")
+    os.makedirs(os.path.join(OUT, d), exist_ok=True)
+    with open(os.path.join(OUT, d, "eval-model"), "wb") as f:
+        f.write(mb)
+    good = b'{"type":"sample","prompt":[0,2,1],"y":1}\n'
+    exp = []
+
+    def sample(t, y=0):
+        return dumps({"type": "sample", "prompt": t, "y": y})
+
+    write(d, stream_cases({"type": "sample", "prompt": [0, 2, 1], "y": 1}),
+          first=good, expect=exp)
+    sem = token_cases(sample, 3)
+    sem.update({
+        "y-out-of-range": sample([0, 1], 3),
+        "y-negative": sample([0, 1], -1),
+        "y-real": sample([0, 1], 1.5),
+        "y-null": sample([0, 1], None),
+        "no-y": b'{"type":"sample","prompt":[0,1]}',
+        "no-prompt": b'{"type":"sample","y":0}',
+        "empty-prompt": sample([], 0),
+        "traj-token-out-of-range": b'{"type":"trajectory","prompt":[0],"tokens":[0,3]}',
+        "traj-no-tokens": b'{"type":"trajectory","prompt":[0]}',
+        "traj-empty-prompt": b'{"type":"trajectory","prompt":[],"tokens":[0]}',
+        "string-tokens-no-vocab": b'{"type":"sample","prompt":["a","b"],"y":"a"}',
+    })
+    write(d, sem, first=good, expect=exp)
+    accepted(d, good + b'{"type":"trajectory","prompt":[0,2],"tokens":[2,0,0]}\n', exp)
+    save(d, exp)
+
+
 if __name__ == "__main__":
     attn_to_ccmc()
     attn_sample()
     ccmc_estimate()
     traj_stats()
     extreme_all()
+    ccmc_estimate_eval()
