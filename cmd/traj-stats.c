@@ -5,6 +5,7 @@
  */
 #include <getopt.h>
 #include <limits.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +13,7 @@
 #include <unistd.h>
 
 #include "ccmc.h"
+#include "fastrec.h"
 #include "meanfield.h"
 #include "prediction.h"
 #include "rng.h"
@@ -27,13 +29,16 @@ static const char usage[] =
 "                  [--chunk N] [--pieces I/M | --skip-pieces I/M]]\n"
 "                  [--model FILE] [--window W] [--eps E]\n"
 "                  [--from F] [--gamma G] [--min-count N] [--points N]\n"
-"                  [--starts N] [--horizon TAU] [--seed S] [--progress]\n"
+"                  [--alpha A] [--delta D] [--blocks B] [--starts N]\n"
+"                  [--horizon TAU] [--seed S] [--progress] [--quiet]\n"
 "                  [file ...]\n";
 
 static const char help[] =
 "Read trajectory records (or plain text with --text) and write one\n"
-"traj-stats record per trajectory: final counts, winner sets by a window\n"
-"rule and a growth rule, collapse time, curves at log-spaced steps and\n"
+"traj-stats record per trajectory: final counts, each token's growth\n"
+"exponent with a confidence interval and its class (winner, loser or\n"
+"undecided), whether it collapsed and when, descriptive winner sets by a\n"
+"window rule and a growth rule, curves at log-spaced steps and\n"
 "repetition measures.  With an attn-model or ccmc record in the stream (or\n"
 "--model), also the winner sets the mean field predicts from the prompt.\n"
 "\n"
@@ -49,14 +54,18 @@ static const char help[] =
 "  --model FILE     attn-model or ccmc record for predictions\n"
 "  --window W       window of the window rule and of collapse (default 1000)\n"
 "  --eps E          winners hold >= 1 - E of a window (default 0.05)\n"
-"  --from F         growth rule compares counts at F*T and T (default 0.1)\n"
+"  --from F         growth measured from step F*T (default 0.1)\n"
 "  --gamma G        growth winners have exponent >= G (default 0.9)\n"
 "  --min-count N    and >= N occurrences after F*T (default 10)\n"
 "  --points N       curve checkpoints per decade of steps (default 10)\n"
+"  --alpha A        classes: family-wise error level (default 0.01)\n"
+"  --delta D        winners' exponents are >= 1 - D (default 0.1)\n"
+"  --blocks B       blocks after F*T for the intervals (default 20)\n"
 "  --starts N       random starting points of the mean field (default 32)\n"
 "  --horizon TAU    give a mean-field flow up at this log-time (default 5000)\n"
 "  --seed S         seed of those starts (default 1)\n"
 "  --progress       show progress on stderr\n"
+"  --quiet          no notes on stderr\n"
 "  -h, --help       this text;  --version  the version\n";
 
 struct options {
@@ -83,6 +92,10 @@ parse_options(struct options *o, int argc, char **argv)
 		{ "gamma", required_argument, NULL, 'g' },
 		{ "min-count", required_argument, NULL, 'c' },
 		{ "points", required_argument, NULL, 'p' },
+		{ "alpha", required_argument, NULL, 'a' },
+		{ "delta", required_argument, NULL, 'd' },
+		{ "blocks", required_argument, NULL, 'b' },
+		{ "quiet", no_argument, NULL, 'q' },
 		{ "starts", required_argument, NULL, 'n' },
 		{ "horizon", required_argument, NULL, 'H' },
 		{ "seed", required_argument, NULL, 's' },
@@ -96,7 +109,8 @@ parse_options(struct options *o, int argc, char **argv)
 
 	*o = (struct options){
 		.ts = { .window = 1000, .eps = 0.05, .from = 0.1, .gamma_min = 0.9,
-		    .min_count = 10, .per_decade = 10 },
+		    .min_count = 10, .per_decade = 10, .blocks = 20, .alpha = 0.01,
+		    .delta = 0.1 },
 		.starts = 32, .horizon = MF_HORIZON, .seed = RNG_DEFAULT_SEED,
 	};
 	while ((c = opt_next(argc, argv, "h", longopts)) != -1) {
@@ -129,6 +143,19 @@ parse_options(struct options *o, int argc, char **argv)
 		case 'p':
 			o->ts.per_decade = (int)opt_long(usage, "--points", optarg, 1,
 			    1000);
+			break;
+		case 'a':
+			o->ts.alpha = opt_double(usage, "--alpha", optarg, 1e-12, 0.5);
+			break;
+		case 'd':
+			o->ts.delta = opt_double(usage, "--delta", optarg, 0, 1);
+			break;
+		case 'b':
+			o->ts.blocks = (int)opt_long(usage, "--blocks", optarg, 2,
+			    100000);
+			break;
+		case 'q':
+			quiet = 1;
 			break;
 		case 'n':
 			o->starts = (int)opt_long(usage, "--starts", optarg, 0, 100000);
@@ -251,7 +278,10 @@ struct reader {
 	struct text split;
 	int   *doc, ndoc;      /* the words of the line being cut in pieces */
 	json_t *rec;
+	struct fastrec fast;   /* trajectory lines without a JSON tree */
 	struct vocab *words;   /* ids of string tokens without a vocabulary */
+	struct skipped { const char *type; long n; } *skip;   /* by type */
+	int    nskip;
 };
 
 /* The next piece of text as a trajectory with an empty prompt. */
@@ -273,6 +303,51 @@ read_text(struct reader *rd, long *T)
 	return ctx;
 }
 
+/* One more record of a type that is not read. */
+static void
+skip(struct reader *rd, const char *type)
+{
+	int i;
+
+	for (i = 0; i < rd->nskip; i++)
+		if (strcmp(rd->skip[i].type, type) == 0)
+			break;
+	if (i == rd->nskip) {
+		rd->skip = xrealloc(rd->skip, ((size_t)i + 1) * sizeof *rd->skip);
+		rd->skip[i] = (struct skipped){ xstrdup(type), 0 };
+		rd->nskip++;
+	}
+	rd->skip[i].n++;
+}
+
+/* A trajectory line the fast reader took: its context. */
+static int *
+fast_trajectory(struct reader *rd, const struct predictor *pr, long *L,
+    long *T)
+{
+	const struct fastrec *f = &rd->fast;
+	int K = pr->have ? pr->chain.K : INT_MAX;
+	int *ctx = xmalloc(((size_t)f->L + (size_t)f->T) * sizeof *ctx + 1);
+
+	for (int i = 0; pr->have && i < f->L; i++)
+		if (f->prompt[i] >= K) {
+			free(ctx);
+			input_fail(&rd->in, "token %d out of range (K = %d)",
+			    f->prompt[i], K);
+		}
+	for (int i = 0; pr->have && i < f->T; i++)
+		if (f->tokens[i] >= K) {
+			free(ctx);
+			input_fail(&rd->in, "token %d out of range (K = %d)",
+			    f->tokens[i], K);
+		}
+	memcpy(ctx, f->prompt, (size_t)f->L * sizeof *ctx);
+	memcpy(ctx + f->L, f->tokens, (size_t)f->T * sizeof *ctx);
+	*L = f->L;
+	*T = f->T;
+	return ctx;
+}
+
 /* The next trajectory's context, taking in the model records on the way;
  * NULL at the end of the input. */
 static int *
@@ -286,16 +361,44 @@ next_trajectory(struct reader *rd, struct predictor *pr, long *L, long *T,
 		*names = rd->words;
 		return read_text(rd, T);
 	}
-	while (!ctx && (rd->rec = input_record(&rd->in))) {
+	while (!ctx && input_line(&rd->in)) {
+		int kind = fastrec_read(&rd->fast, rd->in.buf, rd->in.len);
+
+		if (kind == FAST_TRAJECTORY) {
+			*names = pr->have && pr->chain.vocab ? pr->chain.vocab : NULL;
+			return fast_trajectory(rd, pr, L, T);
+		}
+		if (kind == FAST_SAMPLE) {
+			skip(rd, "sample");
+			continue;
+		}
+		rd->rec = input_parse(&rd->in);
 		if (is_model(rd->rec))
 			take_model(pr, &rd->in, rd->rec);
 		else if (strcmp(record_type(rd->rec), "trajectory") == 0)
 			ctx = read_trajectory(&rd->in, rd->rec, pr, rd->words, L, T,
 			    names);
+		else
+			skip(rd, record_type(rd->rec));
 		json_decref(rd->rec);
 		rd->rec = NULL;
 	}
 	return ctx;
+}
+
+/* The notes on what was not read. */
+static void
+note_skipped(struct reader *rd)
+{
+	for (int i = 0; i < rd->nskip; i++) {
+		note("skipped %ld record%s of type \"%.40s\" (reads trajectory "
+		    "records, and attn-model or ccmc ones for predictions)",
+		    rd->skip[i].n, rd->skip[i].n == 1 ? "" : "s", rd->skip[i].type);
+		free((char *)rd->skip[i].type);
+	}
+	free(rd->skip);
+	rd->skip = NULL;
+	rd->nskip = 0;
 }
 
 /* ---- output ---- */
@@ -358,6 +461,70 @@ write_winners(const struct ts_result *r, int rule, const struct vocab *v)
 	free(set);
 }
 
+/* A number, null where it is undefined or unbounded. */
+static void
+out_finite_or_null(double x)
+{
+	if (isfinite(x))
+		out_double(x);
+	else
+		out_str("null");
+}
+
+/* The classes, exponents and intervals, and the verdict they give. */
+static void
+write_classes(const struct ts_result *r, const struct vocab *v)
+{
+	static const char *const name[] = { "undecided", "winners", "losers" };
+	static const int order[] = { TS_WINNER, TS_LOSER, TS_UNDECIDED };
+	int *set = xmalloc((size_t)(r->nsym ? r->nsym : 1) * sizeof *set);
+	int *mask = xmalloc((size_t)(r->nsym ? r->nsym : 1) * sizeof *mask);
+
+	out_str("\"classes\":{");
+	for (int c = 0; c < 3; c++) {
+		for (int k = 0; k < r->nsym; k++)
+			mask[k] = r->cls[k] == order[c];
+		out_str(c ? ",\"" : "\"");
+		out_str(name[order[c]]);
+		out_str("\":");
+		out_tokens(set, ts_tokens_of(r, mask, set), v);
+	}
+	out_str("},\"gamma\":[");
+	for (int k = 0; k < r->nsym; k++) {
+		if (k)
+			out_char(',');
+		out_finite_or_null(r->gamma_hat[k]);
+	}
+	out_str("],\"gamma_ci\":[");
+	for (int k = 0; k < r->nsym; k++) {
+		if (k)
+			out_char(',');
+		if (isnan(r->lo[k])) {
+			out_str("null");
+			continue;
+		}
+		out_char('[');
+		out_finite_or_null(r->lo[k]);
+		out_char(',');
+		out_finite_or_null(r->hi[k]);
+		out_char(']');
+	}
+	out_str("],\"collapsed\":");
+	out_str(r->collapsed < 0 ? "null" : r->collapsed ? "true" : "false");
+	out_str(",\"collapse_time\":");
+	if (r->collapse >= 0)
+		out_long(r->collapse);
+	else
+		out_str("null");
+	out_str(",\"why\":");
+	if (ts_why[r->why])
+		out_quoted(ts_why[r->why]);
+	else
+		out_str("null");
+	free(mask);
+	free(set);
+}
+
 /* An attractor, or the limit from the prompt, without its closing brace. */
 static void
 write_point(const struct mf_point *p, const struct vocab *v)
@@ -417,6 +584,19 @@ write_prediction(const struct prediction *p, const struct vocab *v)
 		out_bool(p->rule[k].from_prompt);
 		out_char('}');
 	}
+	out_str(",\"classes\":");
+	if (p->decided) {
+		out_str("{\"consistent\":");
+		out_bool(p->attractors.consistent);
+		out_str(",\"exact\":");
+		out_bool(p->attractors.exact);
+		out_str(",\"from_prompt\":{\"consistent\":");
+		out_bool(p->from_prompt.consistent);
+		out_str(",\"exact\":");
+		out_bool(p->from_prompt.exact);
+		out_str("}}");
+	} else
+		out_str("null");
 	out_char('}');
 }
 
@@ -460,11 +640,8 @@ write_stats(long index, const struct ts_result *r,
 	write_winners(r, TS_WINDOW, v);
 	out_str(",\"growth\":");
 	write_winners(r, TS_GROWTH, v);
-	out_str("},\"collapse_time\":");
-	if (r->collapse >= 0)
-		out_long(r->collapse);
-	else
-		out_str("null");
+	out_str("},");
+	write_classes(r, v);
 	out_str(",\"curve\":{\"t\":");
 	out_longs(r->t, r->npoints);
 	out_str(",\"top1\":");
@@ -484,9 +661,37 @@ write_stats(long index, const struct ts_result *r,
 	out_end();
 }
 
+/* count / total, null when there is no total. */
 static void
-write_summary(const struct ts_summary *s)
+out_share(long count, long total)
 {
+	if (total)
+		out_double((double)count / (double)total);
+	else
+		out_str("null");
+}
+
+/* "consistent" and "exact", counts then shares of the decided. */
+static void
+write_agreement(long consistent, long exact, long decided)
+{
+	out_str("{\"consistent\":");
+	out_long(consistent);
+	out_str(",\"exact\":");
+	out_long(exact);
+	out_str(",\"shares\":{\"consistent\":");
+	out_share(consistent, decided);
+	out_str(",\"exact\":");
+	out_share(exact, decided);
+	out_str("}}");
+}
+
+static void
+write_summary(const struct ts_summary *s, const struct vocab *v)
+{
+	static const char *const verdict[] = { "collapsed", "not_collapsed",
+	    "undecided" };
+
 	out_str("{\"type\":\"traj-stats\",\"summary\":true,\"trajectories\":");
 	out_long(s->trajectories);
 	out_str(",\"winner_set_size\":{\"window\":");
@@ -495,9 +700,40 @@ write_summary(const struct ts_summary *s)
 	out_longs(s->size_growth, s->maxsize);
 	out_str(",\"growth_undefined\":");
 	out_long(s->growth_undefined);
-	out_str("},\"collapsed\":");
-	out_long(s->collapsed);
-	out_str(",\"collapse_time\":{\"mean\":");
+	out_str("},\"classes\":{");
+	for (int k = 0; k < 3; k++) {
+		out_str(k ? ",\"" : "\"");
+		out_str(verdict[k]);
+		out_str("\":");
+		out_long(s->verdicts[k]);
+	}
+	out_str(",\"shares\":{");
+	for (int k = 0; k < 3; k++) {
+		out_str(k ? ",\"" : "\"");
+		out_str(verdict[k]);
+		out_str("\":");
+		out_share(s->verdicts[k], s->trajectories);
+	}
+	out_str("},\"winner_tokens\":{");
+	for (int k = 0; k < s->nwon; k++) {
+		char id[16];
+
+		if (k)
+			out_char(',');
+		if (v && s->won[k] < v->n)
+			out_quoted(v->word[s->won[k]]);
+		else {
+			snprintf(id, sizeof id, "\"%d\"", s->won[k]);
+			out_str(id);
+		}
+		out_char(':');
+		out_long(s->won_n[k]);
+	}
+	out_str("},\"winner_set_size\":");
+	out_longs(s->decided_size, s->maxwin);
+	out_str("},\"collapse_time\":{\"trajectories\":");
+	out_long(s->timed);
+	out_str(",\"mean\":");
 	out_double_or_null(s->collapse_mean);
 	out_str(",\"median\":");
 	out_double_or_null(s->collapse_median);
@@ -517,17 +753,14 @@ write_summary(const struct ts_summary *s)
 	if (s->predicted) {
 		out_str("{\"trajectories\":");
 		out_long(s->predicted);
-		for (int k = 0; k < TS_NRULES; k++) {
-			out_str(",\"");
-			out_str(ts_rule_names[k]);
-			out_str("\":{\"judged\":");
-			out_long(s->judged[k]);
-			out_str(",\"in_attractors\":");
-			out_double_or_null(s->in_attractors[k]);
-			out_str(",\"from_prompt\":");
-			out_double_or_null(s->from_prompt[k]);
-			out_char('}');
-		}
+		out_str(",\"decided\":");
+		out_long(s->decided);
+		out_str(",\"attractors\":");
+		write_agreement(s->agree_attractors.consistent,
+		    s->agree_attractors.exact, s->decided);
+		out_str(",\"from_prompt\":");
+		write_agreement(s->agree_prompt.consistent, s->agree_prompt.exact,
+		    s->decided);
 		out_char('}');
 	} else
 		out_str("null");
@@ -558,7 +791,7 @@ main(int argc, char **argv)
 	struct predictor pr;
 	struct ts_summary sum = { 0 };
 	struct reader rd = { 0 };
-	long index = 0, L, T;
+	long index = 0, L, T, short_text = 0;
 	const struct vocab *names = NULL;
 	int *ctx, first;
 
@@ -580,9 +813,10 @@ main(int argc, char **argv)
 		int predicted;
 
 		trajstats_compute(ctx, L, T, &o.ts, &r);
+		short_text += o.text && T < o.ts.window;
 		predicted = predict(&pr, ctx, L, &r, &pred);
 		if (o.summary)
-			ts_summary_add(&sum, &r, predicted ? pred.rule : NULL);
+			ts_summary_add(&sum, &r, predicted ? &pred : NULL);
 		else
 			write_stats(index, &r, predicted ? &pred : NULL, names);
 		if (predicted)
@@ -593,19 +827,25 @@ main(int argc, char **argv)
 		if (o.progress)
 			progress(index, 0);
 	}
+	note_skipped(&rd);
+	if (short_text)
+		note("%ld of %ld documents are shorter than the window (%ld "
+		    "tokens): their window rule and collapse time use the whole "
+		    "document", short_text, index, o.ts.window);
 	/* Nothing to measure is most often a failed stage upstream. */
 	if (index == 0)
 		input_fail(&rd.in, o.text ? "no text in the input" :
 		    "no trajectory record in the input");
 	if (o.summary) {
 		ts_summary_end(&sum);
-		write_summary(&sum);
+		write_summary(&sum, names);
 		ts_summary_free(&sum);
 	}
 	if (o.progress)
 		progress(index, 1);
 	input_close(&rd.in);
 	free(rd.doc);
+	fastrec_free(&rd.fast);
 	predictor_free(&pr);
 	vocab_free(rd.words);
 	out_flush();

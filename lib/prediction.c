@@ -79,6 +79,25 @@ attractors_of(struct predictor *pr, const int *prompt, long L)
 	return i;
 }
 
+/* Whether the classes of r agree with the winner set w (n tokens,
+ * ascending). */
+static struct agreement
+agree(const struct ts_result *r, const int *w, int n)
+{
+	struct agreement a = { 1, 1 };
+
+	for (int k = 0; k < r->nsym; k++) {
+		int in = bsearch(&r->sym[k], w, (size_t)n, sizeof *w, cmp_int) != NULL;
+
+		if ((r->cls[k] == TS_WINNER && !in) || (r->cls[k] == TS_LOSER && in))
+			a.consistent = 0;
+		if (r->cls[k] != (in ? TS_WINNER : TS_LOSER))
+			a.exact = 0;
+	}
+	a.exact &= a.consistent;
+	return a;
+}
+
 int
 predict(struct predictor *pr, const int *prompt, long L,
     const struct ts_result *r, struct prediction *p)
@@ -116,6 +135,22 @@ predict(struct predictor *pr, const int *prompt, long L,
 		v->from_prompt = p->status == MF_STABLE &&
 		    same_set(obs, nobs, p->lim.tokens, p->lim.n);
 		v->in_attractors |= p->extra && v->from_prompt;
+	}
+	if ((p->decided = r->collapsed >= 0)) {
+		for (int a = 0; a < p->set->count; a++) {
+			struct agreement g = agree(r, p->set->a[a].tokens,
+			    p->set->a[a].n);
+
+			p->attractors.consistent |= g.consistent;
+			p->attractors.exact |= g.exact;
+		}
+		if (p->status == MF_STABLE) {
+			p->from_prompt = agree(r, p->lim.tokens, p->lim.n);
+			if (p->extra) {
+				p->attractors.consistent |= p->from_prompt.consistent;
+				p->attractors.exact |= p->from_prompt.exact;
+			}
+		}
 	}
 	free(obs);
 	free(f0);

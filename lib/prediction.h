@@ -35,6 +35,14 @@ struct verdict {               /* an observed winner set against the mean field 
 	int from_prompt;       /* it is the stable limit from the prompt */
 };
 
+/* The classes of a decided trajectory (trajstats.h) against a predicted
+ * winner set: consistent when it holds every decided winner and no
+ * decided loser, exact when moreover every token in it is a decided
+ * winner and every token out of it a decided loser. */
+struct agreement {
+	int consistent, exact;
+};
+
 struct prediction {
 	const struct mf_problem *pb;    /* the prompt's token set */
 	const struct mf_set *set;       /* its attractors */
@@ -42,6 +50,9 @@ struct prediction {
 	int    status;                  /* of lim: MF_STABLE, ... */
 	int    extra;                   /* lim is stable and the starts missed it */
 	struct verdict rule[TS_NRULES];
+	int    decided;                 /* the trajectory's collapsed is not null */
+	struct agreement attractors;    /* with one of the attractors */
+	struct agreement from_prompt;   /* with the stable limit from the prompt */
 };
 
 void predictor_init(struct predictor *pr, int starts, double horizon,

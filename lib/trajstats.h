@@ -16,11 +16,21 @@
  *    after t1 (fewer is no evidence of growth).  A token absent at t1 that
  *    occurs min_count times after it grows faster than the context: a winner.
  *
- * Collapse time: with the growth winners, the first step u after which
+ * Classes, the verdicts (growth.h): over the generated part each context
+ * token's growth exponent gamma is fitted to its counts in blocks (block 0
+ * the first n1 = L + from * T tokens of the context, then `blocks` blocks
+ * of equal length), with a confidence interval at level 1 - alpha / nsym
+ * (so that all nsym intervals hold together with probability at least
+ * 1 - alpha).  A token is a loser when the interval lies below 1, a winner
+ * when it lies within [1 - delta, infinity), undecided otherwise.  The
+ * trajectory collapsed when a token is a loser, did not when every token
+ * is a winner, and is undecided otherwise.  The two rules above are
+ * descriptive only.
+ *
+ * Collapse time, of a collapsed trajectory: the first step u after which
  * every window of W generated tokens (y_{v} .. y_{v+W-1}, v > u) holds at
- * least 1 - eps winner tokens; 0 if every window does; none (-1) if the last
- * one does not, or if the winners are every token of the context (nothing
- * was lost, so nothing collapsed).
+ * most eps losers; 0 if every window does; none (-1) if the last one does
+ * not.
  *
  * Repetition measures are over the generated tokens only, the prompt
  * excluded: seq-rep-n = 1 - distinct n-grams / n-grams, distinct-n = distinct
@@ -44,7 +54,14 @@ struct ts_opts {
 	double gamma_min;
 	long   min_count;
 	int    per_decade;     /* curve checkpoints per decade of t */
+	int    blocks;         /* classes: blocks after n1 */
+	double alpha, delta;
 };
+
+enum { TS_UNDECIDED, TS_WINNER, TS_LOSER };        /* classes */
+/* Why a trajectory has no collapse time: */
+enum { TS_TIMED, TS_SHORT, TS_OPEN, TS_HELD, TS_LATE };
+extern const char *const ts_why[];                 /* NULL for TS_TIMED */
 
 struct ts_result {
 	long    L, T;          /* prompt and generated lengths */
@@ -59,7 +76,13 @@ struct ts_result {
 	int    *winner_growth; /* 1 if in the growth set; NULL if undefined */
 	int     n_window, n_growth;
 	long    t1;            /* growth rule's early checkpoint (steps) */
+	/* classes (same order); gamma_hat, lo, hi NaN when undefined, hi
+	 * and gamma_hat infinite when unbounded: */
+	double *gamma_hat, *lo, *hi;
+	int    *cls;           /* TS_WINNER, ... */
+	int     collapsed;     /* 1, 0, or -1 undecided */
 	long    collapse;      /* collapse time, -1 if none */
+	int     why;           /* TS_TIMED or why there is none */
 	/* curve at log-spaced t (steps), context after t steps */
 	int     npoints;
 	long   *t;

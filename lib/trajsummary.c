@@ -66,9 +66,70 @@ repetition_of(const double *seq_rep, const double *distinct_n,
 	memcpy(all + 2 * TS_NGRAMS, rep, TS_NREP * sizeof *all);
 }
 
+/* One more decided trajectory won by token id. */
+static void
+count_winner(struct ts_summary *s, int id)
+{
+	int lo = 0, hi = s->nwon;
+
+	while (lo < hi) {
+		int mid = (lo + hi) / 2;
+
+		if (s->won[mid] < id)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo == s->nwon || s->won[lo] != id) {
+		s->won = xrealloc(s->won, ((size_t)s->nwon + 1) * sizeof *s->won);
+		s->won_n = xrealloc(s->won_n, ((size_t)s->nwon + 1) *
+		    sizeof *s->won_n);
+		memmove(s->won + lo + 1, s->won + lo,
+		    (size_t)(s->nwon - lo) * sizeof *s->won);
+		memmove(s->won_n + lo + 1, s->won_n + lo,
+		    (size_t)(s->nwon - lo) * sizeof *s->won_n);
+		s->won[lo] = id;
+		s->won_n[lo] = 0;
+		s->nwon++;
+	}
+	s->won_n[lo]++;
+}
+
+/* The classes: verdict, winners of the decided, collapse time. */
+static void
+add_classes(struct ts_summary *s, const struct ts_result *r)
+{
+	int winners = 0;
+
+	s->verdicts[r->collapsed == 1 ? 0 : r->collapsed == 0 ? 1 : 2]++;
+	if (r->collapsed < 0)
+		return;
+	for (int k = 0; k < r->nsym; k++)
+		if (r->cls[k] == TS_WINNER) {
+			winners++;
+			count_winner(s, r->sym[k]);
+		}
+	if (winners >= s->maxwin) {
+		s->decided_size = xrealloc(s->decided_size, ((size_t)winners + 1) *
+		    sizeof *s->decided_size);
+		memset(s->decided_size + s->maxwin, 0, (size_t)(winners + 1 -
+		    s->maxwin) * sizeof *s->decided_size);
+		s->maxwin = winners + 1;
+	}
+	s->decided_size[winners]++;
+	if (r->collapse >= 0) {
+		if (s->timed == s->ncap) {
+			s->ncap = s->ncap ? 2 * s->ncap : 64;
+			s->collapse = xrealloc(s->collapse,
+			    (size_t)s->ncap * sizeof *s->collapse);
+		}
+		s->collapse[s->timed++] = r->collapse;
+	}
+}
+
 void
 ts_summary_add(struct ts_summary *s, const struct ts_result *r,
-    const struct verdict *rule)
+    const struct prediction *pred)
 {
 	double rep[TS_NREPSTATS];
 
@@ -80,14 +141,7 @@ ts_summary_add(struct ts_summary *s, const struct ts_result *r,
 		s->size_growth[r->n_growth]++;
 	else
 		s->growth_undefined++;
-	if (r->collapse >= 0) {
-		if (s->collapsed == s->ncap) {
-			s->ncap = s->ncap ? 2 * s->ncap : 64;
-			s->collapse = xrealloc(s->collapse,
-			    (size_t)s->ncap * sizeof *s->collapse);
-		}
-		s->collapse[s->collapsed++] = r->collapse;
-	}
+	add_classes(s, r);
 	for (int k = 0; k < r->npoints; k++) {
 		struct ts_sums *c = point_at(s, r->t[k]);
 
@@ -105,15 +159,16 @@ ts_summary_add(struct ts_summary *s, const struct ts_result *r,
 			s->rep_sum[k] += rep[k];
 			s->rep_n[k]++;
 		}
-	if (!rule)
+	if (!pred)
 		return;
 	s->predicted++;
-	for (int k = 0; k < TS_NRULES; k++)
-		if (rule[k].judged) {
-			s->judged[k]++;
-			s->agree_attractors[k] += rule[k].in_attractors;
-			s->agree_prompt[k] += rule[k].from_prompt;
-		}
+	if (!pred->decided)
+		return;
+	s->decided++;
+	s->agree_attractors.consistent += pred->attractors.consistent;
+	s->agree_attractors.exact += pred->attractors.exact;
+	s->agree_prompt.consistent += pred->from_prompt.consistent;
+	s->agree_prompt.exact += pred->from_prompt.exact;
 }
 
 static double
@@ -125,7 +180,7 @@ mean(double sum, long n)
 void
 ts_summary_end(struct ts_summary *s)
 {
-	long n = s->collapsed;
+	long n = s->timed;
 	double rep[TS_NREPSTATS], sum = 0;
 
 	if (n)
@@ -161,12 +216,6 @@ ts_summary_end(struct ts_summary *s)
 	memcpy(s->seq_rep, rep, sizeof s->seq_rep);
 	memcpy(s->distinct_n, rep + TS_NGRAMS, sizeof s->distinct_n);
 	memcpy(s->rep, rep + 2 * TS_NGRAMS, sizeof s->rep);
-
-	for (int k = 0; k < TS_NRULES; k++) {
-		s->in_attractors[k] = mean((double)s->agree_attractors[k],
-		    s->judged[k]);
-		s->from_prompt[k] = mean((double)s->agree_prompt[k], s->judged[k]);
-	}
 }
 
 void
@@ -181,5 +230,8 @@ ts_summary_free(struct ts_summary *s)
 	free(s->entropy);
 	free(s->collapse);
 	free(s->curve);
+	free(s->decided_size);
+	free(s->won);
+	free(s->won_n);
 	memset(s, 0, sizeof *s);
 }

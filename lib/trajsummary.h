@@ -1,7 +1,8 @@
 /*
  * trajsummary: many trajectories together (traj-stats --summary): how
- * large their winner sets are, when they collapse, their mean curves and
- * repetition, and how often the mean field's prediction agrees.
+ * many collapsed, did not or are undecided, which tokens won and how many
+ * together, when they collapse, their mean curves and repetition, and how
+ * often the mean field's prediction agrees with the decided ones.
  *
  * ts_summary_add takes one trajectory at a time; ts_summary_end then fills
  * in the means, medians and rates, NaN where there was nothing to average.
@@ -25,9 +26,17 @@ struct ts_summary {
 	int    maxsize;                   /* bins of the histograms */
 	long  *size_window, *size_growth; /* trajectories by winner set size */
 	long   growth_undefined;          /* trajectories without a growth set */
-	long   collapsed;                 /* trajectories that collapsed */
+	long   verdicts[3];               /* collapsed, not collapsed, undecided */
+	int    maxwin;                    /* bins of decided_size */
+	long  *decided_size;              /* decided trajectories by number of
+	                                   * winners */
+	int    nwon;                      /* tokens that won somewhere: */
+	int   *won;                       /* their ids, ascending */
+	long  *won_n;                     /* decided trajectories they won */
+	long   timed;                     /* collapse times */
 	long   predicted;                 /* trajectories with a prediction */
-	long   judged[TS_NRULES];         /* of those, with a winner set */
+	long   decided;                   /* of those, decided */
+	struct { long consistent, exact; } agree_attractors, agree_prompt;
 
 	/* Set by ts_summary_end: */
 	double collapse_mean, collapse_median;
@@ -35,19 +44,17 @@ struct ts_summary {
 	long  *t, *n;                     /* checkpoints, trajectories at each */
 	double *top1, *share, *entropy;   /* share over those with a growth set */
 	double seq_rep[TS_NGRAMS], distinct_n[TS_NGRAMS], rep[TS_NREP];
-	double in_attractors[TS_NRULES], from_prompt[TS_NRULES];   /* rates */
 
 	/* Running totals: */
 	long  *collapse, ncap;            /* collapse times */
 	struct ts_sums *curve;            /* by t */
 	double rep_sum[TS_NREPSTATS];
 	long   rep_n[TS_NREPSTATS];
-	long   agree_attractors[TS_NRULES], agree_prompt[TS_NRULES];
 };
 
-/* rule: the trajectory's verdicts (TS_NRULES), NULL without a prediction. */
+/* pred: the trajectory's prediction, NULL without one. */
 void ts_summary_add(struct ts_summary *s, const struct ts_result *r,
-         const struct verdict *rule);
+         const struct prediction *pred);
 void ts_summary_end(struct ts_summary *s);
 void ts_summary_free(struct ts_summary *s);
 

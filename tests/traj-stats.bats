@@ -43,7 +43,8 @@ def repetition(y):
                            if T >= 2 else None)
     return r
 
-def stats(prompt, y, W=1000, eps=0.05, frm=0.1, gmin=0.9, minc=10, pd=10):
+def stats(prompt, y, W=1000, eps=0.05, frm=0.1, gmin=0.9, minc=10, pd=10,
+          blocks=20, alpha=0.01, delta=0.1):
     ctx, L, T = prompt + y, len(prompt), len(y)
     n = L + T
     final = Counter(ctx)
@@ -78,13 +79,19 @@ def stats(prompt, y, W=1000, eps=0.05, frm=0.1, gmin=0.9, minc=10, pd=10):
         out["exponent"] = [gam[s] for s in order]
         out["from"] = t1
     out["growth"] = sorted(gset) if gset is not None else None
-    collapse = None
-    if gset is not None and 0 < len(gset) < len(final):
+    cl = classes(prompt, y, frm, blocks, alpha, delta)
+    out["classes"] = cl
+    collapse, collapsed = None, None
+    if cl is not None:
+        losers = {j for j in cl if cl[j][3] == "loser"}
+        collapsed = (True if losers else
+                     False if all(c[3] == "winner" for c in cl.values()) else None)
+    if collapsed:
         Wc = min(W, T)
         bad = [v for v in range(1, T - Wc + 2)
-               if not at_least(sum(y[i] in gset for i in range(v - 1, v - 1 + Wc)), 1 - eps, Wc)]
+               if not at_least(sum(y[i] not in losers for i in range(v - 1, v - 1 + Wc)), 1 - eps, Wc)]
         collapse = 0 if not bad else (None if bad[-1] == T - Wc + 1 else bad[-1])
-    out["collapse_time"] = collapse
+    out["collapsed"], out["collapse_time"] = collapsed, collapse
     tp = points(T, pd)
     out["t"] = tp
     top1, share, ent = [], [], []
@@ -97,6 +104,114 @@ def stats(prompt, y, W=1000, eps=0.05, frm=0.1, gmin=0.9, minc=10, pd=10):
     out["top1"], out["entropy"] = top1, ent
     out["winner_share"] = share if gset is not None else None
     out["repetition"] = repetition(y)
+    return out
+
+TQ = {}
+def t_upper(a, df):
+    if (a, df) not in TQ:
+        TQ[a, df] = t_upper_(a, df)
+    return TQ[a, df]
+
+def t_upper_(a, df):
+    """t with P(T > t) = a: the tail of Student's density integrated by
+    Simpson's rule after x = t / u, then bisection."""
+    c = math.exp(math.lgamma((df + 1) / 2) - math.lgamma(df / 2)) / math.sqrt(df * math.pi)
+    f = lambda x: c * (1 + x * x / df) ** (-(df + 1) / 2)
+    def tail(t):
+        n, h, tot = 1000, 1 / 1000, 0
+        for i in range(n + 1):
+            u = max(i * h, 1e-12)     # the limit at u = 0 (nonzero for df = 1)
+            w = 1 if i in (0, n) else (4 if i % 2 else 2)
+            tot += w * f(t / u) * t / (u * u)
+        return tot * h / 3
+    lo, hi = 0.0, 1.0
+    while tail(hi) > a:
+        hi *= 2
+    for _ in range(60):
+        mid = (lo + hi) / 2
+        lo, hi = (mid, hi) if tail(mid) > a else (lo, mid)
+    return (lo + hi) / 2
+
+def classes(prompt, y, frm=0.1, blocks=20, alpha=0.01, delta=0.1):
+    """Per token of the context (by id): (gamma, lo, hi, class), by the
+    block multinomial of traj-stats(1); None when too short."""
+    ctx, L, T = prompt + y, len(prompt), len(y)
+    t1 = int(frm * T)
+    if L + t1 == 0:
+        t1 = 1
+    if t1 >= T or min(blocks, T - t1) < 2:
+        return None
+    B = min(blocks, T - t1)
+    ends = [t1 + math.floor(k * (T - t1) / B + 0.5) for k in range(B + 1)]
+    N = L + T
+    u = [(L + e) / N for e in ends]
+    toks = sorted(set(ctx))
+    tq = t_upper(alpha / (2 * len(toks)), B - 1)
+    out = {}
+    for j in toks:
+        cnt = [ctx[:L + ends[0]].count(j)] + [y[ends[k - 1]:ends[k]].count(j) for k in range(1, B + 1)]
+        M = sum(cnt)
+        def ll(g):
+            tot = 0.0
+            for k, c in enumerate(cnt):   # log(u_k^g - u_{k-1}^g), in logs
+                if c:
+                    r = (u[k - 1] / u[k]) ** g if k else 0.0
+                    if r >= 1:
+                        return -math.inf
+                    tot += c * (g * math.log(u[k]) + math.log1p(-r))
+            return tot
+        if all(c == 0 for c in cnt[1:]):
+            g = 0.0
+        elif all(c == 0 for c in cnt[:-1]):
+            g = math.inf
+        else:        # concave: ternary search
+            a, b = 1e-9, 1.0
+            while ll(b) > ll(b / 2):
+                b *= 2
+            for _ in range(150):
+                m1, m2 = a + (b - a) / 3, b - (b - a) / 3
+                a, b = (m1, b) if ll(m1) < ll(m2) else (a, m2)
+            g = (a + b) / 2
+        def share(k):
+            if g == math.inf:
+                return 1.0 if k == B else 0.0
+            return u[k] ** g - (u[k - 1] ** g if k else 0) if g > 0 else float(k == 0)
+        x2 = sum((c - M * share(k)) ** 2 / (M * share(k)) for k, c in enumerate(cnt) if M * share(k) > 0)
+        phi = max(1.0, x2 / (B - 1))
+        top = 0.0 if g == math.inf else ll(g)
+        target = top - phi * tq * tq / 2
+        def root(a, b):   # ll - target changes sign on [a, b]
+            fa = ll(a) - target
+            for _ in range(100):
+                m = (a + b) / 2
+                fm = ll(m) - target
+                if (fm < 0) == (fa < 0):
+                    a, fa = m, fm
+                else:
+                    b = m
+            return (a + b) / 2
+        if g == math.inf:
+            hi = math.inf
+            b = 1.0
+            while ll(b) <= target:
+                b *= 2
+            a = b / 2
+            while ll(a) >= target:
+                a /= 2
+            lo = root(a, b)
+        elif g == 0:
+            lo, hi = 0.0, target / (M * math.log(u[0]))
+        else:
+            a = g / 2
+            while ll(a) >= target and a > 1e-300:
+                a /= 2
+            lo = root(a, g)
+            b = 2 * g
+            while ll(b) >= target:
+                b *= 2
+            hi = root(g, b)
+        cls = "loser" if hi < 1 else "winner" if lo >= 1 - delta else "undecided"
+        out[j] = (g, lo, hi, cls)
     return out
 
 def close(a, b, tol=1e-12):
@@ -159,16 +274,42 @@ PY
 	    (.growth.exponent[0] - 1 | fabs) < 1e-15 and .growth.exponent[1] == null and
 	    (.growth.exponent[2] - 0.5 | fabs) < 1e-15 and .winners.growth == [0,2]' out
 	[ "$status" -eq 0 ]
-	# Collapse: winners {0}; the last window of 5 that holds a non-winner
-	# starts at step 7 (the last 1 is y_7).
-	echo '{"type":"trajectory","prompt":[],"tokens":[1,2,1,2,0,0,1,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0]}' >c
-	[ "$(traj-stats --window 5 --eps 0 --from 0.5 --min-count 1 c | jq -c '[.winners.growth, .collapse_time]')" = "[[0],7]" ]
-	# a non-winner in the last window: no collapse
-	echo '{"type":"trajectory","prompt":[],"tokens":[1,2,1,2,0,0,1,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,1]}' >c
-	[ "$(traj-stats --window 5 --eps 0 --from 0.5 --min-count 1 c | jq -c '.collapse_time')" = "null" ]
-	# winners = every token of the context: nothing lost, no collapse
-	echo '{"type":"trajectory","prompt":[],"tokens":[0,1,0,1,0,1,0,1,0,1,0,1,0,1,0,1,0,1,0,1]}' >c
-	[ "$(traj-stats --window 4 --min-count 1 c | jq -c '[.winners.growth, .collapse_time]')" = "[[0,1],null]" ]
+	# Classes, closed form: token 1 fills the prompt (30 times) and
+	# comes once more at step 7, all of it before t1 = 300, so its
+	# estimate is 0 and its interval [0, q / (2 M log(N / n1))] with
+	# M = 31, q the squared t quantile (19 degrees of freedom, level
+	# alpha / 2 per token, two tokens): a decided loser; 0 a winner.
+	# Collapse: the last window of 5 that holds the loser starts at 7.
+	write_reference
+	py <<'PY' >c
+import json
+print(json.dumps({"type": "trajectory", "prompt": [1] * 30, "tokens": [0] * 6 + [1] + [0] * 2993}))
+PY
+	traj-stats --window 5 --eps 0 c >out
+	run py out <<'PY'
+import json, math, sys
+sys.path.insert(0, ".")
+from ref import t_upper
+r = json.load(open(sys.argv[1]))
+assert r["final"]["tokens"] == [0, 1] and r["gamma"][1] == 0, r["gamma"]
+N, n1 = 3030, 330
+want = t_upper(0.01 / 4, 19) ** 2 / (2 * 31 * math.log(N / n1))
+assert r["gamma_ci"][1][0] == 0 and abs(r["gamma_ci"][1][1] - want) < 1e-9 * want, (r["gamma_ci"], want)
+assert r["gamma_ci"][0][0] >= 0.9 and r["classes"] == {"winners": [0], "losers": [1], "undecided": []}
+assert r["collapsed"] is True and r["collapse_time"] == 7 and r["why"] is None
+print(r["gamma_ci"])
+PY
+	echo "$output"
+	[ "$status" -eq 0 ]
+	# the loser in the last window: collapsed, no time, and why
+	py <<'PY' >c
+import json
+print(json.dumps({"type": "trajectory", "prompt": [1] * 30, "tokens": [0] * 2999 + [1]}))
+PY
+	[ "$(traj-stats --window 5 --eps 0 c | jq -c '[.collapsed, .collapse_time, .why]')" = '[true,null,"the losers still hold more than eps of the last window"]' ]
+	# too short to judge: every class undecided, why says so
+	echo '{"type":"trajectory","prompt":[0,1],"tokens":[1]}' >c
+	[ "$(traj-stats c | jq -c '[.classes.undecided, .gamma, .gamma_ci, .collapsed, .why]')" = '[[0,1],[null,null],[null,null],null,"too short: fewer than 2 blocks after the early checkpoint"]' ]
 }
 
 @test "hand-built: curve and repetition of a short sequence" {
@@ -214,22 +355,24 @@ with open("in", "w") as f:
             y.append(y[-1] if y and rnd.random() < stick else rnd.randrange(K) * 7)
         f.write(json.dumps({"type": "trajectory", "prompt": prompt, "tokens": y}) + "\n")
 PY
-	for opts in "" "--window 20 --eps 0.1" "--window 7 --eps 0 --from 0.5 --min-count 2" \
-	    "--window 50 --eps 0.2 --gamma 0.8 --min-count 1 --points 3"; do
+	for opts in "" "--window 20 --eps 0.1" "--window 7 --eps 0 --from 0.5 --min-count 2 --blocks 40" \
+	    "--window 50 --eps 0.2 --gamma 0.8 --min-count 1 --points 3 --alpha 0.2 --delta 0.3"; do
 		traj-stats $opts in >out
 		run py in out $opts <<'PY'
-import json, sys
+import json, math, sys
 sys.path.insert(0, ".")
 from ref import stats, close
 args = sys.argv[3:]
 opt = dict(zip(args[::2], args[1::2]))
 kw = dict(W=int(opt.get("--window", 1000)), eps=float(opt.get("--eps", 0.05)),
           frm=float(opt.get("--from", 0.1)), gmin=float(opt.get("--gamma", 0.9)),
-          minc=int(opt.get("--min-count", 10)), pd=int(opt.get("--points", 10)))
+          minc=int(opt.get("--min-count", 10)), pd=int(opt.get("--points", 10)),
+          blocks=int(opt.get("--blocks", 20)), alpha=float(opt.get("--alpha", 0.01)),
+          delta=float(opt.get("--delta", 0.1)))
 ins = [json.loads(l) for l in open(sys.argv[1])]
 outs = [json.loads(l) for l in open(sys.argv[2])]
 assert len(ins) == len(outs)
-collapsed = 0
+collapsed = decided = 0
 for i, (a, r) in enumerate(zip(ins, outs)):
     w = stats(a["prompt"], a["tokens"], **kw)
     assert r["index"] == i
@@ -239,15 +382,29 @@ for i, (a, r) in enumerate(zip(ins, outs)):
     assert r["winners"]["growth"] == w["growth"], (i, r["winners"], w["growth"])
     if w["growth"] is not None:
         assert r["growth"]["from"] == w["from"] and close(r["growth"]["exponent"], w["exponent"])
+    cl = w["classes"]
+    if cl is None:
+        assert r["gamma"] == [None] * len(w["tokens"]) and r["collapsed"] is None
+    else:
+        for k, j in enumerate(w["tokens"]):
+            g, lo, hi, c = cl[j]
+            inf = lambda x: None if x == math.inf else x
+            assert close(r["gamma"][k], inf(g), 1e-6 * (1 + abs(g))), (i, j, r["gamma"][k], g)
+            assert close(r["gamma_ci"][k], [inf(lo), inf(hi)], 1e-6 * (1 + abs(hi))), (i, j, r["gamma_ci"][k], lo, hi)
+            if abs(hi - 1) > 1e-6 and abs(lo - (1 - kw["delta"])) > 1e-6:
+                assert j in r["classes"][c + "s" if c != "undecided" else c], (i, j, c, r["classes"])
+    assert r["collapsed"] == w["collapsed"], (i, r["collapsed"], w["collapsed"])
     assert r["collapse_time"] == w["collapse_time"], (i, r["collapse_time"], w["collapse_time"])
-    collapsed += w["collapse_time"] is not None
+    assert (r["why"] is None) == (w["collapse_time"] is not None)
+    collapsed += w["collapsed"] is True
+    decided += w["collapsed"] is not None
     c = r["curve"]
     assert c["t"] == w["t"] and close(c["top1"], w["top1"]) and close(c["entropy"], w["entropy"])
     assert close(c["winner_share"], w["winner_share"])
     for k, v in w["repetition"].items():
         assert close(r["repetition"][k], v), (i, k)
-print(len(ins), "trajectories,", collapsed, "collapsed")
-assert collapsed >= 3
+print(len(ins), "trajectories,", decided, "decided,", collapsed, "collapsed")
+assert collapsed >= 2
 PY
 		echo "$opts: $output"
 		[ "$status" -eq 0 ]
@@ -429,20 +586,38 @@ for rule in ("window", "growth"):
     h = s["winner_set_size"][rule]
     assert all(h[k] == sizes.count(k) for k in range(len(h))) and sum(h) == 30
 ct = [r["collapse_time"] for r in rs if r["collapse_time"] is not None]
-assert s["collapsed"] == len(ct)
+assert s["collapse_time"]["trajectories"] == len(ct)
 if ct:
     assert abs(s["collapse_time"]["mean"] - sum(ct) / len(ct)) < 1e-9
     assert s["collapse_time"]["median"] == statistics.median(ct)
+c = s["classes"]
+verdict = lambda r: {True: "collapsed", False: "not_collapsed", None: "undecided"}[r["collapsed"]]
+for k in ("collapsed", "not_collapsed", "undecided"):
+    n = sum(verdict(r) == k for r in rs)
+    assert c[k] == n and c["shares"][k] == n / 30, (k, c)
+decided = [r for r in rs if r["collapsed"] is not None]
+won = {}
+for r in decided:
+    for t in r["classes"]["winners"]:
+        won[str(t)] = won.get(str(t), 0) + 1
+assert c["winner_tokens"] == won, (c["winner_tokens"], won)
+sizes = [len(r["classes"]["winners"]) for r in decided]
+assert c["winner_set_size"] == [sizes.count(k) for k in range(max(sizes) + 1)]
+assert len(decided) >= 10
+p = s["prediction"]
+assert p["trajectories"] == 30 and p["decided"] == len(decided)
+for where in ("attractors", "from_prompt"):
+    for k in ("consistent", "exact"):
+        n = sum((r["prediction"]["classes"] if where == "attractors" else
+                 r["prediction"]["classes"]["from_prompt"])[k] for r in decided)
+        assert p[where][k] == n and p[where]["shares"][k] == n / len(decided), (where, k)
+assert all(r["prediction"]["classes"] is None for r in rs if r["collapsed"] is None)
 for k, v in s["repetition"].items():
     assert abs(v - sum(r["repetition"][k] for r in rs) / 30) < 1e-12, k
 assert s["curve"]["t"] == rs[0]["curve"]["t"]
 for i in range(len(s["curve"]["t"])):
     for k in ("top1", "entropy", "winner_share"):
         assert abs(s["curve"][k][i] - sum(r["curve"][k][i] for r in rs) / 30) < 1e-12
-for rule in ("window", "growth"):
-    for k in ("in_attractors", "from_prompt"):
-        want = sum(r["prediction"][rule][k] for r in rs) / 30
-        assert abs(s["prediction"][rule][k] - want) < 1e-12, (rule, k)
 print("agreement", s["prediction"])
 PY
 	echo "$output"
@@ -521,4 +696,29 @@ PY
 		echo "$output"
 		[ "$status" -eq 0 ]
 	fi
+}
+
+@test "notes: skipped record types counted, short --text documents, --quiet" {
+	printf '%s\n' '{"type":"sample","prompt":[0,1],"y":1}' '{"type":"sample","prompt":[0],"y":0}' \
+	    '{"type":"sample", "prompt":[0], "y":0}' '{"type":"prompt","prompt":[0]}' >s
+	run traj-stats s
+	[ "$status" -eq 65 ]
+	[ "${lines[0]}" = 'traj-stats: note: skipped 3 records of type "sample" (reads trajectory records, and attn-model or ccmc ones for predictions)' ]
+	[ "${lines[1]}" = 'traj-stats: note: skipped 1 record of type "prompt" (reads trajectory records, and attn-model or ccmc ones for predictions)' ]
+	[ "${lines[2]}" = "traj-stats: s:4: no trajectory record in the input" ]
+	[ "${#lines[@]}" -eq 3 ]
+	run traj-stats --quiet s
+	[ "$status" -eq 65 ] && [ "${#lines[@]}" -eq 1 ]
+	# with a trajectory: the records are written, the note stays on stderr
+	echo '{"type":"trajectory","prompt":[0],"tokens":[1]}' >>s
+	run sh -c 'traj-stats s 2>err >out'
+	[ "$status" -eq 0 ] && [ "$(wc -l <out)" -eq 1 ] && [ "$(wc -l <err)" -eq 2 ]
+	# a trajectory alone: nothing on stderr
+	echo '{"type":"trajectory","prompt":[0],"tokens":[1]}' >t
+	[ -z "$(traj-stats t 2>&1 >/dev/null)" ]
+	printf 'a b c\nd e f g\n' >d
+	run sh -c 'traj-stats --text --window 4 d 2>&1 >/dev/null'
+	[ "$output" = "traj-stats: note: 1 of 2 documents are shorter than the window (4 tokens): their window rule and collapse time use the whole document" ]
+	[ -z "$(traj-stats --text --window 3 d 2>&1 >/dev/null)" ]
+	[ -z "$(traj-stats --text --quiet d 2>&1 >/dev/null)" ]
 }

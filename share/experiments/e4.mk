@@ -7,12 +7,14 @@
 # Markov chain (attn-sample --markov), through traj-stats one record each.
 # Grid: for each --scale x, --diag d and model seed s, E4_TRAJ trajectories
 # (uniform prompts of length 8 over K = 8 tokens), each way, summarised by
-# traj-stats --summary with the model (winner-set sizes, collapse, the
-# prediction's agreement rates).  Claims: CCMC trajectories collapse and
-# Markov ones do not (collapsed shares differ by >= 0.5, CCMC winner sets
-# smaller); the observed winner set (growth rule) is among the predicted
-# attractors in >= 90% of CCMC trajectories (ours).  The verdict says
-# which of the two fails.
+# traj-stats --summary with the model (its classes: each token a winner, a
+# loser or undecided by a test at family-wise level 0.01; the verdicts
+# collapsed / not collapsed / undecided; the prediction's agreement with
+# the decided classes).  Claims: Markov trajectories are called collapsed
+# at most at that level (plus a binomial margin), CCMC ones at least 0.5
+# more often; (ours) a mean-field attractor is consistent with the classes
+# of >= 90% of the decided CCMC trajectories.  The verdict says which of
+# the two fails.
 
 E4_K = 8
 E4_LEN = 8

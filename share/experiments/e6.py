@@ -35,7 +35,7 @@ def main():
             r["winner_set_size"][key] + [0] * (64 - len(r["winner_set_size"][key])) for r in recs])]
         wm, wv, n = hist_stats(add("window"))
         gm, gv, _ = hist_stats(add("growth"))
-        collapsed = sum(r["collapsed"] for r in recs) / n
+        collapsed = sum(r["classes"]["collapsed"] for r in recs) / n
         times = [r["collapse_time"]["median"] for r in recs if r["collapse_time"]["median"] is not None]
         cell = {"trajectories": n, "window_winners_mean": wm, "window_winners_se": math.sqrt(wv / n),
                 "growth_winners_mean": gm, "growth_winners_se": math.sqrt(gv / n),
