@@ -606,3 +606,17 @@ PY
 		[ "$status" -eq 0 ] || { echo "$mix: $output"; false; }
 	done
 }
+
+@test "a meta.window beyond the limits, or not an integer, is refused, not truncated" {
+	attn-gen-model --vocab 4 >m
+	attn-sample -n 20 m >s
+	for w in 4294967301 -1 1048577 '"5"' 2.5; do
+		attn-to-ccmc m | jq -c ".meta.window = $w" >c
+		run attn-sample -n 1 c
+		assert_error 65 attn-sample
+		assert_located attn-sample
+		run ccmc-estimate --eval c s
+		assert_error 65 ccmc-estimate
+		assert_located ccmc-estimate
+	done
+}
