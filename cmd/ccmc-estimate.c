@@ -17,18 +17,21 @@
 #include "rng.h"
 #include "score.h"
 #include "stream.h"
+#include "text.h"
 #include "util.h"
 #include "vocab.h"
 
 static const char usage[] =
-"usage: ccmc-estimate [--vocab K | --max-vocab V] [--text] [--window L]\n"
+"usage: ccmc-estimate [--vocab K | --max-vocab V] [TEXT] [--window L]\n"
 "                     [--l2 LAMBDA] [--tol X] [--max-iter N]\n"
 "                     [--method auto|newton|cg] [--bootstrap B] [--seed S]\n"
-"                     [--brief] [--laplace A] [--progress] [--quiet]\n"
-"                     [file ...]\n"
-"       ccmc-estimate --markov [--laplace A] [--vocab K | --max-vocab V]\n"
-"                     [--text] [file ...]\n"
-"       ccmc-estimate --eval MODEL [--window L] [--mix W] [--text] [file ...]\n";
+"                     [--brief] [--laplace A] [--dev-share F] [--progress]\n"
+"                     [--quiet] [file ...]\n"
+"       ccmc-estimate --markov [--laplace A] [--dev-share F]\n"
+"                     [--vocab K | --max-vocab V] [TEXT] [file ...]\n"
+"       ccmc-estimate --eval MODEL [--window L] [--mix W] [TEXT] [file ...]\n"
+"  TEXT: --text [--lower] [--punct keep|split|drop] [--chunk N]\n"
+"        [--pieces I/M | --skip-pieces I/M]\n";
 
 static const char help[] =
 "Fit the logits A of a context-conditioned Markov chain to sample and\n"
@@ -45,6 +48,12 @@ static const char help[] =
 "                  others to \"<unk>\" (default: keep all, at most 2048)\n"
 "  --text          input is plain text: one document per line, words split\n"
 "                  at white space, the first word the prompt\n"
+"  --lower         text: ASCII letters as lower case\n"
+"  --punct MODE    text: punctuation marks inside words (keep, default), as\n"
+"                  words of their own (split) or dropped (drop)\n"
+"  --chunk N       text: cut each document into pieces of N words\n"
+"  --pieces I/M    text: only the I-th of every M pieces (from the 1st)\n"
+"  --skip-pieces I/M  text: all pieces but those\n"
 "  --window L      keep only the last L tokens of each context; steps whose\n"
 "                  token falls outside the window are skipped and counted\n"
 "  --l2 LAMBDA     ridge: subtract LAMBDA/2 sum A_ij^2 (default 0: the plain\n"
@@ -57,9 +66,13 @@ static const char help[] =
 "  --bootstrap B   add 95% percentile intervals from B resamples\n"
 "  --seed S        seed of the resampling (default 1)\n"
 "  --brief         leave out \"stderr\" and the rows of \"identifiability\"\n"
-"  --markov        fit an ordinary bigram Markov chain instead (counts with\n"
-"                  Laplace smoothing), as a ccmc record marked in meta\n"
-"  --laplace A     add-A smoothing of the bigram and unigram (default 1)\n"
+"  --markov        fit an ordinary bigram Markov chain instead (interpolated\n"
+"                  Kneser-Ney), as a ccmc record marked in meta\n"
+"  --laplace A     add-A smoothing of the unigram (default 1) and, with\n"
+"                  --markov, of the bigram instead of Kneser-Ney\n"
+"  --dev-share F   hold out this share of the sequences (evenly spread) as\n"
+"                  a dev part: the mix weight is fitted there, and it is\n"
+"                  scored (default 0.1 for a CCMC on text, else 0)\n"
 "  --eval MODEL    score the input under the ccmc record in MODEL instead of\n"
 "                  fitting: coverage, cross-entropy and perplexity\n"
 "  --mix W         weight of the unigram background in --eval (default:\n"
@@ -71,7 +84,8 @@ static const char help[] =
 struct options {
 	struct est_options est;
 	struct dataset_options data;
-	int      bootstrap, progress, markov, brief, l2_given;
+	int      bootstrap, progress, markov, brief, l2_given, laplace_given;
+	int      dev_given;
 	double   laplace, mix;    /* mix < 0: the model's */
 	const char *eval;
 	uint64_t seed;
@@ -299,21 +313,62 @@ error_json(const struct ccmc *truth, const struct est_row *row, int K)
 	return out;
 }
 
-/* The unigram background of text and the weight that mixes it in best on
- * the training steps themselves (so it leans towards the CCMC: a fit on
- * the steps it was fitted to). */
+/* Nats per step and its exponential, or nulls over no steps. */
+static void
+per_step(json_t *rep, const char *ce, const char *ppl, double loglik, long n)
+{
+	int ok = n > 0 && isfinite(loglik);
+
+	json_object_set_new(rep, ce, ok ? json_real(-loglik / n) : json_null());
+	json_object_set_new(rep, ppl, ok && isfinite(exp(-loglik / n)) ?
+	    json_real(exp(-loglik / n)) : json_null());
+}
+
+/* How the model scores the dev part: p and, for a CCMC, u (the unigram
+ * mixed in with weight mix) per step. */
+static json_t *
+dev_json(const struct dataset *d, const double *p, const double *u,
+    double mix)
+{
+	struct score_sum sum;
+	long n = d->dev.steps;
+	json_t *dev;
+
+	score_sum(p, u, n, mix, &sum);
+	dev = json_pack("{s:f,s:I,s:I,s:I,s:f}", "share", d->o.dev_share,
+	    "sequences", (json_int_t)d->dev.nseq, "steps", (json_int_t)n,
+	    "covered", (json_int_t)sum.covered, "coverage",
+	    (double)sum.covered / (double)n);
+	per_step(dev, "cross_entropy", "perplexity", sum.loglik, sum.covered);
+	if (u)
+		per_step(dev, "full_cross_entropy", "full_perplexity",
+		    sum.mixed_loglik, n);
+	return dev;
+}
+
+/* The unigram background of text, counted on the steps the CCMC was
+ * fitted to, and the weight that mixes it in best on the dev part: steps
+ * the fit has not seen, like those it will be scored on.  Without a dev
+ * part (--dev-share 0) the weight is fitted on the training steps, which
+ * leans towards the CCMC, and the record says so. */
 static void
 background(const struct dataset *d, const struct options *o,
     const struct ccmc *c, json_t *extra)
 {
-	long n = d->corpus.steps;
-	double *u = xmalloc((size_t)c->K * sizeof *u);
+	const struct corpus *on = d->dev.steps ? &d->dev : &d->corpus;
+	long n = on->steps;
+	double *u = xmalloc((size_t)c->K * sizeof *u), mix;
 	double *p = xmalloc(2 * (size_t)n * sizeof *p), *pu = p + n;
 
 	unigram_fit(&d->corpus, c->K, o->laplace, u);
-	score_steps(&d->corpus, c, 0, o->data.window, u, p, pu);
+	score_steps(on, c, 0, o->data.window, u, p, pu);
+	mix = score_fit_mix(p, pu, n);
 	jset(extra, "unigram", vector_json(u, c->K));
-	jset(extra, "mix", jreal(score_fit_mix(p, pu, n)));
+	jset(extra, "mix", jreal(mix));
+	jset(extra, "mix_fitted_on", jstr(d->dev.steps ? "dev part" :
+	    "training steps (no dev part: leans towards the CCMC)"));
+	if (d->dev.steps)
+		jset(extra, "dev", dev_json(d, p, pu, mix));
 	free(u);
 	free(p);
 }
@@ -419,17 +474,22 @@ fit_ccmc(const struct dataset *d, const struct options *opt)
 
 /* The ordinary bigram chain of the same steps, as a ccmc record marked
  * "chain": "markov" (attn-sample --markov draws from it, --eval scores it
- * as a chain). */
+ * as a chain): interpolated Kneser-Ney, the standard smoothing of the
+ * field, or add-A with --laplace A. */
 static void
 fit_markov(const struct dataset *d, const struct options *o)
 {
 	int K = d->K;
 	struct ccmc m;
+	struct kn_discounts kn;
 	double *P = xmalloc(2 * (size_t)K * K * sizeof *P), *A = P + (size_t)K * K;
 	double *u = xmalloc((size_t)K * sizeof *u);
 	json_t *extra;
 
-	bigram_fit(&d->corpus, K, o->laplace, P);
+	if (o->laplace_given)
+		bigram_fit(&d->corpus, K, o->laplace, P);
+	else
+		bigram_kn_fit(&d->corpus, K, P, &kn);
 	unigram_fit(&d->corpus, K, o->laplace, u);
 	for (size_t e = 0; e < (size_t)K * K; e++)
 		A[e] = log(P[e]);
@@ -438,30 +498,37 @@ fit_markov(const struct dataset *d, const struct options *o)
 	ccmc_set_logits(&m, A);
 	memcpy(m.P, P, (size_t)K * K * sizeof *P);   /* the counts' own ratios */
 	m.vocab = d->kind == 2 ? d->words : NULL;
-	m.meta = jpack("{s:s,s:s,s:f,s:s}", "gauge", CCMC_GAUGE, "chain",
-	    "markov", "laplace", o->laplace, "note", "an ordinary Markov chain: "
-	    "the next token is drawn from row P_i of the last token i, with no "
-	    "context weighting");
+	m.meta = jpack("{s:s,s:s,s:s}", "gauge", CCMC_GAUGE, "chain",
+	    "markov", "note", "an ordinary Markov chain: the next token is "
+	    "drawn from row P_i of the last token i, with no context weighting");
+	if (o->laplace_given) {
+		jset(m.meta, "smoothing", jstr("add-A (Laplace)"));
+		jset(m.meta, "laplace", jreal(o->laplace));
+	} else {
+		jset(m.meta, "smoothing", jstr("interpolated Kneser-Ney"));
+		jset(m.meta, "discount", jreal(kn.D));
+		jset(m.meta, "discount_unigram", jreal(kn.D1));
+		jset(m.meta, "n1", jint(kn.n1));
+		jset(m.meta, "n2", jint(kn.n2));
+	}
+	jset(m.meta, "unigram_laplace", jreal(o->laplace));
 	extra = jpack("{s:{s:I,s:I,s:s},s:o}", "fit", "steps",
 	    (json_int_t)d->corpus.steps, "sequences", (json_int_t)d->corpus.nseq,
 	    "K_from", d->ksource, "unigram", vector_json(u, K));
+	if (d->dev.steps) {
+		double *p = xmalloc((size_t)d->dev.steps * sizeof *p);
+
+		score_steps(&d->dev, &m, 1, 0, NULL, p, NULL);
+		json_object_set_new(json_object_get(extra, "fit"), "dev",
+		    dev_json(d, p, NULL, 0));
+		free(p);
+	}
 	ccmc_write(&m, extra);
 	json_decref(extra);
 	m.vocab = NULL;
 	ccmc_free(&m);
 	free(P);
 	free(u);
-}
-
-/* Nats per step and its exponential, or nulls over no steps. */
-static void
-per_step(json_t *rep, const char *ce, const char *ppl, double loglik, long n)
-{
-	int ok = n > 0 && isfinite(loglik);
-
-	jset(rep, ce, ok ? jreal(-loglik / n) : json_null());
-	jset(rep, ppl, ok && isfinite(exp(-loglik / n)) ?
-	    jreal(exp(-loglik / n)) : json_null());
 }
 
 /* How well the model of --eval predicts the input. */
@@ -535,8 +602,10 @@ main(int argc, char **argv)
 		{ "laplace", required_argument, NULL, 'a' },
 		{ "eval", required_argument, NULL, 'E' },
 		{ "mix", required_argument, NULL, 'x' },
+		{ "dev-share", required_argument, NULL, 'D' },
 		{ "progress", no_argument, NULL, 'p' },
 		{ "quiet", no_argument, NULL, 'q' },
+		TEXT_LONGOPTS,
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 }
@@ -601,6 +670,12 @@ main(int argc, char **argv)
 			break;
 		case 'a':
 			o.laplace = opt_double(usage, "--laplace", optarg, 1e-300, 1e12);
+			o.laplace_given = 1;
+			break;
+		case 'D':
+			o.data.dev_share = opt_double(usage, "--dev-share", optarg, 0,
+			    0.9);
+			o.dev_given = 1;
 			break;
 		case 'E':
 			o.eval = optarg;
@@ -615,7 +690,8 @@ main(int argc, char **argv)
 			quiet = 1;
 			break;
 		default:
-			common_option(c, usage, help);
+			if (!text_option(&o.data.split, c, optarg, usage))
+				common_option(c, usage, help);
 		}
 	}
 	if (o.data.vocab && o.data.maxvocab)
@@ -630,6 +706,14 @@ main(int argc, char **argv)
 		usage_error(NULL, "--l2 0 with --text: the plain MLE leaves the "
 		    "logits of unseen words undetermined, and the record must be "
 		    "complete to be sampled or scored; give --l2 LAMBDA > 0");
+	if (o.dev_given && o.eval)
+		usage_error(usage, "--dev-share goes with a fit, not --eval");
+	if (text_options_given(&o.data.split) && !o.data.text)
+		usage_error(usage, "--lower, --punct, --chunk and --pieces go "
+		    "with --text");
+	/* a CCMC on text needs held-out steps for its mix weight */
+	if (!o.dev_given && !o.markov && !o.eval && o.data.text)
+		o.data.dev_share = 0.1;
 	if (isatty(2))
 		o.progress = 1;
 

@@ -18,13 +18,16 @@
 #include "prediction.h"
 #include "rng.h"
 #include "stream.h"
+#include "text.h"
 #include "trajstats.h"
 #include "trajsummary.h"
 #include "util.h"
 #include "vocab.h"
 
 static const char usage[] =
-"usage: traj-stats [--summary] [--text] [--model FILE] [--window W] [--eps E]\n"
+"usage: traj-stats [--summary] [--text [--lower] [--punct keep|split|drop]\n"
+"                  [--chunk N] [--pieces I/M | --skip-pieces I/M]]\n"
+"                  [--model FILE] [--window W] [--eps E]\n"
 "                  [--from F] [--gamma G] [--min-count N] [--points N]\n"
 "                  [--alpha A] [--delta D] [--blocks B] [--starts N]\n"
 "                  [--horizon TAU] [--seed S] [--progress] [--quiet]\n"
@@ -42,6 +45,12 @@ static const char help[] =
 "  --summary        one record over all trajectories instead\n"
 "  --text           input is text: one document per line, tokens split at\n"
 "                   white space, ids in order of first appearance\n"
+"  --lower          text: ASCII letters as lower case\n"
+"  --punct MODE     text: punctuation marks inside words (keep, default),\n"
+"                   as tokens of their own (split) or dropped (drop)\n"
+"  --chunk N        text: cut each document into trajectories of N tokens\n"
+"  --pieces I/M     text: only the I-th of every M of those (from the 1st)\n"
+"  --skip-pieces I/M  text: all but those\n"
 "  --model FILE     attn-model or ccmc record for predictions\n"
 "  --window W       window of the window rule and of collapse (default 1000)\n"
 "  --eps E          winners hold >= 1 - E of a window (default 0.05)\n"
@@ -61,6 +70,7 @@ static const char help[] =
 
 struct options {
 	struct ts_opts ts;
+	struct text split;
 	int      summary, text, starts, progress;
 	double   horizon;
 	uint64_t seed;
@@ -90,6 +100,7 @@ parse_options(struct options *o, int argc, char **argv)
 		{ "horizon", required_argument, NULL, 'H' },
 		{ "seed", required_argument, NULL, 's' },
 		{ "progress", no_argument, NULL, 'P' },
+		TEXT_LONGOPTS,
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 }
@@ -159,9 +170,13 @@ parse_options(struct options *o, int argc, char **argv)
 			o->progress = 1;
 			break;
 		default:
-			common_option(c, usage, help);
+			if (!text_option(&o->split, c, optarg, usage))
+				common_option(c, usage, help);
 		}
 	}
+	if (text_options_given(&o->split) && !o->text)
+		usage_error(usage, "--lower, --punct, --chunk and --pieces go "
+		    "with --text");
 	if (o->text && o->model_file)
 		usage_error(usage, "--text takes no model: text has no token ids");
 	if (!o->progress)
@@ -255,27 +270,38 @@ read_trajectory(struct input *in, json_t *rec, const struct predictor *pr,
 	return ctx;
 }
 
-/* A line of text as a trajectory with an empty prompt. */
-static int *
-read_text(struct input *in, struct vocab *words, long *T)
-{
-	int n, *ctx = input_words(in, words, &n);
-
-	*T = n;
-	return ctx;
-}
-
 /* What the input is read with.  The record being read is kept here, in
  * main's frame, so that it is still reachable when input_fail exits. */
 struct reader {
 	struct input in;
 	int    text;
+	struct text split;
+	int   *doc, ndoc;      /* the words of the line being cut in pieces */
 	json_t *rec;
 	struct fastrec fast;   /* trajectory lines without a JSON tree */
 	struct vocab *words;   /* ids of string tokens without a vocabulary */
 	struct skipped { const char *type; long n; } *skip;   /* by type */
 	int    nskip;
 };
+
+/* The next piece of text as a trajectory with an empty prompt. */
+static int *
+read_text(struct reader *rd, long *T)
+{
+	int off, len, *ctx;
+
+	while (!rd->doc || !text_piece(&rd->split, rd->ndoc, &off, &len)) {
+		free(rd->doc);
+		rd->doc = NULL;
+		if (!input_line(&rd->in))
+			return NULL;
+		rd->doc = text_words(&rd->split, &rd->in, rd->words, &rd->ndoc);
+	}
+	ctx = xmalloc((size_t)len * sizeof *ctx);
+	memcpy(ctx, rd->doc + off, (size_t)len * sizeof *ctx);
+	*T = len;
+	return ctx;
+}
 
 /* One more record of a type that is not read. */
 static void
@@ -332,10 +358,8 @@ next_trajectory(struct reader *rd, struct predictor *pr, long *L, long *T,
 
 	*L = 0;
 	if (rd->text) {
-		if (!input_line(&rd->in))
-			return NULL;
 		*names = rd->words;
-		return read_text(&rd->in, rd->words, T);
+		return read_text(rd, T);
 	}
 	while (!ctx && input_line(&rd->in)) {
 		int kind = fastrec_read(&rd->fast, rd->in.buf, rd->in.len);
@@ -776,6 +800,7 @@ main(int argc, char **argv)
 	first = parse_options(&o, argc, argv);
 	predictor_init(&pr, o.starts, o.horizon, o.seed);
 	rd.text = o.text;
+	rd.split = o.split;
 	rd.words = vocab_new(1 << 26);
 	rd.words->grow = 1;
 	if (o.model_file)
@@ -819,6 +844,7 @@ main(int argc, char **argv)
 	if (o.progress)
 		progress(index, 1);
 	input_close(&rd.in);
+	free(rd.doc);
 	fastrec_free(&rd.fast);
 	predictor_free(&pr);
 	vocab_free(rd.words);

@@ -1,5 +1,6 @@
 #include "corpus.h"
 
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -59,6 +60,22 @@ corpus_add(struct corpus *c, const int *prompt, int L, const int *tokens,
 	c->steps += T;
 }
 
+void
+corpus_split(const struct corpus *all, double share, struct corpus *fit,
+    struct corpus *dev)
+{
+	corpus_init(fit);
+	corpus_init(dev);
+	for (long k = 0; k < all->nseq; k++) {
+		const struct sequence *q = &all->seq[k];
+		const int *x = all->tok + q->off;
+		int held = floor((double)(k + 1) * share) > floor((double)k * share);
+
+		corpus_add(held ? dev : fit, x, q->L, x + q->L, q->T, q->sample,
+		    q->file, q->line);
+	}
+}
+
 long
 corpus_steps_choosing(const struct corpus *c, int t)
 {
@@ -108,7 +125,7 @@ corpus_keep_frequent(struct corpus *c, const struct vocab *raw, int maxv)
 	for (int k = 0; k < n; k++) {
 		int id = r[k].id;
 
-		if (id == unk || (maxv > 0 && keep == maxv)) {
+		if (id == unk || (maxv > 0 && keep == maxv) || r[k].count == 0) {
 			map[id] = -1;
 			continue;
 		}

@@ -38,6 +38,12 @@ void corpus_init(struct corpus *c);
 void corpus_free(struct corpus *c);
 void corpus_add(struct corpus *c, const int *prompt, int L, const int *tokens,
          int T, int sample, const char *file, long line);
+/* Deals the sequences of all into fit and dev (both initialised here; all
+ * is left as it was): sequence k (from 0) goes to dev iff
+ * floor((k + 1) share) > floor(k share), so that dev holds the share
+ * evenly spread (share 1/M: every M-th sequence, the M-th first). */
+void corpus_split(const struct corpus *all, double share, struct corpus *fit,
+         struct corpus *dev);
 /* The steps that choose token t. */
 long corpus_steps_choosing(const struct corpus *c, int t);
 
@@ -45,8 +51,9 @@ long corpus_steps_choosing(const struct corpus *c, int t);
  * corpus, ties to the one seen first), gives them ids 0..maxv-1 in that
  * order and one more id to "<unk>", which every other string (and the
  * string "<unk>" itself) becomes; renumbers the corpus and returns the new
- * vocabulary.  maxv = 0: every string is kept (in the same order), and
- * "<unk>" gets an id only if it occurs. */
+ * vocabulary.  maxv = 0: every string that occurs is kept (in the same
+ * order), and "<unk>" gets an id only if it occurs.  Strings that do not
+ * occur in the corpus (read, but in no sequence kept) get no id. */
 struct vocab *corpus_keep_frequent(struct corpus *c, const struct vocab *raw,
          int maxv);
 

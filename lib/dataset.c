@@ -15,6 +15,7 @@ dataset_init(struct dataset *d, const struct dataset_options *o)
 	memset(d, 0, sizeof *d);
 	d->o = *o;
 	corpus_init(&d->corpus);
+	corpus_init(&d->dev);
 	d->lenient = o->window > 0;
 	d->keep = !o->fit;
 	if (o->vocab) {
@@ -48,6 +49,7 @@ dataset_free(struct dataset *d)
 	if (d->words && !d->borrowed)
 		vocab_free(d->words);
 	corpus_free(&d->corpus);
+	corpus_free(&d->dev);
 	sampleset_free(d->set);
 	free(d->ctx);
 }
@@ -308,16 +310,18 @@ tokens_of(struct dataset *d, const struct input *in, json_t *rec,
 
 /* ---- lines ---- */
 
-/* A line of text: its words, the first as the prompt. */
+/* A line of text: each piece of its words a sequence, the first word the
+ * prompt. */
 static void
 read_text(struct dataset *d, const struct input *in)
 {
-	int *t, n;
+	int *t, n, off, len;
 
 	note_kind(d, in, 2);
-	t = input_words(in, words(d, in), &n);
-	if (n >= 2)
-		add(d, in, t, 1, t + 1, n - 1, 0);
+	t = text_words(&d->o.split, in, words(d, in), &n);
+	while (text_piece(&d->o.split, n, &off, &len))
+		if (len >= 2)
+			add(d, in, t + off, 1, t + off + 1, len - 1, 0);
 	free(t);
 	check_words(d, in);
 }
@@ -415,6 +419,20 @@ settle(struct dataset *d)
 			    "--max-vocab V keeps the V most frequent", d->K,
 			    MAX_VOCAB);
 	}
+	if (d->o.dev_share > 0 && d->keep && cp->steps > 0) {
+		struct corpus all = *cp;
+		long nseq = all.nseq;
+
+		corpus_split(&all, d->o.dev_share, cp, &d->dev);
+		if (cp->steps == 0 || d->dev.steps == 0) {
+			note("%ld sequences are too few for a dev part of %g: none "
+			    "held out", nseq, d->o.dev_share);
+			corpus_free(cp);
+			corpus_free(&d->dev);
+			*cp = all;
+		} else
+			corpus_free(&all);
+	}
 	if (fit && d->keep)
 		for (long s = 0; s < cp->nseq; s++) {
 			const struct sequence *q = &cp->seq[s];
@@ -430,7 +448,8 @@ settle(struct dataset *d)
 		input_fail(&d->end, "no samples in the input%s", fit &&
 		    d->skipped ? ": no step's token is in its context" : "");
 	if (!d->K) {
-		d->K = (fit ? d->set->maxtok : cp->maxtok) + 1;
+		d->K = (fit ? d->set->maxtok : cp->maxtok > d->dev.maxtok ?
+		    cp->maxtok : d->dev.maxtok) + 1;
 		d->ksource = "largest token + 1";
 	}
 }

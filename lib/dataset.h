@@ -22,6 +22,7 @@
 #include "fastrec.h"
 #include "sampleset.h"
 #include "stream.h"
+#include "text.h"
 
 struct dataset_options {
 	int vocab;            /* K as given (--vocab), or 0 */
@@ -29,8 +30,11 @@ struct dataset_options {
 	                       * most MAX_VOCAB */
 	int window;           /* keep the last window tokens of a context,
 	                       * 0: all of them */
-	int text;             /* plain text: a document a line, words split at
-	                       * white space, the first word the prompt */
+	int text;             /* plain text: a document a line, each piece of
+	                       * it a sequence, the first word the prompt */
+	struct text split;    /* how text becomes words and pieces */
+	double dev_share;     /* of the corpus's sequences, this share is
+	                       * held out (corpus_split) as the dev part */
 	int fit;              /* 1: samples for a CCMC fit, attn-model and ccmc
 	                       * records the ground truth; 0: every record kept
 	                       * in the corpus, for counting or scoring */
@@ -39,7 +43,8 @@ struct dataset_options {
 struct dataset {
 	struct dataset_options o;
 	struct sampleset *set;   /* what a fit reads */
-	struct corpus corpus;    /* what was kept whole */
+	struct corpus corpus;    /* what was kept whole (without the dev part) */
+	struct corpus dev;       /* the dev part, held out of the fit */
 	struct ccmc truth;
 	int      have_truth, K;
 	const char *ksource;     /* what K comes from, for the record */

@@ -27,6 +27,26 @@ ccmc_step(const struct ccmc *m, const struct context *c, int query, int y)
 	return context_count(c, y) * exp(a[y] - mx) / z;
 }
 
+/* The longest context a step of q is scored with; a model with positions
+ * has weights for contexts of up to LMAX tokens only, and refuses longer
+ * ones as a fit does. */
+static long
+longest_context(const struct sequence *q, const struct ccmc *m, int markov,
+    int window)
+{
+	long len = (long)q->L + q->T - 1;
+
+	if (window && len > window)
+		len = window;
+	if (m->lmax && !markov && len > m->lmax) {
+		struct input at = { .name = q->file, .line = q->line };
+
+		input_fail(&at, "context of %ld tokens is longer than LMAX = %d of "
+		    "the positional weights", len, m->lmax);
+	}
+	return len;
+}
+
 void
 score_steps(const struct corpus *cp, const struct ccmc *m, int markov,
     int window, const double *unigram, double *p, double *u)
@@ -34,11 +54,17 @@ score_steps(const struct corpus *cp, const struct ccmc *m, int markov,
 	struct context c;
 	int *ctx = NULL, K = m->K;
 	double *probs = NULL, *work = NULL;
-	long n = 0;
+	long n = 0, longest = 1;
 
+	for (long s = 0; s < cp->nseq; s++) {
+		long len = longest_context(&cp->seq[s], m, markov, window);
+
+		if (len > longest)
+			longest = len;
+	}
 	context_init(&c, K, window);
 	if (m->lmax && !markov) {
-		ctx = xmalloc((size_t)(window ? window : MAX_PROMPT) * sizeof *ctx);
+		ctx = xmalloc(checked_size((size_t)longest, sizeof *ctx));
 		probs = xmalloc(2 * (size_t)K * sizeof *probs);
 		work = probs + K;
 	}

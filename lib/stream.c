@@ -397,31 +397,6 @@ field_tokens(const struct input *in, json_t *rec, const char *key, int K,
 	return t;
 }
 
-int *
-input_words(const struct input *in, struct vocab *v, int *n)
-{
-	size_t cap = in->len / 2 + 1 < MAX_PROMPT ? in->len / 2 + 1 : MAX_PROMPT;
-	int *t = xmalloc(cap * sizeof *t);
-	char *save, *w;
-
-	*n = 0;
-	for (w = strtok_r(in->buf, " \t\f\v\r", &save); w;
-	    w = strtok_r(NULL, " \t\f\v\r", &save)) {
-		if ((size_t)*n == cap) {
-			free(t);
-			input_fail(in, "more than %ld words, the limit", MAX_PROMPT);
-		}
-		if ((t[(*n)++] = vocab_token(v, w)) < 0) {
-			free(t);
-			if (v->grow)
-				input_fail(in, "more than %d distinct words", v->limit);
-			input_fail(in, "word \"%.40s\" is not in the vocabulary and "
-			    "it has no \"<unk>\"", w);
-		}
-	}
-	return t;
-}
-
 /* ---- output ---- */
 
 static void

@@ -70,11 +70,6 @@ double *field_matrix(const struct input *in, json_t *rec, const char *key,
 int    *field_tokens(const struct input *in, json_t *rec, const char *key,
             int K, struct vocab *v, int *len);
 
-/* The current line as plain text: its whitespace-separated words, mapped
- * through v by vocab_token (malloc'd ids, *n of them).  Fails at the line
- * past MAX_PROMPT words or on a word v cannot map. */
-int    *input_words(const struct input *in, struct vocab *v, int *n);
-
 /* Output. */
 void out_raw(const char *s, size_t n);
 /* Raw text, no quoting; inline, so that a literal's length is known. */

@@ -180,7 +180,16 @@ PY
 	attn-sample --model x1 --trajectory --steps 20 --mix model --window none wprompts >x9
 	attn-sample --model x1 --probs --mix 0.5 wprompts >x10
 	attn-sample --model x1 --trajectory --steps 20 --mix model --window 8 wprompts >x11
-	validate x1 x2 x3 x4 x5 x6 x7 x8 x9 x10 x11
+	# the text options, a dev part, the add-A chain
+	t=(--text --lower --punct split --chunk 12)
+	ccmc-estimate "${t[@]}" --markov --dev-share 0.3 --max-vocab 60 train.txt >x12
+	ccmc-estimate "${t[@]}" --markov --laplace 0.1 --max-vocab 60 train.txt >x13
+	ccmc-estimate "${t[@]}" --window 8 --dev-share 0.3 --max-vocab 60 --brief \
+	    train.txt >x14
+	ccmc-estimate "${t[@]}" --pieces 2/3 --eval x14 held.txt >x15
+	validate x1 x2 x3 x4 x5 x6 x7 x8 x9 x10 x11 x12 x13 x14 x15
+	jq -e '.fit.dev.steps > 0' x12 >/dev/null
+	jq -e '.dev.steps > 0 and .mix_fitted_on == "dev part"' x14 >/dev/null
 }
 
 @test "schema: traj-stats per trajectory and summary, with and without a model, on text" {

@@ -114,7 +114,8 @@ EOF2
 	ccmc-estimate --text --eval "$T/c" "$T/hand" >"$T/e"
 	[ "$(jq .steps "$T/e")" -eq 14 ] && [ "$(jq .covered "$T/e")" -eq 5 ]
 	# and on random text, against an independent count
-	ccmc-estimate --text --window 5 --max-vocab 20 --brief "$T/text" >"$T/c"
+	ccmc-estimate --text --window 5 --max-vocab 20 --brief --dev-share 0 \
+	    "$T/text" >"$T/c"
 	ccmc-estimate --text --eval "$T/c" "$T/text" >"$T/e"
 	py "$T/text" "$T/c" "$T/e" <<'EOF2'
 import json, sys
@@ -235,25 +236,55 @@ assert a <= b * 1.02 and b <= a * 1.02, (a, b)
 EOF2
 }
 
-@test "text: the unigram mix weight maximises the training log-likelihood" {
-	ccmc-estimate --text --window 6 --max-vocab 20 --brief "$T/text" >"$T/c"
+@test "text: the unigram mix weight maximises the log-likelihood of the dev part" {
+	# --dev-share 0.25: of the documents with a step, the 4th, 8th, ...
+	# (k from 0 with floor((k + 1) / 4) > floor(k / 4)) are held out
+	ccmc-estimate --text --window 6 --max-vocab 20 --brief --dev-share 0.25 \
+	    "$T/text" >"$T/c"
+	py "$T/text" "$T/train" "$T/dev" <<'EOF2'
+import sys
+docs = [l for l in open(sys.argv[1]) if len(l.split()) >= 2]
+with open(sys.argv[2], "w") as t, open(sys.argv[3], "w") as d:
+    for k, l in enumerate(docs):
+        (d if (k + 1) // 4 > k // 4 else t).write(l)
+EOF2
 	w=$(jq .mix "$T/c")
-	ccmc-estimate --text --eval "$T/c" "$T/text" | jq .full_loglik >"$T/l0"
+	[ "$(jq -r .mix_fitted_on "$T/c")" = "dev part" ]
+	ccmc-estimate --text --eval "$T/c" "$T/dev" >"$T/e0"
+	jq .full_loglik "$T/e0" >"$T/l0"
 	for f in 0.9 0.99 1.01 1.1; do
 		x=$(awk -v w="$w" -v f="$f" 'BEGIN { printf "%.17g", w * f }')
-		ccmc-estimate --text --eval "$T/c" --mix "$x" "$T/text" | jq .full_loglik
+		ccmc-estimate --text --eval "$T/c" --mix "$x" "$T/dev" | jq .full_loglik
 	done >"$T/ls"
-	py "$T/l0" "$T/ls" "$T/c" <<'EOF2'
+	py "$T/l0" "$T/ls" "$T/c" "$T/e0" "$T/text" <<'EOF2'
 import json, sys
 l0 = float(open(sys.argv[1]).read())
-c = json.load(open(sys.argv[3]))
+c = json.load(open(sys.argv[3])); e = json.load(open(sys.argv[4]))
 assert 0 < c["mix"] < 1
 for l in open(sys.argv[2]):
     assert float(l) < l0, (l, l0)
-# the unigram carried in the record is add-one over the steps
-u = c["unigram"]
-assert abs(sum(u) - 1) < 1e-12 and min(u) > 0
+# the record's dev scores are those of the dev documents
+assert c["dev"]["steps"] == e["steps"] and c["dev"]["covered"] == e["covered"]
+assert abs(c["dev"]["full_perplexity"] - e["full_perplexity"]) <= 1e-12 * e["full_perplexity"]
+# the unigram carried in the record is add-one over the fit part's steps
+ids = {w: i for i, w in enumerate(c["vocab"])}
+K = len(ids); n = [0] * K; N = 0
+docs = [l.split() for l in open(sys.argv[5]) if len(l.split()) >= 2]
+for k, d in enumerate(docs):
+    if (k + 1) // 4 > k // 4:
+        continue
+    for w in d[1:]:
+        n[ids.get(w, ids["<unk>"])] += 1; N += 1
+for j in range(K):
+    assert abs(c["unigram"][j] - (n[j] + 1) / (N + K)) <= 1e-15
+# and the CCMC was fitted on those steps alone
+assert c["fit"]["samples"] + c["fit"]["skipped"] == N
 EOF2
+	# without a dev part the weight is fitted on the training steps, and
+	# the record says so
+	ccmc-estimate --text --window 6 --max-vocab 20 --brief --dev-share 0 \
+	    "$T/text" >"$T/c0"
+	jq -e '.dev == null and (.mix_fitted_on | startswith("training steps"))' "$T/c0"
 }
 
 @test "text: mixed token kinds, too many words, models without a vocabulary: exit 65" {
@@ -286,4 +317,240 @@ EOF2
 	assert_error 2 ccmc-estimate
 	run ccmc-estimate --laplace 0 --markov
 	assert_error 2 ccmc-estimate
+}
+
+# kn_check TEXT MODEL [SHARE]: the bigram of MODEL is interpolated Kneser-Ney
+# (Chen and Goodman 1998) of the documents of TEXT (without the dev part of
+# SHARE), computed here from its definition; every row sums to 1.
+kn_check() {
+	py "$1" "$2" "${3:-0}" <<'EOF2'
+import json, math, sys
+from collections import Counter
+m = json.load(open(sys.argv[2])); share = float(sys.argv[3])
+vocab = m["vocab"]; K = len(vocab)
+ids = {w: i for i, w in enumerate(vocab)}
+unk = ids.get("<unk>")
+docs = [[ids.get(w, unk) for w in l.split()] for l in open(sys.argv[1])]
+docs = [d for d in docs if len(d) >= 2]
+docs = [d for k, d in enumerate(docs)
+        if not math.floor((k + 1) * share) > math.floor(k * share)]
+pairs = Counter((a, b) for d in docs for a, b in zip(d, d[1:]))
+count_of = Counter(pairs.values())
+D = count_of[1] / (count_of[1] + 2 * count_of[2])
+before = Counter(b for (a, b) in pairs)          # N1+(. w)
+cc = Counter(before.values())
+D1 = cc[1] / (cc[1] + 2 * cc[2])
+types = len(pairs)
+def p_cont(w):
+    return max(before[w] - D1, 0) / types + D1 * len(before) / types / K
+hist = Counter(); follow = Counter()
+for (a, b), n in pairs.items():
+    hist[a] += n; follow[a] += 1
+assert abs(m["meta"]["discount"] - D) <= 1e-15 and abs(m["meta"]["discount_unigram"] - D1) <= 1e-15
+assert m["meta"]["smoothing"] == "interpolated Kneser-Ney"
+unseen_rows = 0
+for v in range(K):
+    row = m["P"][v]
+    if hist[v] == 0:
+        unseen_rows += 1
+        want = [p_cont(w) for w in range(K)]
+    else:
+        want = [max(pairs[(v, w)] - D, 0) / hist[v] +
+                D * follow[v] / hist[v] * p_cont(w) for w in range(K)]
+    assert abs(sum(want) - 1) <= 1e-12
+    assert abs(sum(row) - 1) <= 1e-12, (v, sum(row))
+    for w in range(K):
+        assert row[w] > 0 and abs(row[w] - want[w]) <= 1e-12 * want[w], (v, w, row[w], want[w])
+print(unseen_rows)
+EOF2
+}
+
+@test "text: the default bigram is interpolated Kneser-Ney, as an independent implementation computes it" {
+	# the words at the ends of documents only are rows never seen as a
+	# query: they must be the continuation unigram
+	printf '%s\n' "a b a c a b d" "b b a c e" "c a a b f" >>"$T/text"
+	ccmc-estimate --text --markov "$T/text" >"$T/m"
+	kn_check "$T/text" "$T/m" >"$T/unseen"
+	[ "$(cat "$T/unseen")" -ge 1 ]
+	# counted on the fit part only with a dev part, which is scored
+	ccmc-estimate --text --markov --max-vocab 25 --dev-share 0.3 "$T/text" >"$T/md"
+	kn_check "$T/text" "$T/md" 0.3 >/dev/null
+	jq -e '.fit.dev.steps > 0 and .fit.dev.coverage == 1 and .fit.dev.perplexity > 1' "$T/md"
+	# --laplace A is add-A instead
+	ccmc-estimate --text --markov --laplace 0.5 "$T/text" |
+	    jq -e '.meta.smoothing == "add-A (Laplace)" and .meta.laplace == 0.5'
+}
+
+# The licence texts of E7, one a line (what share/experiments/e7.mk reads).
+e7_text() {
+	local d=/usr/share/common-licenses f
+	for f in Apache-2.0 Artistic BSD CC0-1.0 GFDL-1.3 GPL-2 GPL-3 LGPL-2.1 \
+	    LGPL-3 MPL-1.1 MPL-2.0; do
+		[ -r "$d/$f" ] || return 1
+		tr -s '[:space:]' ' ' <"$d/$f"
+		echo
+	done
+}
+
+@test "text: on E7's held-out text Kneser-Ney beats the best add-k bigram" {
+	e7_text >"$T/lic" || skip "no /usr/share/common-licenses"
+	split=(--text --lower --punct drop --chunk 96)
+	# add-k with k chosen on the dev part of the training pieces
+	for k in 0.001 0.003 0.01 0.03 0.1 0.3 1; do
+		ccmc-estimate "${split[@]}" --skip-pieces 5/5 --markov --max-vocab 1000 \
+		    --dev-share 0.2 --laplace $k "$T/lic" >"$T/m$k"
+		echo "$(jq .fit.dev.perplexity "$T/m$k") $k"
+	done | sort -g | head -1 | cut -d' ' -f2 >"$T/best"
+	ccmc-estimate "${split[@]}" --skip-pieces 5/5 --markov --max-vocab 1000 \
+	    --dev-share 0.2 "$T/lic" >"$T/kn"
+	ccmc-estimate "${split[@]}" --pieces 5/5 --eval "$T/kn" "$T/lic" >"$T/ekn"
+	ccmc-estimate "${split[@]}" --pieces 5/5 --eval "$T/m$(cat "$T/best")" \
+	    "$T/lic" >"$T/eadd"
+	py "$T/ekn" "$T/eadd" <<'EOF2'
+import json, sys
+kn, add = (json.load(open(f)) for f in sys.argv[1:3])
+assert kn["steps"] == add["steps"] > 5000 and kn["coverage"] == 1
+assert kn["perplexity"] < add["perplexity"], (kn["perplexity"], add["perplexity"])
+EOF2
+}
+
+@test "text: --lower, --punct, --chunk and --pieces cut words as an independent splitter does" {
+	printf '%s\n' "The licensee's RIGHTS: (a) to copy; (b) to run -- version 2.0!" \
+	    "Ça va? Élan, naïve café... don't 'quote' a''b x'" \
+	    "one two three four five six seven eight nine ten eleven" \
+	    "-- ,,, ..." "Fin." >"$T/p"
+	for punct in keep split drop; do
+		for lower in "" --lower; do
+			for chunk in 0 3 4; do
+				opts=(--text --punct $punct $lower)
+				[ $chunk = 0 ] || opts+=(--chunk $chunk)
+				ccmc-estimate "${opts[@]}" --markov "$T/p" >"$T/m"
+				ccmc-estimate "${opts[@]}" --pieces 2/3 --markov "$T/p" >"$T/m2" || true
+				traj-stats "${opts[@]}" --skip-pieces 2/3 "$T/p" >"$T/s"
+				py "$T/p" "$punct" "${lower:-no}" "$chunk" "$T/m" "$T/m2" "$T/s" <<'EOF2'
+import json, re, sys
+text, punct, lower, chunk = sys.argv[1], sys.argv[2], sys.argv[3] == "--lower", int(sys.argv[4])
+W = r"(?:[A-Za-z0-9]|[^\x00-\x7f])"
+docs = []
+for line in open(text, encoding="utf-8"):
+    line = line.rstrip("\n")
+    if lower:
+        line = "".join(c.lower() if "A" <= c <= "Z" else c for c in line)
+    if punct == "keep":
+        words = line.split()
+    else:
+        pat = W + "+(?:'" + W + "+)*"
+        if punct == "split":
+            pat += r"|[!-/:-@\[-`{-~]"
+        words = re.findall(pat, line)
+    docs.append(words)
+pieces = []
+for d in docs:
+    size = chunk or len(d)
+    pieces += [d[i:i + size] for i in range(0, len(d), size or 1)]
+m = json.load(open(sys.argv[5]))
+order = list(dict.fromkeys(w for p in pieces if len(p) >= 2 for w in p))
+assert m["vocab"] == order, (m["vocab"], order)
+assert m["fit"]["steps"] == sum(len(p) - 1 for p in pieces if len(p) >= 2)
+assert m["fit"]["sequences"] == sum(len(p) >= 2 for p in pieces)
+kept = [p for k, p in enumerate(pieces) if k % 3 == 1]
+try:
+    m2 = json.load(open(sys.argv[6]))
+    assert m2["fit"]["steps"] == sum(len(p) - 1 for p in kept if len(p) >= 2)
+except ValueError:
+    assert sum(len(p) - 1 for p in kept if len(p) >= 2) == 0
+rest = [p for k, p in enumerate(pieces) if k % 3 != 1]
+s = [json.loads(l) for l in open(sys.argv[7])]
+assert [r["length"] for r in s] == [len(p) for p in rest], ([r["length"] for r in s], rest)
+EOF2
+			done
+		done
+	done
+	# the options go with --text, and take checked values
+	for bad in "--lower" "--chunk 3" "--pieces 1/2" "--text --chunk 1" \
+	    "--text --punct some" "--text --pieces 3/2" "--text --pieces 0/2" \
+	    "--text --pieces 1/2x" "--text --pieces 1/2 --skip-pieces 1/3"; do
+		run ccmc-estimate $bad --markov "$T/p"
+		assert_error 2 ccmc-estimate
+		run traj-stats $bad "$T/p"
+		assert_error 2 traj-stats
+	done
+}
+
+@test "text: bytes that are not UTF-8, and NUL, are errors naming line and column" {
+	printf 'fine words\nna\xc3\xafve caf\xc3\xa9 \xe6\xbc\xa2 \xf0\x9f\x98\x80 caf\xc3\xa9\n' >"$T/ok"
+	ccmc-estimate --text --markov "$T/ok" | jq -e '.vocab | index("na\u00efve") != null'
+	traj-stats --text "$T/ok" >/dev/null
+	# a stray continuation byte, an overlong '/', a surrogate, a code point
+	# past U+10FFFF, a truncated character at the end of the line, NUL
+	for bytes in 'ab \x80 c' 'ab \xc0\xaf' 'ab \xed\xa0\x80' 'ab \xf4\x90\x80\x80' \
+	    'ab c\xe6\xbc' 'ab \x00 c'; do
+		printf "fine words\n$bytes\n" >"$T/bad"
+		for prog in "ccmc-estimate --text --markov" "ccmc-estimate --text" \
+		    "traj-stats --text"; do
+			run bash -c "$prog \"\$1\" 2>&1 >/dev/null" - "$T/bad"
+			assert_error 65 ${prog%% *}; assert_located ${prog%% *}
+			[[ ${lines[0]} == *"bad:2: "*"column "[45]* ]]
+		done
+	done
+	printf 'ab \x00 c\n' | { run ccmc-estimate --text --markov; }
+	[[ ${lines[0]} == *"NUL byte at column 4"* ]]
+	# and the fitted model reads back: its vocabulary is valid JSON text
+	ccmc-estimate --text --window 4 --brief --dev-share 0 "$T/ok" >"$T/c"
+	ccmc-estimate --text --eval "$T/c" "$T/ok" >/dev/null
+}
+
+@test "text: JSON records read with --text get one note" {
+	printf '%s\n' '{"type": "trajectory", "prompt": ["a"], "tokens": ["b", "a"]}' \
+	    ' {"type": "trajectory", "prompt": ["a"], "tokens": ["a", "b"]} ' >"$T/j"
+	run ccmc-estimate --text --markov "$T/j"
+	[ "$status" -eq 0 ]
+	[ "${lines[0]}" = "ccmc-estimate: note: $T/j:1: this looks like a JSON record, but --text reads every line as plain words" ]
+	[ "$(printf '%s\n' "$output" | grep -c note:)" -eq 1 ]
+	run traj-stats --text "$T/j"
+	[ "${lines[0]}" = "traj-stats: note: $T/j:1: this looks like a JSON record, but --text reads every line as plain words" ]
+	# plain text gets none
+	run ccmc-estimate --text --markov "$T/text"
+	[[ $output != *note:* ]]
+}
+
+@test "text: --eval refuses contexts longer than the model's positions, as a fit does" {
+	attn-gen-model --vocab 3 --pos 4 --seed 2 | attn-to-ccmc >"$T/pm"
+	printf '%s\n' '{"type":"sample","prompt":[0,1],"y":1}' \
+	    '{"type":"trajectory","prompt":[0,1],"tokens":[0,1,0,1,0,1]}' >"$T/long"
+	run ccmc-estimate --eval "$T/pm" "$T/long"
+	assert_error 65 ccmc-estimate; assert_located ccmc-estimate
+	[[ ${lines[0]} == *"long:2: context of 7 tokens is longer than LMAX = 4"* ]]
+	{ head -1 "$T/pm"; cat "$T/long"; } >"$T/fit"
+	run ccmc-estimate "$T/fit"
+	assert_error 65 ccmc-estimate; assert_located ccmc-estimate
+	# a window within LMAX scores them; the longest context, 4 tokens, is
+	# scored by the general formula, checked here by hand
+	ccmc-estimate --eval "$T/pm" --window 4 "$T/long" >"$T/e"
+	py "$T/pm" "$T/long" "$T/e" <<'EOF2'
+import json, math, sys
+m = json.load(open(sys.argv[1])); e = json.load(open(sys.argv[3]))
+P, W = m["P"], m["posw"]
+ll = 0
+for l in open(sys.argv[2]):
+    r = json.loads(l)
+    ctx, ys = r["prompt"], (r["tokens"] if "tokens" in r else [r["y"]])
+    for y in ys:
+        c = ctx[-4:]; L = len(c); i = c[-1]
+        w = [0.0] * 3
+        for t, k in enumerate(c):
+            w[k] += W[L - 1][t]
+        z = sum(w[j] * P[i][j] for j in range(3))
+        if w[y] > 0:
+            ll += math.log(w[y] * P[i][y] / z)
+        ctx = ctx + [y]
+assert e["steps"] == 7 and abs(e["loglik"] - ll) <= 1e-12 * abs(ll), (e, ll)
+EOF2
+	# a meta.window no int can hold is an error, not a wrapped number
+	for w in 4294967300 -1 '"32"' 2.5; do
+		jq -c ".meta.window = $w" "$T/pm" >"$T/pw"
+		run ccmc-estimate --eval "$T/pw" "$T/long"
+		assert_error 65 ccmc-estimate; assert_located ccmc-estimate
+		[[ ${lines[0]} == *meta.window* ]]
+	done
 }

@@ -1,73 +1,68 @@
-"""E7's text: the licence texts every Debian system ships in
-/usr/share/common-licenses (package base-files), lower-cased and cut into
-words (letters, with an inner apostrophe), each licence cut into chunks of
-CHUNK words; every fifth chunk is held out, the others are training
-documents.  Prints one part on stdout:
+"""E7's prompts and human continuations, from documents (one a line) on
+stdin, cut exactly as the toolkit's options in E7_SPLIT and E7_TEST of
+e7.mk cut them (ccmc-estimate(1), "How words are cut"):
 
-  train            training chunks, one document per line
-  heldout          held-out chunks, one per line
-  prompts          the first PROMPT words of each held-out chunk, as prompt
-                   records (string tokens)
-  human C MODEL    the next C words of each held-out chunk, one per line,
+  --lower         ASCII A-Z as a-z
+  --punct drop    words are runs of ASCII letters and digits and of
+                  characters beyond ASCII, an apostrophe between two of them
+                  kept inside; every other character separates words
+  --chunk CHUNK   pieces of CHUNK words, numbered from 0 over the input
+  --pieces 5/5    the held-out pieces: number k with k % 5 == 4
+
+Prints one part on stdout:
+
+  prompts P C      the first P words of each held-out piece of at least
+                   P + C words, as prompt records (string tokens)
+  human P C MODEL  the next C words of each of those pieces, one per line,
                    words outside MODEL's vocabulary (a ccmc record) written
                    as <unk>, as the models see them
+  steps            the number of steps in the held-out pieces (a piece of
+                   n words has n - 1), which the reducer checks against
+                   ccmc-estimate's count: the two cut alike
 
 Standard library only."""
 
 import json
-import os
 import re
 import sys
 
-DIR = "/usr/share/common-licenses"
-# Distinct texts only: symlinks (GPL -> GPL-3, ...) and near-copies
-# (GFDL-1.2, LGPL-2, GPL-1) would put held-out text into training.
-FILES = ["Apache-2.0", "Artistic", "BSD", "CC0-1.0", "GFDL-1.3", "GPL-2",
-         "GPL-3", "LGPL-2.1", "LGPL-3", "MPL-1.1", "MPL-2.0"]
 CHUNK = 96
-PROMPT = 32
-WORD = re.compile(r"[a-z]+(?:'[a-z]+)?")
+WORD = re.compile(r"(?:[A-Za-z0-9]|[^\x00-\x7f])+(?:'(?:[A-Za-z0-9]|[^\x00-\x7f])+)*")
 
 
-def chunks():
-    """(held out?, words) for every chunk, in a fixed order."""
-    for name in FILES:
-        path = os.path.join(DIR, name)
-        if not os.path.exists(path):
-            sys.exit("e7-data: %s is missing (package base-files)" % path)
-        with open(path, encoding="utf-8", errors="replace") as f:
-            words = WORD.findall(f.read().lower())
-        for n, i in enumerate(range(0, len(words) - CHUNK + 1, CHUNK)):
-            yield n % 5 == 4, words[i:i + CHUNK]
+def held_out():
+    """The held-out pieces, in order."""
+    k = 0
+    for line in sys.stdin.buffer:
+        text = line.decode("utf-8")
+        text = "".join(c.lower() if "A" <= c <= "Z" else c for c in text)
+        words = WORD.findall(text)
+        for i in range(0, len(words), CHUNK):
+            if k % 5 == 4:
+                yield words[i:i + CHUNK]
+            k += 1
 
 
 def main():
-    part = sys.argv[1] if len(sys.argv) > 1 else ""
+    a = sys.argv[1:]
     out = sys.stdout
-    if part == "train":
-        for held, w in chunks():
-            if not held:
-                out.write(" ".join(w) + "\n")
-    elif part == "heldout":
-        for held, w in chunks():
-            if held:
-                out.write(" ".join(w) + "\n")
-    elif part == "prompts":
-        for held, w in chunks():
-            if held:
-                out.write(json.dumps({"type": "prompt",
-                                      "prompt": w[:PROMPT]}) + "\n")
-    elif part == "human" and len(sys.argv) == 4:
-        c = int(sys.argv[2])
-        with open(sys.argv[3]) as f:
+    if a and a[0] == "steps" and len(a) == 1:
+        out.write("%d\n" % sum(len(w) - 1 for w in held_out() if len(w) >= 2))
+    elif a and a[0] == "prompts" and len(a) == 3:
+        p, c = int(a[1]), int(a[2])
+        for w in held_out():
+            if len(w) >= p + c:
+                out.write(json.dumps({"type": "prompt", "prompt": w[:p]}) + "\n")
+    elif a and a[0] == "human" and len(a) == 4:
+        p, c = int(a[1]), int(a[2])
+        with open(a[3]) as f:
             vocab = set(json.loads(f.readline())["vocab"])
-        for held, w in chunks():
-            if held:
-                cont = w[PROMPT:PROMPT + c]
+        for w in held_out():
+            if len(w) >= p + c:
                 out.write(" ".join(x if x in vocab else "<unk>"
-                                   for x in cont) + "\n")
+                                   for x in w[p:p + c]) + "\n")
     else:
-        sys.exit("usage: e7-data.py train|heldout|prompts|human C MODEL")
+        sys.exit("usage: e7-data.py steps | prompts P C | human P C MODEL")
 
 
 main()

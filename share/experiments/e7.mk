@@ -1,64 +1,86 @@
-# E7 real text (attn-ccmc(7), text): a CCMC fitted to human text explains
-# only the steps whose next word is in its window, and what it generates
-# from a human prompt repeats itself more than the text does.
+# E7 real text (attn-ccmc(7), human text): a CCMC fitted to human text
+# explains only the steps whose next word is in its window, and what it
+# generates from a human prompt repeats itself more than the text does.
 #
 # Text: the licences in /usr/share/common-licenses (package base-files, on
-# every Debian system), cut into chunks of 96 words, every fifth held out
-# (e7-data.py).  On the training chunks: the CCMC with a window of 32 words
-# (ccmc-estimate --text: ridge MAP, a unigram background and its weight),
-# and as baselines on the same tokens the bigram Markov chain (--markov,
-# add-one smoothing) and the unigram.  On the held-out chunks: coverage and
-# perplexities (--eval).  From each held-out chunk's first 32 words:
-# continuations of C words by the CCMC and by the bigram chain
-# (attn-sample --trajectory [--markov]), against the chunk's own next C
-# words, all in the models' vocabulary (other words are <unk>); their
-# repetition by traj-stats (seq-rep-4, rep-16/32, distinct-n, winner sets).
+# every Debian system), one licence a line (tr), read by the toolkit's own
+# text options: lower case, punctuation dropped, cut into pieces of 96
+# words (E7_SPLIT); every fifth piece is held out for scoring (E7_TEST),
+# the others train (E7_TRAIN), and of those every fifth is the dev part
+# (--dev-share 0.2) on which the CCMC's unigram mix weight is fitted and
+# the add-k bigrams' k is chosen.  Nothing is fitted on a scored step.
+# Models, all fitted on the same steps and scored on the same held-out
+# steps: the CCMC with a window of 32 words (ridge MAP, with its unigram
+# background), the bigram Markov chain by interpolated Kneser-Ney
+# (--markov), add-k bigrams for k in E7_K, and the unigram.  From each
+# held-out piece's first 32 words: continuations of C words by the CCMC
+# (which honours its window) and by the Kneser-Ney chain (attn-sample
+# --trajectory [--markov]), against the piece's own next C words, all in
+# the models' vocabulary (other words are <unk>); their repetition by
+# traj-stats (seq-rep-4, rep-16/32, distinct-n, winner sets).
 # Claims: held-out coverage is far from 1 (below 0.9); the CCMC's
 # continuations repeat more than the human ones and the bigram chain's
 # (seq-rep-4 and rep-32 both higher, over all prompts and seeds).
-# Perplexities are reported side by side, not judged.
+# Perplexities are reported side by side and the lowest named, not judged.
 
 E7_V_tiny = 200
 E7_V_demo = 500
 E7_V_paper = 1000
 E7_V = $(E7_V_$(SCALE))
 E7_W = 32
+E7_P = 32
 E7_C = 64
+E7_K = 0.001 0.003 0.01 0.03 0.1 0.3 1
 E7_SEEDS_tiny = 1
 E7_SEEDS_demo = 1 2 3
 E7_SEEDS_paper = 1 2 3 4 5 6 7 8 9 10
+E7_DIR = /usr/share/common-licenses
+E7_FILES = Apache-2.0 Artistic BSD CC0-1.0 GFDL-1.3 GPL-2 GPL-3 LGPL-2.1 \
+	LGPL-3 MPL-1.1 MPL-2.0
 
 E7 = $(RESULTS)/e7
 JOBS_e7 = $(E7)/fit/ccmc.json $(E7)/fit/markov.json $(E7)/eval/ccmc.json \
-	$(E7)/eval/markov.json $(E7)/gen/ccmc_s1.ndjson \
-	$(E7)/gen/markov_s1.ndjson $(E7)/stats/human.ndjson \
+	$(E7)/eval/markov.json $(E7)/data/steps.txt \
+	$(foreach k,$(E7_K),$(E7)/fit/addk_k$k.json $(E7)/eval/addk_k$k.json) \
+	$(E7)/gen/ccmc_s1.ndjson $(E7)/gen/markov_s1.ndjson \
+	$(E7)/stats/human.ndjson \
 	$(foreach s,$(E7_SEEDS_$(SCALE)),$(E7)/stats/ccmc_s$s.ndjson \
 	$(E7)/stats/markov_s$s.ndjson)
 
 # Every job starts from the text, so that each stands alone (jobs may run
-# in any order, or in parallel); the fits take a fraction of a second.
-E7_DATA = $(PYTHON) $(X)/e7-data.py
-E7_FIT_ccmc = $(E7_DATA) train | $(call prog,ccmc-estimate) --text \
-	--window $(E7_W) --max-vocab $(E7_V) --brief
-E7_FIT_markov = $(E7_DATA) train | $(call prog,ccmc-estimate) --text \
-	--markov --max-vocab $(E7_V)
+# in any order, or in parallel); the fits take a few seconds.  Distinct
+# texts only: symlinks (GPL -> GPL-3, ...) and near-copies (GFDL-1.2,
+# LGPL-2, GPL-1) would put held-out text into training.
+E7_DOCS = for f in $(E7_FILES); do tr -s "[:space:]" " " <$(E7_DIR)/$$f || \
+	exit 1; echo; done
+E7_SPLIT = --text --lower --punct drop --chunk 96
+E7_TRAIN = $(E7_SPLIT) --skip-pieces 5/5 --dev-share 0.2 --max-vocab $(E7_V)
+E7_TEST = $(E7_SPLIT) --pieces 5/5
+E7_DATA = $(E7_DOCS) | $(PYTHON) $(X)/e7-data.py
+E7_FIT_ccmc = $(E7_DOCS) | $(call prog,ccmc-estimate) $(E7_TRAIN) \
+	--window $(E7_W) --brief
+E7_FIT_markov = $(E7_DOCS) | $(call prog,ccmc-estimate) $(E7_TRAIN) --markov
+E7_FIT_addk = $(E7_DOCS) | $(call prog,ccmc-estimate) $(E7_TRAIN) --markov \
+	--laplace $(call arg,k,$(call stem,$1))
 e7_kind = $(word 1,$(subst _, ,$(call stem,$1)))
 e7_dir = $(notdir $(patsubst %/,%,$(dir $1)))
+e7_fit = $(call E7_FIT_$(call e7_kind,$1),$1)
 # continuations: the model record attn-sample prints first is dropped
-e7_gen = $(E7_DATA) prompts | $(call prog,attn-sample) --trajectory \
-	--steps $(E7_C) --seed $(call arg,s,$(call stem,$1)) \
+e7_gen = $(E7_DATA) prompts $(E7_P) $(E7_C) | $(call prog,attn-sample) \
+	--trajectory --steps $(E7_C) --seed $(call arg,s,$(call stem,$1)) \
 	$(if $(filter markov,$(call e7_kind,$1)),--markov) \
-	--model <($(E7_FIT_$(call e7_kind,$1))) | tail -n +2
+	--model <($(call e7_fit,$1)) | tail -n +2
 
-# results/e7/fit/ccmc.json, eval/markov.json, gen/ccmc_s1.ndjson,
-# stats/markov_s2.ndjson, stats/human.ndjson -> pipeline
+# results/e7/fit/ccmc.json, eval/addk_k0.01.json, gen/ccmc_s1.ndjson,
+# stats/markov_s2.ndjson, stats/human.ndjson, data/steps.txt -> pipeline
 cmd_e7 = $(cmd_e7_$(call e7_dir,$1))
-cmd_e7_fit = $(E7_FIT_$(call e7_kind,$1))
-cmd_e7_eval = $(E7_DATA) heldout | $(call prog,ccmc-estimate) --text \
-	--eval <($(E7_FIT_$(call e7_kind,$1)))
+cmd_e7_fit = $(e7_fit)
+cmd_e7_eval = $(E7_DOCS) | $(call prog,ccmc-estimate) $(E7_TEST) \
+	--eval <($(e7_fit))
+cmd_e7_data = $(E7_DATA) steps
 cmd_e7_gen = $(e7_gen)
 cmd_e7_stats = $(if $(filter human,$(call e7_kind,$1)),$(E7_DATA) human \
-	$(E7_C) <($(E7_FIT_ccmc)) | $(call prog,traj-stats) --text \
+	$(E7_P) $(E7_C) <($(E7_FIT_ccmc)) | $(call prog,traj-stats) --text \
 	--window $(E7_C),$(e7_gen) | $(call prog,traj-stats) --window $(E7_C))
 
 PROGS_e7 = $(call prog,ccmc-estimate) $(call prog,attn-sample) \

@@ -1,8 +1,9 @@
 """E7 reducer: held-out coverage and perplexities of the CCMC and its
-baselines, and the repetition of CCMC, bigram and human continuations.
-See e7.mk for the claims and their thresholds."""
+baselines on the same steps, and the repetition of CCMC, bigram and human
+continuations.  See e7.mk for the claims and their thresholds."""
 
 import os
+import sys
 
 import expt
 
@@ -10,60 +11,86 @@ import expt
 def main():
     outdir, scale, files = expt.args()
     window, steps = int(os.environ["E7_W"]), int(os.environ["E7_C"])
-    fit, ev, stats, gen = {}, {}, {}, {}
+    fit, ev, stats, gen, data = {}, {}, {}, {}, {}
     for f in files:
         part, name = os.path.basename(os.path.dirname(f)), expt.stem(f)
         kind = name.split("_")[0]
         if part == "fit":
-            fit[kind] = expt.one(f, "ccmc")
+            fit[name] = expt.one(f, "ccmc")
         elif part == "eval":
-            ev[kind] = expt.one(f, "eval")
+            ev[name] = expt.one(f, "eval")
         elif part == "stats":
             stats.setdefault(kind, []).extend(expt.records(f, "traj-stats"))
         elif part == "gen":
             gen[kind] = list(expt.records(f, "trajectory"))
+        elif part == "data":
+            data[name] = int(open(f).read())
+
+    # Every model scores the same steps, cut alike by the toolkit and by
+    # the prompts' helper; otherwise nothing here compares.
+    counts = {(e["steps"], e["unk_steps"]) for e in ev.values()}
+    if len(counts) != 1 or data["steps"] != ev["ccmc"]["steps"]:
+        sys.exit("e7: the models scored different steps (%s; the helper "
+                 "counts %d)" % (sorted(counts), data["steps"]))
+
+    # add-k: k chosen on the dev part, reported on the held-out steps
+    addk = sorted((fit[n]["fit"]["dev"]["perplexity"], fit[n]["meta"]["laplace"], n)
+                  for n in fit if n.startswith("addk_"))
+    dev_best, k_best, n_best = addk[0]
+    c, m = ev["ccmc"], ev["markov"]
+    ppl = [("unigram", c["unigram_perplexity"]),
+           ("bigram Kneser-Ney", m["full_perplexity"]),
+           ("bigram add-%g (best on dev)" % k_best, ev[n_best]["full_perplexity"]),
+           ("ccmc+unigram", c["full_perplexity"])]
+    best = min(ppl, key=lambda x: x[1])
 
     measures = ["seq_rep_1", "seq_rep_2", "seq_rep_3", "seq_rep_4",
                 "distinct_1", "distinct_2", "distinct_3", "distinct_4",
                 "rep_16", "rep_32"]
     rep = {}
     for kind, rs in stats.items():
-        rep[kind] = {m: expt.mean([r["repetition"][m] for r in rs]) for m in measures}
+        rep[kind] = {x: expt.mean([r["repetition"][x] for r in rs]) for x in measures}
         rep[kind]["winner_set_size"] = expt.mean([len(r["winners"]["window"]) for r in rs])
         rep[kind]["distinct_words"] = expt.mean([r["distinct"] for r in rs])
         rep[kind]["continuations"] = len(rs)
     order = ["human", "markov", "ccmc"]
     expt.write_data(outdir, "repetition.dat",
-                    [[m.replace("_", "-")] + [rep[k][m] for k in order] for m in
+                    [[x.replace("_", "-")] + [rep[k][x] for k in order] for x in
                      ["seq_rep_4", "rep_16", "rep_32", "distinct_1", "distinct_2",
                       "distinct_4"]],
                     "measure human bigram ccmc (means over continuations)")
     expt.write_data(outdir, "perplexity.dat",
-                    [["unigram", ev["ccmc"]["unigram_perplexity"]],
-                     ["bigram", ev["markov"]["full_perplexity"]],
-                     ["ccmc+unigram", ev["ccmc"]["full_perplexity"]],
-                     ["ccmc (covered steps)", ev["ccmc"]["perplexity"]]],
-                    "model held-out perplexity")
+                    [[short, v] for short, (_, v) in
+                     zip(["unigram", "KN bigram", "add-%g bigram" % k_best,
+                          "CCMC+unigram"], ppl)] +
+                    [["CCMC (covered only)", c["perplexity"]]],
+                    "model held-out perplexity (all steps; the last: covered steps only)")
     with open(os.path.join(outdir, "info.dat"), "w") as f:
         f.write("%d %d %d %d %.3f\n" % (fit["ccmc"]["K"], window, steps,
-                                       rep["ccmc"]["continuations"],
-                                       ev["ccmc"]["coverage"]))
+                                       rep["ccmc"]["continuations"], c["coverage"]))
 
-    cov = ev["ccmc"]["coverage"]
-    h, b, c = rep["human"], rep["markov"], rep["ccmc"]
-    more = (c["seq_rep_4"] > h["seq_rep_4"] and c["seq_rep_4"] > b["seq_rep_4"]
-            and c["rep_32"] > h["rep_32"] and c["rep_32"] > b["rep_32"])
+    cov = c["coverage"]
+    h, b, cc = rep["human"], rep["markov"], rep["ccmc"]
+    more = (cc["seq_rep_4"] > h["seq_rep_4"] and cc["seq_rep_4"] > b["seq_rep_4"]
+            and cc["rep_32"] > h["rep_32"] and cc["rep_32"] > b["rep_32"])
     ok = cov < 0.9 and more
     example = lambda k: " ".join(gen[k][0]["tokens"][:24]) if gen.get(k) else ""
+    keys = ["steps", "covered", "coverage", "unk_steps", "perplexity",
+            "full_perplexity", "unigram_perplexity", "mix"]
     summary = {
         "scale": scale, "K": fit["ccmc"]["K"], "window": window,
         "continuation_words": steps,
         "train": {"steps": fit["ccmc"]["fit"]["samples"] + fit["ccmc"]["fit"]["skipped"],
-                  "coverage": fit["ccmc"]["fit"]["coverage"], "mix": fit["ccmc"]["mix"]},
-        "heldout": {k: {x: ev[k].get(x) for x in
-                        ["steps", "covered", "coverage", "unk_steps", "perplexity",
-                         "full_perplexity", "unigram_perplexity", "mix"]}
-                    for k in ev},
+                  "coverage": fit["ccmc"]["fit"]["coverage"], "mix": fit["ccmc"]["mix"],
+                  "mix_fitted_on": fit["ccmc"]["mix_fitted_on"],
+                  "dev": fit["ccmc"]["dev"],
+                  "kneser_ney": {x: fit["markov"]["meta"][x] for x in
+                                 ["discount", "discount_unigram", "n1", "n2"]}},
+        "heldout": {k: {x: ev[k].get(x) for x in keys} for k in ev},
+        "addk_dev_perplexity": {"%g" % k: p for p, k, _ in addk},
+        "addk_best": {"k": k_best, "dev_perplexity": dev_best,
+                      "heldout_perplexity": ev[n_best]["full_perplexity"]},
+        "perplexity": dict(ppl), "lowest_perplexity": best[0],
         "repetition": rep,
         "examples": {"prompt": " ".join(gen["ccmc"][0]["prompt"]) if gen.get("ccmc") else "",
                      "ccmc": example("ccmc"), "bigram": example("markov")},
@@ -71,14 +98,16 @@ def main():
     f = expt.g
     summary["verdict"] = expt.verdict(
         "E7", "real text",
-        "held-out coverage %s (window %d, K %d); perplexity unigram %s, bigram %s, "
-        "ccmc+unigram %s (ccmc on covered steps %s); seq-rep-4 human %s, bigram %s, "
-        "ccmc %s; rep-32 human %s, bigram %s, ccmc %s; winner sets %s/%s/%s"
-        % (f(cov), window, fit["ccmc"]["K"], f(ev["ccmc"]["unigram_perplexity"]),
-           f(ev["markov"]["full_perplexity"]), f(ev["ccmc"]["full_perplexity"]),
-           f(ev["ccmc"]["perplexity"]), f(h["seq_rep_4"]), f(b["seq_rep_4"]),
-           f(c["seq_rep_4"]), f(h["rep_32"]), f(b["rep_32"]), f(c["rep_32"]),
-           f(h["winner_set_size"]), f(b["winner_set_size"]), f(c["winner_set_size"])),
+        "held-out coverage %s (window %d, K %d); perplexity on the same %d steps: "
+        "unigram %s, bigram Kneser-Ney %s, bigram add-%g (best on dev) %s, "
+        "ccmc+unigram %s, lowest: %s (ccmc on covered steps only %s); seq-rep-4 "
+        "human %s, bigram %s, ccmc %s; rep-32 human %s, bigram %s, ccmc %s; "
+        "winner sets %s/%s/%s"
+        % (f(cov), window, fit["ccmc"]["K"], c["steps"], f(ppl[0][1]), f(ppl[1][1]),
+           k_best, f(ppl[2][1]), f(ppl[3][1]), best[0], f(c["perplexity"]),
+           f(h["seq_rep_4"]), f(b["seq_rep_4"]), f(cc["seq_rep_4"]), f(h["rep_32"]),
+           f(b["rep_32"]), f(cc["rep_32"]), f(h["winner_set_size"]),
+           f(b["winner_set_size"]), f(cc["winner_set_size"])),
         "coverage < 0.9; ccmc repeats more than human and bigram (seq-rep-4, rep-32)", ok)
     expt.write_summary(outdir, summary)
 
