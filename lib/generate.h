@@ -1,10 +1,6 @@
 /*
  * generate: drawing next tokens, one prompt at a time or autoregressively
-<<<<<<< HEAD
  * (attn-ccmc(7)).  A next token comes from the attention forward
-=======
- * (attn-ccmc(7)).  A next token comes from the attention forward
->>>>>>> main
  * pass, from the CCMC, or from the ordinary Markov chain P (row of the last
  * token only), optionally mixed with a unigram background.
  *
