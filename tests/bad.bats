@@ -75,6 +75,9 @@ check_corpus() {
 @test "corpus: ccmc-estimate --markov" { check_corpus ccmc-estimate.markov; }
 @test "corpus: traj-stats --summary" { check_corpus traj-stats.summary; }
 @test "corpus: ccmc-estimate --eval" { check_corpus ccmc-estimate.eval; }
+@test "corpus: ccmc-estimate --text (bytes that are not UTF-8, NUL)" { check_corpus ccmc-estimate.text; }
+@test "corpus: traj-stats --text (bytes that are not UTF-8, NUL)" { check_corpus traj-stats.text; }
+@test "corpus: ccmc-estimate --eval, contexts beyond LMAX" { check_corpus ccmc-estimate.evalpos; }
 
 @test "the corpus holds at least 438 bad inputs across the programs" {
 	n=$(cat "$TOP"/tests/bad/*/EXPECT | awk '$2 != 0' | wc -l)

@@ -504,6 +504,50 @@ def ccmc_estimate_eval():
     save(d, exp)
 
 
+# Text input (--text): every line must be valid UTF-8 without NUL; the
+# bad bytes come on line 2, after a good line.
+def text_dirs():
+    good = "the cat sat on the mat\n".encode()
+    bad = {
+        "invalid-ff": b"a \xff b",
+        "lone-continuation": b"a \x80 b",
+        "overlong-slash": b"a \xc0\xaf b",
+        "overlong-3": b"a \xe0\x80\xaf b",
+        "surrogate": b"a \xed\xa0\x80 b",
+        "beyond-10ffff": b"a \xf4\x90\x80\x80 b",
+        "five-byte": b"a \xf8\x88\x80\x80\x80 b",
+        "truncated-2": b"a b \xc3",
+        "truncated-4": b"a \xf0\x9f\x98 b",
+        "nul": b"a b\x00 c d",
+        "nul-first": b"\x00a b",
+        "latin1": "caf\xe9 au lait".encode("latin-1"),
+    }
+    for d in ("ccmc-estimate.text", "traj-stats.text"):
+        exp = []
+        write(d, bad, first=good, expect=exp)
+        accepted(d, good + "caf\u00e9 na\u00efve \u20ac \U0001f600 the\n".encode(), exp)
+        save(d, exp)
+
+
+# --eval with a model of 4 positions: contexts beyond them are refused,
+# as fitting refuses them.
+def eval_positions():
+    d = "ccmc-estimate.evalpos"
+    os.makedirs(os.path.join(OUT, d), exist_ok=True)
+    with open(os.path.join(OUT, d, "eval-pos"), "wb") as f:
+        f.write(gen("--vocab", "3", "--pos", "4", "--seed", "4"))
+    good = b'{"type":"sample","prompt":[0,2,1,1],"y":1}\n'
+    exp = []
+    write(d, {
+        "sample-longer-than-LMAX": b'{"type":"sample","prompt":[0,2,1,1,0],"y":1}',
+        "sample-far-longer": dumps({"type": "sample", "prompt": [0, 1] * 3000, "y": 1}),
+        "traj-grows-beyond-LMAX": b'{"type":"trajectory","prompt":[0,2,1],"tokens":[1,0,1]}',
+        "traj-prompt-beyond-LMAX": b'{"type":"trajectory","prompt":[0,2,1,1,0],"tokens":[1]}',
+    }, first=good, expect=exp)
+    accepted(d, good + b'{"type":"trajectory","prompt":[0,2,1],"tokens":[1]}\n', exp)
+    save(d, exp)
+
+
 if __name__ == "__main__":
     attn_to_ccmc()
     attn_sample()
@@ -511,3 +555,5 @@ if __name__ == "__main__":
     traj_stats()
     extreme_all()
     ccmc_estimate_eval()
+    text_dirs()
+    eval_positions()
