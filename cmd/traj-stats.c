@@ -341,8 +341,11 @@ fast_trajectory(struct reader *rd, const struct predictor *pr, long *L,
 			input_fail(&rd->in, "token %d out of range (K = %d)",
 			    f->tokens[i], K);
 		}
-	memcpy(ctx, f->prompt, (size_t)f->L * sizeof *ctx);
-	memcpy(ctx + f->L, f->tokens, (size_t)f->T * sizeof *ctx);
+	/* An empty prompt or trajectory has no array: memcpy wants one. */
+	if (f->L > 0)
+		memcpy(ctx, f->prompt, (size_t)f->L * sizeof *ctx);
+	if (f->T > 0)
+		memcpy(ctx + f->L, f->tokens, (size_t)f->T * sizeof *ctx);
 	*L = f->L;
 	*T = f->T;
 	return ctx;
