@@ -169,3 +169,13 @@ PY
 	assert_error 65 ccmc-estimate
 	assert_located ccmc-estimate
 }
+
+@test "shard: the README's GNU parallel recipe gives the single fit" {
+	command -v parallel >/dev/null || skip "no GNU parallel"
+	cd "$T"
+	attn-gen-model --vocab 20 --seed 3 | attn-sample -n 3000 --len 6 >samples.ndjson
+	# as in README.md
+	parallel ccmc-estimate --rows {}/16 samples.ndjson '>' shard.{} ::: $(seq 16)
+	ccmc-estimate --merge shard.* >fit.json
+	ccmc-estimate samples.ndjson | cmp - fit.json
+}
