@@ -51,6 +51,7 @@ struct reduction {
 	double *s;            /* s[k]: total of k's edges when it was removed */
 	double *mass, *x;     /* mass held by each state; back-substitution */
 	int    *member;       /* of the class being solved */
+	int    *live, *out;   /* states still in; those an eliminated one feeds */
 	char   *alive;
 	int     n, lg;        /* lg: entries are logarithms */
 	int     lossy;        /* linear arithmetic lost a positive quantity */
@@ -94,27 +95,44 @@ mul(struct reduction *r, double x, double y, int inv)
 static int
 eliminate(struct reduction *r, int k)
 {
-	int n = r->n;
+	int n = r->n, *live = r->live, *out = r->out, nl = 0, no = 0;
 	double *rk = r->a + (size_t)k * n, s = r->lg ? -INFINITY : 0;
 
 	r->alive[k] = 0;
 	for (int j = 0; j < n; j++)
 		if (r->alive[j])
-			s = add(r, s, rk[j]);
+			live[nl++] = j;
+	for (int q = 0; q < nl; q++)
+		s = add(r, s, rk[live[q]]);
 	if (!nonzero(r, s))
 		return -1;
 	r->s[k] = s;
-	for (int j = 0; j < n; j++)
-		if (r->alive[j])
-			rk[j] = mul(r, rk[j], s, 1);
-	for (int i = 0; i < n; i++) {
-		double *ri = r->a + (size_t)i * n;
+	for (int q = 0; q < nl; q++) {
+		int j = live[q];
 
-		if (!r->alive[i] || !nonzero(r, ri[k]))
+		rk[j] = mul(r, rk[j], s, 1);
+		if (nonzero(r, rk[j]))
+			out[no++] = j;
+	}
+	for (int q = 0; q < nl; q++) {
+		double *ri = r->a + (size_t)live[q] * n, rik = ri[k];
+
+		if (!nonzero(r, rik))
 			continue;
-		for (int j = 0; j < n; j++)
-			if (r->alive[j] && nonzero(r, rk[j]))
-				ri[j] = add(r, ri[j], mul(r, ri[k], rk[j], 0));
+		if (r->lg) {
+			for (int p = 0; p < no; p++)
+				ri[out[p]] = add(r, ri[out[p]], rik + rk[out[p]]);
+			continue;
+		}
+		/* mul and add of the linear case, spelled out: this is the
+		 * mean field's innermost loop */
+		for (int p = 0; p < no; p++) {
+			double t = rik * rk[out[p]];
+
+			if (!(t >= DBL_MIN && t <= DBL_MAX))
+				r->lossy = 1;
+			ri[out[p]] += t;
+		}
 	}
 	return 0;
 }
@@ -207,7 +225,7 @@ long_run(const double *P, int n, const double *f, const int *class,
 {
 	struct reduction r = { .n = n };
 	double buf[SMALL * SMALL + 3 * SMALL];
-	int member[SMALL], rc;
+	int member[3 * SMALL], rc;
 	char alive[SMALL];
 
 	if (n <= SMALL) {
@@ -217,9 +235,11 @@ long_run(const double *P, int n, const double *f, const int *class,
 	} else {
 		r.a = xmalloc(checked_size((size_t)n * n + 3 * (size_t)n,
 		    sizeof *r.a));
-		r.member = xmalloc((size_t)n * sizeof *r.member);
+		r.member = xmalloc(3 * (size_t)n * sizeof *r.member);
 		r.alive = xmalloc((size_t)n);
 	}
+	r.live = r.member + n;
+	r.out = r.live + n;
 	r.s = r.a + (size_t)n * n;
 	r.mass = r.s + n;
 	r.x = r.mass + n;
