@@ -51,6 +51,7 @@ gen_init(struct generator *g, enum gen_path path, const struct attn_model *m,
 		if (!output_is_distribution(m, why, whylen))
 			return -1;
 		g->model = m;
+		g->have_grouped = grouped_init(&g->grouped, m) == 0;
 		g->K = m->K;
 		g->lmax = m->lmax;
 	} else {
@@ -92,6 +93,7 @@ gen_free(struct generator *g)
 	free(g->work);
 	free(g->Psup);
 	free(g->weight);
+	grouped_free(&g->grouped);
 	context_free(&g->ctx);
 	memset(g, 0, sizeof *g);
 }
@@ -124,8 +126,11 @@ forward(struct generator *g, const int *prompt, int L, double *p)
 	double total[2] = { 0, 0 };
 	int k;
 
-	attn_forward(g->model, prompt, L, p, work(g,
-	    model_work_size(g->model, L)));
+	if (g->have_grouped)
+		grouped_forward(&g->grouped, prompt, L, p);
+	else
+		attn_forward(g->model, prompt, L, p, work(g,
+		    model_work_size(g->model, L)));
 	/* two partial sums: half the latency of one */
 	for (k = 0; k + 1 < g->K; k += 2) {
 		total[0] += p[k] > 0 ? p[k] : 0;
