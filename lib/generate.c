@@ -267,9 +267,13 @@ sup_move(struct generator *g, int s)
 static void
 push(struct generator *g, int y)
 {
-	int fresh = g->ctx.slot[y] < 0, s = context_push(&g->ctx, y);
+	int fresh, s;
 
 	g->query = y;
+	if (g->path == GEN_MARKOV)   /* the chain needs the last token only */
+		return;
+	fresh = g->ctx.slot[y] < 0;
+	s = context_push(&g->ctx, y);
 	if (!g->counting)
 		return;
 	if (s >= 0 && !fresh)
@@ -333,6 +337,8 @@ gen_step(struct generator *g, struct rng *r)
 		y = background(g, r);
 	else if (g->counting)
 		y = count_step(g, r);
+	else if (g->path == GEN_MARKOV)
+		y = draw(g, &g->query, 1, r, NULL);
 	else
 		y = draw(g, context_view(&g->ctx), g->ctx.len, r, NULL);
 	push(g, y);
