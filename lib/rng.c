@@ -185,6 +185,30 @@ draw_word(struct rng *r, int *out, int m)
 	} while (x * p < p && x * p < (0 - p) % p);
 }
 
+static inline uint64_t
+word_at(const unsigned char *p)
+{
+	uint64_t v;
+
+	memcpy(&v, p, 8);
+#if __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+	v = __builtin_bswap64(v);
+#endif
+	return v;
+}
+
+/* m digits of s bits from the top of x: digit j is bits 64 - s(j+1) ..
+ * 63 - sj, each taken on its own rather than by shifting x again and
+ * again (a chain). */
+static inline void
+digits(int *out, int m, uint64_t x, int s)
+{
+	uint64_t mask = (UINT64_C(1) << s) - 1;
+
+	for (int j = 0; j < m; j++)
+		out[j] = (int)(x >> (64 - s * (j + 1)) & mask);
+}
+
 void
 rng_fill_below(struct rng *r, uint32_t n, int *out, int count)
 {
@@ -205,18 +229,21 @@ rng_fill_below(struct rng *r, uint32_t n, int *out, int count)
 	}
 	if (r->shift) {
 		/* n = 2^s: x n^j mod 2^64 is x << sj and the digit its top s
-		 * bits, the same draws without a multiplication; no rejection.
-		 * Digit j is bits 64 - s(j+1) .. 63 - sj of x, taken on its own
-		 * rather than by shifting x again and again (a chain). */
+		 * bits, the same draws without a multiplication; no rejection */
 		int sh = r->shift, k = r->k;
-		uint64_t mask = (UINT64_C(1) << sh) - 1;
+		unsigned words = (unsigned)((count + k - 1) / k);   /* once */
+		const unsigned char *p = NULL;
 
+		if (r->len - r->pos >= 8 * words) {
+			/* all the words at hand: no check per word */
+			p = r->cur + r->pos;
+			r->pos += 8 * words;
+		}
 		for (done = 0; done < count; done += k) {
-			int m = count - done < k ? count - done : k;
-			uint64_t x = take(r, 8);
+			uint64_t x = p ? word_at(p) : take(r, 8);
 
-			for (int j = 0; j < m; j++)
-				out[done + j] = (int)(x >> (64 - sh * (j + 1)) & mask);
+			digits(out + done, count - done < k ? count - done : k, x, sh);
+			p = p ? p + 8 : p;
 		}
 		return;
 	}
