@@ -24,7 +24,7 @@
 # Perplexities are reported side by side and the lowest named, not judged.
 
 E7_V_tiny = 200
-E7_V_demo = 500
+E7_V_demo = 300
 E7_V_paper = 1000
 E7_V = $(E7_V_$(SCALE))
 E7_W = 32
