@@ -4,6 +4,7 @@
  * the baselines it is compared with, and the held-out scores of all three.
  */
 #include <getopt.h>
+#include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,7 +27,8 @@ static const char usage[] =
 "                     [--l2 LAMBDA] [--tol X] [--max-iter N]\n"
 "                     [--method auto|newton|cg] [--bootstrap B] [--seed S]\n"
 "                     [--brief] [--laplace A] [--dev-share F] [--progress]\n"
-"                     [--quiet] [file ...]\n"
+"                     [--rows I/N] [--quiet] [file ...]\n"
+"       ccmc-estimate --merge [--quiet] [file ...]\n"
 "       ccmc-estimate --markov [--laplace A] [--dev-share F]\n"
 "                     [--vocab K | --max-vocab V] [TEXT] [file ...]\n"
 "       ccmc-estimate --eval MODEL [--window L] [--mix W] [TEXT] [file ...]\n"
@@ -77,6 +79,10 @@ static const char help[] =
 "                  fitting: coverage, cross-entropy and perplexity\n"
 "  --mix W         weight of the unigram background in --eval (default:\n"
 "                  the model's \"mix\")\n"
+"  --rows I/N      fit only the rows i (query tokens, from 0) with\n"
+"                  i mod N = I - 1, and print them as a ccmc-shard record\n"
+"  --merge         join the ccmc-shard records of --rows 1/N .. N/N into\n"
+"                  the record of the whole fit, byte for byte\n"
 "  --progress      report progress on stderr\n"
 "  --quiet         no notes on stderr about weak results\n"
 "  -h, --help      this text;  --version  the version\n";
@@ -85,10 +91,22 @@ struct options {
 	struct est_options est;
 	struct dataset_options data;
 	int      bootstrap, progress, markov, brief, l2_given, laplace_given;
-	int      dev_given;
+	int      dev_given, merge, others;
 	double   laplace, mix;    /* mix < 0: the model's */
 	const char *eval;
 	uint64_t seed;
+};
+
+/* A fit as its record tells it: the rows, and what the record says about
+ * the data they come from.  A merge rebuilds it from the shards' records. */
+struct fitted {
+	int      K;
+	struct est_row *row;
+	double  *lo, *hi;        /* bootstrap intervals (K x K each), or NULL */
+	long     samples, skipped;
+	int      weighted;
+	const char *ksource;
+	const struct ccmc *truth;   /* NULL without one */
 };
 
 static void
@@ -118,12 +136,13 @@ vector_json(const double *v, int K)
 	return a;
 }
 
+/* rows x K, NaN as null. */
 static json_t *
-matrix_json(const double *m, int K)
+matrix_json(const double *m, int rows, int K)
 {
 	json_t *a = json_array();
 
-	for (int i = 0; i < K; i++) {
+	for (int i = 0; i < rows; i++) {
 		json_t *row = json_array();
 
 		for (int j = 0; j < K; j++)
@@ -159,9 +178,10 @@ where_P(const struct est_row *row, int K, const double *x, double *out)
 /* ---- the parts of the fitted record ---- */
 
 static json_t *
-fit_json(const struct est_row *row, int K, const struct dataset *d,
-    const struct options *o)
+fit_json(const struct fitted *f, const struct options *o)
 {
+	const struct est_row *row = f->row;
+	int K = f->K;
 	json_t *per = json_array(), *iters = json_array(), *fit;
 	struct est_total t;
 	char why[160] = "";
@@ -176,19 +196,19 @@ fit_json(const struct est_row *row, int K, const struct dataset *d,
 	}
 	fit = jpack("{s:I,s:o,s:f,s:i,s:o,s:f,s:f,s:b,s:o,s:b,s:s,s:f,"
 	    "s:s,s:s,s:I}",
-	    "samples", (json_int_t)d->set->n, "samples_per_row", per,
+	    "samples", (json_int_t)f->samples, "samples_per_row", per,
 	    "loglik", t.loglik, "iterations", t.iters, "iterations_per_row",
 	    iters, "grad_norm", t.gnorm, "tol", o->est.tol, "converged",
 	    t.converged, "why_not", t.converged ? json_null() : jstr(why),
 	    "mle_exists", t.mle_exists,
 	    "method", t.cg && t.newton ? "newton and newton-cg" : t.cg ?
 	    "newton-cg" : "newton", "l2", o->est.l2,
-	    "weights", d->set->weighted ? "position-weighted counts" : "counts",
-	    "K_from", d->ksource, "skipped", (json_int_t)d->skipped);
+	    "weights", f->weighted ? "position-weighted counts" : "counts",
+	    "K_from", f->ksource, "skipped", (json_int_t)f->skipped);
 	/* the share of steps a CCMC can explain: those whose token is in
 	 * their (windowed) context */
-	jset(fit, "coverage", d->set->n + d->skipped ? jreal((double)d->set->n /
-	    (double)(d->set->n + d->skipped)) : json_null());
+	jset(fit, "coverage", f->samples + f->skipped ? jreal((double)f->samples /
+	    (double)(f->samples + f->skipped)) : json_null());
 	if (o->est.l2 > 0)
 		jset(fit, "objective", jreal(t.objective));
 	return fit;
@@ -224,7 +244,7 @@ identifiability_json(const struct est_row *row, int K, const double *cond,
 		json_decref(rows);
 	else
 		jset(out, "rows", rows);
-	jset(out, "conditional", matrix_json(cond, K));
+	jset(out, "conditional", matrix_json(cond, K, K));
 	return out;
 }
 
@@ -255,27 +275,21 @@ weak_fit_notes(const struct est_row *row, int K, int text)
 }
 
 static json_t *
-bootstrap_json(const struct dataset *d, int K, const struct options *o,
-    const struct est_row *row)
+bootstrap_json(const struct fitted *f, const struct options *o)
 {
-	double *lo = xmalloc(4 * (size_t)K * K * sizeof *lo);
-	double *hi = lo + (size_t)K * K, *Plo = hi + (size_t)K * K;
+	int K = f->K;
+	double *Plo = xmalloc(2 * (size_t)K * K * sizeof *Plo);
 	double *Phi = Plo + (size_t)K * K;
 	json_t *out;
 
-	for (int i = 0; i < K; i++) {
-		progress(o, "bootstrap row", i, K);
-		est_bootstrap_row(d->set, K, i, &row[i], &o->est, o->bootstrap,
-		    o->seed, lo + (size_t)i * K, hi + (size_t)i * K);
-	}
-	progress(o, "bootstrap row", K, K);
-	where_P(row, K, lo, Plo);
-	where_P(row, K, hi, Phi);
+	where_P(f->row, K, f->lo, Plo);
+	where_P(f->row, K, f->hi, Phi);
 	out = jpack("{s:i,s:o,s:f,s:o,s:o,s:o,s:o}", "B", o->bootstrap,
 	    "seed", jseed(o->seed), "level", 0.95, "P_lo",
-	    matrix_json(Plo, K), "P_hi", matrix_json(Phi, K), "conditional_lo",
-	    matrix_json(lo, K), "conditional_hi", matrix_json(hi, K));
-	free(lo);
+	    matrix_json(Plo, K, K), "P_hi", matrix_json(Phi, K, K),
+	    "conditional_lo", matrix_json(f->lo, K, K), "conditional_hi",
+	    matrix_json(f->hi, K, K));
+	free(Plo);
 	return out;
 }
 
@@ -375,26 +389,18 @@ background(const struct dataset *d, const struct options *o,
 
 /* ---- the three jobs ---- */
 
-/* The maximum-likelihood CCMC and what is known about it.  On text, the
- * record is the ridge MAP instead, complete, so that it can be sampled and
- * scored: every logit the data leave free sits at the prior mean. */
+/* The record of a fit.  d: the data of a fit on text (for its background),
+ * NULL otherwise. */
 static void
-fit_ccmc(const struct dataset *d, const struct options *opt)
+write_fit(const struct fitted *f, const struct options *o,
+    const struct dataset *d)
 {
-	struct options o = *opt;
-	int K = d->K, text = d->kind == 2;
-	struct est_row *row;
+	int K = f->K, text = d && d->kind == 2;
+	const struct est_row *row = f->row;
 	struct ccmc est;
 	double *cond, *se, *map = NULL;
 	json_t *extra, *sej;
 
-	if (text && !o.l2_given)
-		o.est.l2 = 1;
-	if (text && o.est.l2 == 0)
-		die(EXIT_USAGE, "--l2 0 with string tokens: the plain MLE leaves "
-		    "the logits of unseen words undetermined, and the record must "
-		    "be complete to be sampled or scored; give --l2 LAMBDA > 0");
-	row = xcalloc((size_t)K, sizeof *row);
 	cond = xmalloc(2 * (size_t)K * K * sizeof *cond);
 	se = cond + (size_t)K * K;
 	if (text)
@@ -403,9 +409,7 @@ fit_ccmc(const struct dataset *d, const struct options *opt)
 	est.K = K;
 	est.A = xmalloc(2 * (size_t)K * K * sizeof *est.A);
 	est.P = est.A + (size_t)K * K;
-	for (int i = 0; i < K; i++) {
-		progress(&o, "row", i, K);
-		est_fit_row(d->set, K, i, NULL, &o.est, !o.brief, &row[i]);
+	for (int i = 0; i < K; i++)
 		for (int j = 0; j < K; j++) {
 			size_t e = (size_t)i * K + j;
 
@@ -416,12 +420,10 @@ fit_ccmc(const struct dataset *d, const struct options *opt)
 			if (map)
 				map[e] = row[i].map[j];
 		}
-	}
-	progress(&o, "row", K, K);
 	weak_fit_notes(row, K, text);
-	if (d->have_truth && d->truth.lmax) {
-		est.lmax = d->truth.lmax;
-		est.posw = d->truth.posw;
+	if (f->truth && f->truth->lmax) {
+		est.lmax = f->truth->lmax;
+		est.posw = f->truth->posw;
 	}
 	if (text) {
 		ccmc_set_logits(&est, map);
@@ -429,37 +431,36 @@ fit_ccmc(const struct dataset *d, const struct options *opt)
 		est.meta = jpack("{s:s,s:s,s:f}", "gauge", CCMC_GAUGE,
 		    "estimate", "ridge MAP of each whole row (prior A_ij ~ "
 		    "N(0, 1/l2)); logits the data leave free at the prior mean 0",
-		    "l2", o.est.l2);
+		    "l2", o->est.l2);
 	} else
 		est.meta = jpack("{s:s,s:s}", "gauge", "component-mean-zero",
 		    "gauge_note", "in each row, the logits of each connected "
 		    "component of the co-occurrence graph G_i have mean 0; null "
 		    "where the data determine nothing or the MLE logit is "
 		    "-infinity");
-	jset(est.meta, "window", o.data.window ?
-	    jint(o.data.window) : json_null());
+	jset(est.meta, "window", o->data.window ?
+	    jint(o->data.window) : json_null());
 
 	extra = json_object();
-	jset(extra, "fit", fit_json(row, K, d, &o));
+	jset(extra, "fit", fit_json(f, o));
 	jset(extra, "identifiability", identifiability_json(row, K, cond,
-	    o.brief));
-	if (!o.brief) {
+	    o->brief));
+	if (!o->brief) {
 		double *sep = xmalloc((size_t)K * K * sizeof *sep);
 
 		where_P(row, K, se, sep);
 		sej = jpack("{s:s,s:o,s:o}", "method", "delta method, inverse "
 		    "observed information over the identified logits", "P",
-		    matrix_json(sep, K), "conditional", matrix_json(se, K));
-		if (o.bootstrap > 0)
-			jset(sej, "bootstrap", bootstrap_json(d, K,
-			    &o, row));
+		    matrix_json(sep, K, K), "conditional", matrix_json(se, K, K));
+		if (f->lo)
+			jset(sej, "bootstrap", bootstrap_json(f, o));
 		jset(extra, "stderr", sej);
 		free(sep);
 	}
-	if (d->have_truth)
-		jset(extra, "error", error_json(&d->truth, row, K));
+	if (f->truth)
+		jset(extra, "error", error_json(f->truth, row, K));
 	if (text)
-		background(d, &o, &est, extra);
+		background(d, o, &est, extra);
 	ccmc_write(&est, extra);
 
 	json_decref(extra);
@@ -467,9 +468,509 @@ fit_ccmc(const struct dataset *d, const struct options *opt)
 	free(est.A);
 	free(cond);
 	free(map);
-	for (int i = 0; i < K; i++)
-		est_row_free(&row[i]);
-	free(row);
+}
+
+static void
+fitted_free(struct fitted *f)
+{
+	for (int i = 0; i < f->K; i++)
+		est_row_free(&f->row[i]);
+	free(f->row);
+	free(f->lo);
+}
+
+/* Is row i one this run fits?  All of them, or those of its shard. */
+static int
+own_row(const struct options *o, int i)
+{
+	return !o->data.shards || i % o->data.shards == o->data.shard;
+}
+
+/* ---- shards: fits of some rows, and their merge ---- */
+
+static const char *const method_name[] = { "auto", "newton", "cg" };
+
+/* The options that shape the record: a merge takes them from the shards,
+ * and refuses shards fitted with different ones. */
+static json_t *
+options_json(const struct options *o)
+{
+	return jpack("{s:o,s:o,s:f,s:f,s:i,s:s,s:b,s:i,s:o,s:s}",
+	    "vocab", o->data.vocab ? jint(o->data.vocab) : json_null(),
+	    "window", o->data.window ? jint(o->data.window) : json_null(),
+	    "l2", o->est.l2, "tol", o->est.tol, "max_iter", o->est.max_iter,
+	    "method", method_name[o->est.method], "brief", o->brief,
+	    "bootstrap", o->bootstrap, "seed", jseed(o->seed),
+	    "version", TOOLKIT_VERSION);
+}
+
+static json_t *
+ints_json(const int *v, int n)
+{
+	json_t *a = json_array();
+
+	for (int k = 0; k < n; k++)
+		jappend(a, jint(v[k]));
+	return a;
+}
+
+/* What a merge needs to rebuild the rows of the shard exactly: every field
+ * of each fitted row (NaN as null), with the data's facts and the truth. */
+static void
+write_shard(const struct fitted *f, const struct dataset *d,
+    const struct options *o)
+{
+	int K = f->K, N = o->data.shards, nr = 0;
+	double *A, *P, *cond, *se, *map, *lo, *hi, loglik = 0;
+	int *comp, *zero, converged = 1;
+	json_t *rows = json_array(), *rf, *data, *rec;
+	json_t *v[12];
+	static const char *const key[12] = { "samples", "ncomp",
+	    "determined", "mle_exists", "tied", "loglik", "objective",
+	    "grad_norm", "iterations", "converged", "cg", "why" };
+
+	for (int i = o->data.shard; i < K; i += N)
+		nr++;
+	A = xmalloc(7 * ((size_t)nr * K + 1) * sizeof *A);
+	P = A + (size_t)nr * K + 1;
+	cond = P + (size_t)nr * K + 1;
+	se = cond + (size_t)nr * K + 1;
+	map = se + (size_t)nr * K + 1;
+	lo = map + (size_t)nr * K + 1;
+	hi = lo + (size_t)nr * K + 1;
+	comp = xmalloc(2 * ((size_t)nr * K + 1) * sizeof *comp);
+	zero = comp + (size_t)nr * K + 1;
+	for (int k = 0; k < 12; k++)
+		v[k] = json_array();
+	nr = 0;
+	for (int i = o->data.shard; i < K; i += N, nr++) {
+		const struct est_row *r = &f->row[i];
+		size_t at = (size_t)nr * K, bytes = (size_t)K * sizeof *A;
+
+		jappend(rows, jint(i));
+		memcpy(A + at, r->A, bytes);
+		memcpy(P + at, r->P, bytes);
+		memcpy(cond + at, r->cond, bytes);
+		memcpy(se + at, r->se, bytes);
+		memcpy(map + at, r->map, bytes);
+		if (f->lo) {
+			memcpy(lo + at, f->lo + (size_t)i * K, bytes);
+			memcpy(hi + at, f->hi + (size_t)i * K, bytes);
+		}
+		memcpy(comp + at, r->comp, (size_t)K * sizeof *comp);
+		memcpy(zero + at, r->zero, (size_t)K * sizeof *zero);
+		jappend(v[0], jreal(r->n));
+		jappend(v[1], jint(r->ncomp));
+		jappend(v[2], json_boolean(r->determined));
+		jappend(v[3], json_boolean(r->mle_exists));
+		jappend(v[4], json_boolean(r->tied));
+		jappend(v[5], number_or_null(r->loglik));
+		jappend(v[6], number_or_null(r->objective));
+		jappend(v[7], number_or_null(r->gnorm));
+		jappend(v[8], jint(r->iters));
+		jappend(v[9], json_boolean(r->converged));
+		jappend(v[10], json_boolean(r->cg));
+		jappend(v[11], r->why ? jstr(r->why) : json_null());
+		loglik += r->loglik;
+		converged &= r->converged;
+	}
+	rf = json_object();
+	for (int k = 0; k < 12; k++)
+		jset(rf, key[k], v[k]);
+	jset(rf, "components", json_array());
+	jset(rf, "zero", json_array());
+	for (int r = 0; r < nr; r++) {
+		jappend(json_object_get(rf, "components"), ints_json(comp +
+		    (size_t)r * K, K));
+		jappend(json_object_get(rf, "zero"), ints_json(zero +
+		    (size_t)r * K, K));
+	}
+	jset(rf, "A", matrix_json(A, nr, K));
+	jset(rf, "P", matrix_json(P, nr, K));
+	jset(rf, "conditional", matrix_json(cond, nr, K));
+	jset(rf, "stderr", matrix_json(se, nr, K));
+	jset(rf, "map", matrix_json(map, nr, K));
+	if (f->lo) {
+		jset(rf, "bootstrap_lo", matrix_json(lo, nr, K));
+		jset(rf, "bootstrap_hi", matrix_json(hi, nr, K));
+	}
+	data = jpack("{s:I,s:b,s:s,s:o}", "skipped", (json_int_t)f->skipped,
+	    "weighted", f->weighted, "K_from", f->ksource, "truth",
+	    json_null());
+	if (f->truth) {
+		const struct ccmc *t = f->truth;
+
+		jset(data, "truth", jpack("{s:o,s:o,s:i,s:o}", "A",
+		    matrix_json(t->A, K, K), "P", matrix_json(t->P, K, K), "lmax",
+		    t->lmax, "posw", t->lmax ? matrix_json(t->posw, t->lmax,
+		    t->lmax) : json_null()));
+	}
+	rec = jpack("{s:s,s:i,s:i,s:i,s:o,s:s,s:o,s:o,s:{s:I,s:o,s:b},s:o}",
+	    "type", "ccmc-shard", "shard", o->data.shard + 1, "shards", N,
+	    "K", K, "rows", rows, "input", d->digest, "options",
+	    options_json(o), "data", data, "fit", "samples",
+	    (json_int_t)f->samples, "loglik", number_or_null(loglik),
+	    "converged", converged, "row_fits", rf);
+	out_json(rec);
+	out_end();
+	json_decref(rec);
+	free(A);
+	free(comp);
+}
+
+/* n numbers under key in obj; null is NaN where nulls are allowed. */
+static double *
+numbers(const struct input *in, json_t *obj, const char *key, int n,
+    int nulls)
+{
+	json_t *a = field_get(in, obj, key);
+	double *v;
+
+	if (!json_is_array(a) || json_array_size(a) != (size_t)n)
+		input_fail(in, "\"%s\" must be an array of %d values", key, n);
+	v = xmalloc(((size_t)n + 1) * sizeof *v);
+	for (int k = 0; k < n; k++) {
+		json_t *x = json_array_get(a, (size_t)k);
+
+		if (json_is_boolean(x))
+			v[k] = json_is_true(x);
+		else if (nulls && json_is_null(x))
+			v[k] = NAN;
+		else if (json_is_number(x))
+			v[k] = json_number_value(x);
+		else {
+			free(v);
+			input_fail(in, "\"%s\"[%d] is not a number", key, k);
+		}
+	}
+	return v;
+}
+
+/* n whole numbers in [lo, hi] under key in obj (true and false: 1, 0). */
+static int *
+whole_numbers(const struct input *in, json_t *obj, const char *key, int n,
+    long lo, long hi)
+{
+	double *x = numbers(in, obj, key, n, 0);
+	int *v = xmalloc(((size_t)n + 1) * sizeof *v);
+
+	for (int k = 0; k < n; k++) {
+		if (!(x[k] >= lo && x[k] <= hi) || x[k] != floor(x[k]))
+			input_fail(in, "\"%s\"[%d] is not a whole number in [%ld, "
+			    "%ld]", key, k, lo, hi);
+		v[k] = (int)x[k];
+	}
+	free(x);
+	return v;
+}
+
+/* The shards' records being merged. */
+struct merge {
+	struct fitted f;
+	struct ccmc truth;
+	json_t *first;          /* the first record */
+	const char *first_file;
+	long first_line;
+	const char **file;      /* per shard, where it was read (NULL: not yet) */
+	long *line;
+	char **why;             /* strings the rows point to */
+	int N, nwhy;
+	struct options o;
+};
+
+/* The options of the shards, as the merged record needs them. */
+static void
+merge_options(struct merge *m, const struct input *in, json_t *oj)
+{
+	const char *method = json_string_value(field_get(in, oj, "method"));
+	json_t *seed = field_get(in, oj, "seed");
+
+	m->o.data.window = json_is_null(json_object_get(oj, "window")) ? 0 :
+	    (int)field_long(in, oj, "window", 1, MAX_PROMPT);
+	m->o.est.l2 = field_double(in, oj, "l2");
+	m->o.est.tol = field_double(in, oj, "tol");
+	m->o.est.max_iter = (int)field_long(in, oj, "max_iter", 0, 1000000);
+	for (m->o.est.method = 0; m->o.est.method < 3; m->o.est.method++)
+		if (method && strcmp(method, method_name[m->o.est.method]) == 0)
+			break;
+	if (m->o.est.method == 3)
+		input_fail(in, "\"method\" must be auto, newton or cg");
+	m->o.brief = json_is_true(field_get(in, oj, "brief"));
+	m->o.bootstrap = (int)field_long(in, oj, "bootstrap", 0, 100000);
+	if (json_is_string(seed))
+		m->o.seed = strtoull(json_string_value(seed), NULL, 10);
+	else
+		m->o.seed = (uint64_t)field_long(in, oj, "seed", 0, LONG_MAX);
+}
+
+/* The facts of the data every shard read alike. */
+static void
+merge_data(struct merge *m, const struct input *in, json_t *dj)
+{
+	json_t *t = field_get(in, dj, "truth");
+	int K = m->f.K;
+
+	m->f.skipped = field_long(in, dj, "skipped", 0, LONG_MAX);
+	m->f.weighted = json_is_true(field_get(in, dj, "weighted"));
+	if (!json_is_string(field_get(in, dj, "K_from")))
+		input_fail(in, "\"K_from\" must be a string");
+	m->f.ksource = json_string_value(json_object_get(dj, "K_from"));
+	if (json_is_null(t))
+		return;
+	memset(&m->truth, 0, sizeof m->truth);
+	m->truth.K = K;
+	m->truth.A = field_matrix(in, t, "A", K, K, 0);
+	m->truth.P = field_matrix(in, t, "P", K, K, 0);
+	m->truth.lmax = (int)field_long(in, t, "lmax", 0, MAX_PROMPT);
+	if (m->truth.lmax)
+		m->truth.posw = field_matrix(in, t, "posw", m->truth.lmax,
+		    m->truth.lmax, 0);
+	if (m->f.weighted != (m->truth.lmax > 0))
+		input_fail(in, "\"weighted\" disagrees with the truth's \"lmax\"");
+	m->f.truth = &m->truth;
+}
+
+/* The first record: what every other must agree with. */
+static void
+merge_start(struct merge *m, const struct input *in, json_t *rec, int N)
+{
+	m->N = N;
+	m->f.K = (int)field_long(in, rec, "K", 1, MAX_VOCAB);
+	m->first = json_incref(rec);
+	m->first_file = in->name;
+	m->first_line = in->line;
+	m->file = xcalloc((size_t)N, sizeof *m->file);
+	m->line = xcalloc((size_t)N, sizeof *m->line);
+	m->why = xcalloc((size_t)m->f.K, sizeof *m->why);
+	m->f.row = xcalloc((size_t)m->f.K, sizeof *m->f.row);
+	merge_options(m, in, field_get(in, rec, "options"));
+	merge_data(m, in, field_get(in, rec, "data"));
+	if (m->o.bootstrap > 0 && !m->o.brief) {
+		m->f.lo = xmalloc(2 * (size_t)m->f.K * m->f.K * sizeof *m->f.lo);
+		m->f.hi = m->f.lo + (size_t)m->f.K * m->f.K;
+	}
+}
+
+/* The rows of one shard's record into the fit. */
+static void
+merge_rows(struct merge *m, const struct input *in, json_t *rec, int I)
+{
+	int K = m->f.K, N = m->N, nr = 0, *rows;
+	json_t *rf = field_get(in, rec, "row_fits");
+	double *n, *ll, *obj, *gn, *A, *P, *cond, *se, *map, *lo = NULL;
+	double *hi = NULL, *cp, *zr;
+	int *ncomp, *det, *mle, *tied, *iters, *conv, *cg;
+	json_t *why = field_get(in, rf, "why");
+
+	for (int i = I; i < K; i += N)
+		nr++;
+	rows = whole_numbers(in, rec, "rows", nr, 0, K - 1);
+	for (int r = 0; r < nr; r++)
+		if (rows[r] != I + r * N)
+			input_fail(in, "\"rows\" are not those of shard %d/%d",
+			    I + 1, N);
+	n = numbers(in, rf, "samples", nr, 0);
+	ll = numbers(in, rf, "loglik", nr, 1);
+	obj = numbers(in, rf, "objective", nr, 1);
+	gn = numbers(in, rf, "grad_norm", nr, 1);
+	ncomp = whole_numbers(in, rf, "ncomp", nr, 0, K);
+	det = whole_numbers(in, rf, "determined", nr, 0, 1);
+	mle = whole_numbers(in, rf, "mle_exists", nr, 0, 1);
+	tied = whole_numbers(in, rf, "tied", nr, 0, 1);
+	iters = whole_numbers(in, rf, "iterations", nr, 0, INT_MAX);
+	conv = whole_numbers(in, rf, "converged", nr, 0, 1);
+	cg = whole_numbers(in, rf, "cg", nr, 0, 1);
+	A = field_matrix(in, rf, "A", nr, K, 1);
+	P = field_matrix(in, rf, "P", nr, K, 1);
+	cond = field_matrix(in, rf, "conditional", nr, K, 1);
+	se = field_matrix(in, rf, "stderr", nr, K, 1);
+	map = field_matrix(in, rf, "map", nr, K, 1);
+	cp = field_matrix(in, rf, "components", nr, K, 0);
+	zr = field_matrix(in, rf, "zero", nr, K, 0);
+	if (m->f.lo) {
+		lo = field_matrix(in, rf, "bootstrap_lo", nr, K, 1);
+		hi = field_matrix(in, rf, "bootstrap_hi", nr, K, 1);
+	}
+	if (!json_is_array(why) || json_array_size(why) != (size_t)nr)
+		input_fail(in, "\"why\" must be an array of %d values", nr);
+	for (int r = 0; r < nr; r++) {
+		struct est_row *e = &m->f.row[rows[r]];
+		size_t at = (size_t)r * K, bytes = (size_t)K * sizeof *A;
+		json_t *w = json_array_get(why, (size_t)r);
+
+		est_row_init(e, K, m->o.est.l2);
+		for (int j = 0; j < K; j++) {
+			double c = cp[at + j], z = zr[at + j];
+
+			if (c != floor(c) || c < -1 || c >= ncomp[r] || (z != 0 &&
+			    z != 1))
+				input_fail(in, "row %d: \"components\" or \"zero\" "
+				    "out of range", rows[r]);
+			e->comp[j] = (int)c;
+			e->zero[j] = (int)z;
+		}
+		memcpy(e->A, A + at, bytes);
+		memcpy(e->P, P + at, bytes);
+		memcpy(e->cond, cond + at, bytes);
+		memcpy(e->se, se + at, bytes);
+		memcpy(e->map, map + at, bytes);
+		if (lo) {
+			memcpy(m->f.lo + (size_t)rows[r] * K, lo + at, bytes);
+			memcpy(m->f.hi + (size_t)rows[r] * K, hi + at, bytes);
+		}
+		e->n = n[r];
+		e->ncomp = ncomp[r];
+		e->determined = det[r];
+		e->mle_exists = mle[r];
+		e->tied = tied[r];
+		e->loglik = ll[r];
+		e->objective = obj[r];
+		e->gnorm = gn[r];
+		e->iters = iters[r];
+		e->converged = conv[r];
+		e->cg = cg[r];
+		if (!e->converged) {
+			if (!json_is_string(w))
+				input_fail(in, "row %d: not converged, and no \"why\"",
+				    rows[r]);
+			e->why = m->why[rows[r]] = xstrdup(json_string_value(w));
+		}
+	}
+	m->f.samples += field_long(in, field_get(in, rec, "fit"), "samples", 0,
+	    LONG_MAX);
+	free(rows), free(n), free(ll), free(obj), free(gn), free(ncomp);
+	free(det), free(mle), free(tied), free(iters), free(conv), free(cg);
+	free(A), free(P), free(cond), free(se), free(map), free(cp), free(zr);
+	free(lo), free(hi);
+}
+
+/* Joins the records of ccmc-estimate --rows I/N, I = 1..N, into the
+ * record of the fit of all rows: every row is rebuilt as its shard fitted
+ * it, and the record is written by the same code as a single fit's. */
+static void
+merge(const struct options *opt, int nfiles, char **files)
+{
+	struct merge m;
+	struct input in, end;
+	json_t *rec;
+	int have = 0;
+
+	memset(&m, 0, sizeof m);
+	m.o = *opt;
+	input_open(&in, nfiles, files);
+	while ((rec = input_record(&in))) {
+		const char *type = record_type(rec);
+		int I, N;
+
+		if (strcmp(type, "ccmc-shard") != 0)
+			input_fail(&in, "a record of type \"%s\": --merge joins "
+			    "the ccmc-shard records of ccmc-estimate --rows", type);
+		N = (int)field_long(&in, rec, "shards", 1, MAX_VOCAB);
+		I = (int)field_long(&in, rec, "shard", 1, N) - 1;
+		if (!m.first)
+			merge_start(&m, &in, rec, N);
+		if (N != m.N)
+			input_fail(&in, "shard %d/%d, but %s:%ld is one of %d", I + 1,
+			    N, m.first_file, m.first_line, m.N);
+		if (field_long(&in, rec, "K", 1, MAX_VOCAB) != m.f.K)
+			input_fail(&in, "K = %ld, but %s:%ld has K = %d",
+			    field_long(&in, rec, "K", 1, MAX_VOCAB), m.first_file,
+			    m.first_line, m.f.K);
+		if (!json_equal(field_get(&in, rec, "input"),
+		    json_object_get(m.first, "input")))
+			input_fail(&in, "a shard of another input than %s:%ld (its "
+			    "\"input\" fingerprint differs)", m.first_file,
+			    m.first_line);
+		if (!json_equal(field_get(&in, rec, "options"),
+		    json_object_get(m.first, "options")))
+			input_fail(&in, "a shard fitted with other options than "
+			    "%s:%ld", m.first_file, m.first_line);
+		if (!json_equal(field_get(&in, rec, "data"),
+		    json_object_get(m.first, "data")))
+			input_fail(&in, "a shard whose \"data\" differ from those of "
+			    "%s:%ld", m.first_file, m.first_line);
+		if (m.file[I])
+			input_fail(&in, "shard %d/%d again (first at %s:%ld)", I + 1,
+			    N, m.file[I], m.line[I]);
+		m.file[I] = in.name;
+		m.line[I] = in.line;
+		merge_rows(&m, &in, rec, I);
+		have++;
+		json_decref(rec);
+	}
+	end.name = in.name;
+	end.line = in.line;
+	if (!m.first)
+		input_fail(&end, "no ccmc-shard records to merge");
+	for (int I = 0; I < m.N; I++)
+		if (!m.file[I])
+			input_fail(&end, "%d of %d shards missing, the first shard "
+			    "%d/%d", m.N - have, m.N, I + 1, m.N);
+	write_fit(&m.f, &m.o, NULL);
+	input_close(&in);
+	for (int i = 0; i < m.f.K; i++)
+		free(m.why[i]);
+	free(m.why);
+	free(m.file);
+	free(m.line);
+	if (m.f.truth) {
+		free(m.truth.A);
+		free(m.truth.P);
+		free(m.truth.posw);
+	}
+	fitted_free(&m.f);
+	json_decref(m.first);
+}
+
+/* The maximum-likelihood CCMC and what is known about it.  On text, the
+ * record is the ridge MAP instead, complete, so that it can be sampled and
+ * scored: every logit the data leave free sits at the prior mean.  With
+ * --rows, only the rows of the shard, as a ccmc-shard record. */
+static void
+fit_ccmc(const struct dataset *d, const struct options *opt)
+{
+	struct options o = *opt;
+	int K = d->K, text = d->kind == 2;
+	struct fitted f = { .K = K, .samples = d->set->n, .skipped = d->skipped,
+	    .weighted = d->set->weighted, .ksource = d->ksource,
+	    .truth = d->have_truth ? &d->truth : NULL };
+
+	if (text && o.data.shards)
+		input_fail(&d->end, "--rows with string tokens: a record on text "
+		    "is completed by a background fitted on all rows at once; "
+		    "fit it in one run");
+	if (text && !o.l2_given)
+		o.est.l2 = 1;
+	if (text && o.est.l2 == 0)
+		die(EXIT_USAGE, "--l2 0 with string tokens: the plain MLE leaves "
+		    "the logits of unseen words undetermined, and the record must "
+		    "be complete to be sampled or scored; give --l2 LAMBDA > 0");
+	f.row = xcalloc((size_t)K, sizeof *f.row);
+	for (int i = 0; i < K; i++) {
+		progress(&o, "row", i, K);
+		if (own_row(&o, i))
+			est_fit_row(d->set, K, i, NULL, &o.est, !o.brief, &f.row[i]);
+		else
+			est_row_init(&f.row[i], K, o.est.l2);
+	}
+	progress(&o, "row", K, K);
+	if (o.bootstrap > 0 && !o.brief) {
+		f.lo = xmalloc(2 * (size_t)K * K * sizeof *f.lo);
+		f.hi = f.lo + (size_t)K * K;
+		for (int i = 0; i < K; i++) {
+			progress(&o, "bootstrap row", i, K);
+			if (own_row(&o, i))
+				est_bootstrap_row(d->set, K, i, &f.row[i], &o.est,
+				    o.bootstrap, o.seed, f.lo + (size_t)i * K,
+				    f.hi + (size_t)i * K);
+		}
+		progress(&o, "bootstrap row", K, K);
+	}
+	if (o.data.shards)
+		write_shard(&f, d, &o);
+	else
+		write_fit(&f, &o, d);
+	fitted_free(&f);
 }
 
 /* The ordinary bigram chain of the same steps, as a ccmc record marked
@@ -583,6 +1084,23 @@ evaluate(struct dataset *d, const struct options *o, int nfiles,
 	scored_model_free(&s);
 }
 
+/* --rows I/N: digits only, 1 <= I <= N. */
+static void
+parse_rows(struct options *o, const char *arg)
+{
+	char *end;
+	long i = 0, n = 0;
+
+	if (arg[0] >= '0' && arg[0] <= '9')
+		i = strtol(arg, &end, 10);
+	if (i < 1 || *end != '/' || !(end[1] >= '0' && end[1] <= '9') ||
+	    (n = strtol(end + 1, &end, 10)) < i || n > MAX_VOCAB || *end)
+		usage_error(NULL, "--rows: I/N with 1 <= I <= N <= %d, not '%s'",
+		    MAX_VOCAB, arg);
+	o->data.shard = (int)i - 1;
+	o->data.shards = (int)n;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -605,6 +1123,8 @@ main(int argc, char **argv)
 		{ "dev-share", required_argument, NULL, 'D' },
 		{ "progress", no_argument, NULL, 'p' },
 		{ "quiet", no_argument, NULL, 'q' },
+		{ "rows", required_argument, NULL, 'R' },
+		{ "merge", no_argument, NULL, 'G' },
 		TEXT_LONGOPTS,
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
@@ -618,6 +1138,7 @@ main(int argc, char **argv)
 	prog_init(argv[0]);
 	argv[0] = (char *)progname;    /* getopt's complaints name us too */
 	while ((c = opt_next(argc, argv, "h", longopts)) != -1) {
+		o.others += c != 'p' && c != 'q' && c != 'G';
 		switch (c) {
 		case 'K':
 			o.data.vocab = (int)opt_long(usage, "--vocab", optarg, 1, MAX_VOCAB);
@@ -686,6 +1207,12 @@ main(int argc, char **argv)
 		case 'p':
 			o.progress = 1;
 			break;
+		case 'R':
+			parse_rows(&o, optarg);
+			break;
+		case 'G':
+			o.merge = 1;
+			break;
 		case 'q':
 			quiet = 1;
 			break;
@@ -694,6 +1221,14 @@ main(int argc, char **argv)
 				common_option(c, usage, help);
 		}
 	}
+	if (o.merge && o.others)
+		usage_error(NULL, "--merge takes its options from the shards' "
+		    "records: only --progress and --quiet go with it");
+	if (o.data.shards && (o.markov || o.eval || o.data.text ||
+	    o.data.maxvocab || o.dev_given || o.laplace_given))
+		usage_error(NULL, "--rows fits a CCMC on integer tokens: not with "
+		    "--markov, --eval, --text, --max-vocab, --dev-share or "
+		    "--laplace");
 	if (o.data.vocab && o.data.maxvocab)
 		usage_error(usage, "--vocab and --max-vocab exclude each other");
 	if (o.markov && o.eval)
@@ -717,6 +1252,11 @@ main(int argc, char **argv)
 	if (isatty(2))
 		o.progress = 1;
 
+	if (o.merge) {
+		merge(&o, argc - optind, argv + optind);
+		out_flush();
+		return 0;
+	}
 	o.data.fit = !o.markov && !o.eval;
 	dataset_init(&d, &o.data);
 	if (o.eval)

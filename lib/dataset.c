@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <sodium.h>
+
 #include "numeric.h"
 #include "util.h"
 #include "vocab.h"
@@ -59,8 +61,11 @@ dataset_free(struct dataset *d)
 static struct sampleset *
 samples(struct dataset *d)
 {
-	if (!d->set)
+	if (!d->set) {
 		d->set = sampleset_new(d->have_truth && d->truth.lmax > 0);
+		if (d->o.shards)
+			sampleset_shard(d->set, d->o.shard, d->o.shards);
+	}
 	return d->set;
 }
 
@@ -444,7 +449,7 @@ settle(struct dataset *d)
 			else
 				add_trajectory(d, &at, x, q->L, x + q->L, q->T);
 		}
-	if (fit ? !d->set || d->set->n == 0 : cp->steps == 0)
+	if (fit ? !d->set || d->set->n + d->set->dropped == 0 : cp->steps == 0)
 		input_fail(&d->end, "no samples in the input%s", fit &&
 		    d->skipped ? ": no step's token is in its context" : "");
 	if (!d->K) {
@@ -460,11 +465,24 @@ dataset_read(struct dataset *d, int nfiles, char **files)
 	struct fastrec *f = &d->fast;
 	struct input in;
 
+	if (d->o.shards) {
+		if (sodium_init() < 0)
+			die(EXIT_FAIL, "libsodium failed to initialise");
+		/* the state is declared 64-byte aligned */
+		if (!(d->hash = aligned_alloc(64, sizeof(crypto_generichash_state))))
+			die(EXIT_FAIL, "out of memory");
+		crypto_generichash_init(d->hash, NULL, 0, 16);
+	}
 	input_open(&in, nfiles, files);
 	while (input_line(&in)) {
 		json_t *rec;
 		int kind;
 
+		if (d->hash) {
+			crypto_generichash_update(d->hash, (unsigned char *)in.buf,
+			    in.len);
+			crypto_generichash_update(d->hash, (unsigned char *)"\n", 1);
+		}
 		if (d->o.text) {
 			read_text(d, &in);
 			continue;
@@ -483,6 +501,14 @@ dataset_read(struct dataset *d, int nfiles, char **files)
 	d->end.line = in.line;
 	input_close(&in);
 	fastrec_free(f);
+	if (d->hash) {
+		unsigned char h[16];
+
+		crypto_generichash_final(d->hash, h, sizeof h);
+		sodium_bin2hex(d->digest, sizeof d->digest, h, sizeof h);
+		free(d->hash);
+		d->hash = NULL;
+	}
 	settle(d);
 	note_skipped(d);
 }

@@ -35,6 +35,8 @@ struct dataset_options {
 	struct text split;    /* how text becomes words and pieces */
 	double dev_share;     /* of the corpus's sequences, this share is
 	                       * held out (corpus_split) as the dev part */
+	int shard, shards;    /* a fit of the rows i with i mod shards ==
+	                       * shard only (0-based); shards 0: all rows */
 	int fit;              /* 1: samples for a CCMC fit, attn-model and ccmc
 	                       * records the ground truth; 0: every record kept
 	                       * in the corpus, for counting or scoring */
@@ -67,13 +69,17 @@ struct dataset {
 	long     other_more;     /* of types beyond those eight */
 	struct input end;        /* file and line of the end: what complaints
 	                          * about the input as a whole name */
+	void    *hash;           /* with shards: the digest of the lines read */
+	char     digest[33];     /* its hex, once read */
 };
 
 void dataset_init(struct dataset *d, const struct dataset_options *o);
 /* The ids, K and words are those of the model that will score the data. */
 void dataset_use_model(struct dataset *d, struct ccmc *m);
 /* Reads the operands (none or "-": stdin), then settles the vocabulary and
- * K and, for a fit, turns what was kept into samples. */
+ * K and, for a fit, turns what was kept into samples.  With shards, digest
+ * holds a fingerprint of the input: BLAKE2b (128 bits) of its lines as
+ * read (blank lines and trailing CRs dropped), each ended by a newline. */
 void dataset_read(struct dataset *d, int nfiles, char **files);
 void dataset_free(struct dataset *d);
 

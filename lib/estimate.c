@@ -833,8 +833,8 @@ row_gauge(struct rowfit *w)
 	}
 }
 
-static void
-row_init(struct est_row *out, int K, double l2)
+void
+est_row_init(struct est_row *out, int K, double l2)
 {
 	memset(out, 0, sizeof *out);
 	out->K = K;
@@ -863,7 +863,7 @@ est_fit_row(const struct sampleset *set, int K, int i, const double *mult,
 	    .weighted = set->weighted, .out = out };
 	struct problem *prob;
 
-	row_init(out, K, o->l2);
+	est_row_init(out, K, o->l2);
 	w.seen = xcalloc(4 * (size_t)K, sizeof *w.seen);
 	w.block = w.seen + K;
 	w.lid = w.block + K;

@@ -69,6 +69,9 @@ struct est_row {
 void est_fit_row(const struct sampleset *s, int K, int i, const double *mult,
          const struct est_options *o, int want_se, struct est_row *out);
 void est_row_free(struct est_row *r);
+/* An empty row as est_fit_row starts it (NaN everywhere, "converged"),
+ * for a caller that fills it in itself; freed by est_row_free. */
+void est_row_init(struct est_row *r, int K, double l2);
 
 /* What the rows of a fit add up to. */
 struct est_total {

@@ -54,14 +54,27 @@ reserve(struct sampleset *s, struct sample_row *r, int m)
 	}
 }
 
+void
+sampleset_shard(struct sampleset *s, int shard, int shards)
+{
+	s->shard = shard;
+	s->shards = shards;
+}
+
+/* Commits the sample written past the end of row r, unless the row is
+ * another shard's: then the space is reused by the next one. */
 static void
 finish(struct sampleset *s, struct sample_row *r, int m, int query)
 {
+	if (query > s->maxtok)
+		s->maxtok = query;
+	if (s->shards && query % s->shards != s->shard) {
+		s->dropped++;
+		return;
+	}
 	r->ntok += (size_t)m;
 	r->start[++r->n] = (uint32_t)r->ntok;
 	s->n++;
-	if (query > s->maxtok)
-		s->maxtok = query;
 }
 
 int

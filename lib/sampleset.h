@@ -30,7 +30,10 @@ struct sample_row {
 struct sampleset {
 	int    weighted;      /* weights are reals (positions), not counts */
 	int    maxtok;        /* largest token id seen, -1 if none */
-	long   n;             /* samples */
+	long   n;             /* samples kept */
+	int    shard, shards;   /* keep only the rows i with i mod shards ==
+	                         * shard (0-based); shards 0: every row */
+	long   dropped;       /* valid samples of the rows not kept */
 	long   gen;           /* for sampleset_add: */
 	long   stamp[MAX_VOCAB];
 	int    slot[MAX_VOCAB];
@@ -39,6 +42,10 @@ struct sampleset {
 
 struct sampleset *sampleset_new(int weighted);
 void   sampleset_free(struct sampleset *s);
+/* Keeps from now on only the samples of the rows i with i mod shards ==
+ * shard (0 <= shard < shards): the others are checked as before, and
+ * count towards maxtok and dropped, but are not stored. */
+void   sampleset_shard(struct sampleset *s, int shard, int shards);
 /* Adds the sample (ctx[0..L-1], y): query ctx[L-1]; posw: the L position
  * weights, or NULL for counts.  -1 if y is not in the context, or only
  * at positions of weight 0. */

@@ -188,6 +188,22 @@ def token_cases(f, K):
     }
 
 
+# What every reader of sample records refuses, f(prompt, y) making one:
+# the token cases of its prompt, then those of y and of missing fields.
+def sample_cases(f, K):
+    c = token_cases(f, K)
+    c.update({
+        "y-out-of-range": f([0, 1], K),
+        "y-negative": f([0, 1], -1),
+        "y-real": f([0, 1], 1.5),
+        "y-null": f([0, 1], None),
+        "no-y": b'{"type":"sample","prompt":[0,1]}',
+        "no-prompt": b'{"type":"sample","y":0}',
+        "empty-prompt": f([], 0),
+    })
+    return c
+
+
 def attn_to_ccmc():
     model = first_record(gen("--vocab", "3", "--seed", "4"))
     posm = first_record(gen("--vocab", "3", "--pos", "4", "--seed", "4"))
@@ -290,19 +306,12 @@ def ccmc_estimate():
 
     write("ccmc-estimate", stream_cases({"type": "sample", "prompt": [0, 2, 1], "y": 1}),
           first=good, expect=exp)
-    sem = token_cases(sample, 2048)
+    sem = sample_cases(sample, 2048)
     sem.update({
-        "y-out-of-range": sample([0, 1], 2048),
-        "y-negative": sample([0, 1], -1),
-        "y-real": sample([0, 1], 1.5),
-        "y-null": sample([0, 1], None),
         "y-array": sample([0, 1], [0, 1]),
         "y-not-in-prompt": sample([0, 1], 2),
         "y-string": sample([0, 1], "a"),
-        "no-y": b'{"type":"sample","prompt":[0,1]}',
-        "no-prompt": b'{"type":"sample","y":0}',
         "prompt-not-array": b'{"type":"sample","prompt":0,"y":0}',
-        "empty-prompt": sample([], 0),
         "strings-after-ids": b'{"type":"sample","prompt":["a","b"],"y":"a"}',
         "ids-and-strings": b'{"type":"sample","prompt":[0,"a"],"y":0}',
         "traj-not-in-context": b'{"type":"trajectory","prompt":[0],"tokens":[0,1]}',
@@ -485,15 +494,8 @@ def ccmc_estimate_eval():
 
     write(d, stream_cases({"type": "sample", "prompt": [0, 2, 1], "y": 1}),
           first=good, expect=exp)
-    sem = token_cases(sample, 3)
+    sem = sample_cases(sample, 3)
     sem.update({
-        "y-out-of-range": sample([0, 1], 3),
-        "y-negative": sample([0, 1], -1),
-        "y-real": sample([0, 1], 1.5),
-        "y-null": sample([0, 1], None),
-        "no-y": b'{"type":"sample","prompt":[0,1]}',
-        "no-prompt": b'{"type":"sample","y":0}',
-        "empty-prompt": sample([], 0),
         "traj-token-out-of-range": b'{"type":"trajectory","prompt":[0],"tokens":[0,3]}',
         "traj-no-tokens": b'{"type":"trajectory","prompt":[0]}',
         "traj-empty-prompt": b'{"type":"trajectory","prompt":[],"tokens":[0]}',
