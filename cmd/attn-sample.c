@@ -183,6 +183,15 @@ put_token(const struct run *run, int k)
 		out_long(k);
 }
 
+/* Draws of the ordinary chain say so: traj-stats predicts no collapse
+ * for them. */
+static void
+end_record(struct run *run)
+{
+	out_str(run->gen.path == GEN_MARKOV ? ",\"chain\":\"markov\"}" : "}");
+	out_end();
+}
+
 static void
 sample(struct run *run, const int *prompt, int L)
 {
@@ -197,8 +206,7 @@ sample(struct run *run, const int *prompt, int L)
 		out_str(",\"p\":");
 		out_doubles(run->p, run->gen.K);
 	}
-	out_char('}');
-	out_end();
+	end_record(run);
 	tick(run);
 }
 
@@ -218,8 +226,7 @@ trajectory(struct run *run, const int *prompt, int L)
 	out_tokens(prompt, L, run->vocab_out);
 	out_str(",\"tokens\":");
 	out_tokens(run->tokens, (int)T, run->vocab_out);
-	out_char('}');
-	out_end();
+	end_record(run);
 }
 
 /* Item number index of the run; prompt NULL: draw one. */

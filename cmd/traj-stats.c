@@ -30,7 +30,8 @@ static const char usage[] =
 "                  [--model FILE] [--window W] [--eps E]\n"
 "                  [--from F] [--gamma G] [--min-count N] [--points N]\n"
 "                  [--alpha A] [--delta D] [--blocks B] [--starts N]\n"
-"                  [--horizon TAU] [--seed S] [--progress] [--quiet]\n"
+"                  [--horizon TAU] [--seed S] [--predict-markov]\n"
+"                  [--progress] [--quiet]\n"
 "                  [file ...]\n";
 
 static const char help[] =
@@ -64,6 +65,8 @@ static const char help[] =
 "  --starts N       random starting points of the mean field (default 32)\n"
 "  --horizon TAU    give a mean-field flow up at this log-time (default 5000)\n"
 "  --seed S         seed of those starts (default 1)\n"
+"  --predict-markov predict also for trajectories of the ordinary chain\n"
+"                   (\"chain\":\"markov\"), which are not by default\n"
 "  --progress       show progress on stderr\n"
 "  --quiet          no notes on stderr\n"
 "  -h, --help       this text;  --version  the version\n";
@@ -71,7 +74,7 @@ static const char help[] =
 struct options {
 	struct ts_opts ts;
 	struct text split;
-	int      summary, text, starts, progress;
+	int      summary, text, starts, progress, predict_markov;
 	double   horizon;
 	uint64_t seed;
 	const char *model_file;
@@ -100,6 +103,7 @@ parse_options(struct options *o, int argc, char **argv)
 		{ "horizon", required_argument, NULL, 'H' },
 		{ "seed", required_argument, NULL, 's' },
 		{ "progress", no_argument, NULL, 'P' },
+		{ "predict-markov", no_argument, NULL, 'M' },
 		TEXT_LONGOPTS,
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
@@ -168,6 +172,9 @@ parse_options(struct options *o, int argc, char **argv)
 			break;
 		case 'P':
 			o->progress = 1;
+			break;
+		case 'M':
+			o->predict_markov = 1;
 			break;
 		default:
 			if (!text_option(&o->split, c, optarg, usage))
@@ -238,14 +245,22 @@ token_kinds(json_t *rec, const char *key)
 /* A trajectory record's context (prompt, then tokens). */
 static int *
 read_trajectory(struct input *in, json_t *rec, const struct predictor *pr,
-    struct vocab *words, long *L, long *T, const struct vocab **names)
+    struct vocab *words, long *L, long *T, const struct vocab **names,
+    int *markov)
 {
+	json_t *chain = json_object_get(rec, "chain");
 	struct vocab *v = pr->have && pr->chain.vocab ? pr->chain.vocab : words;
 	int K = pr->have ? pr->chain.K : INT_MAX, lp, lt, kp, kt, strings;
 	int *prompt, *tokens, *ctx;
 
 	field_get(in, rec, "prompt");
 	field_get(in, rec, "tokens");
+	/* Absent: drawn by attention or the CCMC; the one other process is
+	 * the ordinary chain. */
+	if (chain && !(json_is_string(chain) &&
+	    strcmp(json_string_value(chain), "markov") == 0))
+		input_fail(in, "\"chain\" is \"markov\" or absent");
+	*markov = chain != NULL;
 	kp = token_kinds(rec, "prompt");
 	kt = token_kinds(rec, "tokens");
 	/* Strings and integers together have no meaning unless a vocabulary
@@ -355,11 +370,12 @@ fast_trajectory(struct reader *rd, const struct predictor *pr, long *L,
  * NULL at the end of the input. */
 static int *
 next_trajectory(struct reader *rd, struct predictor *pr, long *L, long *T,
-    const struct vocab **names)
+    const struct vocab **names, int *markov)
 {
 	int *ctx = NULL;
 
 	*L = 0;
+	*markov = 0;
 	if (rd->text) {
 		*names = rd->words;
 		return read_text(rd, T);
@@ -369,6 +385,7 @@ next_trajectory(struct reader *rd, struct predictor *pr, long *L, long *T,
 
 		if (kind == FAST_TRAJECTORY) {
 			*names = pr->have && pr->chain.vocab ? pr->chain.vocab : NULL;
+			*markov = rd->fast.markov;
 			return fast_trajectory(rd, pr, L, T);
 		}
 		if (kind == FAST_SAMPLE) {
@@ -380,7 +397,7 @@ next_trajectory(struct reader *rd, struct predictor *pr, long *L, long *T,
 			take_model(pr, &rd->in, rd->rec);
 		else if (strcmp(record_type(rd->rec), "trajectory") == 0)
 			ctx = read_trajectory(&rd->in, rd->rec, pr, rd->words, L, T,
-			    names);
+			    names, markov);
 		else
 			skip(rd, record_type(rd->rec));
 		json_decref(rd->rec);
@@ -603,9 +620,14 @@ write_prediction(const struct prediction *p, const struct vocab *v)
 	out_char('}');
 }
 
-/* One trajectory's record; pred may be NULL. */
+/* Why a trajectory of the ordinary chain has no prediction. */
+static const char markov_why[] = "chain is markov: the mean field is of "
+    "the CCMC (--predict-markov predicts anyway)";
+
+/* One trajectory's record; pred may be NULL, and is when a prediction was
+ * skipped for a chain markov trajectory. */
 static void
-write_stats(long index, const struct ts_result *r,
+write_stats(long index, const struct ts_result *r, int markov, int skipped,
     const struct prediction *pred, const struct vocab *v)
 {
 	out_str("{\"type\":\"traj-stats\",\"index\":");
@@ -614,6 +636,8 @@ write_stats(long index, const struct ts_result *r,
 	out_long(r->L);
 	out_str(",\"length\":");
 	out_long(r->T);
+	if (markov)
+		out_str(",\"chain\":\"markov\"");
 	out_str(",\"distinct\":");
 	out_long(r->distinct);
 	out_str(",\"distinct_context\":");
@@ -660,6 +684,10 @@ write_stats(long index, const struct ts_result *r,
 	write_repetition(r->seq_rep, r->distinct_n, r->rep);
 	if (pred)
 		write_prediction(pred, v);
+	else if (skipped) {
+		out_str(",\"prediction\":null,\"prediction_why\":");
+		out_quoted(markov_why);
+	}
 	out_char('}');
 	out_end();
 }
@@ -753,7 +781,7 @@ write_summary(const struct ts_summary *s, const struct vocab *v)
 	out_str("},\"repetition\":");
 	write_repetition(s->seq_rep, s->distinct_n, s->rep);
 	out_str(",\"prediction\":");
-	if (s->predicted) {
+	if (s->predicted || s->skipped_markov) {
 		out_str("{\"trajectories\":");
 		out_long(s->predicted);
 		out_str(",\"decided\":");
@@ -764,6 +792,8 @@ write_summary(const struct ts_summary *s, const struct vocab *v)
 		out_str(",\"from_prompt\":");
 		write_agreement(s->agree_prompt.consistent, s->agree_prompt.exact,
 		    s->decided);
+		out_str(",\"skipped_markov\":");
+		out_long(s->skipped_markov);
 		out_char('}');
 	} else
 		out_str("null");
@@ -796,7 +826,7 @@ main(int argc, char **argv)
 	struct reader rd = { 0 };
 	long index = 0, L, T, short_text = 0;
 	const struct vocab *names = NULL;
-	int *ctx, first;
+	int *ctx, first, markov;
 
 	prog_init(argv[0]);
 	argv[0] = (char *)progname;    /* getopt's complaints name us too */
@@ -810,18 +840,23 @@ main(int argc, char **argv)
 		read_model_file(&pr, o.model_file);
 
 	input_open(&rd.in, argc - first, argv + first);
-	while ((ctx = next_trajectory(&rd, &pr, &L, &T, &names))) {
+	while ((ctx = next_trajectory(&rd, &pr, &L, &T, &names, &markov))) {
 		struct ts_result r;
 		struct prediction pred;
-		int predicted;
+		int predicted = 0, skipped;
 
 		trajstats_compute(ctx, L, T, &o.ts, &r);
 		short_text += o.text && T < o.ts.window;
-		predicted = predict(&pr, ctx, L, &r, &pred);
+		/* The ordinary chain mixes: no attractor to predict. */
+		skipped = markov && !o.predict_markov && pr.have && L > 0;
+		if (!skipped)
+			predicted = predict(&pr, ctx, L, &r, &pred);
+		sum.skipped_markov += skipped;
 		if (o.summary)
 			ts_summary_add(&sum, &r, predicted ? &pred : NULL);
 		else
-			write_stats(index, &r, predicted ? &pred : NULL, names);
+			write_stats(index, &r, markov, skipped,
+			    predicted ? &pred : NULL, names);
 		if (predicted)
 			prediction_free(&pred);
 		trajstats_free(&r);

@@ -49,6 +49,8 @@ chain_classes(const double *P, int K, int *class, int *closed)
 struct reduction {
 	double *a;            /* n x n: the chain (or its logarithms) */
 	double *s;            /* s[k]: total of k's edges when it was removed */
+	double *mass, *x;     /* mass held by each state; back-substitution */
+	int    *member;       /* of the class being solved */
 	char   *alive;
 	int     n, lg;        /* lg: entries are logarithms */
 	int     lossy;        /* linear arithmetic lost a positive quantity */
@@ -125,9 +127,8 @@ static int
 reduce(struct reduction *r, const double *P, const double *f,
     const int *class, int nclass, const int *closed, double *pi)
 {
-	int n = r->n, rc = 0, transient = 0;
-	double *mass = xmalloc(2 * (size_t)n * sizeof *mass), *x = mass + n;
-	int *member = xmalloc((size_t)n * sizeof *member);
+	int n = r->n, rc = 0, transient = 0, *member = r->member;
+	double *mass = r->mass, *x = r->x;
 
 	r->lossy = 0;
 	for (size_t e = 0; e < (size_t)n * n; e++)
@@ -192,28 +193,45 @@ reduce(struct reduction *r, const double *P, const double *f,
 	if (r->lossy)
 		rc = 1;
 out:
-	free(mass);
-	free(member);
 	return rc;
 }
+
+/* The mean field solves many small chains: their workspace lives on the
+ * stack, and only larger ones allocate. */
+#define SMALL 16
+
 
 static int
 long_run(const double *P, int n, const double *f, const int *class,
     int nclass, const int *closed, double *pi)
 {
 	struct reduction r = { .n = n };
-	int rc;
+	double buf[SMALL * SMALL + 3 * SMALL];
+	int member[SMALL], rc;
+	char alive[SMALL];
 
-	r.a = xmalloc(checked_size((size_t)n * n, sizeof *r.a));
-	r.s = xmalloc((size_t)n * sizeof *r.s);
-	r.alive = xmalloc((size_t)n);
+	if (n <= SMALL) {
+		r.a = buf;
+		r.member = member;
+		r.alive = alive;
+	} else {
+		r.a = xmalloc(checked_size((size_t)n * n + 3 * (size_t)n,
+		    sizeof *r.a));
+		r.member = xmalloc((size_t)n * sizeof *r.member);
+		r.alive = xmalloc((size_t)n);
+	}
+	r.s = r.a + (size_t)n * n;
+	r.mass = r.s + n;
+	r.x = r.mass + n;
 	if ((rc = reduce(&r, P, f, class, nclass, closed, pi)) == 1) {
 		r.lg = 1;
 		rc = reduce(&r, P, f, class, nclass, closed, pi);
 	}
-	free(r.a);
-	free(r.s);
-	free(r.alive);
+	if (n > SMALL) {
+		free(r.a);
+		free(r.member);
+		free(r.alive);
+	}
 	return rc;
 }
 
@@ -240,11 +258,23 @@ chain_stationary(const double *P, int K, const int *class, int c, double *pi)
 int
 chain_long_run(const double *P, int K, const double *f, double *pi)
 {
-	int *class = xmalloc(2 * (size_t)K * sizeof *class), *closed = class + K;
-	int nclass = chain_classes(P, K, class, closed), rc;
+	int buf[2 * SMALL], *class = buf, *closed, nclass, rc, positive = 1;
 
+	if (K > SMALL)
+		class = xmalloc(2 * (size_t)K * sizeof *class);
+	closed = class + K;
+	for (size_t e = 0; e < (size_t)K * K && positive; e++)
+		positive = P[e] > 0;
+	if (positive) {         /* one class, as chain_classes finds it */
+		for (int i = 0; i < K; i++)
+			class[i] = 0;
+		closed[0] = 1;
+		nclass = 1;
+	} else
+		nclass = chain_classes(P, K, class, closed);
 	rc = long_run(P, K, f, class, nclass, closed, pi);
-	free(class);
+	if (class != buf)
+		free(class);
 	return rc;
 }
 

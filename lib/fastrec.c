@@ -47,6 +47,19 @@ fast_array(const char *p, int **a, int *cap, int *n)
 	}
 }
 
+/* The end of the line: "}" or ,"chain":"markov"} (r->markov). */
+static int
+fast_end(struct fastrec *r, const char *p, const char *end)
+{
+	static const char markov[] = ",\"chain\":\"markov\"}";
+
+	r->markov = 0;
+	if ((size_t)(end - p) == sizeof markov - 1 &&
+	    memcmp(p, markov, sizeof markov - 1) == 0)
+		return r->markov = 1;
+	return *p == '}' && p + 1 == end;
+}
+
 int
 fastrec_read(struct fastrec *r, const char *line, size_t len)
 {
@@ -62,8 +75,7 @@ fastrec_read(struct fastrec *r, const char *line, size_t len)
 			r->tcap = 64;
 			r->tokens = xmalloc((size_t)r->tcap * sizeof *r->tokens);
 		}
-		if (!(p = fast_int(p + 5, &r->tokens[0])) || *p != '}' ||
-		    p + 1 != end)
+		if (!(p = fast_int(p + 5, &r->tokens[0])) || !fast_end(r, p, end))
 			return FAST_NONE;
 		r->T = 1;
 		return FAST_SAMPLE;
@@ -72,7 +84,7 @@ fastrec_read(struct fastrec *r, const char *line, size_t len)
 		p = fast_array(p + sizeof traj - 1, &r->prompt, &r->pcap, &r->L);
 		if (!p || strncmp(p, ",\"tokens\":", 10) != 0 ||
 		    !(p = fast_array(p + 10, &r->tokens, &r->tcap, &r->T)) ||
-		    *p != '}' || p + 1 != end)
+		    !fast_end(r, p, end))
 			return FAST_NONE;
 		return FAST_TRAJECTORY;
 	}

@@ -5,7 +5,8 @@
  *   {"type":"sample","prompt":[..],"y":k}
  *   {"type":"trajectory","prompt":[..],"tokens":[..]}
  *
- * with no spaces and plain non-negative integer tokens.  Any other line is
+ * each optionally ending in ,"chain":"markov" (drawn from the ordinary
+ * chain), with no spaces and plain non-negative integer tokens.  Any other line is
  * declined and goes to the JSON parser, so what this reader accepts is
  * exactly what the parser accepts and reads the same way.
  */
@@ -20,6 +21,7 @@ struct fastrec {
 	int *prompt, *tokens;  /* owned; reused from line to line */
 	int  pcap, tcap;
 	int  L, T;             /* their lengths (a sample: T = 1, tokens = {y}) */
+	int  markov;           /* the line says "chain":"markov" */
 };
 
 /* FAST_SAMPLE or FAST_TRAJECTORY with the tokens in r, or FAST_NONE. */

@@ -50,30 +50,55 @@ mf_problem_free(struct mf_problem *pb)
 	memset(pb, 0, sizeof *pb);
 }
 
+/* Scratch of the stationary solves, so that a flow allocates once. */
+struct work {
+	int    *idx;          /* present tokens */
+	double *Q, *q, *f0, *lf;
+};
+
+static void
+work_init(struct work *w, int n)
+{
+	w->idx = xmalloc((size_t)n * sizeof *w->idx);
+	w->Q = xmalloc(checked_size((size_t)n * n + 3 * (size_t)n,
+	    sizeof *w->Q));
+	w->q = w->Q + (size_t)n * n;
+	w->f0 = w->q + n;
+	w->lf = w->f0 + n;
+}
+
+static void
+work_free(struct work *w)
+{
+	free(w->idx);
+	free(w->Q);
+}
+
 /* Q_f(a, .) for the present tokens idx[0..m-1], from the logits: the
  * softmax of A_ab + log f_b.  From P, a row whose mass sits on absent
  * tokens would underflow to 0 / 0. */
 static void
-chain_of(const struct mf_problem *pb, const double *f, const int *idx, int m,
-    double *Q)
+chain_of(const struct mf_problem *pb, const double *f, struct work *w, int m)
 {
-	int n = pb->n;
+	int n = pb->n, *idx = w->idx;
 
+	for (int b = 0; b < m; b++)
+		w->lf[b] = log(f[idx[b]]);
 	for (int a = 0; a < m; a++) {
-		double *row = Q + (size_t)a * m;
+		double *row = w->Q + (size_t)a * m;
+		const double *A = pb->A + (size_t)idx[a] * n;
 
 		for (int b = 0; b < m; b++)
-			row[b] = pb->A[(size_t)idx[a] * n + idx[b]] + log(f[idx[b]]);
+			row[b] = A[idx[b]] + w->lf[b];
 		softmax(row, row, m);
 	}
 }
 
-void
-mf_stationary(const struct mf_problem *pb, const double *f, double *pi)
+static void
+stationary(const struct mf_problem *pb, const double *f, double *pi,
+    struct work *w)
 {
-	int n = pb->n, m = 0;
-	int *idx = xmalloc((size_t)n * sizeof *idx);
-	double *Q, *q, *f0;
+	int n = pb->n, m = 0, *idx = w->idx;
 
 	for (int a = 0; a < n; a++) {
 		pi[a] = 0;
@@ -83,24 +108,27 @@ mf_stationary(const struct mf_problem *pb, const double *f, double *pi)
 	if (m <= 1) {
 		if (m == 1)
 			pi[idx[0]] = 1;
-		free(idx);
 		return;
 	}
-	Q = xmalloc((size_t)m * m * sizeof *Q);
-	q = xmalloc(2 * (size_t)m * sizeof *q);
-	f0 = q + m;
-	chain_of(pb, f, idx, m, Q);
+	chain_of(pb, f, w, m);
 	for (int a = 0; a < m; a++)
-		f0[a] = f[idx[a]];
+		w->f0[a] = f[idx[a]];
 	/* Reducible when logits far apart make Q_f zero between classes; then
 	 * the law of the chain started from f. */
-	if (chain_long_run(Q, m, f0, q) != 0)
+	if (chain_long_run(w->Q, m, w->f0, w->q) != 0)
 		die(EXIT_FAIL, "mean field: no stationary law");
 	for (int a = 0; a < m; a++)
-		pi[idx[a]] = q[a];
-	free(q);
-	free(Q);
-	free(idx);
+		pi[idx[a]] = w->q[a];
+}
+
+void
+mf_stationary(const struct mf_problem *pb, const double *f, double *pi)
+{
+	struct work w;
+
+	work_init(&w, pb->n);
+	stationary(pb, f, pi, &w);
+	work_free(&w);
 }
 
 /* c_j for the tokens absent from f (NaN for present ones), from the
@@ -109,11 +137,14 @@ static void
 rates(const struct mf_problem *pb, const double *f, double *c)
 {
 	int n = pb->n;
-	double *lz = xmalloc(2 * (size_t)n * sizeof *lz), *t = lz + n;
+	double *lz = xmalloc(3 * (size_t)n * sizeof *lz), *t = lz + n;
+	double *lf = t + n;
 
+	for (int l = 0; l < n; l++)
+		lf[l] = log(f[l]);
 	for (int i = 0; i < n; i++) {
 		for (int l = 0; l < n; l++)
-			t[l] = pb->A[(size_t)i * n + l] + log(f[l]);
+			t[l] = pb->A[(size_t)i * n + l] + lf[l];
 		lz[i] = log_sum_exp(t, n);
 	}
 	for (int j = 0; j < n; j++) {
@@ -149,9 +180,9 @@ axpy(const double *f, double h, const double *k, double *out, int n)
 }
 
 static void
-drift(const struct mf_problem *pb, const double *f, double *k)
+drift(const struct mf_problem *pb, const double *f, double *k, struct work *w)
 {
-	mf_stationary(pb, f, k);
+	stationary(pb, f, k, w);
 	for (int a = 0; a < pb->n; a++)
 		k[a] -= f[a];
 }
@@ -194,7 +225,9 @@ flow(const struct mf_problem *pb, double *f)
 	double *k1 = k, *k2 = k + n, *k3 = k + 2 * n, *k4 = k + 3 * n;
 	double *tmp = k + 4 * n;
 	struct returns back = { .max = 4 * n + 4 };
+	struct work w;
 
+	work_init(&w, n);
 	back.face = xmalloc((size_t)back.max * n);
 	back.token = xmalloc((size_t)back.max * sizeof *back.token);
 
@@ -203,7 +236,7 @@ flow(const struct mf_problem *pb, double *f)
 
 		/* Relative drift: a share of 1e-6 that grows must not pass for
 		 * converged. */
-		drift(pb, f, k1);
+		drift(pb, f, k1, &w);
 		for (int a = 0; a < n; a++)
 			if (fabs(k1[a]) > TOL * f[a])
 				still = 0;
@@ -230,11 +263,11 @@ flow(const struct mf_problem *pb, double *f)
 			continue;
 		}
 		axpy(f, STEP / 2, k1, tmp, n);
-		drift(pb, tmp, k2);
+		drift(pb, tmp, k2, &w);
 		axpy(f, STEP / 2, k2, tmp, n);
-		drift(pb, tmp, k3);
+		drift(pb, tmp, k3, &w);
 		axpy(f, STEP, k3, tmp, n);
-		drift(pb, tmp, k4);
+		drift(pb, tmp, k4, &w);
 		for (int a = 0; a < n; a++) {
 			f[a] += STEP / 6 * (k1[a] + 2 * k2[a] + 2 * k3[a] + k4[a]);
 			if (f[a] < DROP && k1[a] < 0)
@@ -245,6 +278,7 @@ flow(const struct mf_problem *pb, double *f)
 	free(back.face);
 	free(back.token);
 	free(k);
+	work_free(&w);
 	return done;
 }
 

@@ -36,6 +36,7 @@ struct ts_summary {
 	long   timed;                     /* collapse times */
 	long   predicted;                 /* trajectories with a prediction */
 	long   decided;                   /* of those, decided */
+	long   skipped_markov;            /* chain markov, not predicted */
 	struct { long consistent, exact; } agree_attractors, agree_prompt;
 
 	/* Set by ts_summary_end: */

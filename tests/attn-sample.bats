@@ -246,6 +246,31 @@ PY
 	jq -s -e '[.[] | select(.type == "trajectory") | (.tokens | length) == 300] | all' out
 }
 
+@test "records of the ordinary chain say \"chain\":\"markov\"; attention and CCMC ones have no chain" {
+	attn-gen-model --vocab 6 --seed 3 >m
+	attn-sample -n 1000 --len 1:4 --seed 2 m | tail -n +2 >s
+	ccmc-estimate --markov --quiet s >b
+	for opts in "--markov m" "--markov --probs m" \
+	    "--markov --trajectory --steps 20 m" "--model b" \
+	    "--model b --trajectory --steps 20"; do
+		attn-sample -n 5 --len 3 $opts </dev/null | tail -n +2 >out
+		[ "$(wc -l <out)" -eq 5 ]
+		jq -s -e 'map(.chain == "markov") | all' out
+		# the field is the record's last, as the fast readers expect
+		grep -c ',"chain":"markov"}$' out | grep -qx 5
+	done
+	for opts in "" "--probs" "--via ccmc" "--trajectory --steps 20" \
+	    "--trajectory --steps 20 --via attention"; do
+		attn-sample -n 5 --len 3 $opts m | tail -n +2 >out
+		jq -s -e 'map(has("chain") | not) | all' out
+	done
+	# what else the records hold is what it was: without the field, the
+	# same bytes as the draws of a ccmc record of P that is not one
+	attn-sample -n 5 --len 3 --markov m | tail -n +2 | sed 's/,"chain":"markov"}$/}/' >a
+	attn-sample -n 5 --len 3 --markov m | tail -n +2 | jq -c 'del(.chain)' >b2
+	cmp a b2
+}
+
 @test "same seed: byte-identical; another seed: different" {
 	attn-gen-model --vocab 8 --seed 4 >m
 	for opts in "" "--trajectory --steps 50 -n 3" "--probs --via ccmc" "--markov"; do

@@ -202,7 +202,11 @@ PY
 	traj-stats --text held.txt >y5
 	traj-stats --text --summary held.txt >y6
 	printf '%s\n' '{"type":"trajectory","prompt":[],"tokens":[1,2,1]}' | traj-stats >y7
-	validate y1 y2 y3 y4 y5 y6 y7
+	# the ordinary chain's trajectories: not predicted, and counted apart
+	attn-sample --trajectory -n 3 --steps 300 --markov md >trm
+	traj-stats trm >y8
+	cat trm tr | traj-stats --summary >y9
+	validate y1 y2 y3 y4 y5 y6 y7 y8 y9
 }
 
 @test "schema: broken records are rejected, and the programs refuse them" {

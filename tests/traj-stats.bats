@@ -571,6 +571,64 @@ PY
 	[ "$status" -eq 0 ]
 }
 
+@test "chain markov trajectories: no prediction unless --predict-markov; the summary counts them apart" {
+	attn-gen-model --vocab 5 --seed 2 >m
+	attn-sample --trajectory --markov --steps 2000 -n 6 --len 5 --seed 3 m |
+	    tail -n +2 >mk
+	attn-sample --trajectory --steps 2000 -n 4 --len 5 --seed 4 m |
+	    tail -n +2 >cc
+	sed 's/,"chain":"markov"}$/}/' mk >mk-bare
+	[ "$(grep -c '"chain":"markov"' mk)" -eq 6 ]
+	cat mk cc >both
+	traj-stats --model m both >a
+	# the Markov ones: null with a reason, and the record says chain markov
+	jq -s -e '.[:6] | map(.chain == "markov" and .prediction == null and
+	    (.prediction_why | test("markov"))) | all' a
+	jq -s -e '.[6:] | map((has("chain") | not) and (.prediction | type) ==
+	    "object" and (has("prediction_why") | not)) | all' a
+	# everything else as for the same trajectories without the field
+	traj-stats --model m mk-bare cc >b
+	jq -c 'del(.chain, .prediction, .prediction_why)' a >a1
+	jq -c 'del(.prediction)' b >b1
+	cmp a1 b1
+	jq -c '.prediction' a | tail -n 4 >a2
+	jq -c '.prediction' b | tail -n 4 >b2
+	cmp a2 b2
+	# --predict-markov: the predictions of the bare records
+	traj-stats --model m --predict-markov both | jq -c 'del(.chain)' >c
+	jq -c . b >b3
+	cmp c b3
+	# the summary: agreement over the CCMC ones only, 6 skipped
+	traj-stats --summary --model m both | jq -c .prediction >s
+	traj-stats --summary --model m cc | jq -c '.prediction' >s-cc
+	jq -e '.skipped_markov == 6' s
+	jq -e '.skipped_markov == 0' s-cc
+	[ "$(jq -c 'del(.skipped_markov)' s)" = "$(jq -c 'del(.skipped_markov)' s-cc)" ]
+	traj-stats --summary --model m --predict-markov both | jq -c .prediction >s2
+	traj-stats --summary --model m mk-bare cc | jq -c .prediction >s3
+	cmp s2 s3
+	jq -e '.trajectories == 10 and .skipped_markov == 0' s2
+	# only Markov ones: no prediction, all skipped; without a model null
+	traj-stats --summary --model m mk | jq -e '.prediction.trajectories == 0 and
+	    .prediction.skipped_markov == 6 and .prediction.attractors.shares.exact == null'
+	traj-stats --summary mk | jq -e '.prediction == null'
+	traj-stats mk | jq -s -e 'map((has("prediction") | not) and .chain == "markov") | all'
+	# the JSON parser's path (records with spaces) reads the field alike
+	py mk >mk-spaced <<'PY'
+import json, sys
+for l in open(sys.argv[1]):
+    print(json.dumps(json.loads(l)))
+PY
+	traj-stats --model m mk-spaced >d
+	traj-stats --model m mk >e
+	cmp d e
+	# any other value is refused
+	echo '{"type":"trajectory","prompt":[0,1],"tokens":[1,1],"chain":"ccmc"}' >bad
+	run traj-stats bad
+	[ "$status" -eq 65 ]
+	[ "$output" = 'traj-stats: bad:1: "chain" is "markov" or absent' ]
+}
+
 @test "--summary agrees with the per-trajectory records" {
 	attn-gen-model --vocab 5 --seed 2 | attn-sample --trajectory --steps 3000 -n 30 --len 5 --seed 3 >t
 	traj-stats t >each
