@@ -96,8 +96,8 @@ PROGS_e7 = $(call prog,ccmc-estimate) $(call prog,attn-sample) \
 	$(call prog,traj-stats)
 $(JOBS_e7): $(PROGS_e7) $(X)/e7.mk $(X)/e7-data.py
 	@$(call run,e7,$@)
-$(foreach f,$(filter $(E7)/eval/% $(E7)/gen/% $(E7)/stats/%,$(JOBS_e7)),$(eval \
-	$f: $(call e7_fitfile,$f)))
+LATE_e7 = $(filter $(E7)/eval/% $(E7)/gen/% $(E7)/stats/%,$(JOBS_e7))
+$(foreach f,$(LATE_e7),$(eval $f: $(call e7_fitfile,$f)))
 
 FIGS_e7 = $(E7)/text.png
 $(E7)/summary.json: $(JOBS_e7) $(X)/e7.py $(X)/expt.py
