@@ -285,13 +285,12 @@ ccmc_draw(const struct ccmc *c, const int *prompt, int L, struct rng *r,
 	const double *pi = c->P + (size_t)i * K;
 	double total;
 
-	if (c->posw)
+	if (c->posw) {
 		for (int t = 0; t < L; t++)
 			work[t] = position_weight(c, L, t) * pi[prompt[t]];
-	else
-		for (int t = 0; t < L; t++)
-			work[t] = pi[prompt[t]];
-	total = rng_blocksum(work, L);
+		total = rng_blocksum(work, L);
+	} else
+		total = rng_blocksum_of(work, pi, prompt, L);
 	if (!(total >= 1e-200)) {
 		/* The products underflowed, or may have lost digits that matter
 		 * (below DBL_MIN, now less than 1e-108 of the total): weigh in

@@ -51,6 +51,7 @@ gen_init(struct generator *g, enum gen_path path, const struct attn_model *m,
 		if (!output_is_distribution(m, why, whylen))
 			return -1;
 		g->model = m;
+		g->have_grouped = grouped_init(&g->grouped, m) == 0;
 		g->K = m->K;
 		g->lmax = m->lmax;
 	} else {
@@ -92,6 +93,7 @@ gen_free(struct generator *g)
 	free(g->work);
 	free(g->Psup);
 	free(g->weight);
+	grouped_free(&g->grouped);
 	context_free(&g->ctx);
 	memset(g, 0, sizeof *g);
 }
@@ -124,8 +126,11 @@ forward(struct generator *g, const int *prompt, int L, double *p)
 	double total[2] = { 0, 0 };
 	int k;
 
-	attn_forward(g->model, prompt, L, p, work(g,
-	    model_work_size(g->model, L)));
+	if (g->have_grouped)
+		grouped_forward(&g->grouped, prompt, L, p);
+	else
+		attn_forward(g->model, prompt, L, p, work(g,
+		    model_work_size(g->model, L)));
 	/* two partial sums: half the latency of one */
 	for (k = 0; k + 1 < g->K; k += 2) {
 		total[0] += p[k] > 0 ? p[k] : 0;
@@ -262,9 +267,13 @@ sup_move(struct generator *g, int s)
 static void
 push(struct generator *g, int y)
 {
-	int fresh = g->ctx.slot[y] < 0, s = context_push(&g->ctx, y);
+	int fresh, s;
 
 	g->query = y;
+	if (g->path == GEN_MARKOV)   /* the chain needs the last token only */
+		return;
+	fresh = g->ctx.slot[y] < 0;
+	s = context_push(&g->ctx, y);
 	if (!g->counting)
 		return;
 	if (s >= 0 && !fresh)
@@ -328,6 +337,8 @@ gen_step(struct generator *g, struct rng *r)
 		y = background(g, r);
 	else if (g->counting)
 		y = count_step(g, r);
+	else if (g->path == GEN_MARKOV)
+		y = draw(g, &g->query, 1, r, NULL);
 	else
 		y = draw(g, context_view(&g->ctx), g->ctx.len, r, NULL);
 	push(g, y);

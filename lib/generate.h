@@ -26,6 +26,8 @@ enum gen_path { GEN_ATTENTION, GEN_CCMC, GEN_MARKOV };
 struct generator {
 	enum gen_path path;
 	const struct attn_model *model;   /* GEN_ATTENTION */
+	struct attn_grouped grouped;      /* its tables, if it has them */
+	int     have_grouped;
 	const struct ccmc *chain;         /* GEN_CCMC, GEN_MARKOV */
 	int     K;
 	int     lmax;          /* positions the model has, 0 if none */

@@ -634,3 +634,173 @@ attn_forward(const struct attn_model *m, const int *prompt, int L, double *p,
 			p[k + i] = acc[i];
 	}
 }
+
+/* G by rows of GT, its nonzero entries only, if they are few (at most a
+ * quarter): then a product costs what the entries do. */
+static void
+sparse_init(struct attn_grouped *g)
+{
+	size_t K = (size_t)g->K, nz = 0, e = 0;
+
+	for (size_t i = 0; i < K * K; i++)
+		nz += g->GT[i] != 0;
+	if (nz > K * K / 4)
+		return;
+	g->start = xmalloc((K + 1) * sizeof *g->start);
+	g->col = xmalloc((nz ? nz : 1) * sizeof *g->col);
+	g->val = xmalloc((nz ? nz : 1) * sizeof *g->val);
+	for (size_t k = 0; k < K; k++) {
+		g->start[k] = (int)e;
+		for (size_t j = 0; j < K; j++)
+			if (g->GT[k * K + j] != 0) {
+				g->col[e] = (int)j;
+				g->val[e++] = g->GT[k * K + j];
+			}
+	}
+	g->start[K] = (int)e;
+}
+
+int
+grouped_init(struct attn_grouped *g, const struct attn_model *m)
+{
+	int K = m->K;
+	double *G;
+
+	memset(g, 0, sizeof *g);
+	if (m->R || K > GROUPED_MAX_K)
+		return -1;
+	g->K = K;
+	g->S = xmalloc((size_t)K * K * sizeof *g->S);
+	g->GT = xmalloc((size_t)K * K * sizeof *g->GT);
+	G = xmalloc((size_t)K * K * sizeof *G);
+	mat_mul_bt(m->EW, m->E, g->S, K, m->d, K);
+	mat_mul_bt(m->C, m->E, G, K, m->d, K);
+	for (int j = 0; j < K; j++)
+		for (int k = 0; k < K; k++)
+			g->GT[(size_t)k * K + j] = G[(size_t)j * K + k];
+	free(G);
+	sparse_init(g);
+	g->X = xmalloc((size_t)K * K * sizeof *g->X);
+	for (int q = 0; q < K; q++) {
+		const double *s = g->S + (size_t)q * K;
+		double max = -INFINITY;
+
+		for (int k = 0; k < K; k++)
+			max = s[k] > max ? s[k] : max;
+		for (int k = 0; k < K; k++)
+			g->X[(size_t)q * K + k] = exp(s[k] - max);
+	}
+	g->w = xmalloc((size_t)K * sizeof *g->w);
+	g->count = xcalloc((size_t)K, sizeof *g->count);
+	g->tok = xmalloc((size_t)K * sizeof *g->tok);
+	return 0;
+}
+
+void
+grouped_free(struct attn_grouped *g)
+{
+	free(g->S);
+	free(g->GT);
+	free(g->X);
+	free(g->start);
+	free(g->col);
+	free(g->val);
+	free(g->w);
+	free(g->count);
+	free(g->tok);
+	memset(g, 0, sizeof *g);
+}
+
+/* alpha summed over the positions of each token, up to their total (the
+ * caller normalises p once instead of n divisions): the weights from the
+ * table exp(S - row max), unless every present token's entry underflowed
+ * or lost digits that matter (their total below 1e-200; an entry below
+ * DBL_MIN is then less than 1e-108 of it), when the sample's own largest
+ * score is subtracted instead. */
+static int
+grouped_alpha(struct attn_grouped *g, const int *prompt, int L)
+{
+	int K = g->K, n = 0, q = prompt[L - 1];
+	const double *x = g->X + (size_t)q * K;
+	double z = 0, *a = g->w;
+
+	for (int t = 0; t < L; t++)
+		if (g->count[prompt[t]]++ == 0)
+			g->tok[n++] = prompt[t];
+	for (int i = 0; i < n; i++)
+		z += a[i] = g->count[g->tok[i]] * x[g->tok[i]];
+	if (!(z >= 1e-200)) {
+		const double *s = g->S + (size_t)q * K;
+		double max = -INFINITY;
+
+		for (int i = 0; i < n; i++)
+			max = s[g->tok[i]] > max ? s[g->tok[i]] : max;
+		z = 0;
+		for (int i = 0; i < n; i++)
+			z += a[i] = g->count[g->tok[i]] * exp(s[g->tok[i]] - max);
+	}
+	for (int i = 0; i < n; i++)
+		g->count[g->tok[i]] = 0;
+	return n;
+}
+
+/* p = G alpha, from G's nonzero entries (one-hot embeddings: G = I). */
+static void
+sparse_product(const struct attn_grouped *g, int n, double *p)
+{
+	memset(p, 0, (size_t)g->K * sizeof *p);
+	for (int i = 0; i < n; i++) {
+		int k = g->tok[i];
+		double ai = g->w[i];
+
+		for (int e = g->start[k]; e < g->start[k + 1]; e++)
+			p[g->col[e]] += ai * g->val[e];
+	}
+}
+
+/* p = G alpha, eight entries of p at a time in registers, two tokens at a
+ * time into separate sums (the additions need not wait on each other). */
+static void
+dense_product(const struct attn_grouped *g, int n, double *p)
+{
+	int K = g->K, j;
+	const double *a = g->w;
+
+	for (j = 0; j + 8 <= K; j += 8) {
+		double u[8] = { 0 }, v[8] = { 0 };
+		int i;
+
+		for (i = 0; i + 1 < n; i += 2) {
+			const double *c = g->GT + (size_t)g->tok[i] * K + j;
+			const double *d = g->GT + (size_t)g->tok[i + 1] * K + j;
+
+			for (int l = 0; l < 8; l++) {
+				u[l] += a[i] * c[l];
+				v[l] += a[i + 1] * d[l];
+			}
+		}
+		if (i < n)
+			for (int l = 0; l < 8; l++)
+				u[l] += a[i] * g->GT[(size_t)g->tok[i] * K + j + l];
+		for (int l = 0; l < 8; l++)
+			p[j + l] = u[l] + v[l];
+	}
+	for (; j < K; j++) {
+		double pj = 0;
+
+		for (int i = 0; i < n; i++)
+			pj += a[i] * g->GT[(size_t)g->tok[i] * K + j];
+		p[j] = pj;
+	}
+}
+
+void
+grouped_forward(struct attn_grouped *g, const int *prompt, int L, double *p)
+{
+	int n = grouped_alpha(g, prompt, L);
+
+	if (g->start)
+		sparse_product(g, n, p);
+	else
+		dense_product(g, n, p);
+}

@@ -69,4 +69,34 @@ size_t model_work_size(const struct attn_model *m, int L);
 void   attn_forward(const struct attn_model *m, const int *prompt, int L,
            double *p, double *work);
 
+/*
+ * The same forward pass, grouped by token, for models without positions:
+ * then a position's score depends only on its token (given the last one),
+ * so the pass needs the scores S = E W E^T and the head on the embeddings
+ * G = C E^T, K x K each, computed once, and the weights exp(S) (each row
+ * divided by its largest entry).  A prompt then costs O(distinct tokens x
+ * K), or only what G's nonzero entries cost (one-hot embeddings: G = I),
+ * not O((L + K) d), and no exponential.  The sums run in another order
+ * than attn_forward's, so the two agree to rounding, not to the bit.
+ */
+#define GROUPED_MAX_K 256      /* larger vocabularies: tables too costly */
+
+struct attn_grouped {
+	int     K;
+	double *S;             /* S[q * K + k] = (E W)_q . e_k */
+	double *GT;            /* GT[k * K + j] = c_j . e_k, G transposed */
+	double *X;             /* exp(S - the largest entry of its row) */
+	int    *start, *col;   /* if G is sparse: the nonzero entries of row k */
+	double *val;           /* of GT are col, val [start[k], start[k+1]) */
+	double *w;             /* scratch: per token */
+	int    *count, *tok;   /* scratch: counts (kept 0), distinct tokens */
+};
+
+/* 0 and the tables, or -1 if the model has positions or K is too large. */
+int    grouped_init(struct attn_grouped *g, const struct attn_model *m);
+void   grouped_free(struct attn_grouped *g);
+/* p proportional to attn_forward's, by a positive factor. */
+void   grouped_forward(struct attn_grouped *g, const int *prompt, int L,
+           double *p);
+
 #endif

@@ -185,6 +185,30 @@ draw_word(struct rng *r, int *out, int m)
 	} while (x * p < p && x * p < (0 - p) % p);
 }
 
+static inline uint64_t
+word_at(const unsigned char *p)
+{
+	uint64_t v;
+
+	memcpy(&v, p, 8);
+#if __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+	v = __builtin_bswap64(v);
+#endif
+	return v;
+}
+
+/* m digits of s bits from the top of x: digit j is bits 64 - s(j+1) ..
+ * 63 - sj, each taken on its own rather than by shifting x again and
+ * again (a chain). */
+static inline void
+digits(int *out, int m, uint64_t x, int s)
+{
+	uint64_t mask = (UINT64_C(1) << s) - 1;
+
+	for (int j = 0; j < m; j++)
+		out[j] = (int)(x >> (64 - s * (j + 1)) & mask);
+}
+
 void
 rng_fill_below(struct rng *r, uint32_t n, int *out, int count)
 {
@@ -206,14 +230,20 @@ rng_fill_below(struct rng *r, uint32_t n, int *out, int count)
 	if (r->shift) {
 		/* n = 2^s: x n^j mod 2^64 is x << sj and the digit its top s
 		 * bits, the same draws without a multiplication; no rejection */
-		int sh = r->shift;
+		int sh = r->shift, k = r->k;
+		unsigned words = (unsigned)((count + k - 1) / k);   /* once */
+		const unsigned char *p = NULL;
 
-		for (done = 0; done < count; done += r->k) {
-			int m = count - done < r->k ? count - done : r->k;
-			uint64_t x = take(r, 8);
+		if (r->len - r->pos >= 8 * words) {
+			/* all the words at hand: no check per word */
+			p = r->cur + r->pos;
+			r->pos += 8 * words;
+		}
+		for (done = 0; done < count; done += k) {
+			uint64_t x = p ? word_at(p) : take(r, 8);
 
-			for (int j = 0; j < m; j++, x <<= sh)
-				out[done + j] = (int)(x >> (64 - sh));
+			digits(out + done, count - done < k ? count - done : k, x, sh);
+			p = p ? p + 8 : p;
 		}
 		return;
 	}
@@ -274,21 +304,57 @@ rng_categorical(struct rng *r, const double *w, int n, double total)
 	return last < 0 ? 0 : last;
 }
 
-/* In place: running totals within blocks of 8, whose chains of additions
- * run side by side; the total adds the blocks' totals in order. */
+/* Running totals within blocks of 8 of v[idx[t]] into w, or of w itself
+ * in place (idx NULL), whose chains of additions run side by side: four
+ * whole blocks at a time, interleaved, so that they need not wait on one
+ * another.  The total adds the blocks' totals in order. */
+static inline double
+blocksum(double *w, const double *v, const int *idx, int n)
+{
+#define AT(t) (idx ? v[idx[t]] : w[t])
+	double total = 0;
+	int b = 0;
+
+	for (; n - b >= 32; b += 32) {
+		double s0 = AT(b), s1 = AT(b + 8), s2 = AT(b + 16), s3 = AT(b + 24);
+
+		w[b] = s0;
+		w[b + 8] = s1;
+		w[b + 16] = s2;
+		w[b + 24] = s3;
+		for (int t = b + 1; t < b + 8; t++) {
+			w[t] = s0 += AT(t);
+			w[t + 8] = s1 += AT(t + 8);
+			w[t + 16] = s2 += AT(t + 16);
+			w[t + 24] = s3 += AT(t + 24);
+		}
+		total += s0;
+		total += s1;
+		total += s2;
+		total += s3;
+	}
+	for (; b < n; b += 8) {
+		int end = n - b < 8 ? n : b + 8;
+		double s = w[b] = AT(b);
+
+		for (int t = b + 1; t < end; t++)
+			w[t] = s += AT(t);
+		total += s;
+	}
+	return total;
+#undef AT
+}
+
 double
 rng_blocksum(double *w, int n)
 {
-	double total = 0;
+	return blocksum(w, NULL, NULL, n);
+}
 
-	for (int b = 0; b < n; b += 8) {
-		int end = n - b < 8 ? n : b + 8;
-
-		for (int t = b + 1; t < end; t++)
-			w[t] += w[t - 1];
-		total += w[end - 1];
-	}
-	return total;
+double
+rng_blocksum_of(double *w, const double *v, const int *idx, int n)
+{
+	return blocksum(w, v, idx, n);
 }
 
 /* Last entry of a block of running totals that adds a positive weight. */

@@ -65,6 +65,8 @@ int      rng_categorical(struct rng *r, const double *w, int n, double total);
  * rng_blocksum turns w into running totals within blocks of 8 and returns
  * the total (to check it before drawing); rng_pick then draws. */
 double   rng_blocksum(double *w, int n);
+/* The same for the weights v[idx[0]], .., v[idx[n-1]], into w. */
+double   rng_blocksum_of(double *w, const double *v, const int *idx, int n);
 int      rng_pick(struct rng *r, const double *w, int n, double total);
 
 #endif

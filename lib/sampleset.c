@@ -77,12 +77,56 @@ finish(struct sampleset *s, struct sample_row *r, int m, int query)
 	s->n++;
 }
 
+/* The distinct tokens of ctx[0..L-1] into tok from slot 1 on, y in slot
+ * 0, each with its count (cnt) or summed weight (wt, with posw); returns
+ * their number, or -1 if y is not in the context.  Locals
+ * throughout: the stores into tok and cnt could otherwise alias the set's
+ * own fields, which the compiler would then reload at every token. */
+static int
+distinct(long *stamp, int *slot, long gen, const int *ctx, int L, int y,
+    const double *posw, uint16_t *tok, uint32_t *cnt, double *wt, int *max)
+{
+	int m = 1, found = 0, mx = *max;
+
+	tok[0] = (uint16_t)y;
+	stamp[y] = gen;
+	slot[y] = 0;
+	if (wt)
+		wt[0] = 0;
+	else
+		cnt[0] = 0;
+	/* the test of wt is the same at every token: -O3 takes it out of
+	 * the loop */
+	for (int t = 0; t < L; t++) {
+		int k = ctx[t];
+
+		mx = k > mx ? k : mx;
+		if (stamp[k] != gen) {
+			stamp[k] = gen;
+			slot[k] = m;
+			tok[m] = (uint16_t)k;
+			if (wt)
+				wt[m] = 0;
+			else
+				cnt[m] = 0;
+			m++;
+		}
+		found |= slot[k] == 0;
+		if (wt)
+			wt[slot[k]] += posw[t];
+		else
+			cnt[slot[k]]++;
+	}
+	*max = mx;
+	return found ? m : -1;
+}
+
 int
 sampleset_add(struct sampleset *s, const int *ctx, int L, int y,
     const double *posw)
 {
 	struct sample_row *r = &s->row[ctx[L - 1]];
-	int m = 0, found = 0;
+	int m, max = s->maxtok;
 	size_t base;
 
 	reserve(s, r, L);
@@ -90,41 +134,13 @@ sampleset_add(struct sampleset *s, const int *ctx, int L, int y,
 	/* The chosen token goes first, the rest in order of first occurrence;
 	 * slot[] remembers where each token went in this sample, valid while
 	 * stamp[] holds the sample's number. */
-	s->gen++;
-	r->tok[base] = (uint16_t)y;
-	s->stamp[y] = s->gen;
-	s->slot[y] = 0;
-	if (s->weighted)
-		r->wt[base] = 0;
-	else
-		r->cnt[base] = 0;
-	m = 1;
-	for (int t = 0; t < L; t++) {
-		int k = ctx[t], j;
-
-		if (k > s->maxtok)
-			s->maxtok = k;
-		if (s->stamp[k] != s->gen) {
-			s->stamp[k] = s->gen;
-			s->slot[k] = m;
-			r->tok[base + m] = (uint16_t)k;
-			if (s->weighted)
-				r->wt[base + m] = 0;
-			else
-				r->cnt[base + m] = 0;
-			m++;
-		}
-		j = s->slot[k];
-		if (j == 0)
-			found = 1;
-		if (s->weighted)
-			r->wt[base + j] += posw[t];
-		else
-			r->cnt[base + j]++;
-	}
+	m = distinct(s->stamp, s->slot, ++s->gen, ctx, L, y, posw,
+	    r->tok + base, s->weighted ? NULL : r->cnt + base, s->weighted ?
+	    r->wt + base : NULL, &max);
+	s->maxtok = max;
 	/* Weights that underflowed to 0 give y probability 0 as surely as
 	 * its absence does (and a log-likelihood of -infinity). */
-	if (!found || (s->weighted && !(r->wt[base] > 0)))
+	if (m < 0 || (s->weighted && !(r->wt[base] > 0)))
 		return -1;
 	finish(s, r, m, ctx[L - 1]);
 	return 0;
