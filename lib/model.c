@@ -692,7 +692,7 @@ grouped_init(struct attn_grouped *g, const struct attn_model *m)
 	}
 	g->w = xmalloc((size_t)K * sizeof *g->w);
 	g->count = xcalloc((size_t)K, sizeof *g->count);
-	g->tok = xmalloc((size_t)K * sizeof *g->tok);
+	g->tok = xmalloc(((size_t)K + 1) * sizeof *g->tok);   /* one past */
 	return 0;
 }
 
@@ -724,9 +724,11 @@ grouped_alpha(struct attn_grouped *g, const int *prompt, int L)
 	const double *x = g->X + (size_t)q * K;
 	double z = 0, *a = g->w;
 
-	for (int t = 0; t < L; t++)
-		if (g->count[prompt[t]]++ == 0)
-			g->tok[n++] = prompt[t];
+	/* no branch on whether a token is new: it is as likely as not */
+	for (int t = 0; t < L; t++) {
+		g->tok[n] = prompt[t];
+		n += g->count[prompt[t]]++ == 0;
+	}
 	for (int i = 0; i < n; i++)
 		z += a[i] = g->count[g->tok[i]] * x[g->tok[i]];
 	if (!(z >= 1e-200)) {

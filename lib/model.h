@@ -89,7 +89,8 @@ struct attn_grouped {
 	int    *start, *col;   /* if G is sparse: the nonzero entries of row k */
 	double *val;           /* of GT are col, val [start[k], start[k+1]) */
 	double *w;             /* scratch: per token */
-	int    *count, *tok;   /* scratch: counts (kept 0), distinct tokens */
+	int    *count, *tok;   /* scratch: counts (kept 0), distinct tokens
+	                       * (K + 1: one is written past the last) */
 };
 
 /* 0 and the tables, or -1 if the model has positions or K is too large. */

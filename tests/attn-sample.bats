@@ -148,6 +148,35 @@ PY
 	done
 }
 
+@test "--via attention on scores of 1e3 and more (weights below 1e-200 of the row's largest) and on prompts longer than K: the python forward pass within 1e-12" {
+	for opts in "--vocab 8 --scale 1000 --seed 3" \
+	    "--vocab 6 --dim 9 --embed gaussian --scale 1000 --diag -1000 --seed 4" \
+	    "--vocab 3 --seed 5" "--vocab 4 --dim 7 --embed gaussian --seed 6"; do
+		attn-gen-model $opts >m
+		attn-sample --via attention --probs -n 200 --len 1:12 --seed 8 m >out
+		run py m out <<'PY'
+import sys
+sys.path.insert(0, ".")
+from ref import *
+m = first(sys.argv[1])
+worst, far = 0.0, 0
+for r in records(sys.argv[2], "sample"):
+    q = forward(m, r["prompt"])
+    worst = max(worst, max(abs(a - b) for a, b in zip(r["p"], q)))
+    # scores of the prompt's tokens all far below the row's largest
+    E, W, d = m["E"], m["W"], m["d"]
+    i = r["prompt"][-1]
+    s = [sum(E[i][x] * W[x][y] * E[j][y] for x in range(d) for y in range(d))
+         for j in range(m["K"])]
+    far += max(s[k] for k in r["prompt"]) < max(s) - 461
+assert worst <= 1e-12, worst
+print("max |p - forward| = %.3g, %d prompts far below the row's largest" % (worst, far))
+PY
+		[ "$status" -eq 0 ] || { echo "$opts: $output"; false; }
+		echo "$opts: $output"
+	done
+}
+
 @test "--probs reproduces the shared numpy vectors within 1e-12 (both paths)" {
 	awk '/"attn-model"/ { f = "model" ++n ".ndjson" } { print > f }' "$VECTORS/forward.ndjson"
 	for f in model*.ndjson; do
