@@ -10,7 +10,7 @@
 # tokens pass a chi-square test against p (p-value >= 0.001).
 
 E1_N_tiny = 2000
-E1_N_demo = 40000
+E1_N_demo = 20000
 E1_N_paper = 200000
 E1_SHARDS_tiny = 2
 E1_SHARDS_demo = 4

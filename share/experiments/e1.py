@@ -32,35 +32,41 @@ def formula(P, posw, prompt):
 
 
 class ChiSquare:
-    """Observed and expected counts per query row, and the covariance of
-    their difference, accumulated one sample at a time."""
+    """Observed counts per path and query row, and the expected counts and
+    the covariance of observed minus expected, accumulated one prompt at a
+    time.  The paths draw on the same prompts, so expected counts and
+    covariance are the same for all of them and summed once."""
 
-    def __init__(self, K):
+    def __init__(self, K, paths):
         self.K = K
-        self.O, self.E, self.V = {}, {}, {}
+        self.O = {path: {} for path in paths}
+        self.E, self.V = {}, {}
 
-    def add(self, i, y, p):
+    def add(self, i, ys, p):
+        """Prompt with last token i and probabilities p, drawn y by path."""
         K = self.K
-        if i not in self.O:
-            self.O[i] = [0] * K
+        if i not in self.E:
+            for O in self.O.values():
+                O[i] = [0] * K
             self.E[i] = [0.0] * K
             self.V[i] = [[0.0] * K for _ in range(K)]
-        O, E, V = self.O[i], self.E[i], self.V[i]
-        O[y] += 1
-        nz = [j for j in range(K) if p[j] != 0]
-        for j in nz:
-            E[j] += p[j]
-            Vj = V[j]
-            Vj[j] += p[j]
-            for l in nz:
-                Vj[l] -= p[j] * p[l]
+        for path, y in ys:
+            self.O[path][i][y] += 1
+        E, V = self.E[i], self.V[i]
+        for j in range(K):
+            pj = p[j]
+            if pj != 0:
+                E[j] += pj
+                Vj = V[j]
+                Vj[j] += pj
+                V[j] = [v - pj * q for v, q in zip(Vj, p)]
 
-    def result(self):
-        """The statistic summed over rows, its degrees of freedom, and the
-        per-cell (expected, observed, standardised) rows."""
+    def result(self, path):
+        """Path's statistic summed over rows, its degrees of freedom, and
+        the per-cell (expected, observed, standardised) rows."""
         stat, dof, cells = 0.0, 0, []
-        for i in sorted(self.O):
-            O, E, V = self.O[i], self.E[i], self.V[i]
+        for i in sorted(self.E):
+            O, E, V = self.O[path][i], self.E[i], self.V[i]
             act = [j for j in range(self.K) if V[j][j] > 1e-9 * max(1.0, E[j])]
             for j in act:
                 cells.append((E[j], O[j], (O[j] - E[j]) / V[j][j] ** 0.5))
@@ -97,17 +103,20 @@ def main():
         c = expt.one(os.path.join(outdir, v, "ccmc.json"), "ccmc")
         P, posw, K = c["P"], c["posw"], c["K"]
         d_att = d_via = d_pair = 0.0
-        chi = {"attention": ChiSquare(K), "ccmc": ChiSquare(K)}
+        chi = ChiSquare(K, ("attention", "ccmc"))
         count = 0
         for a, b in itertools.zip_longest(samples(files, v, "attention"), samples(files, v, "ccmc")):
             if a is None or b is None or a["prompt"] != b["prompt"]:
                 sys.exit("e1: %s: the two paths saw different prompts" % v)
             p = formula(P, posw, a["prompt"])
-            d_att = max(d_att, max(abs(x - y) for x, y in zip(a["p"], p)))
-            d_via = max(d_via, max(abs(x - y) for x, y in zip(b["p"], p)))
-            d_pair = max(d_pair, max(abs(x - y) for x, y in zip(a["p"], b["p"])))
-            chi["attention"].add(a["prompt"][-1], a["y"], p)
-            chi["ccmc"].add(b["prompt"][-1], b["y"], p)
+            for x, y, z in zip(a["p"], b["p"], p):
+                if abs(x - z) > d_att:
+                    d_att = abs(x - z)
+                if abs(y - z) > d_via:
+                    d_via = abs(y - z)
+                if abs(x - y) > d_pair:
+                    d_pair = abs(x - y)
+            chi.add(a["prompt"][-1], (("attention", a["y"]), ("ccmc", b["y"])), p)
             if count < SCATTER:
                 scatter += [(v, y, x, abs(x - y)) for x, y in zip(a["p"], p)]
             count += 1
@@ -117,7 +126,7 @@ def main():
                  "max_abs_ccmc_vs_formula": d_via,
                  "max_abs_attention_vs_ccmc": d_pair}
         for path in ("attention", "ccmc"):
-            stat, dof, cells = chi[path].result()
+            stat, dof, cells = chi.result(path)
             entry["chi2_" + path] = {"stat": stat, "dof": dof,
                                      "pvalue": expt.chi2_pvalue(stat, dof)}
             stat_all += stat

@@ -23,8 +23,12 @@ Prints one part on stdout:
 Standard library only."""
 
 import json
+import os
 import re
 import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import expt
 
 CHUNK = 96
 WORD = re.compile(r"(?:[A-Za-z0-9]|[^\x00-\x7f])+(?:'(?:[A-Za-z0-9]|[^\x00-\x7f])+)*")
@@ -55,8 +59,7 @@ def main():
                 out.write(json.dumps({"type": "prompt", "prompt": w[:p]}) + "\n")
     elif a and a[0] == "human" and len(a) == 4:
         p, c = int(a[1]), int(a[2])
-        with open(a[3]) as f:
-            vocab = set(json.loads(f.readline())["vocab"])
+        vocab = set(expt.one_without(a[3], "ccmc", expt.MODEL_ARRAYS)["vocab"])
         for w in held_out():
             if len(w) >= p + c:
                 out.write(" ".join(x if x in vocab else "<unk>"

@@ -24,7 +24,7 @@
 # Perplexities are reported side by side and the lowest named, not judged.
 
 E7_V_tiny = 200
-E7_V_demo = 500
+E7_V_demo = 300
 E7_V_paper = 1000
 E7_V = $(E7_V_$(SCALE))
 E7_W = 32
@@ -48,7 +48,9 @@ JOBS_e7 = $(E7)/fit/ccmc.json $(E7)/fit/markov.json $(E7)/eval/ccmc.json \
 	$(E7)/stats/markov_s$s.ndjson)
 
 # Every job starts from the text, so that each stands alone (jobs may run
-# in any order, or in parallel); the fits take a few seconds.  Distinct
+# in any order, or in parallel).  A job that needs a model takes the fit
+# job's file once it is there (make runs the fits first) and otherwise
+# fits the same model again: the fits are most of E7's time.  Distinct
 # texts only: symlinks (GPL -> GPL-3, ...) and near-copies (GFDL-1.2,
 # LGPL-2, GPL-1) would put held-out text into training.
 E7_DOCS = for f in $(E7_FILES); do tr -s "[:space:]" " " <$(E7_DIR)/$$f || \
@@ -65,28 +67,37 @@ E7_FIT_addk = $(E7_DOCS) | $(call prog,ccmc-estimate) $(E7_TRAIN) --markov \
 e7_kind = $(word 1,$(subst _, ,$(call stem,$1)))
 e7_dir = $(notdir $(patsubst %/,%,$(dir $1)))
 e7_fit = $(call E7_FIT_$(call e7_kind,$1),$1)
+# The fit a job needs (fit/NAME.json: an eval's own name, a continuation's
+# or a statistic's kind; the human continuations need the CCMC's
+# vocabulary), from its file or fitted again (cat fails: no file yet).
+e7_fitname = $(if $(filter addk,$(call e7_kind,$1)),$(call stem,$1),$(if \
+	$(filter markov,$(call e7_kind,$1)),markov,ccmc))
+e7_fitfile = $(E7)/fit/$(e7_fitname).json
+e7_model = { cat $(e7_fitfile) 2>/dev/null || $(call e7_fit,$(e7_fitfile)); }
 # continuations: the model record attn-sample prints first is dropped
 e7_gen = $(E7_DATA) prompts $(E7_P) $(E7_C) | $(call prog,attn-sample) \
 	--trajectory --steps $(E7_C) --seed $(call arg,s,$(call stem,$1)) \
 	$(if $(filter markov,$(call e7_kind,$1)),--markov) \
-	--model <($(call e7_fit,$1)) | tail -n +2
+	--model <($(e7_model)) | tail -n +2
 
 # results/e7/fit/ccmc.json, eval/addk_k0.01.json, gen/ccmc_s1.ndjson,
 # stats/markov_s2.ndjson, stats/human.ndjson, data/steps.txt -> pipeline
 cmd_e7 = $(cmd_e7_$(call e7_dir,$1))
 cmd_e7_fit = $(e7_fit)
 cmd_e7_eval = $(E7_DOCS) | $(call prog,ccmc-estimate) $(E7_TEST) \
-	--eval <($(e7_fit))
+	--eval <($(e7_model))
 cmd_e7_data = $(E7_DATA) steps
 cmd_e7_gen = $(e7_gen)
 cmd_e7_stats = $(if $(filter human,$(call e7_kind,$1)),$(E7_DATA) human \
-	$(E7_P) $(E7_C) <($(E7_FIT_ccmc)) | $(call prog,traj-stats) --text \
+	$(E7_P) $(E7_C) <($(e7_model)) | $(call prog,traj-stats) --text \
 	--window $(E7_C),$(e7_gen) | $(call prog,traj-stats) --window $(E7_C))
 
 PROGS_e7 = $(call prog,ccmc-estimate) $(call prog,attn-sample) \
 	$(call prog,traj-stats)
 $(JOBS_e7): $(PROGS_e7) $(X)/e7.mk $(X)/e7-data.py
 	@$(call run,e7,$@)
+LATE_e7 = $(filter $(E7)/eval/% $(E7)/gen/% $(E7)/stats/%,$(JOBS_e7))
+$(foreach f,$(LATE_e7),$(eval $f: $(call e7_fitfile,$f)))
 
 FIGS_e7 = $(E7)/text.png
 $(E7)/summary.json: $(JOBS_e7) $(X)/e7.py $(X)/expt.py

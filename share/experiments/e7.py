@@ -16,7 +16,7 @@ def main():
         part, name = os.path.basename(os.path.dirname(f)), expt.stem(f)
         kind = name.split("_")[0]
         if part == "fit":
-            fit[name] = expt.one(f, "ccmc")
+            fit[name] = expt.one_without(f, "ccmc", expt.MODEL_ARRAYS)
         elif part == "eval":
             ev[name] = expt.one(f, "eval")
         elif part == "stats":
