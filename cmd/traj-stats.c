@@ -344,23 +344,18 @@ fast_trajectory(struct reader *rd, const struct predictor *pr, long *L,
 	int K = pr->have ? pr->chain.K : INT_MAX;
 	int *ctx = xmalloc(((size_t)f->L + (size_t)f->T) * sizeof *ctx + 1);
 
-	for (int i = 0; pr->have && i < f->L; i++)
-		if (f->prompt[i] >= K) {
-			free(ctx);
-			input_fail(&rd->in, "token %d out of range (K = %d)",
-			    f->prompt[i], K);
-		}
-	for (int i = 0; pr->have && i < f->T; i++)
-		if (f->tokens[i] >= K) {
-			free(ctx);
-			input_fail(&rd->in, "token %d out of range (K = %d)",
-			    f->tokens[i], K);
-		}
 	/* An empty prompt or trajectory has no array: memcpy wants one. */
 	if (f->L > 0)
 		memcpy(ctx, f->prompt, (size_t)f->L * sizeof *ctx);
 	if (f->T > 0)
 		memcpy(ctx + f->L, f->tokens, (size_t)f->T * sizeof *ctx);
+	for (long i = 0; pr->have && i < f->L + f->T; i++)
+		if (ctx[i] >= K) {
+			int t = ctx[i];
+
+			free(ctx);
+			input_fail(&rd->in, "token %d out of range (K = %d)", t, K);
+		}
 	*L = f->L;
 	*T = f->T;
 	return ctx;
