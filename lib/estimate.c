@@ -63,6 +63,37 @@ sample_term(const struct problem *p, long s, const double *a, double amax,
 	}
 }
 
+/* Adds c (diag(q) - q q^T) over the sample's tokens t (k) to the negated
+ * Hessian H: one triangle per pair, in whichever order the sample holds
+ * it (folded by the caller).  Two rows at a time, since most of the time
+ * goes to the short inner loops' exits; every entry still gets the same
+ * one term per sample. */
+static void
+hess_add(double *H, int m, const int *t, const double *q, int k, double c)
+{
+	int j = 0;
+
+	for (; j + 1 < k; j += 2) {
+		double *r0 = H + (size_t)t[j] * m, c0 = c * q[j];
+		double *r1 = H + (size_t)t[j + 1] * m, c1 = c * q[j + 1];
+
+		for (int l = 0; l < j; l++) {
+			r0[t[l]] -= c0 * q[l];
+			r1[t[l]] -= c1 * q[l];
+		}
+		r0[t[j]] += c0 - c0 * q[j];
+		r1[t[j]] -= c1 * q[j];
+		r1[t[j + 1]] += c1 - c1 * q[j + 1];
+	}
+	if (j < k) {
+		double *r0 = H + (size_t)t[j] * m, c0 = c * q[j];
+
+		for (int l = 0; l < j; l++)
+			r0[t[l]] -= c0 * q[l];
+		r0[t[j]] += c0 - c0 * q[j];
+	}
+}
+
 /* Objective at a; gradient into g and the negated Hessian into H (m x m)
  * when they are given; the per-entry probabilities into pr (for Hessian-
  * vector products) and the Hessian's diagonal into diag when given. */
@@ -103,15 +134,7 @@ evaluate(const struct problem *p, const double *a, double *g, double *H,
 			for (int j = 0; j < k; j++)
 				diag[t[j]] += c * q[j] * (1 - q[j]);
 		if (H)
-			/* one triangle per pair, in whichever order the sample
-			 * holds it; folded below */
-			for (int j = 0; j < k; j++) {
-				double *row = H + (size_t)t[j] * m, cq = c * q[j];
-
-				row[t[j]] += cq - cq * q[j];
-				for (int l = 0; l < j; l++)
-					row[t[l]] -= cq * q[l];
-			}
+			hess_add(H, m, t, q, k, c);
 	}
 	if (p->l2 > 0)
 		for (int l = 0; l < m; l++) {
@@ -474,8 +497,9 @@ struct rowfit {
 	int    *compsrc;      /* per component: its top classes */
 	int     nb;           /* blocks */
 	double *chosen;       /* times each token was chosen */
-	size_t *adjstart;     /* choice graph: out-degrees, then offsets */
+	int    *edge;         /* choice graph: its distinct edges, y then l */
 	size_t  nedge;
+	size_t *adjstart;     /* their out-degrees, then offsets */
 	struct est_row *out;
 };
 
@@ -493,36 +517,59 @@ find(int *parent, int x)
 	return x;
 }
 
-/* The components of G_i (union-find over each context), which tokens are
- * seen and chosen, and the out-degrees of the choice graph. */
+/* The components of G_i, which tokens are seen and chosen, and the edges
+ * of the choice graph, each once, in the order they first occur.  A
+ * context joins its tokens in G_i as its edges y -> l do, so G_i's
+ * components are those of the choice graph without directions; and a
+ * repeated edge changes neither them nor Tarjan's classes, while the
+ * distinct edges are at most K^2 where the samples' are many more. */
 static void
 row_components(struct rowfit *w)
 {
 	const struct sample_row *r = w->r;
 	struct est_row *out = w->out;
 	int K = w->K, *parent = xmalloc((size_t)K * sizeof *parent);
+	size_t words = ((size_t)K + 63) / 64, cap = 0;
+	uint64_t *has = xcalloc((size_t)K * words, sizeof *has);
 
-	for (int j = 0; j < K; j++)
-		parent[j] = j;
 	for (long s = 0; s < r->n; s++) {
 		uint32_t b = r->start[s], e = r->start[s + 1];
-		int y = r->tok[b], root;
+		int y = r->tok[b];
+		uint64_t *hy = has + (size_t)y * words;
 		double c = multiplicity(w, s);
 
 		if (c == 0)
 			continue;
 		out->n += c;
 		w->chosen[y] += c;
-		root = find(parent, y);
-		for (uint32_t u = b; u < e; u++) {
-			int z = find(parent, r->tok[u]);
+		w->seen[y] = 1;
+		for (uint32_t u = b + 1; u < e; u++) {
+			int l = r->tok[u];
+			uint64_t bit = (uint64_t)1 << (l % 64);
 
-			w->seen[r->tok[u]] = 1;
-			if (z != root)
-				parent[z] = root;
+			if (hy[l / 64] & bit)
+				continue;
+			hy[l / 64] |= bit;
+			if (w->nedge == cap) {
+				cap = cap ? 2 * cap : 256;
+				w->edge = xrealloc(w->edge, checked_size(cap,
+				    2 * sizeof *w->edge));
+			}
+			w->edge[2 * w->nedge] = y;
+			w->edge[2 * w->nedge++ + 1] = l;
+			w->adjstart[y + 1]++;
 		}
-		w->adjstart[y + 1] += e - b - 1;
-		w->nedge += e - b - 1;
+	}
+	free(has);
+	for (int j = 0; j < K; j++)
+		parent[j] = j;
+	for (size_t u = 0; u < w->nedge; u++) {
+		int y = find(parent, w->edge[2 * u]);
+		int l = find(parent, w->edge[2 * u + 1]);
+
+		w->seen[w->edge[2 * u + 1]] = 1;
+		if (l != y)
+			parent[l] = y;
 	}
 	for (int j = 0; j < K; j++)
 		w->lid[j] = -1;
@@ -553,7 +600,6 @@ row_components(struct rowfit *w)
 static void
 row_classes(struct rowfit *w)
 {
-	const struct sample_row *r = w->r;
 	struct est_row *out = w->out;
 	int K = w->K, *scc, *hasin, *srccount, *adj;
 	size_t *fill;
@@ -571,14 +617,8 @@ row_classes(struct rowfit *w)
 		w->adjstart[j + 1] += w->adjstart[j];
 	fill = xmalloc((size_t)K * sizeof *fill);
 	memcpy(fill, w->adjstart, (size_t)K * sizeof *fill);
-	for (long s = 0; s < r->n; s++) {
-		uint32_t b = r->start[s], e = r->start[s + 1];
-
-		if (multiplicity(w, s) == 0)
-			continue;
-		for (uint32_t u = b + 1; u < e; u++)
-			adj[fill[r->tok[b]]++] = r->tok[u];
-	}
+	for (size_t u = 0; u < w->nedge; u++)
+		adj[fill[w->edge[2 * u]]++] = w->edge[2 * u + 1];
 	free(fill);
 	scc = xmalloc(3 * (size_t)K * sizeof *scc);
 	hasin = scc + K;
@@ -882,6 +922,7 @@ est_fit_row(const struct sampleset *set, int K, int i, const double *mult,
 	row_gauge(&w);
 
 	free(w.seen);
+	free(w.edge);
 	free(w.adjstart);
 	free(w.chosen);
 }
