@@ -19,6 +19,7 @@ struct problem {
 	int      *tok;        /* local ids, the chosen token first */
 	double   *w;          /* weights */
 	double   *mult;       /* multiplicities */
+	double   *present;    /* per token: samples whose context holds it */
 	double    cst;        /* sum of mult log w_y: a constant of the fit */
 	double    nw;         /* sum of mult */
 	double    l2;
@@ -686,6 +687,7 @@ row_problems(struct rowfit *w)
 		p->mult = xmalloc(((size_t)p->ns + 1) * sizeof *p->mult);
 		p->u = xmalloc(2 * (size_t)p->m * sizeof *p->u);
 		p->e = p->u + p->m;
+		p->present = xcalloc((size_t)p->m, sizeof *p->present);
 		p->start[0] = 0;
 		p->ns = 0;
 		p->nw = 0;
@@ -704,6 +706,7 @@ row_problems(struct rowfit *w)
 			if (block[r->tok[u]] != b)
 				continue;
 			p->tok[nt] = w->lid[r->tok[u]];
+			p->present[p->tok[nt]] += c;
 			p->w[nt++] = w->weighted ? r->wt[u] : r->cnt[u];
 		}
 		p->mult[p->ns] = c;
@@ -722,6 +725,7 @@ problem_free(struct problem *p)
 	free(p->tok);
 	free(p->w);
 	free(p->mult);
+	free(p->present);
 	free(p->u);
 }
 
@@ -731,18 +735,13 @@ static void
 start_point(const struct rowfit *w, struct problem *p, const int *gid,
     double *a)
 {
-	double *present = xcalloc((size_t)p->m, sizeof *present);
 	int best = -1;
 
-	for (long s = 0; s < p->ns; s++)
-		for (uint32_t u = p->start[s]; u < p->start[s + 1]; u++)
-			present[p->tok[u]] += p->mult[s];
 	for (int l = 0; l < p->m; l++) {
-		a[l] = log((w->chosen[gid[l]] + 0.5) / (present[l] + 1));
+		a[l] = log((w->chosen[gid[l]] + 0.5) / (p->present[l] + 1));
 		if (best < 0 || w->chosen[gid[l]] > w->chosen[gid[best]])
 			best = l;
 	}
-	free(present);
 	p->ref = w->o->l2 > 0 ? -1 : best;
 	if (p->ref >= 0) {
 		double a0 = a[p->ref];
