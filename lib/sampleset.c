@@ -30,12 +30,18 @@ sampleset_free(struct sampleset *s)
 	free(s);
 }
 
+/* Rows start small (there may be thousands of them, most of them short)
+ * and, once they outgrow that, jump to this many entries: blocks that
+ * large the C library maps on their own and grows by remapping, where it
+ * copies smaller ones to fresh memory at every step. */
+#define BIG (64 * 1024)
+
 /* Room for one more sample of up to m distinct tokens in row r. */
 static void
 reserve(struct sampleset *s, struct sample_row *r, int m)
 {
 	if (r->n + 2 > r->scap) {
-		r->scap = r->scap ? 2 * r->scap : 64;
+		r->scap = r->scap ? r->scap < BIG ? BIG : 2 * r->scap : 64;
 		r->start = xrealloc(r->start, checked_size((size_t)r->scap,
 		    sizeof *r->start));
 		if (r->n == 0)
@@ -43,7 +49,8 @@ reserve(struct sampleset *s, struct sample_row *r, int m)
 	}
 	if (r->ntok + (size_t)m > r->cap) {
 		while (r->ntok + (size_t)m > r->cap)
-			r->cap = r->cap ? r->cap + r->cap / 2 : 1024;
+			r->cap = r->cap ? r->cap < BIG ? BIG : r->cap + r->cap / 2 :
+			    1024;
 		if (r->cap > UINT32_MAX)
 			die(EXIT_FAIL, "more than 2^32 context tokens for one query");
 		r->tok = xrealloc(r->tok, checked_size(r->cap, sizeof *r->tok));
