@@ -64,20 +64,27 @@ sample_term(const struct problem *p, long s, const double *a, double amax,
 	}
 }
 
-/* Adds c (diag(q) - q q^T) over the sample's tokens t (k) to the negated
- * Hessian H: one triangle per pair, in whichever order the sample holds
- * it (folded by the caller).  Two rows at a time, since most of the time
- * goes to the short inner loops' exits; every entry still gets the same
- * one term per sample. */
+/* Adds the sample's terms, at multiplicity c, to the gradient g (the
+ * chosen token's 1 already in) and, if given, the negated Hessian H:
+ * -c q over its tokens t (k), and c (diag(q) - q q^T) as one triangle per
+ * pair, in whichever order the sample holds it (folded by the caller).
+ * Two rows at a time, since much of the time goes to the short inner
+ * loops' exits; every entry still gets the same one term per sample. */
 static void
-hess_add(double *H, int m, const int *t, const double *q, int k, double c)
+add_terms(double *g, double *H, int m, const int *t, const double *q, int k,
+    double c)
 {
 	int j = 0;
 
 	for (; j + 1 < k; j += 2) {
-		double *r0 = H + (size_t)t[j] * m, c0 = c * q[j];
-		double *r1 = H + (size_t)t[j + 1] * m, c1 = c * q[j + 1];
+		double c0 = c * q[j], c1 = c * q[j + 1], *r0, *r1;
 
+		g[t[j]] -= c0;
+		g[t[j + 1]] -= c1;
+		if (!H)
+			continue;
+		r0 = H + (size_t)t[j] * m;
+		r1 = H + (size_t)t[j + 1] * m;
 		for (int l = 0; l < j; l++) {
 			r0[t[l]] -= c0 * q[l];
 			r1[t[l]] -= c1 * q[l];
@@ -87,8 +94,12 @@ hess_add(double *H, int m, const int *t, const double *q, int k, double c)
 		r1[t[j + 1]] += c1 - c1 * q[j + 1];
 	}
 	if (j < k) {
-		double *r0 = H + (size_t)t[j] * m, c0 = c * q[j];
+		double c0 = c * q[j], *r0;
 
+		g[t[j]] -= c0;
+		if (!H)
+			return;
+		r0 = H + (size_t)t[j] * m;
 		for (int l = 0; l < j; l++)
 			r0[t[l]] -= c0 * q[l];
 		r0[t[j]] += c0 - c0 * q[j];
@@ -127,15 +138,12 @@ evaluate(const struct problem *p, const double *a, double *g, double *H,
 		if (!g)
 			continue;
 		g[t[0]] += c;
-		for (int j = 0; j < k; j++)
-			g[t[j]] -= c * q[j];
+		add_terms(g, H, m, t, q, k, c);
 		if (pr)
 			memcpy(pr + b, q, (size_t)k * sizeof *q);
 		if (diag)
 			for (int j = 0; j < k; j++)
 				diag[t[j]] += c * q[j] * (1 - q[j]);
-		if (H)
-			hess_add(H, m, t, q, k, c);
 	}
 	if (p->l2 > 0)
 		for (int l = 0; l < m; l++) {
