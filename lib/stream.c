@@ -552,16 +552,95 @@ out_long(long v)
 	olen += (size_t)(put_long(p, v) - p);
 }
 
+/* What printf's %.*g prints for the n significant digits d (d[0] not 0)
+ * of a number d[0].d[1]... x 10^e: fixed notation for -4 <= e < n, else
+ * exponent notation, trailing zeros of the fraction dropped. */
+static int
+g_style(char *buf, int neg, const char *d, int n, int e)
+{
+	char *p = buf;
+	int last = n;
+
+	while (last > 1 && d[last - 1] == '0')
+		last--;
+	if (neg)
+		*p++ = '-';
+	if (e < -4 || e >= n) {
+		*p++ = d[0];
+		if (last > 1) {
+			*p++ = '.';
+			memcpy(p, d + 1, (size_t)last - 1);
+			p += last - 1;
+		}
+		return (int)(p - buf) + sprintf(p, "e%c%02d", e < 0 ? '-' : '+',
+		    e < 0 ? -e : e);
+	}
+	if (e < 0) {
+		*p++ = '0';
+		*p++ = '.';
+		memset(p, '0', (size_t)(-e - 1));
+		p += -e - 1;
+		memcpy(p, d, (size_t)last);
+		p += last;
+	} else {
+		memcpy(p, d, (size_t)e + 1);
+		p += e + 1;
+		if (last > e + 1) {
+			*p++ = '.';
+			memcpy(p, d + e + 1, (size_t)(last - e - 1));
+			p += last - e - 1;
+		}
+	}
+	*p = '\0';
+	return (int)(p - buf);
+}
+
+/*
+ * The shortest of 15, 16 and 17 significant digits that reads back as v,
+ * as %g prints it.  printf is asked once, for 17 digits; 15 and 16 are
+ * rounded from those, which gives printf's digits unless the digits cut
+ * off are exactly 5 or 50: then the 17 are themselves a rounding of the
+ * number, and printf is asked again.
+ */
 int
 format_double(char *buf, double v)
 {
-	int n = 0;
+	char s[40], d[20], *q;
+	int n = 0, neg, e;
 
 	if (v == 0)
 		return sprintf(buf, "%s", signbit(v) ? "-0.0" : "0.0");
+	snprintf(s, sizeof s, "%.16e", v);
+	neg = s[0] == '-';
+	q = s + neg;
+	d[0] = q[0];
+	memcpy(d + 1, q + 2, 16);
+	e = atoi(q + 19);
 	for (int prec = 15; prec <= 17; prec++) {
-		n = snprintf(buf, 32, "%.*g", prec, v);
-		if (strtod(buf, NULL) == v)
+		char r[20];
+		int re = e;
+
+		memcpy(r, d, 17);
+		if (prec == 17)
+			n = g_style(buf, neg, r, 17, e);
+		else if (prec == 16 ? r[16] == '5' : r[15] == '5' && r[16] == '0')
+			n = snprintf(buf, 32, "%.*g", prec, v);
+		else {
+			if (r[prec] >= '5') {   /* round up, carrying */
+				int k = prec - 1;
+
+				while (k >= 0 && r[k] == '9')
+					r[k--] = '0';
+				if (k >= 0)
+					r[k]++;
+				else {
+					r[0] = '1';
+					re++;
+				}
+			}
+			n = g_style(buf, neg, r, prec, re);
+		}
+		if (prec == 17 || strtod(buf, NULL) == v)
 			break;
 	}
 	/* Keep it a JSON real, so readers see a number of the same kind. */

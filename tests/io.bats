@@ -128,3 +128,15 @@ read_error() {
 		[ "$(cat out)" = '{"type":"x"}' ]
 	done
 }
+
+@test "doubles are printed as printf's shortest of 15, 16, 17 digits that reads back" {
+	# format_double rounds 15 and 16 digits from printf's 17, except where
+	# those end in 5 or 50 (a double rounding); the unit compares it with
+	# printf itself on doubles of every kind, those cases included
+	run "$UNIT" format 7 600000
+	echo "$output"
+	[ "$status" -eq 0 ]
+	set -- ${lines[0]}
+	[ "$1" -eq 0 ]
+	for k in "$2" "$3" "$4" "$5" "$6" "$7"; do [ "$k" -ge 90000 ]; done
+}

@@ -15,6 +15,9 @@
  *                              the same however it is reached
  *   unit partial N             a record, then one of N numbers and a NaN:
  *                              must die leaving only the first on stdout
+ *   unit format SEED N         format_double against printf's %.15g,
+ *                              %.16g, %.17g (the first that reads back) on
+ *                              N doubles of every kind: mismatches
  */
 #include <math.h>
 #include <stdio.h>
@@ -352,6 +355,80 @@ partial(long n)
 	return 0;
 }
 
+/* The shortest of %.15g, %.16g, %.17g that reads back, as a JSON real. */
+static void
+format_by_printf(char *buf, double v)
+{
+	int n = 0;
+
+	if (v == 0) {
+		strcpy(buf, signbit(v) ? "-0.0" : "0.0");
+		return;
+	}
+	for (int prec = 15; prec <= 17; prec++) {
+		n = snprintf(buf, 40, "%.*g", prec, v);
+		if (strtod(buf, NULL) == v)
+			break;
+	}
+	if (!strpbrk(buf, ".e"))
+		strcpy(buf + n, ".0");
+}
+
+/* Random bit patterns, uniform and log-uniform values, integers, short
+ * decimals and their neighbours (where 15 or 16 digits are just enough,
+ * and the 17th or 16th and 17th digits are 5 or 50), and subnormals. */
+static int
+format_check(uint64_t seed, long n)
+{
+	struct rng r;
+	long bad = 0, kinds[6] = { 0 };
+
+	rng_init(&r, seed, "format", 0);
+	for (long i = 0; i < n; i++) {
+		char want[40], got[40];
+		int kind = (int)(i % 6);
+		uint64_t u = rng_u64(&r);
+		double v;
+
+		switch (kind) {
+		case 0:
+			memcpy(&v, &u, sizeof v);
+			break;
+		case 1:
+			v = rng_uniform(&r) * pow(10, (double)(u % 40) - 20);
+			break;
+		case 2:
+			v = (double)(int64_t)(u >> (u % 64));
+			break;
+		case 3:             /* a short decimal, one ulp either side */
+			v = (double)(u % 100000000) * pow(10, -(double)(u >> 58));
+			v = nextafter(v, (u >> 57) & 1 ? INFINITY : -INFINITY);
+			break;
+		case 4:             /* 17 digits ending in 5 or 50 */
+			snprintf(want, sizeof want, "%.16e", rng_uniform(&r) + 1);
+			want[17] = '5';
+			if (u & 1)
+				want[16] = '5', want[17] = '0';
+			v = strtod(want, NULL);
+			break;
+		default:
+			v = ldexp((double)(u >> 12), -1074 + (int)(u % 60));
+			break;
+		}
+		if (!isfinite(v))
+			continue;
+		kinds[kind]++;
+		format_by_printf(want, v);
+		format_double(got, v);
+		if (strcmp(want, got) != 0 && bad++ < 5)
+			fprintf(stderr, "unit: %.17g: printf %s, format_double %s\n",
+			    v, want, got);
+	}
+	printf("%ld %ld %ld %ld %ld %ld %ld\n", bad, kinds[0], kinds[1],
+	    kinds[2], kinds[3], kinds[4], kinds[5]);
+	return 0;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -370,8 +447,10 @@ main(int argc, char **argv)
 		return draws(strtoull(argv[2], NULL, 10), atol(argv[3]));
 	if (argc == 3 && strcmp(argv[1], "partial") == 0)
 		return partial(atol(argv[2]));
+	if (argc == 4 && strcmp(argv[1], "format") == 0)
+		return format_check(strtoull(argv[2], NULL, 10), atol(argv[3]));
 	fprintf(stderr, "usage: unit vectors FILE | theorem FILE N SEED | "
 	    "rng SEED N | chain FILE | longrun FILE | draws SEED N | "
-	    "partial N\n");
+	    "partial N | format SEED N\n");
 	return 2;
 }
