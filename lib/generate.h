@@ -9,7 +9,8 @@
  * L tokens of the prompt or trajectory count, as positions 1..L.  On the
  * CCMC without positions a trajectory step costs O(distinct tokens in the
  * context), not O(context): the draw needs only the context's counts and
- * P among the tokens present, kept in the context's slot order.
+ * P among the tokens present, kept in the context's slot order.  Without a
+ * window, where counts only grow, it costs O(1) on average (grow_step).
  */
 #ifndef GENERATE_H
 #define GENERATE_H
@@ -45,6 +46,26 @@ struct generator {
 	int     query;         /* the last token */
 	int     counting, stride;
 	double *Psup, *weight;
+	/* the counting path without a window, where counts only grow: for
+	 * each query slot a, tables made from the counts of some step and
+	 * remade now and then (see grow_step) */
+	int     growing;
+	unsigned long present_gen;  /* changes when the present tokens do */
+	struct gen_row {
+		unsigned long gen;  /* present_gen the tables were made in */
+		unsigned long qgen; /* the same for q */
+		long    since;      /* context length then */
+		long    until;      /* made anew once the context is this long */
+		int     cap;        /* positions since `since` they allow for */
+	} *row;                     /* stride */
+	struct gen_alias {
+		uint64_t prob;      /* 2^64 times the chance of tok[0] */
+		int     tok[2];     /* token, alias token; -1: a recent one */
+	} *entry;                   /* stride x arow */
+	int     arow, abits;        /* 2^abits entries of arow are in use */
+	double *q;                  /* stride x stride */
+	double *aw, *aprob;         /* arow */
+	int    *alias, *awork;      /* arow, 2 arow */
 };
 
 /* A generator for the path; GEN_ATTENTION needs m, the others c.  Draws
