@@ -232,9 +232,9 @@ grow_alloc(struct generator *g)
 {
 	size_t st = (size_t)g->stride, n;
 
-	for (g->arow = 2; g->arow < g->stride + 1; g->arow *= 2)
+	for (g->rowbits = 1; (1 << g->rowbits) < g->stride + 1; g->rowbits++)
 		;
-	n = (size_t)g->arow;
+	n = (size_t)1 << g->rowbits;
 	/* no row's tables are made yet (gen 0 is before the first) */
 	free(g->row);
 	g->row = xcalloc(st, sizeof *g->row);
@@ -322,8 +322,12 @@ gen_start(struct generator *g, const int *prompt, int L)
 	for (int t = 0; t < L; t++)
 		context_push(&g->ctx, prompt[t]);
 	g->query = prompt[L - 1];
+	g->qtok = -1;
 	if (g->counting)
 		sup_build(g);
+	/* a trajectory draws the same whatever ran before it (shards) */
+	if (g->growing)
+		memset(g->row, 0, (size_t)g->stride * sizeof *g->row);
 }
 
 /* One CCMC step on the counts: the token in slot s with weight
@@ -368,6 +372,7 @@ count_step(struct generator *g, struct rng *r)
  * tables are made. */
 #define GROW_SHARE 8
 #define GROW_MAX   4096
+#define GROW_RENT  16
 
 /* Row a of P among the present tokens, scaled so that its largest is 1
  * (a probability, see grow_step); if that largest underflowed, from the
@@ -410,7 +415,7 @@ grow_row(struct generator *g, int a)
 	int n = c->npresent, size;
 	const double *q = g->q + (size_t)a * g->stride;
 	double *w = g->aw, total = 0, cap;
-	struct gen_alias *e = g->entry + (size_t)a * g->arow;
+	struct gen_alias *e = g->entry + ((size_t)a << g->rowbits);
 	struct gen_row *row = g->row + a;
 
 	if (row->qgen != g->present_gen)
@@ -432,13 +437,14 @@ grow_row(struct generator *g, int a)
 
 		/* a full entry has itself as alias: the coin does not matter */
 		e[k].prob = p < 1 ? (uint64_t)(p * 0x1p64) : UINT64_MAX;
-		e[k].tok[0] = k < n ? c->present[k] : -1;
-		e[k].tok[1] = g->alias[k] < n ? c->present[g->alias[k]] : -1;
+		e[k].slot[0] = k < n ? k : -1;
+		e[k].slot[1] = g->alias[k] < n ? g->alias[k] : -1;
 	}
 	row->gen = g->present_gen;
 	row->since = c->len;
 	row->cap = (int)cap;
 	row->until = c->len + row->cap;
+	row->stale = 0;
 }
 
 /*
@@ -459,22 +465,34 @@ static int
 grow_step(struct generator *g, struct rng *r)
 {
 	const struct context *c = &g->ctx;
-	int a = c->slot[g->query];
+	/* the slot known without a look-up: a shorter chain from step to
+	 * step (slots stay put while counts only grow) */
+	int a = g->query == g->qtok ? g->qslot : c->slot[g->query];
 	const struct gen_row *row = g->row + a;
-	const struct gen_alias *e = g->entry + (size_t)a * g->arow;
+	const struct gen_alias *e = g->entry + ((size_t)a << g->rowbits);
 	const double *q = g->q + (size_t)a * g->stride;
 
-	if (c->len >= row->until || row->gen != g->present_gen)
+	if (c->len >= row->until || row->gen != g->present_gen) {
+		/* Rare queries: tables made for them would lapse unused.  So
+		 * the tables are made anew only once the steps drawn without
+		 * them have cost about as much. */
+		if (++g->row[a].stale < GROW_RENT)
+			return count_step(g, r);
 		grow_row(g, a);
+	}
 	for (;;) {
 		uint64_t x = rng_u64_inline(r);
 		const struct gen_alias *k = e + (x >> (64 - g->abits));
 		unsigned __int128 z;
 		long t;
-		int y = k->tok[x << g->abits >= k->prob];
+		int s = k->slot[0], y;
 
-		if (y >= 0)
-			return y;
+		/* no branch on a coin */
+		s ^= (s ^ k->slot[1]) & -(int)(x << g->abits >= k->prob);
+		if (s >= 0) {
+			g->qslot = s;
+			return g->qtok = c->present[s];
+		}
 		/* a recent position: the same on [0, cap) */
 		z = (unsigned __int128)rng_u64_inline(r) * (unsigned)row->cap;
 		t = (long)(z >> 64);
@@ -487,20 +505,30 @@ grow_step(struct generator *g, struct rng *r)
 }
 
 int
+gen_draw(struct generator *g, struct rng *r)
+{
+	if (from_background(g, r))
+		return background(g, r);
+	if (g->growing)
+		return grow_step(g, r);
+	if (g->counting)
+		return count_step(g, r);
+	if (g->path == GEN_MARKOV)
+		return draw(g, &g->query, 1, r, NULL);
+	return draw(g, context_view(&g->ctx), g->ctx.len, r, NULL);
+}
+
+void
+gen_append(struct generator *g, int y)
+{
+	push(g, y);
+}
+
+int
 gen_step(struct generator *g, struct rng *r)
 {
-	int y;
+	int y = gen_draw(g, r);
 
-	if (from_background(g, r))
-		y = background(g, r);
-	else if (g->growing)
-		y = grow_step(g, r);
-	else if (g->counting)
-		y = count_step(g, r);
-	else if (g->path == GEN_MARKOV)
-		y = draw(g, &g->query, 1, r, NULL);
-	else
-		y = draw(g, context_view(&g->ctx), g->ctx.len, r, NULL);
 	push(g, y);
 	return y;
 }

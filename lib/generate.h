@@ -57,15 +57,17 @@ struct generator {
 		long    since;      /* context length then */
 		long    until;      /* made anew once the context is this long */
 		int     cap;        /* positions since `since` they allow for */
+		int     stale;      /* steps drawn directly since they lapsed */
 	} *row;                     /* stride */
 	struct gen_alias {
-		uint64_t prob;      /* 2^64 times the chance of tok[0] */
-		int     tok[2];     /* token, alias token; -1: a recent one */
-	} *entry;                   /* stride x arow */
-	int     arow, abits;        /* 2^abits entries of arow are in use */
+		uint64_t prob;      /* 2^64 times the chance of slot[0] */
+		int     slot[2];    /* slot, its alias; -1: a recent position */
+	} *entry;                   /* stride x 2^rowbits */
+	int     rowbits, abits;     /* 2^abits entries of a row are in use */
+	int     qtok, qslot;        /* the last token drawn by grow_step */
 	double *q;                  /* stride x stride */
-	double *aw, *aprob;         /* arow */
-	int    *alias, *awork;      /* arow, 2 arow */
+	double *aw, *aprob;         /* 2^rowbits */
+	int    *alias, *awork;      /* 2^rowbits, 2^(rowbits + 1) */
 };
 
 /* A generator for the path; GEN_ATTENTION needs m, the others c.  Draws
@@ -94,5 +96,9 @@ int  gen_next(struct generator *g, const int *prompt, int L, struct rng *r,
  * draws the next token from the current context and appends it. */
 void gen_start(struct generator *g, const int *prompt, int L);
 int  gen_step(struct generator *g, struct rng *r);
+/* gen_step in two: the next token, not appended; appending a token,
+ * drawn or not (0 <= y < K). */
+int  gen_draw(struct generator *g, struct rng *r);
+void gen_append(struct generator *g, int y);
 
 #endif
