@@ -374,7 +374,7 @@ grow_case(const char *name, struct ccmc *c, const int *prompt, int L,
 {
 	struct generator g;
 	char why[256];
-	int K = c->K, len, *ctx, *add, a, cells = 0;
+	int K = c->K, len, *ctx, *add = NULL, a, cells = 0;
 	long *count = xcalloc((size_t)K, sizeof *count);
 	double *p = xmalloc(2 * (size_t)K * sizeof *p), chi = 0;
 
@@ -411,7 +411,8 @@ grow_case(const char *name, struct ccmc *c, const int *prompt, int L,
 		count[gen_draw(&g, r)]++;
 	ctx = xmalloc((size_t)len * sizeof *ctx);
 	memcpy(ctx, prompt, (size_t)L * sizeof *ctx);
-	memcpy(ctx + L, fresh, (size_t)nfresh * sizeof *ctx);
+	if (nfresh)
+		memcpy(ctx + L, fresh, (size_t)nfresh * sizeof *ctx);
 	memcpy(ctx + L + nfresh, add, (size_t)nmore * sizeof *ctx);
 	ccmc_probs(c, ctx, len, p, p + K);
 	for (int k = 0; k < K; k++) {
