@@ -149,8 +149,11 @@ reduce(struct reduction *r, const double *P, const double *f,
 	double *mass = r->mass, *x = r->x;
 
 	r->lossy = 0;
-	for (size_t e = 0; e < (size_t)n * n; e++)
-		r->a[e] = r->lg ? log(P[e]) : P[e];
+	if (r->lg)
+		for (size_t e = 0; e < (size_t)n * n; e++)
+			r->a[e] = log(P[e]);
+	else
+		memcpy(r->a, P, (size_t)n * n * sizeof *P);
 	for (int i = 0; i < n; i++) {
 		mass[i] = r->lg ? log(f[i]) : f[i];
 		r->alive[i] = 1;

@@ -19,6 +19,7 @@ struct problem {
 	int      *tok;        /* local ids, the chosen token first */
 	double   *w;          /* weights */
 	double   *mult;       /* multiplicities */
+	double   *present;    /* per token: samples whose context holds it */
 	double    cst;        /* sum of mult log w_y: a constant of the fit */
 	double    nw;         /* sum of mult */
 	double    l2;
@@ -63,6 +64,48 @@ sample_term(const struct problem *p, long s, const double *a, double amax,
 	}
 }
 
+/* Adds the sample's terms, at multiplicity c, to the gradient g (the
+ * chosen token's 1 already in) and, if given, the negated Hessian H:
+ * -c q over its tokens t (k), and c (diag(q) - q q^T) as one triangle per
+ * pair, in whichever order the sample holds it (folded by the caller).
+ * Two rows at a time, since much of the time goes to the short inner
+ * loops' exits; every entry still gets the same one term per sample. */
+static void
+add_terms(double *g, double *H, int m, const int *t, const double *q, int k,
+    double c)
+{
+	int j = 0;
+
+	for (; j + 1 < k; j += 2) {
+		double c0 = c * q[j], c1 = c * q[j + 1], *r0, *r1;
+
+		g[t[j]] -= c0;
+		g[t[j + 1]] -= c1;
+		if (!H)
+			continue;
+		r0 = H + (size_t)t[j] * m;
+		r1 = H + (size_t)t[j + 1] * m;
+		for (int l = 0; l < j; l++) {
+			r0[t[l]] -= c0 * q[l];
+			r1[t[l]] -= c1 * q[l];
+		}
+		r0[t[j]] += c0 - c0 * q[j];
+		r1[t[j]] -= c1 * q[j];
+		r1[t[j + 1]] += c1 - c1 * q[j + 1];
+	}
+	if (j < k) {
+		double c0 = c * q[j], *r0;
+
+		g[t[j]] -= c0;
+		if (!H)
+			return;
+		r0 = H + (size_t)t[j] * m;
+		for (int l = 0; l < j; l++)
+			r0[t[l]] -= c0 * q[l];
+		r0[t[j]] += c0 - c0 * q[j];
+	}
+}
+
 /* Objective at a; gradient into g and the negated Hessian into H (m x m)
  * when they are given; the per-entry probabilities into pr (for Hessian-
  * vector products) and the Hessian's diagonal into diag when given. */
@@ -95,23 +138,12 @@ evaluate(const struct problem *p, const double *a, double *g, double *H,
 		if (!g)
 			continue;
 		g[t[0]] += c;
-		for (int j = 0; j < k; j++)
-			g[t[j]] -= c * q[j];
+		add_terms(g, H, m, t, q, k, c);
 		if (pr)
 			memcpy(pr + b, q, (size_t)k * sizeof *q);
 		if (diag)
 			for (int j = 0; j < k; j++)
 				diag[t[j]] += c * q[j] * (1 - q[j]);
-		if (H)
-			/* one triangle per pair, in whichever order the sample
-			 * holds it; folded below */
-			for (int j = 0; j < k; j++) {
-				double *row = H + (size_t)t[j] * m, cq = c * q[j];
-
-				row[t[j]] += cq - cq * q[j];
-				for (int l = 0; l < j; l++)
-					row[t[l]] -= cq * q[l];
-			}
 	}
 	if (p->l2 > 0)
 		for (int l = 0; l < m; l++) {
@@ -474,8 +506,9 @@ struct rowfit {
 	int    *compsrc;      /* per component: its top classes */
 	int     nb;           /* blocks */
 	double *chosen;       /* times each token was chosen */
-	size_t *adjstart;     /* choice graph: out-degrees, then offsets */
+	int    *edge;         /* choice graph: its distinct edges, y then l */
 	size_t  nedge;
+	size_t *adjstart;     /* their out-degrees, then offsets */
 	struct est_row *out;
 };
 
@@ -493,36 +526,59 @@ find(int *parent, int x)
 	return x;
 }
 
-/* The components of G_i (union-find over each context), which tokens are
- * seen and chosen, and the out-degrees of the choice graph. */
+/* The components of G_i, which tokens are seen and chosen, and the edges
+ * of the choice graph, each once, in the order they first occur.  A
+ * context joins its tokens in G_i as its edges y -> l do, so G_i's
+ * components are those of the choice graph without directions; and a
+ * repeated edge changes neither them nor Tarjan's classes, while the
+ * distinct edges are at most K^2 where the samples' are many more. */
 static void
 row_components(struct rowfit *w)
 {
 	const struct sample_row *r = w->r;
 	struct est_row *out = w->out;
 	int K = w->K, *parent = xmalloc((size_t)K * sizeof *parent);
+	size_t words = ((size_t)K + 63) / 64, cap = 0;
+	uint64_t *has = xcalloc((size_t)K * words, sizeof *has);
 
-	for (int j = 0; j < K; j++)
-		parent[j] = j;
 	for (long s = 0; s < r->n; s++) {
 		uint32_t b = r->start[s], e = r->start[s + 1];
-		int y = r->tok[b], root;
+		int y = r->tok[b];
+		uint64_t *hy = has + (size_t)y * words;
 		double c = multiplicity(w, s);
 
 		if (c == 0)
 			continue;
 		out->n += c;
 		w->chosen[y] += c;
-		root = find(parent, y);
-		for (uint32_t u = b; u < e; u++) {
-			int z = find(parent, r->tok[u]);
+		w->seen[y] = 1;
+		for (uint32_t u = b + 1; u < e; u++) {
+			int l = r->tok[u];
+			uint64_t bit = (uint64_t)1 << (l % 64);
 
-			w->seen[r->tok[u]] = 1;
-			if (z != root)
-				parent[z] = root;
+			if (hy[l / 64] & bit)
+				continue;
+			hy[l / 64] |= bit;
+			if (w->nedge == cap) {
+				cap = cap ? 2 * cap : 256;
+				w->edge = xrealloc(w->edge, checked_size(cap,
+				    2 * sizeof *w->edge));
+			}
+			w->edge[2 * w->nedge] = y;
+			w->edge[2 * w->nedge++ + 1] = l;
+			w->adjstart[y + 1]++;
 		}
-		w->adjstart[y + 1] += e - b - 1;
-		w->nedge += e - b - 1;
+	}
+	free(has);
+	for (int j = 0; j < K; j++)
+		parent[j] = j;
+	for (size_t u = 0; u < w->nedge; u++) {
+		int y = find(parent, w->edge[2 * u]);
+		int l = find(parent, w->edge[2 * u + 1]);
+
+		w->seen[w->edge[2 * u + 1]] = 1;
+		if (l != y)
+			parent[l] = y;
 	}
 	for (int j = 0; j < K; j++)
 		w->lid[j] = -1;
@@ -553,7 +609,6 @@ row_components(struct rowfit *w)
 static void
 row_classes(struct rowfit *w)
 {
-	const struct sample_row *r = w->r;
 	struct est_row *out = w->out;
 	int K = w->K, *scc, *hasin, *srccount, *adj;
 	size_t *fill;
@@ -571,14 +626,8 @@ row_classes(struct rowfit *w)
 		w->adjstart[j + 1] += w->adjstart[j];
 	fill = xmalloc((size_t)K * sizeof *fill);
 	memcpy(fill, w->adjstart, (size_t)K * sizeof *fill);
-	for (long s = 0; s < r->n; s++) {
-		uint32_t b = r->start[s], e = r->start[s + 1];
-
-		if (multiplicity(w, s) == 0)
-			continue;
-		for (uint32_t u = b + 1; u < e; u++)
-			adj[fill[r->tok[b]]++] = r->tok[u];
-	}
+	for (size_t u = 0; u < w->nedge; u++)
+		adj[fill[w->edge[2 * u]]++] = w->edge[2 * u + 1];
 	free(fill);
 	scc = xmalloc(3 * (size_t)K * sizeof *scc);
 	hasin = scc + K;
@@ -646,6 +695,7 @@ row_problems(struct rowfit *w)
 		p->mult = xmalloc(((size_t)p->ns + 1) * sizeof *p->mult);
 		p->u = xmalloc(2 * (size_t)p->m * sizeof *p->u);
 		p->e = p->u + p->m;
+		p->present = xcalloc((size_t)p->m, sizeof *p->present);
 		p->start[0] = 0;
 		p->ns = 0;
 		p->nw = 0;
@@ -664,6 +714,7 @@ row_problems(struct rowfit *w)
 			if (block[r->tok[u]] != b)
 				continue;
 			p->tok[nt] = w->lid[r->tok[u]];
+			p->present[p->tok[nt]] += c;
 			p->w[nt++] = w->weighted ? r->wt[u] : r->cnt[u];
 		}
 		p->mult[p->ns] = c;
@@ -682,6 +733,7 @@ problem_free(struct problem *p)
 	free(p->tok);
 	free(p->w);
 	free(p->mult);
+	free(p->present);
 	free(p->u);
 }
 
@@ -691,18 +743,13 @@ static void
 start_point(const struct rowfit *w, struct problem *p, const int *gid,
     double *a)
 {
-	double *present = xcalloc((size_t)p->m, sizeof *present);
 	int best = -1;
 
-	for (long s = 0; s < p->ns; s++)
-		for (uint32_t u = p->start[s]; u < p->start[s + 1]; u++)
-			present[p->tok[u]] += p->mult[s];
 	for (int l = 0; l < p->m; l++) {
-		a[l] = log((w->chosen[gid[l]] + 0.5) / (present[l] + 1));
+		a[l] = log((w->chosen[gid[l]] + 0.5) / (p->present[l] + 1));
 		if (best < 0 || w->chosen[gid[l]] > w->chosen[gid[best]])
 			best = l;
 	}
-	free(present);
 	p->ref = w->o->l2 > 0 ? -1 : best;
 	if (p->ref >= 0) {
 		double a0 = a[p->ref];
@@ -882,6 +929,7 @@ est_fit_row(const struct sampleset *set, int K, int i, const double *mult,
 	row_gauge(&w);
 
 	free(w.seen);
+	free(w.edge);
 	free(w.adjstart);
 	free(w.chosen);
 }

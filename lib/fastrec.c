@@ -60,6 +60,14 @@ fast_end(struct fastrec *r, const char *p, const char *end)
 	return *p == '}' && p + 1 == end;
 }
 
+/* Whether p (before end) starts with the n bytes of s: memcmp of a known
+ * length is a few compares inline, where strncmp is a call per line. */
+static int
+starts(const char *p, const char *end, const char *s, size_t n)
+{
+	return (size_t)(end - p) >= n && memcmp(p, s, n) == 0;
+}
+
 int
 fastrec_read(struct fastrec *r, const char *line, size_t len)
 {
@@ -67,9 +75,9 @@ fastrec_read(struct fastrec *r, const char *line, size_t len)
 	static const char traj[] = "{\"type\":\"trajectory\",\"prompt\":";
 	const char *p = line, *end = line + len;
 
-	if (strncmp(p, sample, sizeof sample - 1) == 0) {
+	if (starts(p, end, sample, sizeof sample - 1)) {
 		p = fast_array(p + sizeof sample - 1, &r->prompt, &r->pcap, &r->L);
-		if (!p || strncmp(p, ",\"y\":", 5) != 0)
+		if (!p || !starts(p, end, ",\"y\":", 5))
 			return FAST_NONE;
 		if (!r->tcap) {
 			r->tcap = 64;
@@ -80,9 +88,9 @@ fastrec_read(struct fastrec *r, const char *line, size_t len)
 		r->T = 1;
 		return FAST_SAMPLE;
 	}
-	if (strncmp(p, traj, sizeof traj - 1) == 0) {
+	if (starts(p, end, traj, sizeof traj - 1)) {
 		p = fast_array(p + sizeof traj - 1, &r->prompt, &r->pcap, &r->L);
-		if (!p || strncmp(p, ",\"tokens\":", 10) != 0 ||
+		if (!p || !starts(p, end, ",\"tokens\":", 10) ||
 		    !(p = fast_array(p + 10, &r->tokens, &r->tcap, &r->T)) ||
 		    !fast_end(r, p, end))
 			return FAST_NONE;

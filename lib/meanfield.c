@@ -1,5 +1,6 @@
 #include "meanfield.h"
 
+#include <float.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +18,11 @@
 #define NEUTRAL   1e-6     /* |c_j - 1| below this: neither grows nor fades */
 #define PERTURB   1e-3     /* size of the stability perturbations */
 #define NPERTURB  8        /* most perturbations per fixed point */
+#define LINEAR    -460.0   /* logit gaps up to this: Q_f from exp(A) */
+#define TINY      1e-100   /* and shares down to this */
+#define SETTLE    1e-2     /* when Newton's method may finish a flow */
+#define FAR       0.1      /* farthest share change Newton may make */
+#define COOLDOWN  10       /* steps between two tries of Newton's method */
 
 const char *
 mf_status_name(int status)
@@ -35,11 +41,22 @@ mf_problem_init(struct mf_problem *pb, const double *A, int K,
 	pb->tokens = xmalloc((size_t)n * sizeof *pb->tokens);
 	memcpy(pb->tokens, support, (size_t)n * sizeof *pb->tokens);
 	qsort(pb->tokens, (size_t)n, sizeof *pb->tokens, cmp_int);
-	pb->A = xmalloc(checked_size((size_t)n * n, sizeof *pb->A));
-	for (int a = 0; a < n; a++)
-		for (int b = 0; b < n; b++)
-			pb->A[(size_t)a * n + b] =
-			    A[(size_t)pb->tokens[a] * K + pb->tokens[b]];
+	pb->A = xmalloc(checked_size((size_t)n * n, 2 * sizeof *pb->A));
+	pb->E = pb->A + (size_t)n * n;
+	pb->linear = 1;
+	for (int a = 0; a < n; a++) {
+		double *row = pb->A + (size_t)a * n, max = -INFINITY;
+
+		for (int b = 0; b < n; b++) {
+			row[b] = A[(size_t)pb->tokens[a] * K + pb->tokens[b]];
+			max = fmax(max, row[b]);
+		}
+		for (int b = 0; b < n; b++) {
+			pb->E[(size_t)a * n + b] = exp(row[b] - max);
+			if (!(row[b] - max >= LINEAR))
+				pb->linear = 0;
+		}
+	}
 }
 
 void
@@ -50,21 +67,43 @@ mf_problem_free(struct mf_problem *pb)
 	memset(pb, 0, sizeof *pb);
 }
 
-/* Scratch of the stationary solves, so that a flow allocates once. */
+/* Scratch of the stationary solves and of settle(), so that a flow
+ * allocates once. */
 struct work {
 	int    *idx;          /* present tokens */
 	double *Q, *q, *f0, *lf;
+	int    *face, *piv;   /* settle(): the face's tokens; LU pivots */
+	double *J, *LU;       /* m x m: the Jacobian of pi - id, its factors */
+	double *R, *T;        /* m x m: a propagator, a product */
+	double *x, *keep;     /* the Newton iterate, the best one so far */
+	double *p, *p0, *r;   /* pi at a point, pi at the start, a residual */
+	double *c;            /* rates at x */
 };
 
 static void
 work_init(struct work *w, int n)
 {
-	w->idx = xmalloc((size_t)n * sizeof *w->idx);
-	w->Q = xmalloc(checked_size((size_t)n * n + 3 * (size_t)n,
-	    sizeof *w->Q));
-	w->q = w->Q + (size_t)n * n;
-	w->f0 = w->q + n;
-	w->lf = w->f0 + n;
+	size_t nn = (size_t)n * n;
+	double *d;
+
+	w->idx = xmalloc(3 * (size_t)n * sizeof *w->idx);
+	w->face = w->idx + n;
+	w->piv = w->face + n;
+	d = xmalloc(checked_size(5 * nn + 9 * (size_t)n, sizeof *d));
+	w->Q = d;
+	w->J = d += nn;
+	w->LU = d += nn;
+	w->R = d += nn;
+	w->T = d += nn;
+	w->q = d += nn;
+	w->f0 = d += n;
+	w->lf = d += n;
+	w->x = d += n;
+	w->keep = d += n;
+	w->p = d += n;
+	w->p0 = d += n;
+	w->r = d += n;
+	w->c = d + n;
 }
 
 static void
@@ -74,14 +113,31 @@ work_free(struct work *w)
 	free(w->Q);
 }
 
-/* Q_f(a, .) for the present tokens idx[0..m-1], from the logits: the
- * softmax of A_ab + log f_b.  From P, a row whose mass sits on absent
- * tokens would underflow to 0 / 0. */
+/* Q_f(a, .) for the present tokens idx[0..m-1], in proportion to
+ * E_ab f_b, E_ab = exp(A_ab - max_b A_ab) over the support: no exp() in
+ * the mean field's inner loop.  From P, a row whose mass sits on absent
+ * tokens would underflow to 0 / 0; from E it cannot while no E_ab is
+ * below e^LINEAR and no share below TINY.  Otherwise, from the logits:
+ * the softmax of A_ab + log f_b. */
 static void
 chain_of(const struct mf_problem *pb, const double *f, struct work *w, int m)
 {
-	int n = pb->n, *idx = w->idx;
+	int n = pb->n, *idx = w->idx, linear = pb->linear;
 
+	for (int b = 0; b < m && linear; b++)
+		linear = f[idx[b]] >= TINY;
+	if (linear) {
+		for (int a = 0; a < m; a++) {
+			double *row = w->Q + (size_t)a * m, s = 0;
+			const double *E = pb->E + (size_t)idx[a] * n;
+
+			for (int b = 0; b < m; b++)
+				s += row[b] = E[idx[b]] * f[idx[b]];
+			for (int b = 0; b < m; b++)
+				row[b] /= s;
+		}
+		return;
+	}
 	for (int b = 0; b < m; b++)
 		w->lf[b] = log(f[idx[b]]);
 	for (int a = 0; a < m; a++) {
@@ -187,6 +243,213 @@ drift(const struct mf_problem *pb, const double *f, double *k, struct work *w)
 		k[a] -= f[a];
 }
 
+/* The residual pi(x) - x on the face (m tokens), into r; its largest
+ * size relative to the shares. */
+static double
+residual(const struct mf_problem *pb, const double *x, const int *face,
+    int m, double *r, struct work *w)
+{
+	double worst = 0;
+
+	stationary(pb, x, w->p, w);
+	for (int b = 0; b < m; b++) {
+		r[b] = w->p[face[b]] - x[face[b]];
+		worst = fmax(worst, fabs(r[b]) / x[face[b]]);
+	}
+	return worst;
+}
+
+/* The Jacobian of pi - id at x over the face into w->J, and its LU
+ * factors: by forward differences, of pi of the shares made to sum to 1
+ * (stationary() gives a law of the mass of f, so pi(c f) = c pi(f), and
+ * without the normalisation the direction of x itself would be neutral).
+ * -1 if it is singular. */
+static int
+jacobian(const struct mf_problem *pb, double *x, const int *face, int m,
+    struct work *w)
+{
+	double *J = w->J;
+
+	stationary(pb, x, w->p0, w);
+	for (int b = 0; b < m; b++) {
+		int c = face[b];
+		double at = x[c], h;
+
+		x[c] = at + 1e-7 * at;
+		h = x[c] - at;          /* the step as represented */
+		stationary(pb, x, w->p, w);
+		x[c] = at;
+		for (int a = 0; a < m; a++)
+			J[(size_t)a * m + b] = (w->p[face[a]] - w->p0[face[a]]) /
+			    h - w->p0[face[a]] - (a == b);
+	}
+	memcpy(w->LU, J, (size_t)m * m * sizeof *J);
+	return lu_factor(w->LU, w->piv, m);
+}
+
+/* Newton's method for pi(x) = x over the face, from x, in place, with
+ * the Jacobian of the start while it gains a digit a step, and one of
+ * the current point (at most 4 times) when it does not: the entries of
+ * a small share scale with it, so the start's may be far off.  0 on
+ * convergence to rounding, -1 if it failed or left the face. */
+static int
+newton(const struct mf_problem *pb, double *x, const int *face, int m,
+    struct work *w)
+{
+	int n = pb->n, fresh = 0;
+	double *r = w->r, best;
+
+	if (jacobian(pb, x, face, m, w) != 0)
+		return -1;
+	best = residual(pb, x, face, m, r, w);
+	for (int it = 0; it < 30 && best > 4 * DBL_EPSILON; it++) {
+		double now;
+
+		lu_solve(w->LU, w->piv, r, m);
+		memcpy(w->keep, x, (size_t)n * sizeof *x);
+		for (int b = 0; b < m; b++)
+			if (!((x[face[b]] -= r[b]) > 0))
+				return -1;
+		normalise(x, n);
+		if (!((now = residual(pb, x, face, m, r, w)) < best)) {
+			memcpy(x, w->keep, (size_t)n * sizeof *x);
+			break;          /* rounding reached: keep the best */
+		}
+		if (now > best / 10 && fresh++ < 4 &&
+		    jacobian(pb, x, face, m, w) != 0)
+			return -1;
+		best = now;
+	}
+	return best <= TOL / 100 ? 0 : -1;
+}
+
+/* C = I + s A C (m x m; T scratch) */
+static void
+horner(const double *A, double s, double *C, double *T, int m)
+{
+	mat_mul(A, C, T, m, m, m);
+	for (int a = 0; a < m; a++)
+		for (int b = 0; b < m; b++)
+			C[(size_t)a * m + b] = (a == b) + s * T[(size_t)a * m + b];
+}
+
+/* Whether the linearised flow at the fixed point, stepped as flow() steps
+ * it, contracts: the Runge-Kutta propagator R = sum_{k<=4} (h J)^k / k!
+ * has R^(2^20) below 1e-6, i.e. every mode shrinks by 1.4e-5 a step at
+ * least (a slower one is as good as neutral here, and left to the flow). */
+static int
+attracts(const double *J, int m, struct work *w)
+{
+	double *R = w->R, *T = w->T;
+	size_t mm = (size_t)m * m;
+
+	for (size_t e = 0; e < mm; e++)
+		R[e] = e % ((size_t)m + 1) == 0;
+	for (int k = 4; k >= 1; k--)
+		horner(J, STEP / k, R, T, m);
+	for (int sq = 0; sq < 20; sq++) {
+		double big = 0;
+
+		mat_mul(R, R, T, m, m, m);
+		memcpy(R, T, mm * sizeof *R);
+		for (size_t e = 0; e < mm; e++)
+			big = max_nan(big, fabs(R[e]));
+		if (!(big < 1e6))
+			return 0;
+		if (big < 1e-6)
+			return 1;
+	}
+	return 0;
+}
+
+/* Newton's method to the fixed point of the face from x (in place), and
+ * whether it attracts: 0 if so, -1 if not or if it failed. */
+static int
+finish(const struct mf_problem *pb, double *x, const int *face, int m,
+    struct work *w)
+{
+	if (m < 2)              /* a vertex: fixed, and nothing moves in it */
+		return 0;
+	if (newton(pb, x, face, m, w) != 0 || !attracts(w->J, m, w))
+		return -1;
+	return 0;
+}
+
+/* Whether x is near f and every token f holds and x does not would fade
+ * at x; c gets the rates at x. */
+static int
+takes_over(const struct mf_problem *pb, const double *f, const double *x,
+    double *c)
+{
+	int ok = 1;
+
+	rates(pb, x, c);
+	for (int a = 0; a < pb->n; a++)
+		if (fabs(x[a] - f[a]) > FAR ||
+		    (f[a] > 0 && x[a] == 0 && !(c[a] < 1 - NEUTRAL)))
+			ok = 0;
+	return ok;
+}
+
+/*
+ * The last stretch of a flow to its fixed point is slow: a loser whose
+ * rate c_j is near 1 fades as exp(-(1 - c_j) tau), and the tolerance
+ * asks for shares settled to 1e-9.  Once every share of at least SETTLE
+ * moves by less than SETTLE of itself and every smaller one falls, the
+ * flow is near a fixed point x, and Newton's method on pi(x) = x finds it
+ * to rounding in a few solves: first on the face of the larger shares,
+ * the smaller ones taken for losers, which holds if each of them would
+ * fade at x; else with those that would not (a small share settling at a
+ * small value; all of them if Newton's method failed).  The jump is taken only when it stays near (FAR) and x
+ * attracts the flow's own steps (the Runge-Kutta propagator of the
+ * linearised flow contracts), so the flow ends where it would have gone.
+ * Returns 1 if f jumped to x, 0 if the flow is not yet settled, -1 if
+ * Newton's method was tried and failed.
+ */
+static int
+settle(const struct mf_problem *pb, double *f, const double *k1,
+    struct work *w)
+{
+	int n = pb->n, m = 0, all = 0, *face = w->face;
+	double *x = w->x, *c = w->c;
+
+	for (int a = 0; a < n; a++) {
+		x[a] = 0;
+		if (!(f[a] > 0))
+			continue;
+		all++;
+		if (f[a] < SETTLE) {
+			if (!(k1[a] < 0))
+				return 0;
+		} else if (!(fabs(k1[a]) <= SETTLE * f[a]))
+			return 0;
+		else {
+			face[m++] = a;
+			x[a] = f[a];
+		}
+	}
+	normalise(x, n);
+	if (finish(pb, x, face, m, w) == 0) {
+		if (takes_over(pb, f, x, c))
+			goto jump;
+		/* the small shares that would not fade at x join the face */
+		for (int a = 0; a < n; a++)
+			x[a] = x[a] > 0 || !(c[a] < 1 - NEUTRAL) ? f[a] : 0;
+	} else if (all > m)
+		memcpy(x, f, (size_t)n * sizeof *x);
+	else
+		return -1;
+	for (int a = m = 0; a < n; a++)
+		if (x[a] > 0)
+			face[m++] = a;
+	normalise(x, n);
+	if (finish(pb, x, face, m, w) != 0 || !takes_over(pb, f, x, c))
+		return -1;
+jump:
+	memcpy(f, x, (size_t)n * sizeof *f);
+	return 1;
+}
+
 /* The faces tokens grew back at: the face's tokens and the token. */
 struct returns {
 	int   count, max;
@@ -220,7 +483,7 @@ returned(struct returns *r, const double *f, int j, int n)
 static int
 flow(const struct mf_problem *pb, double *f)
 {
-	int n = pb->n, done = MF_UNCONVERGED;
+	int n = pb->n, done = MF_UNCONVERGED, cool = 0, jump;
 	double *k = xmalloc(5 * (size_t)n * sizeof *k);
 	double *k1 = k, *k2 = k + n, *k3 = k + 2 * n, *k4 = k + 3 * n;
 	double *tmp = k + 4 * n;
@@ -261,6 +524,13 @@ flow(const struct mf_problem *pb, double *f)
 			f[grow] = REINJECT;
 			normalise(f, n);
 			continue;
+		}
+		if (cool > 0)
+			cool--;
+		else if ((jump = settle(pb, f, k1, &w)) != 0) {
+			cool = COOLDOWN;
+			if (jump > 0)
+				continue;
 		}
 		axpy(f, STEP / 2, k1, tmp, n);
 		drift(pb, tmp, k2, &w);

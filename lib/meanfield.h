@@ -15,27 +15,29 @@
  *    token k this is P_kk > P_kj, self-dominance;
  *  - within the face: perturbations (seeded, of size 1e-3) flow back.
  *
- * Method: the flow is integrated by classical Runge-Kutta (step 0.5 in tau)
- * from every vertex, from `starts` seeded uniform points of the simplex and,
- * per trajectory, from the prompt's own frequencies.  A share that has
- * fallen below 1e-9 and is still falling is set to 0 (the face is
+ * Method: the flow is integrated by classical Runge-Kutta (step 0.5 in
+ * tau) from every vertex, from `starts` seeded uniform points of the
+ * simplex and, per trajectory, from the prompt's own frequencies.  A share
+ * that has fallen below 1e-9 and is still falling is set to 0 (the face is
  * invariant, and a loser with c_j near 1 would otherwise take thousands of
  * tau to vanish); if at the limit such a token has c_j > 1 it is put back
  * (share 1e-6) and the flow continues; more than 2n + 2 such returns mean
  * the flow cycles between faces (seen on random models: rock-paper-
  * scissors among tokens), and no winner set is predicted.  A limit is
- * reached when every
- * share present moves by less than 1e-9 of itself per unit tau; the flow
- * is given up at tau = horizon (default 5000; a trajectory of T steps
- * covers tau = log T, so slower dynamics are far beyond any simulation,
- * but some attractors, e.g. with an in-face rate near 0, take longer).  A rate within 1e-6 of 1
- * is neutral: such a fixed point is not counted as an attractor.  Limits
- * are merged when they hold the same tokens and agree within 1e-5.
- * pi(f) is solved exactly (chain_long_run, from the logits, so that
- * models whose P underflows are handled; where Q_f falls apart into
- * classes, pi(f) is the long-run law of the chain started from f), so the
- * cost is O(steps n^3) for n prompt tokens, with at most horizon / 0.5
- * steps per flow.
+ * reached when every share present moves by less than 1e-9 of itself per
+ * unit tau.  Once the flow has nearly settled, Newton's method finishes
+ * it, to rounding (settle() in meanfield.c).  The flow is given up at tau
+ * = horizon (default 5000) if it has not settled by then (a trajectory of
+ * T steps covers tau = log T, so slower dynamics are far beyond any
+ * simulation, but a flow may linger near a saddle).  A rate within 1e-6
+ * of 1 is neutral: such a fixed point is not counted as an attractor.
+ * Limits are merged when they hold the same tokens and agree within 1e-5.
+ * pi(f) is solved exactly (chain_long_run, from exp(A) or from the logits
+ * where that would underflow, so that models whose P underflows are
+ * handled; where Q_f falls apart into classes, pi(f) is the long-run law
+ * of the chain started from f), so the cost is O(steps n^3) for n prompt
+ * tokens, with at most horizon / 0.5 steps per flow, and O(n^4) per
+ * Newton finish.
  * Positional weights (posw) are not part of this mean field.
  */
 #ifndef MEANFIELD_H
@@ -50,6 +52,8 @@ struct mf_problem {
 	double  horizon;      /* give a flow up at this tau */
 	int    *tokens;       /* their ids, ascending */
 	double *A;            /* n x n: the logits A restricted to them */
+	double *E;            /* n x n: exp(A_ab - max_b A_ab) */
+	int     linear;       /* whether no E_ab underflows (see chain_of) */
 };
 
 struct mf_point {

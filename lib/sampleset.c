@@ -30,12 +30,18 @@ sampleset_free(struct sampleset *s)
 	free(s);
 }
 
+/* Rows start small (there may be thousands of them, most of them short)
+ * and, once they outgrow that, jump to this many entries: blocks that
+ * large the C library maps on their own and grows by remapping, where it
+ * copies smaller ones to fresh memory at every step. */
+#define BIG (64 * 1024)
+
 /* Room for one more sample of up to m distinct tokens in row r. */
 static void
 reserve(struct sampleset *s, struct sample_row *r, int m)
 {
 	if (r->n + 2 > r->scap) {
-		r->scap = r->scap ? 2 * r->scap : 64;
+		r->scap = r->scap ? r->scap < BIG ? BIG : 2 * r->scap : 64;
 		r->start = xrealloc(r->start, checked_size((size_t)r->scap,
 		    sizeof *r->start));
 		if (r->n == 0)
@@ -43,7 +49,8 @@ reserve(struct sampleset *s, struct sample_row *r, int m)
 	}
 	if (r->ntok + (size_t)m > r->cap) {
 		while (r->ntok + (size_t)m > r->cap)
-			r->cap = r->cap ? r->cap + r->cap / 2 : 1024;
+			r->cap = r->cap ? r->cap < BIG ? BIG : r->cap + r->cap / 2 :
+			    1024;
 		if (r->cap > UINT32_MAX)
 			die(EXIT_FAIL, "more than 2^32 context tokens for one query");
 		r->tok = xrealloc(r->tok, checked_size(r->cap, sizeof *r->tok));
@@ -98,24 +105,26 @@ distinct(long *stamp, int *slot, long gen, const int *ctx, int L, int y,
 	/* the test of wt is the same at every token: -O3 takes it out of
 	 * the loop */
 	for (int t = 0; t < L; t++) {
-		int k = ctx[t];
+		int k = ctx[t], fresh = stamp[k] != gen, old = slot[k];
+		/* m if k is new, else its slot: in bits, since whether a
+		 * token is new is a coin toss that a branch would lose */
+		int at = old ^ ((old ^ m) & -fresh);
 
+		/* Slot m is claimed for k, and kept (m moves on) if k is new. */
 		mx = k > mx ? k : mx;
-		if (stamp[k] != gen) {
-			stamp[k] = gen;
-			slot[k] = m;
-			tok[m] = (uint16_t)k;
-			if (wt)
-				wt[m] = 0;
-			else
-				cnt[m] = 0;
-			m++;
-		}
-		found |= slot[k] == 0;
+		stamp[k] = gen;
+		slot[k] = at;
+		tok[m] = (uint16_t)k;
 		if (wt)
-			wt[slot[k]] += posw[t];
+			wt[m] = 0;
 		else
-			cnt[slot[k]]++;
+			cnt[m] = 0;
+		m += fresh;
+		found |= at == 0;
+		if (wt)
+			wt[at] += posw[t];
+		else
+			cnt[at]++;
 	}
 	*max = mx;
 	return found ? m : -1;
@@ -129,7 +138,7 @@ sampleset_add(struct sampleset *s, const int *ctx, int L, int y,
 	int m, max = s->maxtok;
 	size_t base;
 
-	reserve(s, r, L);
+	reserve(s, r, L + 1);   /* y, then at most L others */
 	base = r->ntok;
 	/* The chosen token goes first, the rest in order of first occurrence;
 	 * slot[] remembers where each token went in this sample, valid while

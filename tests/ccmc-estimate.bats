@@ -382,6 +382,16 @@ EOF2
 	[ "$(jq -c .identifiability.conditional "$T/a")" = "$(jq -c .identifiability.conditional "$T/b")" ]
 }
 
+@test "ccmc-estimate: --window: a skipped sample whose L prompt tokens are distinct and none is y, at every fill of its row (sanitizer and valgrind builds see a write past the row)" {
+	py >"$T/s" <<'EOF2'
+for i in range(300):
+    print('{"type":"sample","prompt":[1,2,3,0],"y":1}')
+    print('{"type":"sample","prompt":[1,2,3,0],"y":5}')
+EOF2
+	ccmc-estimate --quiet --vocab 6 --window 4 "$T/s" >"$T/a"
+	[ "$(jq -c '[.fit.samples, .fit.skipped]' "$T/a")" = '[300,300]' ]
+}
+
 @test "ccmc-estimate: a truth with logits near 1e300 keeps its \"error\" object; the overflowing squares are null with a note" {
 	# Each sample set gives A_hat = 0, so the logit error is 1e300 per
 	# entry: its square overflows a double, its largest size does not.

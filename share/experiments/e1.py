@@ -11,6 +11,9 @@ counts sum to n) is chi-square with rank degrees of freedom."""
 
 import itertools
 import os
+from functools import reduce
+from itertools import chain
+from operator import add, mul, neg, sub
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -23,24 +26,34 @@ SCATTER = 1500   # samples per variant drawn in the scatter plot
 
 def formula(P, posw, prompt):
     """Pr(y = j | prompt) = w_j P_ij / sum_l w_l P_il, i the last token."""
-    i, L = prompt[-1], len(prompt)
+    L = len(prompt)
     w = [0.0] * len(P)
-    for t, k in enumerate(prompt):
-        w[k] += posw[L - 1][t] if posw else 1.0
-    z = sum(w[j] * P[i][j] for j in range(len(P)))
-    return [w[j] * P[i][j] / z for j in range(len(P))]
+    if posw:
+        for k, x in zip(prompt, posw[L - 1]):
+            w[k] += x
+    else:
+        for k in prompt:
+            w[k] += 1.0
+    wp = [a * b for a, b in zip(w, P[prompt[-1]])]
+    z = sum(wp)
+    return [x / z for x in wp]
 
 
 class ChiSquare:
     """Observed counts per path and query row, and the expected counts and
     the covariance of observed minus expected, accumulated one prompt at a
     time.  The paths draw on the same prompts, so expected counts and
-    covariance are the same for all of them and summed once."""
+    covariance are the same for all of them and summed once.  The
+    probabilities wait in a buffer per row, summed a column at a time
+    (C loops, in the order of the prompts: the same sums as one prompt at
+    a time)."""
+
+    FLUSH = 4096
 
     def __init__(self, K, paths):
         self.K = K
         self.O = {path: {} for path in paths}
-        self.E, self.V = {}, {}
+        self.E, self.V, self.buf = {}, {}, {}
 
     def add(self, i, ys, p):
         """Prompt with last token i and probabilities p, drawn y by path."""
@@ -50,21 +63,35 @@ class ChiSquare:
                 O[i] = [0] * K
             self.E[i] = [0.0] * K
             self.V[i] = [[0.0] * K for _ in range(K)]
+            self.buf[i] = []
         for path, y in ys:
             self.O[path][i][y] += 1
+        self.buf[i].append(p)
+        if len(self.buf[i]) == self.FLUSH:
+            self.flush(i)
+
+    def flush(self, i):
+        """E_j += p_j, V_jj += p_j - p_j^2, V_jl -= p_j p_l, prompt by
+        prompt, for the buffered prompts of row i."""
+        cols = list(zip(*self.buf[i]))
+        self.buf[i] = []
+        if not cols:
+            return
         E, V = self.E[i], self.V[i]
-        for j in range(K):
-            pj = p[j]
-            if pj != 0:
-                E[j] += pj
-                Vj = V[j]
-                Vj[j] += pj
-                V[j] = [v - pj * q for v, q in zip(Vj, p)]
+        for j, cj in enumerate(cols):
+            E[j] = reduce(add, cj, E[j])
+            Vj = V[j]
+            for l, cl in enumerate(cols):
+                minus = map(neg, map(mul, cj, cl))
+                terms = chain.from_iterable(zip(cj, minus)) if l == j else minus
+                Vj[l] = reduce(add, terms, Vj[l])
 
     def result(self, path):
         """Path's statistic summed over rows, its degrees of freedom, and
         the per-cell (expected, observed, standardised) rows."""
         stat, dof, cells = 0.0, 0, []
+        for i in self.buf:
+            self.flush(i)
         for i in sorted(self.E):
             O, E, V = self.O[path][i], self.E[i], self.V[i]
             act = [j for j in range(self.K) if V[j][j] > 1e-9 * max(1.0, E[j])]
@@ -109,13 +136,10 @@ def main():
             if a is None or b is None or a["prompt"] != b["prompt"]:
                 sys.exit("e1: %s: the two paths saw different prompts" % v)
             p = formula(P, posw, a["prompt"])
-            for x, y, z in zip(a["p"], b["p"], p):
-                if abs(x - z) > d_att:
-                    d_att = abs(x - z)
-                if abs(y - z) > d_via:
-                    d_via = abs(y - z)
-                if abs(x - y) > d_pair:
-                    d_pair = abs(x - y)
+            pa, pb = a["p"], b["p"]
+            d_att = max(d_att, max(map(abs, map(sub, pa, p))))
+            d_via = max(d_via, max(map(abs, map(sub, pb, p))))
+            d_pair = max(d_pair, max(map(abs, map(sub, pa, pb))))
             chi.add(a["prompt"][-1], (("attention", a["y"]), ("ccmc", b["y"])), p)
             if count < SCATTER:
                 scatter += [(v, y, x, abs(x - y)) for x, y in zip(a["p"], p)]
