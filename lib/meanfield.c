@@ -77,6 +77,7 @@ struct work {
 	double *R, *T;        /* m x m: a propagator, a product */
 	double *x, *keep;     /* the Newton iterate, the best one so far */
 	double *p, *p0, *r;   /* pi at a point, pi at the start, a residual */
+	double *c;            /* rates at x */
 };
 
 static void
@@ -88,7 +89,7 @@ work_init(struct work *w, int n)
 	w->idx = xmalloc(3 * (size_t)n * sizeof *w->idx);
 	w->face = w->idx + n;
 	w->piv = w->face + n;
-	d = xmalloc(checked_size(5 * nn + 8 * (size_t)n, sizeof *d));
+	d = xmalloc(checked_size(5 * nn + 9 * (size_t)n, sizeof *d));
 	w->Q = d;
 	w->J = d += nn;
 	w->LU = d += nn;
@@ -101,7 +102,8 @@ work_init(struct work *w, int n)
 	w->keep = d += n;
 	w->p = d += n;
 	w->p0 = d += n;
-	w->r = d + n;
+	w->r = d += n;
+	w->c = d + n;
 }
 
 static void
@@ -257,18 +259,16 @@ residual(const struct mf_problem *pb, const double *x, const int *face,
 	return worst;
 }
 
-/* Newton's method for pi(x) = x over the face, from x, in place.  The
- * Jacobian of pi - id is kept in w->J: by forward differences, of pi of
- * the shares made to sum to 1 (stationary() gives a law of the mass of
- * f, so pi(c f) = c pi(f), and without the normalisation the direction
- * of x itself would be neutral).  0 on convergence to rounding, -1 if
- * it failed or left the face. */
+/* The Jacobian of pi - id at x over the face into w->J, and its LU
+ * factors: by forward differences, of pi of the shares made to sum to 1
+ * (stationary() gives a law of the mass of f, so pi(c f) = c pi(f), and
+ * without the normalisation the direction of x itself would be neutral).
+ * -1 if it is singular. */
 static int
-newton(const struct mf_problem *pb, double *x, const int *face, int m,
+jacobian(const struct mf_problem *pb, double *x, const int *face, int m,
     struct work *w)
 {
-	int n = pb->n;
-	double *J = w->J, *r = w->r, best;
+	double *J = w->J;
 
 	stationary(pb, x, w->p0, w);
 	for (int b = 0; b < m; b++) {
@@ -284,11 +284,24 @@ newton(const struct mf_problem *pb, double *x, const int *face, int m,
 			    h - w->p0[face[a]] - (a == b);
 	}
 	memcpy(w->LU, J, (size_t)m * m * sizeof *J);
-	if (lu_factor(w->LU, w->piv, m) != 0)
+	return lu_factor(w->LU, w->piv, m);
+}
+
+/* Newton's method for pi(x) = x over the face, from x, in place, with
+ * the Jacobian of the start while it gains a digit a step, and one of
+ * the current point (at most 4 times) when it does not: the entries of
+ * a small share scale with it, so the start's may be far off.  0 on
+ * convergence to rounding, -1 if it failed or left the face. */
+static int
+newton(const struct mf_problem *pb, double *x, const int *face, int m,
+    struct work *w)
+{
+	int n = pb->n, fresh = 0;
+	double *r = w->r, best;
+
+	if (jacobian(pb, x, face, m, w) != 0)
 		return -1;
 	best = residual(pb, x, face, m, r, w);
-	/* the Jacobian of the start (a chord method): each step gains the
-	 * start's distance to x in accuracy */
 	for (int it = 0; it < 30 && best > 4 * DBL_EPSILON; it++) {
 		double now;
 
@@ -302,6 +315,9 @@ newton(const struct mf_problem *pb, double *x, const int *face, int m,
 			memcpy(x, w->keep, (size_t)n * sizeof *x);
 			break;          /* rounding reached: keep the best */
 		}
+		if (now > best / 10 && fresh++ < 4 &&
+		    jacobian(pb, x, face, m, w) != 0)
+			return -1;
 		best = now;
 	}
 	return best <= TOL / 100 ? 0 : -1;
@@ -346,31 +362,62 @@ attracts(const double *J, int m, struct work *w)
 	return 0;
 }
 
+/* Newton's method to the fixed point of the face from x (in place), and
+ * whether it attracts: 0 if so, -1 if not or if it failed. */
+static int
+finish(const struct mf_problem *pb, double *x, const int *face, int m,
+    struct work *w)
+{
+	if (m < 2)              /* a vertex: fixed, and nothing moves in it */
+		return 0;
+	if (newton(pb, x, face, m, w) != 0 || !attracts(w->J, m, w))
+		return -1;
+	return 0;
+}
+
+/* Whether x is near f and every token f holds and x does not would fade
+ * at x; c gets the rates at x. */
+static int
+takes_over(const struct mf_problem *pb, const double *f, const double *x,
+    double *c)
+{
+	int ok = 1;
+
+	rates(pb, x, c);
+	for (int a = 0; a < pb->n; a++)
+		if (fabs(x[a] - f[a]) > FAR ||
+		    (f[a] > 0 && x[a] == 0 && !(c[a] < 1 - NEUTRAL)))
+			ok = 0;
+	return ok;
+}
+
 /*
  * The last stretch of a flow to its fixed point is slow: a loser whose
  * rate c_j is near 1 fades as exp(-(1 - c_j) tau), and the tolerance
  * asks for shares settled to 1e-9.  Once every share of at least SETTLE
  * moves by less than SETTLE of itself and every smaller one falls, the
- * flow is near the fixed point x of the face of the larger shares, and
- * Newton's method on pi(x) = x finds x to rounding in a few solves.
- * The jump is taken only when it stays near (FAR) and x attracts the
- * flow's own steps (the Runge-Kutta propagator of the linearised flow
- * contracts), so the flow ends where it would have gone; the tokens set
- * to 0 are judged by their rates at x as any absent token is, and grow
- * back if they would.  Returns 1 if f jumped to x, 0 if the flow is not
- * yet settled, -1 if Newton's method was tried and failed.
+ * flow is near a fixed point x, and Newton's method on pi(x) = x finds it
+ * to rounding in a few solves: first on the face of the larger shares,
+ * the smaller ones taken for losers, which holds if each of them would
+ * fade at x; else on the face of all of them (a small share settling at
+ * a small value).  The jump is taken only when it stays near (FAR) and x
+ * attracts the flow's own steps (the Runge-Kutta propagator of the
+ * linearised flow contracts), so the flow ends where it would have gone.
+ * Returns 1 if f jumped to x, 0 if the flow is not yet settled, -1 if
+ * Newton's method was tried and failed.
  */
 static int
 settle(const struct mf_problem *pb, double *f, const double *k1,
     struct work *w)
 {
-	int n = pb->n, m = 0, *face = w->face;
-	double *J = w->J, *x = w->x;
+	int n = pb->n, m = 0, all = 0, *face = w->face;
+	double *x = w->x, *c = w->c;
 
 	for (int a = 0; a < n; a++) {
 		x[a] = 0;
 		if (!(f[a] > 0))
 			continue;
+		all++;
 		if (f[a] < SETTLE) {
 			if (!(k1[a] < 0))
 				return 0;
@@ -382,13 +429,24 @@ settle(const struct mf_problem *pb, double *f, const double *k1,
 		}
 	}
 	normalise(x, n);
-	if (m > 1 && newton(pb, x, face, m, w) != 0)
+	if (finish(pb, x, face, m, w) == 0) {
+		if (takes_over(pb, f, x, c))
+			goto jump;
+		/* the small shares that would not fade at x join the face */
+		for (int a = 0; a < n; a++)
+			c[a] = f[a] > 0 && (x[a] > 0 || !(c[a] < 1 - NEUTRAL));
+	} else if (all > m)
+		for (int a = 0; a < n; a++)
+			c[a] = f[a] > 0;
+	else
 		return -1;
-	for (int a = 0; a < n; a++)
-		if (fabs(x[a] - f[a]) > FAR)
-			return -1;
-	if (m > 1 && !attracts(J, m, w))
+	for (int a = m = 0; a < n; a++)
+		if ((x[a] = c[a] > 0 ? f[a] : 0) > 0)
+			face[m++] = a;
+	normalise(x, n);
+	if (finish(pb, x, face, m, w) != 0 || !takes_over(pb, f, x, c))
 		return -1;
+jump:
 	memcpy(f, x, (size_t)n * sizeof *f);
 	return 1;
 }
