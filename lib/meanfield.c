@@ -399,8 +399,8 @@ takes_over(const struct mf_problem *pb, const double *f, const double *x,
  * flow is near a fixed point x, and Newton's method on pi(x) = x finds it
  * to rounding in a few solves: first on the face of the larger shares,
  * the smaller ones taken for losers, which holds if each of them would
- * fade at x; else on the face of all of them (a small share settling at
- * a small value).  The jump is taken only when it stays near (FAR) and x
+ * fade at x; else with those that would not (a small share settling at a
+ * small value; all of them if Newton's method failed).  The jump is taken only when it stays near (FAR) and x
  * attracts the flow's own steps (the Runge-Kutta propagator of the
  * linearised flow contracts), so the flow ends where it would have gone.
  * Returns 1 if f jumped to x, 0 if the flow is not yet settled, -1 if
@@ -434,14 +434,13 @@ settle(const struct mf_problem *pb, double *f, const double *k1,
 			goto jump;
 		/* the small shares that would not fade at x join the face */
 		for (int a = 0; a < n; a++)
-			c[a] = f[a] > 0 && (x[a] > 0 || !(c[a] < 1 - NEUTRAL));
+			x[a] = x[a] > 0 || !(c[a] < 1 - NEUTRAL) ? f[a] : 0;
 	} else if (all > m)
-		for (int a = 0; a < n; a++)
-			c[a] = f[a] > 0;
+		memcpy(x, f, (size_t)n * sizeof *x);
 	else
 		return -1;
 	for (int a = m = 0; a < n; a++)
-		if ((x[a] = c[a] > 0 ? f[a] : 0) > 0)
+		if (x[a] > 0)
 			face[m++] = a;
 	normalise(x, n);
 	if (finish(pb, x, face, m, w) != 0 || !takes_over(pb, f, x, c))
