@@ -69,7 +69,8 @@ gen_init(struct generator *g, enum gen_path path, const struct attn_model *m,
 	}
 	g->counting = path == GEN_CCMC && !c->posw;
 	if (g->counting)
-		g->weight = xmalloc((size_t)g->K * sizeof *g->weight);
+		g->weight = xmalloc(((size_t)g->K + 1) * sizeof *g->weight);
+	g->growing = g->counting && !window;
 	/* the chain looks at the last token only */
 	context_init(&g->ctx, g->K, path == GEN_MARKOV ? 1 : window);
 	return 0;
@@ -93,6 +94,13 @@ gen_free(struct generator *g)
 	free(g->work);
 	free(g->Psup);
 	free(g->weight);
+	free(g->row);
+	free(g->entry);
+	free(g->q);
+	free(g->aprob);
+	free(g->aw);
+	free(g->alias);
+	free(g->awork);
 	grouped_free(&g->grouped);
 	context_free(&g->ctx);
 	memset(g, 0, sizeof *g);
@@ -218,6 +226,27 @@ sup_set(struct generator *g, int a, int b)
 	    g->chain->P[(size_t)tok[a] * g->K + tok[b]];
 }
 
+/* grow_step's tables for the stride. */
+static void
+grow_alloc(struct generator *g)
+{
+	size_t st = (size_t)g->stride, n;
+
+	for (g->rowbits = 1; (1 << g->rowbits) < g->stride + 1; g->rowbits++)
+		;
+	n = (size_t)1 << g->rowbits;
+	/* no row's tables are made yet (gen 0 is before the first) */
+	free(g->row);
+	g->row = xcalloc(st, sizeof *g->row);
+	g->entry = xrealloc(g->entry, checked_size(checked_size(st, n),
+	    sizeof *g->entry));
+	g->q = xrealloc(g->q, checked_size(checked_size(st, st), sizeof *g->q));
+	g->aw = xrealloc(g->aw, n * sizeof *g->aw);
+	g->aprob = xrealloc(g->aprob, n * sizeof *g->aprob);
+	g->alias = xrealloc(g->alias, n * sizeof *g->alias);
+	g->awork = xrealloc(g->awork, 2 * n * sizeof *g->awork);
+}
+
 /* Psup for the present tokens, from scratch. */
 static void
 sup_build(struct generator *g)
@@ -228,10 +257,13 @@ sup_build(struct generator *g)
 		g->stride = 2 * n < g->K ? 2 * n : g->K;
 		g->Psup = xrealloc(g->Psup, checked_size((size_t)g->stride *
 		    (size_t)g->stride, sizeof *g->Psup));
+		if (g->growing)
+			grow_alloc(g);
 	}
 	for (int a = 0; a < n; a++)
 		for (int b = 0; b < n; b++)
 			sup_set(g, a, b);
+	g->present_gen++;
 }
 
 /* Row and column of the token that just took slot s. */
@@ -276,6 +308,7 @@ push(struct generator *g, int y)
 	s = context_push(&g->ctx, y);
 	if (!g->counting)
 		return;
+	g->present_gen += fresh;   /* grow_step's tables know the old ones */
 	if (s >= 0 && !fresh)
 		sup_move(g, s);
 	if (fresh)
@@ -289,8 +322,12 @@ gen_start(struct generator *g, const int *prompt, int L)
 	for (int t = 0; t < L; t++)
 		context_push(&g->ctx, prompt[t]);
 	g->query = prompt[L - 1];
+	g->qtok = -1;
 	if (g->counting)
 		sup_build(g);
+	/* a trajectory draws the same whatever ran before it (shards) */
+	if (g->growing)
+		memset(g->row, 0, (size_t)g->stride * sizeof *g->row);
 }
 
 /* One CCMC step on the counts: the token in slot s with weight
@@ -328,19 +365,170 @@ count_step(struct generator *g, struct rng *r)
 	return c->present[rng_categorical(r, w, n, total)];
 }
 
+/* Positions since a row's tables were made that they allow for: at most
+ * 1/GROW_SHARE of the weight (so a try is refused with probability below
+ * 1/(GROW_SHARE + 1)), and at most GROW_MAX.  The more, the more steps
+ * try a recent position and may start over; the fewer, the more often
+ * tables are made. */
+#define GROW_SHARE 8
+#define GROW_MAX   4096
+#define GROW_RENT  16
+
+/* Row a of P among the present tokens, scaled so that its largest is 1
+ * (a probability, see grow_step); if that largest underflowed, from the
+ * logits.  It changes only with the present tokens. */
+static void
+grow_q(struct generator *g, int a)
+{
+	const struct context *c = &g->ctx;
+	int n = c->npresent;
+	const double *pa = g->Psup + (size_t)a * g->stride;
+	double *q = g->q + (size_t)a * g->stride, max = 0;
+
+	for (int b = 0; b < n; b++)
+		max = pa[b] > max ? pa[b] : max;
+	if (max >= DBL_MIN)
+		for (int b = 0; b < n; b++)
+			q[b] = pa[b] / max;
+	else {
+		const double *la = g->chain->A + (size_t)c->present[a] * g->K;
+
+		max = -INFINITY;
+		for (int b = 0; b < n; b++)
+			max = la[c->present[b]] > max ? la[c->present[b]] : max;
+		for (int b = 0; b < n; b++)
+			q[b] = exp(la[c->present[b]] - max);
+	}
+	g->row[a].qgen = g->present_gen;
+}
+
+/*
+ * Query slot a's tables, from the counts m now: an alias table of 2^abits
+ * >= n + 1 entries (a power of 2, so that no multiplication finds one),
+ * token b with weight m_b q_b, one for the next `cap` positions with
+ * weight cap, the rest 0.
+ */
+static void
+grow_row(struct generator *g, int a)
+{
+	const struct context *c = &g->ctx;
+	int n = c->npresent, size;
+	const double *q = g->q + (size_t)a * g->stride;
+	double *w = g->aw, total = 0, cap;
+	struct gen_alias *e = g->entry + ((size_t)a << g->rowbits);
+	struct gen_row *row = g->row + a;
+
+	if (row->qgen != g->present_gen)
+		grow_q(g, a);
+	for (g->abits = 1; (1 << g->abits) < n + 1; g->abits++)
+		;
+	size = 1 << g->abits;
+	for (int b = 0; b < n; b++)
+		total += w[b] = c->count[b] * q[b];
+	/* total >= 1: the largest q is 1, every count at least 1 */
+	cap = floor(total / GROW_SHARE);
+	cap = cap < 1 ? 1 : cap > GROW_MAX ? GROW_MAX : cap;
+	w[n] = cap;
+	for (int k = n + 1; k < size; k++)
+		w[k] = 0;
+	rng_alias_build(w, size, total + cap, g->aprob, g->alias, g->awork);
+	for (int k = 0; k < size; k++) {
+		double p = g->aprob[k];
+
+		/* a full entry has itself as alias: the coin does not matter */
+		e[k].prob = p < 1 ? (uint64_t)(p * 0x1p64) : UINT64_MAX;
+		e[k].slot[0] = k < n ? k : -1;
+		e[k].slot[1] = g->alias[k] < n ? g->alias[k] : -1;
+	}
+	row->gen = g->present_gen;
+	row->since = c->len;
+	row->cap = (int)cap;
+	row->until = c->len + row->cap;
+	row->stale = 0;
+}
+
+/*
+ * count_step's law in O(1) on average.  The counts are those the query
+ * row's tables were made from plus the r < cap tokens drawn since, so the
+ * weights m_b q_b split into the tables' and one weight q <= 1 for each
+ * recent position.  The alias table draws a token with the first, or,
+ * with weight cap, one of the next cap positions, uniformly: a position
+ * already drawn is kept with probability q of its token, else (or if
+ * not drawn yet) the step starts over.  So each token's chance is
+ * proportional to m_b q_b, that is m_b P_ib.
+ *
+ * A 64-bit word x makes a draw from the alias table of 2^abits entries:
+ * its top abits bits are the entry, the others the coin between the entry
+ * and its alias.
+ */
+static int
+grow_step(struct generator *g, struct rng *r)
+{
+	const struct context *c = &g->ctx;
+	/* the slot known without a look-up: a shorter chain from step to
+	 * step (slots stay put while counts only grow) */
+	int a = g->query == g->qtok ? g->qslot : c->slot[g->query];
+	const struct gen_row *row = g->row + a;
+	const struct gen_alias *e = g->entry + ((size_t)a << g->rowbits);
+	const double *q = g->q + (size_t)a * g->stride;
+
+	if (c->len >= row->until || row->gen != g->present_gen) {
+		/* Rare queries: tables made for them would lapse unused.  So
+		 * the tables are made anew only once the steps drawn without
+		 * them have cost about as much. */
+		if (++g->row[a].stale < GROW_RENT)
+			return count_step(g, r);
+		grow_row(g, a);
+	}
+	for (;;) {
+		uint64_t x = rng_u64_inline(r);
+		const struct gen_alias *k = e + (x >> (64 - g->abits));
+		unsigned __int128 z;
+		long t;
+		int s = k->slot[0], y;
+
+		/* no branch on a coin */
+		s ^= (s ^ k->slot[1]) & -(int)(x << g->abits >= k->prob);
+		if (s >= 0) {
+			g->qslot = s;
+			return g->qtok = c->present[s];
+		}
+		/* a recent position: the same on [0, cap) */
+		z = (unsigned __int128)rng_u64_inline(r) * (unsigned)row->cap;
+		t = (long)(z >> 64);
+		if (t < c->len - row->since) {
+			y = context_view(c)[row->since + t];
+			if ((double)(uint64_t)z < q[c->slot[y]] * 0x1p64)
+				return y;
+		}
+	}
+}
+
+int
+gen_draw(struct generator *g, struct rng *r)
+{
+	if (from_background(g, r))
+		return background(g, r);
+	if (g->growing)
+		return grow_step(g, r);
+	if (g->counting)
+		return count_step(g, r);
+	if (g->path == GEN_MARKOV)
+		return draw(g, &g->query, 1, r, NULL);
+	return draw(g, context_view(&g->ctx), g->ctx.len, r, NULL);
+}
+
+void
+gen_append(struct generator *g, int y)
+{
+	push(g, y);
+}
+
 int
 gen_step(struct generator *g, struct rng *r)
 {
-	int y;
+	int y = gen_draw(g, r);
 
-	if (from_background(g, r))
-		y = background(g, r);
-	else if (g->counting)
-		y = count_step(g, r);
-	else if (g->path == GEN_MARKOV)
-		y = draw(g, &g->query, 1, r, NULL);
-	else
-		y = draw(g, context_view(&g->ctx), g->ctx.len, r, NULL);
 	push(g, y);
 	return y;
 }

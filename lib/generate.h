@@ -9,7 +9,8 @@
  * L tokens of the prompt or trajectory count, as positions 1..L.  On the
  * CCMC without positions a trajectory step costs O(distinct tokens in the
  * context), not O(context): the draw needs only the context's counts and
- * P among the tokens present, kept in the context's slot order.
+ * P among the tokens present, kept in the context's slot order.  Without a
+ * window, where counts only grow, it costs O(1) on average (grow_step).
  */
 #ifndef GENERATE_H
 #define GENERATE_H
@@ -45,6 +46,28 @@ struct generator {
 	int     query;         /* the last token */
 	int     counting, stride;
 	double *Psup, *weight;
+	/* the counting path without a window, where counts only grow: for
+	 * each query slot a, tables made from the counts of some step and
+	 * remade now and then (see grow_step) */
+	int     growing;
+	unsigned long present_gen;  /* changes when the present tokens do */
+	struct gen_row {
+		unsigned long gen;  /* present_gen the tables were made in */
+		unsigned long qgen; /* the same for q */
+		long    since;      /* context length then */
+		long    until;      /* made anew once the context is this long */
+		int     cap;        /* positions since `since` they allow for */
+		int     stale;      /* steps drawn directly since they lapsed */
+	} *row;                     /* stride */
+	struct gen_alias {
+		uint64_t prob;      /* 2^64 times the chance of slot[0] */
+		int     slot[2];    /* slot, its alias; -1: a recent position */
+	} *entry;                   /* stride x 2^rowbits */
+	int     rowbits, abits;     /* 2^abits entries of a row are in use */
+	int     qtok, qslot;        /* the last token drawn by grow_step */
+	double *q;                  /* stride x stride */
+	double *aw, *aprob;         /* 2^rowbits */
+	int    *alias, *awork;      /* 2^rowbits, 2^(rowbits + 1) */
 };
 
 /* A generator for the path; GEN_ATTENTION needs m, the others c.  Draws
@@ -73,5 +96,9 @@ int  gen_next(struct generator *g, const int *prompt, int L, struct rng *r,
  * draws the next token from the current context and appends it. */
 void gen_start(struct generator *g, const int *prompt, int L);
 int  gen_step(struct generator *g, struct rng *r);
+/* gen_step in two: the next token, not appended; appending a token,
+ * drawn or not (0 <= y < K). */
+int  gen_draw(struct generator *g, struct rng *r);
+void gen_append(struct generator *g, int y);
 
 #endif

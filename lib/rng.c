@@ -397,3 +397,44 @@ rng_pick(struct rng *r, const double *w, int n, double total)
 		k += v[t] <= x;
 	return 8 * b + (k < len ? k : last_positive(v, len));
 }
+
+/* Vose's construction: each entry below its fair share 1 is topped up
+ * from one above it, which then counts as below if it fell under 1.
+ * Entries left when one list runs out are full (1, up to rounding); a
+ * weight 0 never is, so rounding cannot make it drawable. */
+void
+rng_alias_build(const double *w, int n, double total, double *prob,
+    int *alias, int *work)
+{
+	int *small = work, *large = work + n, ns = 0, nl = 0, top = 0;
+	double scale = n / total;
+
+	for (int k = 0; k < n; k++) {
+		prob[k] = w[k] * scale;
+		alias[k] = k;
+		if (w[k] > w[top])
+			top = k;
+		if (prob[k] < 1)
+			small[ns++] = k;
+		else
+			large[nl++] = k;
+	}
+	while (ns > 0 && nl > 0) {
+		int s = small[--ns], l = large[nl - 1];
+
+		alias[s] = l;
+		prob[l] = (prob[l] + prob[s]) - 1;
+		if (prob[l] < 1) {
+			nl--;
+			small[ns++] = l;
+		}
+	}
+	while (nl > 0)
+		prob[large[--nl]] = 1;
+	while (ns > 0) {
+		int s = small[--ns];
+
+		prob[s] = w[s] > 0 ? 1 : 0;
+		alias[s] = w[s] > 0 ? s : top;
+	}
+}

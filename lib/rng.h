@@ -19,6 +19,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #define RNG_DEFAULT_SEED 1
 #define RNG_MAX_SHARE    16         /* blocks an item may own */
@@ -49,6 +50,7 @@ void     rng_stream(struct rng *r, uint64_t stream);  /* same key, new stream */
 void     rng_items(struct rng *r, unsigned blocks);   /* 1 .. RNG_MAX_SHARE */
 void     rng_item(struct rng *r, uint64_t item);
 uint64_t rng_u64(struct rng *r);
+static inline uint64_t rng_u64_inline(struct rng *r);   /* the same */
 uint32_t rng_u32(struct rng *r);
 double   rng_uniform(struct rng *r);                  /* [0, 1), 53 bits */
 uint32_t rng_below(struct rng *r, uint32_t n);        /* [0, n), unbiased */
@@ -68,5 +70,28 @@ double   rng_blocksum(double *w, int n);
 /* The same for the weights v[idx[0]], .., v[idx[n-1]], into w. */
 double   rng_blocksum_of(double *w, const double *v, const int *idx, int n);
 int      rng_pick(struct rng *r, const double *w, int n, double total);
+
+/* Walker's alias table of the weights w (n >= 1, w >= 0, total = sum w
+ * > 0): index k is drawn with probability w[k] / total by taking a
+ * uniform k in [0, n) and keeping it if a second uniform is below prob[k],
+ * else taking alias[k].  work: 2n ints. */
+void     rng_alias_build(const double *w, int n, double total, double *prob,
+             int *alias, int *work);
+
+/* Inline for inner loops: the bytes at hand, as rng_u64 takes them. */
+static inline uint64_t
+rng_u64_inline(struct rng *r)
+{
+	uint64_t v;
+
+	if (r->len - r->pos < 8)
+		return rng_u64(r);
+	memcpy(&v, r->cur + r->pos, 8);
+#if __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+	v = __builtin_bswap64(v);
+#endif
+	r->pos += 8;
+	return v;
+}
 
 #endif

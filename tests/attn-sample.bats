@@ -661,6 +661,84 @@ PY
 	done
 }
 
+@test "a trajectory step at a fixed context follows the CCMC: tables plus tokens since (up to the last step before they lapse), a new token, underflow (chi-square)" {
+	"$UNIT" grow 7 1000000 >out
+	run py out <<'PY'
+import sys
+sys.path.insert(0, ".")
+from ref import *
+seen = set()
+for l in open(sys.argv[1]):
+    w = l.split()
+    assert w[0] == "grow" and len(w) == 4, l
+    cells, stat = int(w[2]), float(w[3])
+    assert stat < chi2_999(cells - 1), l
+    seen.add(w[1])
+assert seen == {"since", "full", "fresh", "underflow"}, seen
+PY
+	[ "$status" -eq 0 ] || { cat out; echo "$output"; false; }
+}
+
+@test "long trajectories on counts, with and without --mix: every step against its exact law (martingale chi-square)" {
+	# K = 3; with --mix the prompt lacks token 2, which comes in from the
+	# background.  For each query i the sum over its steps of e_y - p (p
+	# the exact law given the context so far, first two coordinates) has
+	# covariance the sum of diag(p) - p p^T; its quadratic form is
+	# chi-square with 2 degrees of freedom per query when every step
+	# follows its law (martingale central limit theorem).  Trajectories of
+	# 2000 steps make and remake the tables of each row many times.
+	cat >c <<'EOF'
+{"type":"ccmc","K":3,"P":[[0.5,0.3,0.2],[0.2,0.6,0.2],[0.3,0.3,0.4]],"unigram":[0.2,0.3,0.5],"mix":0.1}
+EOF
+	prompts 200 '[0,1,2,0,0,1,2,1,0,2,0,1]' >p
+	prompts 200 '[0,1,0,0,1,1,0,1]' >p0
+	for run_opts in "p" "p0 --mix model"; do
+		set -- $run_opts
+		attn-sample --model c --trajectory --steps 2000 --seed 13 "$@" >out
+		run py c out "$run_opts" <<'PY'
+import sys
+sys.path.insert(0, ".")
+from ref import *
+c = first(sys.argv[1])
+P, u = c["P"], c["unigram"]
+mix = c["mix"] if "--mix" in sys.argv[3] else 0.0
+X = [[0.0, 0.0] for _ in range(3)]
+C = [[0.0, 0.0, 0.0] for _ in range(3)]
+steps, fresh = 0, 0
+for r in records(sys.argv[2], "trajectory"):
+    m = [0, 0, 0]
+    for k in r["prompt"]:
+        m[k] += 1
+    i = r["prompt"][-1]
+    for y in r["tokens"]:
+        w = [m[j] * P[i][j] for j in range(3)]
+        z = sum(w)
+        p = [(1 - mix) * w[j] / z + mix * u[j] for j in range(3)]
+        x, cv = X[i], C[i]
+        x[0] += (y == 0) - p[0]
+        x[1] += (y == 1) - p[1]
+        cv[0] += p[0] * (1 - p[0])
+        cv[1] -= p[0] * p[1]
+        cv[2] += p[1] * (1 - p[1])
+        fresh += m[y] == 0
+        m[y] += 1
+        i = y
+        steps += 1
+assert steps == 200 * 2000, steps
+assert (fresh == 200) == bool(mix), fresh
+stat, df = 0.0, 0
+for x, (a, b, d) in zip(X, C):
+    det = a * d - b * b
+    assert det > 0
+    stat += (d * x[0] * x[0] - 2 * b * x[0] * x[1] + a * x[1] * x[1]) / det
+    df += 2
+assert stat < chi2_999(df), (stat, chi2_999(df))
+print("chi2 %.2f < %.2f (df %d)" % (stat, chi2_999(df), df))
+PY
+		[ "$status" -eq 0 ] || { echo "$run_opts: $output"; false; }
+	done
+}
+
 @test "a meta.window beyond the limits, or not an integer, is refused, not truncated" {
 	attn-gen-model --vocab 4 >m
 	attn-sample -n 20 m >s

@@ -15,6 +15,11 @@
  *                              the same however it is reached
  *   unit partial N             a record, then one of N numbers and a NaN:
  *                              must die leaving only the first on stdout
+ *   unit grow SEED N           chi-square statistics of N next tokens of
+ *                              a trajectory held at one context, against
+ *                              ccmc_probs: tables made from the counts
+ *                              plus tokens since, a token new to the
+ *                              context (background), P that underflows
  */
 #include <math.h>
 #include <stdio.h>
@@ -23,6 +28,7 @@
 
 #include "ccmc.h"
 #include "chain.h"
+#include "generate.h"
 #include "model.h"
 #include "rng.h"
 #include "stream.h"
@@ -352,6 +358,137 @@ partial(long n)
 	return 0;
 }
 
+/*
+ * "grow NAME cells stat", or "grow NAME stale" if the query's tables were
+ * not those made before the tokens `more` (so that the draws would not
+ * test them).  The trajectory starts at the prompt; draws (not appended)
+ * make the query row's tables; `fresh` is appended and tables made again;
+ * then `more`, which ends in the query too (nmore 0: as many as the tables
+ * allow for, the last step before they lapse, cycling through `more`).
+ * N draws at that context are compared with (1 - mix) ccmc_probs + mix u.
+ */
+static void
+grow_case(const char *name, struct ccmc *c, const int *prompt, int L,
+    const int *fresh, int nfresh, const int *more, int nmore,
+    const double *u, double mix, struct rng *r, long N)
+{
+	struct generator g;
+	char why[256];
+	int K = c->K, len, *ctx, *add = NULL, a, cells = 0;
+	long *count = xcalloc((size_t)K, sizeof *count);
+	double *p = xmalloc(2 * (size_t)K * sizeof *p), chi = 0;
+
+	if (gen_init(&g, GEN_CCMC, NULL, c, 0, why, sizeof why) != 0)
+		die(EXIT_FAIL, "%s", why);
+	if (u)
+		gen_mix(&g, u, mix);
+	gen_start(&g, prompt, L);
+	for (int s = 0; s < 100; s++)
+		(void)gen_draw(&g, r);
+	for (int t = 0; t < nfresh; t++)
+		gen_append(&g, fresh[t]);
+	for (int s = 0; s < 100; s++)
+		(void)gen_draw(&g, r);
+	a = g.ctx.slot[g.query];
+	add = xmalloc((size_t)(g.row[a].cap + 1) * sizeof *add);
+	if (!nmore) {
+		nmore = g.row[a].cap - 1;
+		for (int t = 0; t < nmore; t++)
+			add[t] = more[t % 9];
+		add[nmore - 1] = g.query;
+	} else
+		memcpy(add, more, (size_t)nmore * sizeof *add);
+	for (int t = 0; t < nmore; t++)
+		gen_append(&g, add[t]);
+	len = L + nfresh + nmore;
+	a = g.ctx.slot[g.query];
+	if (g.row[a].gen != g.present_gen || g.row[a].since != len - nmore ||
+	    g.row[a].until <= len) {
+		printf("grow %s stale\n", name);
+		goto out;
+	}
+	for (long s = 0; s < N; s++)
+		count[gen_draw(&g, r)]++;
+	ctx = xmalloc((size_t)len * sizeof *ctx);
+	memcpy(ctx, prompt, (size_t)L * sizeof *ctx);
+	if (nfresh)
+		memcpy(ctx + L, fresh, (size_t)nfresh * sizeof *ctx);
+	memcpy(ctx + L + nfresh, add, (size_t)nmore * sizeof *ctx);
+	ccmc_probs(c, ctx, len, p, p + K);
+	for (int k = 0; k < K; k++) {
+		double e = N * ((1 - mix) * p[k] + (u ? mix * u[k] : 0));
+
+		if (e == 0) {
+			if (count[k]) {
+				printf("grow %s drew an impossible token\n", name);
+				goto out;
+			}
+			continue;
+		}
+		chi += (count[k] - e) * (count[k] - e) / e;
+		cells++;
+	}
+	printf("grow %s %d %.4f\n", name, cells, chi);
+	free(ctx);
+out:
+	free(add);
+	gen_free(&g);
+	free(count);
+	free(p);
+}
+
+static int
+grow(uint64_t seed, long N)
+{
+	static const double P5[25] = {
+		0.30, 0.10, 0.20, 0.15, 0.25,
+		0.05, 0.50, 0.15, 0.10, 0.20,
+		0.20, 0.20, 0.20, 0.20, 0.20,
+		0.40, 0.05, 0.05, 0.10, 0.40,
+		0.10, 0.30, 0.25, 0.05, 0.30 };
+	static const double u5[5] = { 0.1, 0.2, 0.3, 0.1, 0.3 };
+	/* row 1: token 0 takes all of P; 1, 2, 3 underflow to 0 */
+	static const double A4[16] = {
+		0, 0.5, 1, 1.5,
+		1000, 0, -0.5, -1.25,
+		0, 0, 0, 0,
+		1, 0, 0, 2 };
+	static const int more[] = { 4, 4, 3, 4, 0, 4, 2, 4, 4, 1 },
+	    fresh[] = { 4, 1 }, more4[] = { 3, 3, 2, 1, 3, 1 };
+	int prompt[400];
+	struct ccmc c = { 0 };
+	struct rng r;
+	double A5[25];
+
+	rng_init(&r, seed, "unit", 0);
+	/* token 4 rare in the prompt, so the tokens since weigh */
+	for (int t = 0; t < 400; t++)
+		prompt[t] = t % 97 == 0 ? 4 : (int)rng_below(&r, 4);
+	prompt[399] = 1;
+	for (int k = 0; k < 25; k++)
+		A5[k] = log(P5[k]);
+	c.K = 5;
+	ccmc_set_logits(&c, A5);
+	grow_case("since", &c, prompt, 400, NULL, 0, more, 10, NULL, 0, &r, N);
+	grow_case("full", &c, prompt, 400, NULL, 0, more, 0, NULL, 0, &r, N);
+	/* the same, the query 1 last */
+	for (int t = 0; t < 400; t++)
+		prompt[t] = prompt[t] == 4 ? 0 : prompt[t];
+	prompt[399] = 1;
+	grow_case("fresh", &c, prompt, 400, fresh, 2, more, 10, u5, 0.25, &r,
+	    N);
+	ccmc_free(&c);
+	c.K = 4;
+	for (int t = 0; t < 400; t++)
+		prompt[t] = 1 + t % 3;
+	prompt[399] = 1;
+	ccmc_set_logits(&c, A4);
+	grow_case("underflow", &c, prompt, 400, NULL, 0, more4, 6, NULL, 0, &r,
+	    N);
+	ccmc_free(&c);
+	return 0;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -370,8 +507,10 @@ main(int argc, char **argv)
 		return draws(strtoull(argv[2], NULL, 10), atol(argv[3]));
 	if (argc == 3 && strcmp(argv[1], "partial") == 0)
 		return partial(atol(argv[2]));
+	if (argc == 4 && strcmp(argv[1], "grow") == 0)
+		return grow(strtoull(argv[2], NULL, 10), atol(argv[3]));
 	fprintf(stderr, "usage: unit vectors FILE | theorem FILE N SEED | "
 	    "rng SEED N | chain FILE | longrun FILE | draws SEED N | "
-	    "partial N\n");
+	    "partial N | grow SEED N\n");
 	return 2;
 }
