@@ -41,6 +41,31 @@ output_is_distribution(const struct attn_model *m, char *why, size_t whylen)
 	return 1;
 }
 
+/* Whether the position weights of every length L are rho^(L - t) (rho
+ * read off the longest), up to rounding (relative 1e-9: the scores B_Lt
+ * come out of matrix products).  Then w_j of a context of length L + 1 is
+ * rho w_j of its first L tokens, plus 1 for the last token. */
+static int
+posw_geometric(const struct ccmc *c, double *rho)
+{
+	int n = c->lmax;
+
+	if (!c->posw || n < 2)
+		return 0;
+	*rho = c->posw[(size_t)(n - 1) * n + n - 2];
+	if (!(*rho > 0 && *rho <= 1))
+		return 0;
+	for (int L = 1; L <= n; L++) {
+		const double *row = c->posw + (size_t)(L - 1) * n;
+		double w = 1;
+
+		for (int t = L - 1; t >= 0; t--, w *= *rho)
+			if (!(fabs(row[t] - w) <= 1e-9 * w + DBL_MIN))
+				return 0;
+	}
+	return 1;
+}
+
 int
 gen_init(struct generator *g, enum gen_path path, const struct attn_model *m,
     const struct ccmc *c, int window, char *why, size_t whylen)
@@ -71,6 +96,11 @@ gen_init(struct generator *g, enum gen_path path, const struct attn_model *m,
 	if (g->counting)
 		g->weight = xmalloc(((size_t)g->K + 1) * sizeof *g->weight);
 	g->growing = g->counting && !window;
+	g->decaying = path == GEN_CCMC && !window && posw_geometric(c, &g->rho);
+	if (g->decaying) {
+		g->wpos = xmalloc((size_t)g->K * sizeof *g->wpos);
+		g->weight = xmalloc((size_t)g->K * sizeof *g->weight);
+	}
 	/* the chain looks at the last token only */
 	context_init(&g->ctx, g->K, path == GEN_MARKOV ? 1 : window);
 	return 0;
@@ -94,6 +124,7 @@ gen_free(struct generator *g)
 	free(g->work);
 	free(g->Psup);
 	free(g->weight);
+	free(g->wpos);
 	free(g->row);
 	free(g->entry);
 	free(g->q);
@@ -293,6 +324,20 @@ sup_move(struct generator *g, int s)
 		P[(size_t)a * st + s] = P[(size_t)a * st + n];
 }
 
+/* The position-weighted counts after y was appended (a new token has a
+ * slot of its own, last). */
+static void
+decay(struct generator *g, int y, int fresh)
+{
+	int n = g->ctx.npresent;
+
+	if (fresh)
+		g->wpos[n - 1] = 0;
+	for (int s = 0; s < n; s++)
+		g->wpos[s] *= g->rho;
+	g->wpos[g->ctx.slot[y]] += 1;
+}
+
 /* Appends y to the context, keeping Psup in step with its slots.  A token
  * new to the context (from the background) takes the last slot; if another
  * left, that slot moved into the one it vacated. */
@@ -306,6 +351,8 @@ push(struct generator *g, int y)
 		return;
 	fresh = g->ctx.slot[y] < 0;
 	s = context_push(&g->ctx, y);
+	if (g->decaying)
+		decay(g, y, fresh);
 	if (!g->counting)
 		return;
 	g->present_gen += fresh;   /* grow_step's tables know the old ones */
@@ -319,8 +366,13 @@ void
 gen_start(struct generator *g, const int *prompt, int L)
 {
 	context_reset(&g->ctx);
-	for (int t = 0; t < L; t++)
+	for (int t = 0; t < L; t++) {
+		int fresh = g->ctx.slot[prompt[t]] < 0;
+
 		context_push(&g->ctx, prompt[t]);
+		if (g->decaying)
+			decay(g, prompt[t], fresh);
+	}
 	g->query = prompt[L - 1];
 	g->qtok = -1;
 	if (g->counting)
@@ -504,6 +556,35 @@ grow_step(struct generator *g, struct rng *r)
 	}
 }
 
+/* One CCMC step on the position-weighted counts: the token in slot s
+ * with weight w_s P_{i, present[s]}, as ccmc_draw weighs positions; if
+ * those underflowed, in logs as it does. */
+static int
+decay_step(struct generator *g, struct rng *r)
+{
+	const struct context *c = &g->ctx;
+	const double *pi = g->chain->P + (size_t)g->query * g->K;
+	double *w = g->weight, total = 0;
+	int n = c->npresent;
+
+	for (int s = 0; s < n; s++)
+		total += w[s] = g->wpos[s] * pi[c->present[s]];
+	if (!(total >= 1e-200)) {
+		const double *a = g->chain->A + (size_t)g->query * g->K;
+		double max = -INFINITY;
+
+		for (int s = 0; s < n; s++) {
+			w[s] = g->wpos[s] > 0 ? log(g->wpos[s]) + a[c->present[s]] :
+			    -INFINITY;
+			max = fmax(max, w[s]);
+		}
+		total = 0;
+		for (int s = 0; s < n; s++)
+			total += w[s] = exp(w[s] - max);
+	}
+	return c->present[rng_categorical(r, w, n, total)];
+}
+
 int
 gen_draw(struct generator *g, struct rng *r)
 {
@@ -513,6 +594,8 @@ gen_draw(struct generator *g, struct rng *r)
 		return grow_step(g, r);
 	if (g->counting)
 		return count_step(g, r);
+	if (g->decaying)
+		return decay_step(g, r);
 	if (g->path == GEN_MARKOV)
 		return draw(g, &g->query, 1, r, NULL);
 	return draw(g, context_view(&g->ctx), g->ctx.len, r, NULL);

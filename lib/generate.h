@@ -11,6 +11,8 @@
  * context), not O(context): the draw needs only the context's counts and
  * P among the tokens present, kept in the context's slot order.  Without a
  * window, where counts only grow, it costs O(1) on average (grow_step).
+ * With positions that weigh rho^(L - t), as a recency bias does, a step
+ * updates the position-weighted counts instead of weighing the context.
  */
 #ifndef GENERATE_H
 #define GENERATE_H
@@ -68,6 +70,11 @@ struct generator {
 	double *q;                  /* stride x stride */
 	double *aw, *aprob;         /* 2^rowbits */
 	int    *alias, *awork;      /* 2^rowbits, 2^(rowbits + 1) */
+	/* the CCMC with position weights rho^(L - t) (a recency bias) and no
+	 * window: the position-weighted counts of the present tokens, by
+	 * slot, updated at each step (w <- rho w + the new token's 1) */
+	int     decaying;
+	double  rho, *wpos;         /* K */
 };
 
 /* A generator for the path; GEN_ATTENTION needs m, the others c.  Draws

@@ -88,44 +88,44 @@ finish(struct sampleset *s, struct sample_row *r, int m, int query)
  * 0, each with its count (cnt) or summed weight (wt, with posw); returns
  * their number, or -1 if y is not in the context.  Locals
  * throughout: the stores into tok and cnt could otherwise alias the set's
- * own fields, which the compiler would then reload at every token. */
+ * own fields, which the compiler would then reload at every token.
+ *
+ * Each token's count or weight is summed in count[] or weight[] (valid
+ * while stamp[] holds the sample's number gen) and copied out at the end,
+ * and without branches: whether a token is new is a coin toss that a
+ * branch would lose.  Slot m of tok is claimed for each token, and kept
+ * (m moves on) if the token is new. */
 static int
-distinct(long *stamp, int *slot, long gen, const int *ctx, int L, int y,
-    const double *posw, uint16_t *tok, uint32_t *cnt, double *wt, int *max)
+distinct(long *stamp, uint32_t *count, double *weight, long gen,
+    const int *ctx, int L, int y, const double *posw, uint16_t *tok,
+    uint32_t *cnt, double *wt, int *max)
 {
 	int m = 1, found = 0, mx = *max;
 
 	tok[0] = (uint16_t)y;
 	stamp[y] = gen;
-	slot[y] = 0;
-	if (wt)
-		wt[0] = 0;
-	else
-		cnt[0] = 0;
+	count[y] = 0;
+	weight[y] = 0;
 	/* the test of wt is the same at every token: -O3 takes it out of
 	 * the loop */
 	for (int t = 0; t < L; t++) {
-		int k = ctx[t], fresh = stamp[k] != gen, old = slot[k];
-		/* m if k is new, else its slot: in bits, since whether a
-		 * token is new is a coin toss that a branch would lose */
-		int at = old ^ ((old ^ m) & -fresh);
+		int k = ctx[t], fresh = stamp[k] != gen;
 
-		/* Slot m is claimed for k, and kept (m moves on) if k is new. */
 		mx = k > mx ? k : mx;
 		stamp[k] = gen;
-		slot[k] = at;
 		tok[m] = (uint16_t)k;
-		if (wt)
-			wt[m] = 0;
-		else
-			cnt[m] = 0;
 		m += fresh;
-		found |= at == 0;
+		found |= k == y;
 		if (wt)
-			wt[at] += posw[t];
+			weight[k] = (fresh ? 0 : weight[k]) + posw[t];
 		else
-			cnt[at]++;
+			count[k] = (count[k] & ((uint32_t)fresh - 1)) + 1;
 	}
+	for (int j = 0; j < m; j++)
+		if (wt)
+			wt[j] = weight[tok[j]];
+		else
+			cnt[j] = count[tok[j]];
 	*max = mx;
 	return found ? m : -1;
 }
@@ -140,10 +140,8 @@ sampleset_add(struct sampleset *s, const int *ctx, int L, int y,
 
 	reserve(s, r, L + 1);   /* y, then at most L others */
 	base = r->ntok;
-	/* The chosen token goes first, the rest in order of first occurrence;
-	 * slot[] remembers where each token went in this sample, valid while
-	 * stamp[] holds the sample's number. */
-	m = distinct(s->stamp, s->slot, ++s->gen, ctx, L, y, posw,
+	/* The chosen token goes first, the rest in order of first occurrence. */
+	m = distinct(s->stamp, s->count, s->weight, ++s->gen, ctx, L, y, posw,
 	    r->tok + base, s->weighted ? NULL : r->cnt + base, s->weighted ?
 	    r->wt + base : NULL, &max);
 	s->maxtok = max;

@@ -35,8 +35,9 @@ struct sampleset {
 	                         * shard (0-based); shards 0: every row */
 	long   dropped;       /* valid samples of the rows not kept */
 	long   gen;           /* for sampleset_add: */
-	long   stamp[MAX_VOCAB];
-	int    slot[MAX_VOCAB];
+	long     stamp[MAX_VOCAB];
+	uint32_t count[MAX_VOCAB];
+	double   weight[MAX_VOCAB];
 	struct sample_row row[];   /* one per possible query token */
 };
 

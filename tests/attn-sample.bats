@@ -679,6 +679,27 @@ PY
 	[ "$status" -eq 0 ] || { cat out; echo "$output"; false; }
 }
 
+@test "recency positions: trajectories update the weighted counts, equal to the sums of the weights, and draw from the exact law (chi-square)" {
+	attn-gen-model --vocab 5 --pos 256 --recency 8 --seed 2 >m
+	attn-gen-model --vocab 5 --pos 256 --recency 3 --embed gaussian --seed 4 >mg
+	attn-gen-model --vocab 5 --pos 64 --seed 2 >mr
+	for f in m mg; do
+		"$UNIT" decay $f 7 1000000 >out
+		run py out <<'PY'
+import sys
+sys.path.insert(0, ".")
+from ref import *
+w = open(sys.argv[1]).read().split()
+assert w[0] == "decay" and len(w) == 4, w
+assert float(w[1]) < 1e-9, w
+assert float(w[3]) < chi2_999(int(w[2]) - 1), w
+PY
+		[ "$status" -eq 0 ] || { cat out; echo "$output"; false; }
+	done
+	# random positions are not a recency bias: weighed position by position
+	[ "$("$UNIT" decay mr 7 10)" = "decay off" ]
+}
+
 @test "long trajectories on counts, with and without --mix: every step against its exact law (martingale chi-square)" {
 	# K = 3; with --mix the prompt lacks token 2, which comes in from the
 	# background.  For each query i the sum over its steps of e_y - p (p

@@ -23,6 +23,12 @@
  *                              ccmc_probs: tables made from the counts
  *                              plus tokens since, a token new to the
  *                              context (background), P that underflows
+ *   unit decay FILE SEED N     the same for a model with position weights
+ *                              rho^(L - t): "decay off" if the generator
+ *                              weighs the context directly instead; max
+ *                              relative gap of the updated weighted counts
+ *                              to the sums of the weights; chi-square of
+ *                              N next tokens against ccmc_probs
  */
 #include <math.h>
 #include <stdio.h>
@@ -566,6 +572,73 @@ grow(uint64_t seed, long N)
 	return 0;
 }
 
+static int
+decay(char *file, uint64_t seed, long N)
+{
+	struct input in;
+	struct attn_model m = { 0 };
+	struct ccmc c = { 0 };
+	struct generator g;
+	struct rng r;
+	json_t *rec;
+	char why[256];
+	int ctx[200], L = 0, cells = 0;
+	long *count;
+	double *p, gap = 0, chi = 0;
+
+	input_open(&in, 1, &file);
+	if (!(rec = input_record(&in)))
+		die(EXIT_DATA, "%s: no model", file);
+	load(&in, rec, &m, &c);
+	if (gen_init(&g, GEN_CCMC, NULL, &c, 0, why, sizeof why) != 0)
+		die(EXIT_FAIL, "%s", why);
+	if (!g.decaying) {
+		printf("decay off\n");
+		goto out;
+	}
+	count = xcalloc((size_t)c.K, sizeof *count);
+	p = xmalloc(2 * (size_t)c.K * sizeof *p);
+	rng_init(&r, seed, "unit", 0);
+	/* 150 steps from 10 tokens below K - 1: K - 1 cannot occur */
+	for (; L < 10; L++)
+		ctx[L] = (int)rng_below(&r, (uint32_t)c.K - 1);
+	gen_start(&g, ctx, L);
+	for (; L < 160 && L < c.lmax; L++)
+		gen_append(&g, ctx[L] = gen_draw(&g, &r));
+	for (int s = 0; s < g.ctx.npresent; s++) {
+		double direct = 0;
+
+		for (int t = 0; t < L; t++)
+			if (ctx[t] == g.ctx.present[s])
+				direct += c.posw[(size_t)(L - 1) * c.lmax + t];
+		gap = fmax(gap, fabs(g.wpos[s] - direct) / direct);
+	}
+	for (long s = 0; s < N; s++)
+		count[gen_draw(&g, &r)]++;
+	ccmc_probs(&c, ctx, L, p, p + c.K);
+	for (int k = 0; k < c.K; k++) {
+		double e = N * p[k];
+
+		if (e == 0) {
+			if (count[k])
+				printf("decay drew an impossible token\n");
+			continue;
+		}
+		chi += (count[k] - e) * (count[k] - e) / e;
+		cells++;
+	}
+	printf("decay %.3g %d %.4f\n", gap, cells, chi);
+	free(count);
+	free(p);
+out:
+	gen_free(&g);
+	model_free(&m);
+	ccmc_free(&c);
+	json_decref(rec);
+	input_close(&in);
+	return 0;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -588,8 +661,10 @@ main(int argc, char **argv)
 		return format_check(strtoull(argv[2], NULL, 10), atol(argv[3]));
 	if (argc == 4 && strcmp(argv[1], "grow") == 0)
 		return grow(strtoull(argv[2], NULL, 10), atol(argv[3]));
+	if (argc == 5 && strcmp(argv[1], "decay") == 0)
+		return decay(argv[2], strtoull(argv[3], NULL, 10), atol(argv[4]));
 	fprintf(stderr, "usage: unit vectors FILE | theorem FILE N SEED | "
 	    "rng SEED N | chain FILE | longrun FILE | draws SEED N | "
-	    "partial N | format SEED N | grow SEED N\n");
+	    "partial N | format SEED N | grow SEED N | decay FILE SEED N\n");
 	return 2;
 }
