@@ -341,8 +341,8 @@ decay(struct generator *g, int y, int fresh)
 /* Appends y to the context, keeping Psup in step with its slots.  A token
  * new to the context (from the background) takes the last slot; if another
  * left, that slot moved into the one it vacated. */
-static void
-push(struct generator *g, int y)
+void
+gen_append(struct generator *g, int y)
 {
 	int fresh, s;
 
@@ -601,17 +601,11 @@ gen_draw(struct generator *g, struct rng *r)
 	return draw(g, context_view(&g->ctx), g->ctx.len, r, NULL);
 }
 
-void
-gen_append(struct generator *g, int y)
-{
-	push(g, y);
-}
-
 int
 gen_step(struct generator *g, struct rng *r)
 {
 	int y = gen_draw(g, r);
 
-	push(g, y);
+	gen_append(g, y);
 	return y;
 }

@@ -243,27 +243,33 @@ drift(const struct mf_problem *pb, const double *f, double *k, struct work *w)
 		k[a] -= f[a];
 }
 
-/* The residual pi(x) - x on the face (m tokens), into r; its largest
- * size relative to the shares. */
+/* The residual pi - x on the face (m tokens), into r, given pi at x; its
+ * largest size relative to the shares. */
+static double
+gap(const double *pi, const double *x, const int *face, int m, double *r)
+{
+	double worst = 0;
+
+	for (int b = 0; b < m; b++) {
+		r[b] = pi[face[b]] - x[face[b]];
+		worst = fmax(worst, fabs(r[b]) / x[face[b]]);
+	}
+	return worst;
+}
+
 static double
 residual(const struct mf_problem *pb, const double *x, const int *face,
     int m, double *r, struct work *w)
 {
-	double worst = 0;
-
 	stationary(pb, x, w->p, w);
-	for (int b = 0; b < m; b++) {
-		r[b] = w->p[face[b]] - x[face[b]];
-		worst = fmax(worst, fabs(r[b]) / x[face[b]]);
-	}
-	return worst;
+	return gap(w->p, x, face, m, r);
 }
 
 /* The Jacobian of pi - id at x over the face into w->J, and its LU
  * factors: by forward differences, of pi of the shares made to sum to 1
  * (stationary() gives a law of the mass of f, so pi(c f) = c pi(f), and
  * without the normalisation the direction of x itself would be neutral).
- * -1 if it is singular. */
+ * pi(x) is left in w->p0.  -1 if it is singular. */
 static int
 jacobian(const struct mf_problem *pb, double *x, const int *face, int m,
     struct work *w)
@@ -301,7 +307,7 @@ newton(const struct mf_problem *pb, double *x, const int *face, int m,
 
 	if (jacobian(pb, x, face, m, w) != 0)
 		return -1;
-	best = residual(pb, x, face, m, r, w);
+	best = gap(w->p0, x, face, m, r);
 	for (int it = 0; it < 30 && best > 4 * DBL_EPSILON; it++) {
 		double now;
 
@@ -400,9 +406,10 @@ takes_over(const struct mf_problem *pb, const double *f, const double *x,
  * to rounding in a few solves: first on the face of the larger shares,
  * the smaller ones taken for losers, which holds if each of them would
  * fade at x; else with those that would not (a small share settling at a
- * small value; all of them if Newton's method failed).  The jump is taken only when it stays near (FAR) and x
- * attracts the flow's own steps (the Runge-Kutta propagator of the
- * linearised flow contracts), so the flow ends where it would have gone.
+ * small value; all of them if Newton's method failed).  The jump is taken
+ * only when it stays near (FAR) and x attracts the flow's own steps (the
+ * Runge-Kutta propagator of the linearised flow contracts), so the flow
+ * ends where it would have gone.
  * Returns 1 if f jumped to x, 0 if the flow is not yet settled, -1 if
  * Newton's method was tried and failed.
  */
