@@ -1,9 +1,9 @@
 # Common set-up for the bats suites.  BIN is the directory of the programs
-# under test (make check sets it); VECTORS the independent test vectors.
+# under test (make check sets it); VECTORS the independent test vectors (tests/vectors/README.md).
 TOP=$(cd "$BATS_TEST_DIRNAME/.." && pwd)
 : "${BIN:=$TOP/bin}"
 : "${UNIT:=$TOP/build/release/unit}"
-VECTORS=${VECTORS:-$TOP/../shared/vectors}
+VECTORS=$TOP/tests/vectors
 PATH=$BIN:$PATH
 export BIN UNIT VECTORS PATH
 
