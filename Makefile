@@ -91,7 +91,8 @@ $(OUT)/reader: tests/fuzz/reader.c $(OUT)/libccmc.a $(HEADERS) | deps-build
 EXPERIMENTS_MAKE = $(MAKE) -s --no-print-directory -f share/experiments/Makefile BIN=$(BIN)
 BUILD_QUIETLY = j=; case " $$MAKEFLAGS" in *" -j"*|*jobserver*) ;; *) \
 	j=-j$$(nproc 2>/dev/null || echo 2);; esac; \
-	$(MAKE) -s --no-print-directory $$j all deps-check >&2
+	$(MAKE) -s --no-print-directory $$j all >&2 && \
+	$(MAKE) -s --no-print-directory deps-check >&2
 demo:
 	@$(BUILD_QUIETLY)
 	@$(EXPERIMENTS_MAKE) SCALE=$(or $(DEMO_SCALE),demo)
