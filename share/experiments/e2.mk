@@ -7,8 +7,9 @@
 # model (ccmc-estimate).  The reducer fits the log-log slope of the error
 # against n with one intercept per K, over the points with n >= 10 K^2
 # (the asymptotic regime; below it rows hold a few samples each and the
-# MLE often does not exist).  Claims: slope -1 +/- 0.2, and error * n / K^2
-# flat across K (largest / smallest mean within a factor 3).
+# MLE often does not exist).  Claims: slope -1 +/- 0.2, and (ours) error *
+# n / K^2 flat across K (largest / smallest mean within a factor 3); both
+# judged by their 95% intervals, the jackknife over seeds (e2.py).
 
 E2_K_tiny = 5 10
 E2_K_demo = 5 10 20 40

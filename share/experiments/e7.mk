@@ -18,7 +18,7 @@
 # --trajectory [--markov]), against the piece's own next C words, all in
 # the models' vocabulary (other words are <unk>); their repetition by
 # traj-stats (seq-rep-4, rep-16/32, distinct-n, winner sets).
-# Claims: held-out coverage is far from 1 (below 0.9); the CCMC's
+# Claims (ours): held-out coverage is far from 1 (below 0.9); the CCMC's
 # continuations repeat more than the human ones and the bigram chain's
 # (seq-rep-4 and rep-32 both higher, over all prompts and seeds).
 # Perplexities are reported side by side and the lowest named, not judged.
