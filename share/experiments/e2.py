@@ -3,7 +3,10 @@ runs to the error curves, the log-log slope and the K^2 / n scaling.
 
 The slope is fitted by least squares on log error against log n over every
 run with n >= ASYMPTOTIC * K^2, with one intercept per K and one common
-slope (so the differing constants of the K do not bend it)."""
+slope (so the differing constants of the K do not bend it).  The slope
+and (ours) the level ratio are judged by their 95% intervals, the
+jackknife over the seeds: seed s of every K is one replicate of the
+whole design."""
 
 import math
 import os

@@ -7,7 +7,10 @@ number, entries of the within-component ratios ("conditional") given a
 number, each split into within-block and cross-block entries; the squared
 errors ccmc-estimate reports.  Unidentified entries have no error: what a
 blind guess would risk there is shown by the truth's own cross-block mass
-(sum of P_ij^2 over cross-block entries: the squared error of guessing 0)."""
+(sum of P_ij^2 over cross-block entries: the squared error of guessing 0).
+
+The counts are judged exactly (an interval of width 0); the within-block
+error slope by its 95% interval, the jackknife over the seeds."""
 
 import math
 import os

@@ -15,9 +15,9 @@ The thresholds were fixed before the classes were run on any CCMC
 trajectory: ALPHA is traj-stats' default level; COLLAPSE_GAP and PREDICTED
 are the values this experiment had before the classes existed.  Each is
 judged by expt.verdict against the 95% interval of its share: the
-jackknife over model seeds, widened to Wilson's binomial interval where
-that is wider (the Markov share, at or near 0, has no spread to
-jackknife)."""
+jackknife over the models (each cell's --scale and --diag with a seed),
+widened to Wilson's binomial interval where that is wider (the Markov
+share, at or near 0, has no spread to jackknife)."""
 
 import os
 import re

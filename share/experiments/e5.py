@@ -13,7 +13,9 @@ appearing are measured by the ratios P_ij / sum_{l in W} P_il of a winner
 row i over the trajectory's winner set W (when |W| >= 2): their samples
 grow like T, so their error should fall like 1/T, as in E2.  The whole
 winner row also holds its ratios to fading tokens, learned only as fast as
-those tokens come back; its slope is reported beside."""
+those tokens come back; its slope is reported beside.  The among-winners
+slope and the winner-minus-fading error at the largest T are judged by
+their 95% intervals, the jackknife over the seeds (one trajectory each)."""
 
 import json
 import math
