@@ -288,3 +288,19 @@ for r in recs:
         assert abs(got - want / sum(q)) <= 1e-15, (got, q)
 PY
 }
+
+@test "hash flooding: 2^15 keys aimed at one slot of FNV-1a and of the n-gram hash cost O(1) probes each" {
+	# the unit builds words equal under FNV-1a in their low 20 bits and
+	# 4-grams whose numbers share a slot of the former multiplicative hash;
+	# under those hashes the probes grow like the square of the keys
+	# (10^9 for the 4-grams), under the keyed hash (lib/hash) like the keys
+	run "$UNIT" flood
+	echo "$output"
+	[ "$status" -eq 0 ]
+	set -- ${lines[0]}
+	[ "$1" = vocab ] && [ "$2" -eq 32768 ] && [ "$4" -gt 0 ] && [ "$4" -le $((4 * 32768)) ]
+	set -- ${lines[1]}
+	[ "$1" = ngrams ] && [ "$4" -gt 0 ] && [ "$4" -le $((4 * 131072)) ]
+	set -- ${lines[2]}
+	[ "$1" = distinct ] && [ "$2" -eq "$4" ]
+}
