@@ -1,6 +1,7 @@
 #include "stream.h"
 
 #include <errno.h>
+#include <float.h>
 #include <inttypes.h>
 #include <malloc.h>
 #include <math.h>
@@ -595,9 +596,27 @@ g_style(char *buf, int neg, const char *d, int n, int e)
 	return (int)(p - buf);
 }
 
+/* A subnormal holds fewer than 15 significant digits (5e-324 has one):
+ * the fewest that read back, asked of printf (subnormals are rare).  Its
+ * exponent is below -300, so %g writes it as a real: "5e-324". */
+static int
+subnormal(char *buf, double v)
+{
+	int n = 0;
+
+	for (int prec = 1; prec <= 17; prec++) {
+		n = snprintf(buf, 32, "%.*g", prec, v);
+		if (strtod(buf, NULL) == v)
+			break;
+	}
+	return n;
+}
+
 /*
  * The shortest of 15, 16 and 17 significant digits that reads back as v,
- * as %g prints it.  printf is asked once, for 17 digits; 15 and 16 are
+ * as %g prints it: the shortest of all for a normal double, 15 digits
+ * with their trailing zeros dropped being any shorter form that reads
+ * back (DBL_DIG).  printf is asked once, for 17 digits; 15 and 16 are
  * rounded from those, which gives printf's digits unless the digits cut
  * off are exactly 5 or 50: then the 17 are themselves a rounding of the
  * number, and printf is asked again.
@@ -610,6 +629,8 @@ format_double(char *buf, double v)
 
 	if (v == 0)
 		return sprintf(buf, "%s", signbit(v) ? "-0.0" : "0.0");
+	if (fabs(v) < DBL_MIN)
+		return subnormal(buf, v);
 	snprintf(s, sizeof s, "%.16e", v);
 	neg = s[0] == '-';
 	q = s + neg;

@@ -129,10 +129,11 @@ read_error() {
 	done
 }
 
-@test "doubles are printed as printf's shortest of 15, 16, 17 digits that reads back" {
+@test "doubles are printed as printf's shortest %.Ng that reads back (a subnormal from 1 digit)" {
 	# format_double rounds 15 and 16 digits from printf's 17, except where
 	# those end in 5 or 50 (a double rounding); the unit compares it with
-	# printf itself on doubles of every kind, those cases included
+	# printf itself on doubles of every kind, those cases included, and
+	# subnormals, which may need fewer than 15 digits (5e-324)
 	run "$UNIT" format 7 600000
 	echo "$output"
 	[ "$status" -eq 0 ]
