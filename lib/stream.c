@@ -5,6 +5,7 @@
 #include <inttypes.h>
 #include <malloc.h>
 #include <math.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -75,8 +76,9 @@ input_open(struct input *in, int nfiles, char **files)
  * at a line and another go on from the next (attn-sample --model -).  A
  * regular file is mapped instead, whole, as one block: the kernel then
  * lends its cached pages rather than copying them, which is most of what
- * reading costs it.  (A file cut short while it is read, by another
- * program, then ends the reader with SIGBUS.)
+ * reading costs it.  A file cut short while it is read, by another
+ * program, makes the pages past its new end fault with SIGBUS; on_sigbus
+ * turns that into an error line and exit 1, as for a read error.
  */
 #define BLOCK_BYTES (256 << 10)
 
@@ -86,11 +88,41 @@ struct block {
 	int    mapped;        /* data is the whole file, mapped */
 };
 
+/* The input whose block input_line is cutting lines from; NULL between
+ * calls. */
+static const struct input *reading;
+
+static void located(const struct input *in, long line, int status,
+    const char *fmt, ...) __attribute__((format(printf, 4, 5), noreturn));
+
+/*
+ * SIGBUS at an address of the mapped block being read: the file was cut
+ * short under us.  The signal is synchronous, raised by input_line's own
+ * memchr or memcpy of the mapping, never inside malloc or stdio, so the
+ * handler may do what input_fail does (stdio, exit).  Any other SIGBUS
+ * gets the default action when the handler returns and the access faults
+ * again.
+ */
+static void
+on_sigbus(int sig, siginfo_t *si, void *ctx)
+{
+	const struct input *in = reading;
+	const char *a = si->si_addr;
+
+	(void)ctx;
+	if (in && in->blk && in->blk->mapped && a >= in->blk->data &&
+	    a < in->blk->data + in->blk->len)
+		located(in, in->line + 1, EXIT_FAIL, "read error: the file was "
+		    "cut short while being read");
+	signal(sig, SIG_DFL);
+}
+
 /* The file fd as one mapped block, if it is a regular file (not empty,
  * which cannot be mapped); else b is left as it was. */
 static void
 block_map(struct block *b, int fd)
 {
+	static int handler;
 	struct stat st;
 	void *p;
 
@@ -101,6 +133,14 @@ block_map(struct block *b, int fd)
 	if (p == MAP_FAILED)
 		return;
 	madvise(p, (size_t)st.st_size, MADV_SEQUENTIAL);
+	if (!handler) {
+		struct sigaction sa = { .sa_sigaction = on_sigbus,
+		    .sa_flags = SA_SIGINFO };
+
+		sigemptyset(&sa.sa_mask);
+		sigaction(SIGBUS, &sa, NULL);
+		handler = 1;
+	}
 	b->data = p;
 	b->len = (size_t)st.st_size;
 	b->pos = 0;
@@ -188,21 +228,36 @@ line_append(struct input *in, const char *s, size_t n)
 	in->len += n;
 }
 
+static void __attribute__((noreturn))
+vlocated(const struct input *in, long line, int status, const char *fmt,
+    va_list ap)
+{
+	if (pending_output)
+		pending_output();
+	fflush(stdout);
+	fprintf(stderr, "%s: %s:%ld: ", progname, in->name ? in->name : "<stdin>",
+	    line);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+	exit(status);
+}
+
+static void
+located(const struct input *in, long line, int status, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vlocated(in, line, status, fmt, ap);
+}
+
 void
 input_fail(const struct input *in, const char *fmt, ...)
 {
 	va_list ap;
 
-	if (pending_output)
-		pending_output();
-	fflush(stdout);
-	fprintf(stderr, "%s: %s:%ld: ", progname, in->name ? in->name : "<stdin>",
-	    in->line);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-	exit(EXIT_DATA);
+	vlocated(in, in->line, EXIT_DATA, fmt, ap);
 }
 
 static int
@@ -214,8 +269,8 @@ blank(const char *s, size_t n)
 	return 1;
 }
 
-int
-input_line(struct input *in)
+static int
+next_line(struct input *in)
 {
 	for (;;) {
 		int newline = 0;
@@ -250,6 +305,17 @@ input_line(struct input *in)
 		if (!blank(in->buf, in->len))
 			return 1;
 	}
+}
+
+int
+input_line(struct input *in)
+{
+	int got;
+
+	reading = in;
+	got = next_line(in);
+	reading = NULL;
+	return got;
 }
 
 json_t *

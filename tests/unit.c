@@ -32,12 +32,16 @@
  *   unit flood                 probes of the vocabulary and the n-gram
  *                              set on 2^15 keys aimed at one slot of
  *                              their former hashes (FNV-1a, multiplicative)
+ *   unit cut FILE              writes FILE, reads its first line, cuts it
+ *                              to nothing and reads on: must exit 1 with
+ *                              one line "unit: FILE:2: read error: ..."
  */
 #include <float.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "ccmc.h"
 #include "chain.h"
@@ -792,6 +796,34 @@ flood(void)
 	return 0;
 }
 
+/* A file of 1000 records mapped by the reader, cut to nothing by another
+ * program (truncate) after its first line: reading on must end in one
+ * error line naming the file and line 2 and exit 1, not in SIGBUS. */
+static int
+cut(char *file)
+{
+	struct input in;
+	FILE *f = fopen(file, "w");
+	char *files[] = { file };
+
+	if (!f)
+		die(EXIT_FAIL, "%s: cannot write", file);
+	for (int i = 0; i < 1000; i++)
+		fprintf(f, "{\"type\":\"x\",\"i\":%d,\"pad\":\"%0100d\"}\n", i, i);
+	if (fclose(f) != 0)
+		die(EXIT_FAIL, "%s: cannot write", file);
+	input_open(&in, 1, files);
+	if (!input_line(&in))
+		die(EXIT_FAIL, "%s: no first line", file);
+	if (truncate(file, 0) != 0)
+		die(EXIT_FAIL, "%s: cannot truncate", file);
+	while (input_line(&in))
+		;
+	printf("read to the end of a file cut short\n");
+	input_close(&in);
+	return 0;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -814,12 +846,15 @@ main(int argc, char **argv)
 		return format_check(strtoull(argv[2], NULL, 10), atol(argv[3]));
 	if (argc == 4 && strcmp(argv[1], "grow") == 0)
 		return grow(strtoull(argv[2], NULL, 10), atol(argv[3]));
+	if (argc == 3 && strcmp(argv[1], "cut") == 0)
+		return cut(argv[2]);
 	if (argc == 2 && strcmp(argv[1], "flood") == 0)
 		return flood();
 	if (argc == 5 && strcmp(argv[1], "decay") == 0)
 		return decay(argv[2], strtoull(argv[3], NULL, 10), atol(argv[4]));
 	fprintf(stderr, "usage: unit vectors FILE | theorem FILE N SEED | "
 	    "rng SEED N | chain FILE | longrun FILE | draws SEED N | "
-	    "partial N | format SEED N | grow SEED N | decay FILE SEED N | flood\n");
+	    "partial N | format SEED N | grow SEED N | decay FILE SEED N | flood | "
+	    "cut FILE\n");
 	return 2;
 }
