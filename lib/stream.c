@@ -323,7 +323,11 @@ input_parse(struct input *in)
 {
 	json_error_t err;
 	json_t *rec, *type;
+	const char *nul = memchr(in->buf, '\0', in->len);
 
+	/* jansson passes over a NUL right after a number ([1\0]) */
+	if (nul)
+		input_fail(in, "NUL byte at column %td: not JSON", nul - in->buf + 1);
 	tree_over = 0;
 	rec = json_loadb(in->buf, in->len, JSON_REJECT_DUPLICATES, &err);
 	if (tree_over) {
@@ -372,9 +376,13 @@ json_t *
 field_get(const struct input *in, json_t *rec, const char *key)
 {
 	json_t *v = json_object_get(rec, key);
+	const char *type = record_type(rec);
 
+	/* rec may be an object inside a record (a model's "pos"): no type */
+	if (!v && type)
+		input_fail(in, "%s record has no \"%s\" field", type, key);
 	if (!v)
-		input_fail(in, "%s record has no \"%s\" field", record_type(rec), key);
+		input_fail(in, "no \"%s\" field in an object of the record", key);
 	return v;
 }
 
