@@ -232,6 +232,7 @@ static void __attribute__((noreturn))
 vlocated(const struct input *in, long line, int status, const char *fmt,
     va_list ap)
 {
+	drop_notes();
 	if (pending_output)
 		pending_output();
 	fflush(stdout);

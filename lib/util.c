@@ -25,9 +25,32 @@ prog_init(const char *name)
 	signal(SIGPIPE, SIG_DFL);
 }
 
+/*
+ * Notes wait for the end of the run: a run that fails says one thing, its
+ * error line, and the notes of a result it did not give go with it.  They
+ * are written when the program exits, unless drop_notes came first.
+ */
+static char  *notes;
+static size_t nnotes, notecap;
+
+static void
+write_notes(void)
+{
+	if (nnotes)
+		fwrite(notes, 1, nnotes, stderr);
+	nnotes = 0;
+}
+
+void
+drop_notes(void)
+{
+	nnotes = 0;
+}
+
 static void
 vmessage(const char *fmt, va_list ap)
 {
+	drop_notes();
 	if (pending_output)
 		pending_output();
 	fflush(stdout);
@@ -52,15 +75,25 @@ int quiet;
 void
 note(const char *fmt, ...)
 {
+	char line[1024];
 	va_list ap;
+	int n = snprintf(line, sizeof line, "%s: note: ", progname);
 
 	if (quiet)
 		return;
-	fprintf(stderr, "%s: note: ", progname);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	vsnprintf(line + n, sizeof line - (size_t)n - 1, fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
+	n = (int)strlen(line);
+	line[n++] = '\n';
+	if (!notes)
+		atexit(write_notes);
+	if (nnotes + (size_t)n > notecap) {
+		notecap = 2 * (nnotes + (size_t)n);
+		notes = xrealloc(notes, notecap);
+	}
+	memcpy(notes + nnotes, line, (size_t)n);
+	nnotes += (size_t)n;
 }
 
 void

@@ -84,3 +84,22 @@ check_corpus() {
 	echo "$n cases"
 	[ "$n" -ge 438 ]
 }
+
+@test "a failing run says one line: the notes before its error are dropped, a good run's kept" {
+	cd "$BATS_TEST_TMPDIR"
+	printf '{"type":"x"}\na b a b a b a b\n' >ok.txt
+	printf '{"type":"x"}\na b \377\n' >bad.txt
+	for p in ccmc-estimate traj-stats; do
+		st=0
+		$p --text bad.txt >/dev/null 2>err || st=$?
+		[ "$st" -eq 65 ] && [ "$(cat err)" = "$p: bad.txt:2: invalid UTF-8 at column 5 (byte 0xff)" ] ||
+		    { echo "$p: exit $st: $(cat err)"; false; }
+		$p --text ok.txt >/dev/null 2>err
+		grep -q "^$p: note: ok.txt:1: this looks like a JSON record" err
+	done
+	attn-gen-model --vocab 3 >m
+	{ attn-sample --trajectory -n 1 --steps 5 m; echo '{"type":"foo"}'
+	  echo '{"type":"trajectory","prompt":[0],"tokens":[9]}'; } >t
+	run sh -c 'traj-stats t 2>&1 >/dev/null'
+	[ "$status" -eq 65 ] && [ "$output" = "traj-stats: t:4: token 9 out of range (K = 3)" ]
+}
