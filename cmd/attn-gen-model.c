@@ -82,7 +82,7 @@ main(int argc, char **argv)
 			else if (strcmp(optarg, "gaussian") == 0)
 				spec.gaussian = 1;
 			else
-				usage_error(usage, "--embed: expected onehot or gaussian, "
+				usage_error(NULL, "--embed: expected onehot or gaussian, "
 				    "not '%s'", optarg);
 			break;
 		case 'b':
@@ -114,11 +114,11 @@ main(int argc, char **argv)
 	if (spec.recency && pos_random_opts)
 		usage_error(usage, "--recency excludes --pos-dim and --pos-scale");
 	if (spec.d && spec.d < spec.K)
-		usage_error(usage, "--dim %d is smaller than --vocab %d", spec.d,
+		usage_error(NULL, "--dim %d is smaller than --vocab %d", spec.d,
 		    spec.K);
 
 	if (model_generate(&spec, &model, why, sizeof why) != 0)
-		usage_error(usage, "%s", why);
+		usage_error(NULL, "%s", why);
 	model_write(&model);
 	out_flush();
 	model_free(&model);

@@ -1173,7 +1173,7 @@ main(int argc, char **argv)
 			else if (strcmp(optarg, "cg") == 0)
 				o.est.method = EST_CG;
 			else
-				usage_error(usage, "--method: auto, newton or cg, not "
+				usage_error(NULL, "--method: auto, newton or cg, not "
 				    "'%s'", optarg);
 			break;
 		case 'B':
@@ -1221,6 +1221,7 @@ main(int argc, char **argv)
 				common_option(c, usage, help);
 		}
 	}
+	input_text_hint = !o.data.text && !o.merge;
 	if (o.merge && o.others)
 		usage_error(NULL, "--merge takes its options from the shards' "
 		    "records: only --progress and --quiet go with it");

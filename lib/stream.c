@@ -319,6 +319,15 @@ input_line(struct input *in)
 	return got;
 }
 
+int input_text_hint;
+
+/* Whether s, past blanks, opens with '{' as a record does. */
+static int
+opens_record(const char *s)
+{
+	return s[strspn(s, " \t")] == '{';
+}
+
 json_t *
 input_parse(struct input *in)
 {
@@ -336,6 +345,9 @@ input_parse(struct input *in)
 		input_fail(in, "record too large: its JSON tree would take more "
 		    "than %ld MiB", MAX_TREE_BYTES >> 20);
 	}
+	if (!rec && input_text_hint && !opens_record(in->buf))
+		input_fail(in, "invalid JSON at column %d: %s; plain text? did you "
+		    "mean --text?", err.column, err.text);
 	if (!rec)
 		input_fail(in, "invalid JSON at column %d: %s", err.column, err.text);
 	if (!json_is_object(rec)) {

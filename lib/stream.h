@@ -42,6 +42,11 @@ struct input {
 	size_t      cap, len;
 };
 
+/* Set by a program that has --text and runs without it: a line that is
+ * not JSON and does not open like a record is most likely plain text, and
+ * the error says "did you mean --text?". */
+extern int input_text_hint;
+
 void    input_open(struct input *in, int nfiles, char **files);
 /* Next non-blank line as bytes in in->buf (NUL-terminated, length in->len);
  * 0 at the end of the last operand. */
