@@ -209,19 +209,18 @@ refill(struct input *in)
 	return n > 0;
 }
 
-/* Appends n bytes to the line, within MAX_LINE_BYTES. */
+/* Appends n bytes to the line, within MAX_LINE_BYTES (and its NUL). */
 static void
 line_append(struct input *in, const char *s, size_t n)
 {
 	if (in->len + n + 1 > in->cap) {
-		while (in->len + n + 1 > in->cap) {
-			if (in->cap >= (size_t)MAX_LINE_BYTES) {
-				in->line++;
-				input_fail(in, "line longer than %ld bytes",
-				    MAX_LINE_BYTES);
-			}
-			in->cap *= 2;
+		if (in->len + n > (size_t)MAX_LINE_BYTES) {
+			in->line++;
+			input_fail(in, "line longer than %ld bytes", MAX_LINE_BYTES);
 		}
+		while (in->len + n + 1 > in->cap)
+			in->cap = 2 * in->cap < (size_t)MAX_LINE_BYTES + 1 ?
+			    2 * in->cap : (size_t)MAX_LINE_BYTES + 1;
 		in->buf = xrealloc(in->buf, in->cap);
 	}
 	memcpy(in->buf + in->len, s, n);
@@ -947,6 +946,11 @@ out_tokens(const int *t, int n, const struct vocab *v)
 void
 out_end(void)
 {
+	/* a line longer than any reader takes (MAX_LINE_BYTES) is not written:
+	 * what the toolkit writes, it reads */
+	if (olen - ocommit > (size_t)MAX_LINE_BYTES)
+		die(EXIT_FAIL, "refusing to write a line of %zu bytes: a reader "
+		    "takes at most %ld", olen - ocommit, MAX_LINE_BYTES);
 	out_char('\n');
 	ocommit = olen;
 	if (olazy < 0) {

@@ -10,7 +10,8 @@
  *
  * Output: records go to a buffered stdout.  Doubles are printed in the
  * shortest form that reads back to the same double; NaN and infinity are
- * refused, since no reader could take them back.
+ * refused, since no reader could take them back, and so is a record
+ * longer than MAX_LINE_BYTES.
  */
 #ifndef STREAM_H
 #define STREAM_H

@@ -32,6 +32,9 @@
  *   unit flood                 probes of the vocabulary and the n-gram
  *                              set on 2^15 keys aimed at one slot of
  *                              their former hashes (FNV-1a, multiplicative)
+ *   unit longline N            a record, then one of N bytes: must die
+ *                              leaving the first alone when N is more than
+ *                              a reader takes (MAX_LINE_BYTES)
  *   unit cut FILE              writes FILE, reads its first line, cuts it
  *                              to nothing and reads on: must exit 1 with
  *                              one line "unit: FILE:2: read error: ..."
@@ -374,6 +377,24 @@ partial(long n)
 		out_char(',');
 	}
 	out_double(NAN);
+	out_end();
+	return 0;
+}
+
+/* A record, then one of n bytes (without its newline): must die leaving
+ * the first alone when a reader would refuse the second's line. */
+static int
+longline(long n)
+{
+	static char fill[1 << 16];
+
+	out_str("{\"type\":\"x\"}");
+	out_end();
+	out_str("{\"type\":\"x\",\"v\":\"");
+	memset(fill, 'x', sizeof fill);
+	for (n -= 19; n > 0; n -= (long)sizeof fill)
+		out_raw(fill, n < (long)sizeof fill ? (size_t)n : sizeof fill);
+	out_str("\"}");
 	out_end();
 	return 0;
 }
@@ -846,6 +867,8 @@ main(int argc, char **argv)
 		return format_check(strtoull(argv[2], NULL, 10), atol(argv[3]));
 	if (argc == 4 && strcmp(argv[1], "grow") == 0)
 		return grow(strtoull(argv[2], NULL, 10), atol(argv[3]));
+	if (argc == 3 && strcmp(argv[1], "longline") == 0)
+		return longline(atol(argv[2]));
 	if (argc == 3 && strcmp(argv[1], "cut") == 0)
 		return cut(argv[2]);
 	if (argc == 2 && strcmp(argv[1], "flood") == 0)
@@ -855,6 +878,6 @@ main(int argc, char **argv)
 	fprintf(stderr, "usage: unit vectors FILE | theorem FILE N SEED | "
 	    "rng SEED N | chain FILE | longrun FILE | draws SEED N | "
 	    "partial N | format SEED N | grow SEED N | decay FILE SEED N | flood | "
-	    "cut FILE\n");
+	    "cut FILE | longline N\n");
 	return 2;
 }
