@@ -10,6 +10,11 @@
 #include "rng.h"
 #include "util.h"
 
+const char *const est_reasons[EST_NREASONS] = {
+	"iteration limit reached", "Hessian not positive definite",
+	"no ascent direction (rounding)", "line search failed (rounding)",
+};
+
 /* One block of a row: a concave problem in the logits of m tokens, whose
  * samples' contexts (restricted to the block) are given by local ids. */
 struct problem {
@@ -367,7 +372,7 @@ solve(const struct problem *p, const struct est_options *o, double *a,
 		F = xmalloc(checked_size((size_t)m * m, sizeof *F));
 	memset(sol, 0, sizeof *sol);
 	sol->cg = cg;
-	sol->why = "iteration limit reached";
+	sol->why = est_reasons[EST_LIMIT];
 	memcpy(x.a, a, (size_t)m * sizeof *a);
 	point_eval(p, &x);
 	for (sol->iters = 0;; sol->iters++) {
@@ -396,13 +401,13 @@ solve(const struct problem *p, const struct est_options *o, double *a,
 		if (sol->iters >= o->max_iter)
 			break;
 		if (direction(p, &x, d, F, freeidx, work, 0) != 0) {
-			sol->why = "Hessian not positive definite";
+			sol->why = est_reasons[EST_NOT_PD];
 			break;
 		}
 		for (int l = 0; l < m; l++)
 			slope += x.g[l] * d[l];
 		if (!(slope > 0)) {
-			sol->why = "no ascent direction (rounding)";
+			sol->why = est_reasons[EST_NO_ASCENT];
 			break;
 		}
 		/* Backtracking to the Armijo condition.  Where the predicted gain
@@ -423,7 +428,7 @@ solve(const struct problem *p, const struct est_options *o, double *a,
 				break;
 		}
 		if (!(t > 1e-15)) {
-			sol->why = "line search failed (rounding)";
+			sol->why = est_reasons[EST_LINE_SEARCH];
 			break;
 		}
 		if (t < 1)
@@ -926,6 +931,9 @@ est_fit_row(const struct sampleset *set, int K, int i, const double *mult,
 		problem_free(&prob[b]);
 	}
 	free(prob);
+	/* a log-likelihood is at most 0; rounding may leave it a hair above */
+	out->objective = fmin(out->objective - fmax(out->loglik, 0), 0);
+	out->loglik = fmin(out->loglik, 0);
 	row_gauge(&w);
 
 	free(w.seen);

@@ -27,17 +27,22 @@ vector_json(const double *v, int K)
 }
 
 json_t *
+vector_or_null_json(const double *v, int K)
+{
+	json_t *a = json_array();
+
+	for (int j = 0; j < K; j++)
+		jappend(a, number_or_null(v[j]));
+	return a;
+}
+
+json_t *
 matrix_json(const double *m, int rows, int K)
 {
 	json_t *a = json_array();
 
-	for (int i = 0; i < rows; i++) {
-		json_t *row = json_array();
-
-		for (int j = 0; j < K; j++)
-			jappend(row, number_or_null(m[(size_t)i * K + j]));
-		jappend(a, row);
-	}
+	for (int i = 0; i < rows; i++)
+		jappend(a, vector_or_null_json(m + (size_t)i * K, K));
 	return a;
 }
 

@@ -43,10 +43,11 @@ void    fitrecord_write(const struct fitted *f, const struct fit_settings *s,
             const struct dataset *d);
 void    fitted_free(struct fitted *f);
 
-/* JSON of numbers: x, or null where it is not finite; K numbers; rows x K
- * with NaN as null. */
+/* JSON of numbers: x, or null where it is not finite; K numbers; K
+ * numbers with NaN as null; rows x K with NaN as null. */
 json_t *number_or_null(double x);
 json_t *vector_json(const double *v, int K);
+json_t *vector_or_null_json(const double *v, int K);
 json_t *matrix_json(const double *m, int rows, int K);
 /* Sets ce and ppl in rep: nats per step over n steps and their
  * exponential, or nulls over no steps. */

@@ -135,7 +135,8 @@ PY
 	[[ ${lines[0]} == "ccmc-estimate: input2:1: a shard of another input than a1:1"* ]]
 	run ccmc-estimate --merge a1 opt2 a3
 	assert_error 65 ccmc-estimate
-	[ "${lines[0]}" = "ccmc-estimate: opt2:1: a shard fitted with other options than a1:1" ]
+	# the option that differs, with both values
+	[ "${lines[0]}" = 'ccmc-estimate: opt2:1: a shard fitted with other options than a1:1: "l2" is 1.0 here, 0.0 there' ]
 	run ccmc-estimate --merge a1 four2
 	assert_error 65 ccmc-estimate
 	[ "${lines[0]}" = "ccmc-estimate: four2:1: shard 2/4, but a1:1 is one of 3" ]
