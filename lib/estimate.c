@@ -119,7 +119,7 @@ evaluate(const struct problem *p, const double *a, double *g, double *H,
     double *pr, double *diag)
 {
 	int m = p->m;
-	double amax = -INFINITY, f = p->cst, *e = p->e, *q = p->u;
+	double amax = -INFINITY, f = p->cst, fc = 0, *e = p->e, *q = p->u;
 
 	for (int l = 0; l < m; l++)
 		amax = fmax(amax, a[l]);
@@ -139,7 +139,15 @@ evaluate(const struct problem *p, const double *a, double *g, double *H,
 
 		if (c == 0)
 			continue;
-		f += c * sample_term(p, s, a, amax, e, q);
+		/* summed compensated (Neumaier): over 10^5 samples and more,
+		 * plain sums carry more rounding than the final Newton step
+		 * gains, and it would be refused */
+		{
+			double x = c * sample_term(p, s, a, amax, e, q), sum = f + x;
+
+			fc += fabs(f) >= fabs(x) ? (f - sum) + x : (x - sum) + f;
+			f = sum;
+		}
 		if (!g)
 			continue;
 		g[t[0]] += c;
@@ -150,6 +158,7 @@ evaluate(const struct problem *p, const double *a, double *g, double *H,
 			for (int j = 0; j < k; j++)
 				diag[t[j]] += c * q[j] * (1 - q[j]);
 	}
+	f += fc;
 	if (p->l2 > 0)
 		for (int l = 0; l < m; l++) {
 			f -= 0.5 * p->l2 * a[l] * a[l];
@@ -354,10 +363,10 @@ direction(const struct problem *p, const struct point *x, double *d,
  * it does not raise the gradient, brings the logits from the tolerance's
  * accuracy to rounding's (convergence is quadratic). */
 static void
-solve(const struct problem *p, const struct est_options *o, double *a,
-    struct solution *sol)
+solve(const struct problem *p, const struct est_options *o, int want_H,
+    double *a, struct solution *sol)
 {
-	int m = p->m, cg, *freeidx;
+	int m = p->m, cg, *freeidx, H_final = 1;
 	double *d, *F = NULL, *work = NULL;
 	struct point x, y, tmp;
 
@@ -383,16 +392,16 @@ solve(const struct problem *p, const struct est_options *o, double *a,
 			sol->why = NULL;
 			if (sol->iters < o->max_iter && direction(p, &x, d, F,
 			    freeidx, work, 1e-12) == 0) {
-				/* the standard errors keep x's Hessian: it
-				 * differs from y's by the tolerance */
+				/* the Hessian too if the standard errors want
+				 * it: they are those of the final point */
 				for (int l = 0; l < m; l++)
 					y.a[l] = x.a[l] + d[l];
-				y.f = evaluate(p, y.a, y.g, NULL, NULL, NULL);
+				y.f = evaluate(p, y.a, y.g, want_H ? y.H : NULL,
+				    NULL, NULL);
 				if (scaled_norm(p, y.g) <= gnorm && y.f >= x.f -
 				    1e-12 * (1 + fabs(x.f))) {
-					memcpy(x.a, y.a, (size_t)m * sizeof *x.a);
-					memcpy(x.g, y.g, (size_t)m * sizeof *x.g);
-					x.f = y.f;
+					tmp = x, x = y, y = tmp;
+					H_final = want_H;
 					sol->iters++;
 				}
 			}
@@ -438,8 +447,10 @@ solve(const struct problem *p, const struct est_options *o, double *a,
 	memcpy(a, x.a, (size_t)m * sizeof *a);
 	sol->f = x.f;
 	sol->gnorm = scaled_norm(p, x.g);
-	sol->H = x.H;
-	x.H = NULL;
+	/* NULL (computed later if wanted) unless it is the final point's */
+	sol->H = H_final ? x.H : NULL;
+	if (H_final)
+		x.H = NULL;
 	point_free(&x);
 	point_free(&y);
 	free(d);
@@ -805,7 +816,7 @@ fit_block(struct rowfit *w, struct problem *p, int b, int want_se)
 		sol.converged = 1;
 		sol.f = evaluate(p, a, NULL, NULL, NULL, NULL);
 	} else
-		solve(p, o, a, &sol);
+		solve(p, o, want_se && m <= o->stderr_max, a, &sol);
 	out->loglik += sol.f;
 	out->objective += sol.f;
 	if (o->l2 > 0)

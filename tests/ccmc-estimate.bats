@@ -68,6 +68,36 @@ for i in range(K):
 EOF
 }
 
+@test "ccmc-estimate: exact to the last step: 3x10^5 samples of one context give N_j / N (1e-12 rel) and standard errors sqrt(q (1 - q) / N) at that point (1e-10 rel)" {
+	# One context holding every token once: the MLE is the empirical
+	# frequency q and the delta method's standard error of it is
+	# sqrt(q (1 - q) / N).  Summed plainly, the objective over 3x10^5
+	# samples carried more rounding than the final Newton step's gain and
+	# the step was refused (7.8e-9 off); and the standard errors came from
+	# the Hessian of the iterate before that step (3.8e-9 off).
+	attn-gen-model --vocab 6 --seed 1 >"$T/m"
+	(cat "$T/m"; yes '{"type":"prompt","prompt":[1,2,3,4,5,0]}' | head -300000) |
+	    attn-sample --markov --seed 2 >"$T/s"
+	ccmc-estimate --quiet "$T/s" >"$T/est"
+	py "$T/s" "$T/est" <<'EOF'
+import json, sys
+n = [0] * 6
+for l in open(sys.argv[1]):
+    r = json.loads(l)
+    if r["type"] == "sample":
+        n[r["y"]] += 1
+N = sum(n)
+est = json.load(open(sys.argv[2]))
+assert est["fit"]["samples_per_row"][0] == N == 300000
+for j in range(6):
+    q = n[j] / N
+    p, se = est["P"][0][j], est["stderr"]["P"][0][j]
+    assert abs(p - q) <= 1e-12 * q, (j, p, q)
+    want = (q * (1 - q) / N) ** 0.5
+    assert abs(se - want) <= 1e-10 * want, (j, se, want)
+EOF
+}
+
 @test "ccmc-estimate: optimality: gradient below tolerance, every perturbation lowers the log-likelihood" {
 	ccmc-estimate "$VECTORS/mle.ndjson" >"$T/est"
 	py "$VECTORS/mle.ndjson" "$T/est" <<'EOF'
