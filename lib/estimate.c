@@ -554,17 +554,31 @@ row_components(struct rowfit *w)
 	const struct sample_row *r = w->r;
 	struct est_row *out = w->out;
 	int K = w->K, *parent = xmalloc((size_t)K * sizeof *parent);
-	size_t words = ((size_t)K + 63) / 64, cap = 0;
-	uint64_t *has = xcalloc((size_t)K * words, sizeof *has);
+	size_t words = ((size_t)K + 63) / 64, cap = 0, nchosen = 0, hascap = 0;
+	uint64_t *has = NULL;   /* per chosen token (its slot in lid): the
+	                         * tokens it has an edge to; a row of a few
+	                         * samples must not cost K^2 bits */
 
+	for (int j = 0; j < K; j++)
+		w->lid[j] = -1;
 	for (long s = 0; s < r->n; s++) {
 		uint32_t b = r->start[s], e = r->start[s + 1];
 		int y = r->tok[b];
-		uint64_t *hy = has + (size_t)y * words;
+		uint64_t *hy;
 		double c = multiplicity(w, s);
 
 		if (c == 0)
 			continue;
+		if (w->lid[y] < 0) {
+			if (nchosen == hascap) {
+				hascap = hascap ? 2 * hascap : 4;
+				has = xrealloc(has, checked_size(hascap * words,
+				    sizeof *has));
+			}
+			memset(has + nchosen * words, 0, words * sizeof *has);
+			w->lid[y] = (int)nchosen++;
+		}
+		hy = has + (size_t)w->lid[y] * words;
 		out->n += c;
 		w->chosen[y] += c;
 		w->seen[y] = 1;
@@ -1075,10 +1089,16 @@ est_bootstrap_row(const struct sampleset *s, int K, int i,
     uint64_t seed, double *lo, double *hi)
 {
 	long n = s->row[i].n;
-	double *mult = xmalloc(((size_t)n + 1) * sizeof *mult);
-	double *draw = xmalloc(checked_size(checked_size((size_t)K, (size_t)B),
-	    sizeof *draw));
+	double *mult, *draw;
 
+	for (int j = 0; j < K; j++)
+		lo[j] = hi[j] = NAN;
+	/* a row without samples determines nothing, however resampled */
+	if (n == 0)
+		return;
+	mult = xmalloc(((size_t)n + 1) * sizeof *mult);
+	draw = xmalloc(checked_size(checked_size((size_t)K, (size_t)B),
+	    sizeof *draw));
 	for (int b = 0; b < B; b++) {
 		struct est_row r;
 		struct rng rng;
@@ -1101,7 +1121,6 @@ est_bootstrap_row(const struct sampleset *s, int K, int i,
 
 		for (int b = 0; b < B; b++)
 			nan |= isnan(x[b]);
-		lo[j] = hi[j] = NAN;
 		if (nan || isnan(fit->cond[j]))
 			continue;
 		qsort(x, (size_t)B, sizeof *x, by_value);

@@ -493,3 +493,32 @@ PY
 	# with a ridge the record is complete and attn-sample takes it
 	ccmc-estimate --text --l2 0.5 "$T/text" | attn-sample -n 3 --len 2 >/dev/null
 }
+
+@test "ccmc-estimate: the samples kept grow with the input: a trajectory over a context of 2048 distinct tokens is refused at its line (65), with --window as the way out" {
+	# 2 x 10^4 steps after a prompt of all 2048 tokens: each step's context
+	# holds 2048 distinct tokens, 4x10^7 in all from 2.2x10^4 tokens read,
+	# past 2^25 + 64 per token (sampleset.h).  Before, 2^18 steps kept 5 GB.
+	py "$T/traj" <<'EOF'
+import json, sys
+with open(sys.argv[1], "w") as f:
+    f.write(json.dumps({"type": "trajectory", "prompt": list(range(2048)),
+        "tokens": [(k * 7919) % 2048 for k in range(20000)]}) + "\n")
+EOF
+	run ccmc-estimate --quiet "$T/traj"
+	assert_error 65 ccmc-estimate
+	[[ ${lines[0]} == "ccmc-estimate: $T/traj:1: the samples' contexts hold more than 33554432 + 64 distinct tokens per token read"*"--window L keeps at most L" ]]
+	# with a window the same steps fit (one shard of rows keeps it quick)
+	ccmc-estimate --quiet --brief --window 32 --rows 1/512 "$T/traj" |
+	    jq -e '.fit.samples > 0 and .type == "ccmc-shard"'
+}
+
+@test "ccmc-estimate: the bootstrap resamples only rows with samples: --vocab 512 --bootstrap 10000 on one sample stays within 8 s of CPU" {
+	# A bound on the work, not a timing: each of the 511 empty rows was
+	# refitted B times (20 s of CPU); now only the row with a sample is
+	# (under 1 s).  Not under valgrind, which is 50 times slower.
+	[ -z "${VALGRIND:-}" ] || skip "a CPU bound"
+	echo '{"type":"sample","prompt":[0,1],"y":1}' >"$T/one"
+	(ulimit -t 8; ccmc-estimate --quiet --vocab 512 --bootstrap 10000 "$T/one" >"$T/est")
+	jq -e '.stderr.bootstrap.B == 10000 and .stderr.bootstrap.conditional_lo[1][1] == 1
+	    and .stderr.bootstrap.conditional_lo[0][1] == null' "$T/est"
+}
