@@ -229,8 +229,11 @@ number_in(const struct input *in, json_t *x, const char *key, double lo,
 
 	if (nulls && json_is_null(x))
 		return NAN;
+	/* integers compared as integers: 2^53 + 1 is not 2^53 */
 	if (!json_is_number(x) || !((v = json_number_value(x)) >= lo && v <= hi)
-	    || (whole && v != floor(v)))
+	    || (whole && v != floor(v)) || (json_is_integer(x) &&
+	    (json_integer_value(x) < (json_int_t)lo ||
+	    json_integer_value(x) > (json_int_t)hi)))
 		input_fail(in, "\"%s\" must be %s in [%.17g, %.17g]%s", key,
 		    whole ? "a whole number" : "a number", lo, hi, nulls ?
 		    " or null" : "");
