@@ -220,7 +220,8 @@ flag_at(const struct input *in, json_t *obj, const char *key)
 	return json_is_true(b);
 }
 
-/* A number in [lo, hi] (a whole one if whole), or null (NaN) if nulls. */
+/* A number in [lo, hi] (a whole one if whole, then |lo|, |hi| <= 2^53),
+ * or null (NaN) if nulls. */
 static double
 number_in(const struct input *in, json_t *x, const char *key, double lo,
     double hi, int whole, int nulls)
@@ -231,7 +232,7 @@ number_in(const struct input *in, json_t *x, const char *key, double lo,
 		return NAN;
 	/* integers compared as integers: 2^53 + 1 is not 2^53 */
 	if (!json_is_number(x) || !((v = json_number_value(x)) >= lo && v <= hi)
-	    || (whole && v != floor(v)) || (json_is_integer(x) &&
+	    || (whole && v != floor(v)) || (whole && json_is_integer(x) &&
 	    (json_integer_value(x) < (json_int_t)lo ||
 	    json_integer_value(x) > (json_int_t)hi)))
 		input_fail(in, "\"%s\" must be %s in [%.17g, %.17g]%s", key,
