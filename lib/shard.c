@@ -165,6 +165,12 @@ struct rows_read {
 	json_t *why;
 };
 
+/* Per component of a row: what its tokens add up to. */
+struct comp_acc {
+	int    ntok, nnull, nA;
+	double sumcond, sumA, summap, maxA, maxabs, z;
+};
+
 /* The shards' records being merged. */
 struct merge {
 	struct fitted f;
@@ -180,6 +186,7 @@ struct merge {
 	long   *line;
 	int     N;
 	int    *used;           /* scratch: K */
+	struct comp_acc *acc;   /* scratch: K + 1 */
 	/* what one shard's reading allocated, freed once it is in: an error
 	 * exit finds it here and leaks nothing */
 	void   *held[32];
@@ -189,6 +196,8 @@ struct merge {
 static void *
 hold(struct merge *m, void *p)
 {
+	if (m->nheld == (int)(sizeof m->held / sizeof m->held[0]))
+		die(EXIT_FAIL, "internal error: too many arrays held");
 	m->held[m->nheld++] = p;
 	return p;
 }
@@ -385,6 +394,7 @@ merge_start(struct merge *m, const struct input *in, json_t *rec, int N)
 	m->file = xcalloc((size_t)N, sizeof *m->file);
 	m->line = xcalloc((size_t)N, sizeof *m->line);
 	m->used = xcalloc((size_t)m->f.K, sizeof *m->used);
+	m->acc = xcalloc((size_t)m->f.K + 1, sizeof *m->acc);
 	m->f.row = xcalloc((size_t)m->f.K, sizeof *m->f.row);
 	merge_options(m, in, object_at(in, rec, "options"));
 	merge_data(m, in, object_at(in, rec, "data"));
@@ -424,9 +434,9 @@ merge_truth(struct merge *m, const struct input *in, json_t *rec, int I)
 	c->A = field_matrix(in, t, "A", K, K, 0);
 	c->P = field_matrix(in, t, "P", K, K, 0);
 	if (m->f.weighted != (c->lmax > 0))
-		input_fail(in, "\"weighted\" is %s, but the truth has %s position "
-		    "weights", m->f.weighted ? "true" : "false", c->lmax ? "" :
-		    "no");
+		input_fail(in, "\"weighted\" is %s, but the truth %s position "
+		    "weights", m->f.weighted ? "true" : "false", c->lmax ? "has" :
+		    "has no");
 	m->f.truth = c;
 }
 
@@ -466,7 +476,9 @@ quote_value(json_t *v, char *buf, size_t len)
 {
 	char num[32], *s = NULL;
 
-	if (json_is_number(v))
+	if (json_is_integer(v))
+		snprintf(num, sizeof num, "%lld", (long long)json_integer_value(v));
+	else if (json_is_number(v))
 		format_double(num, json_number_value(v));
 	else if (v)
 		s = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
@@ -637,12 +649,6 @@ check_row_facts(struct merge *m, const struct input *in,
 	return k;
 }
 
-/* Per component of a row: what its tokens add up to. */
-struct comp_acc {
-	int    ntok, nnull, nA;
-	double sumcond, sumA, summap, maxA, maxabs, z;
-};
-
 /* Row r (query i): the bootstrap intervals lie in [0, 1], low below high,
  * and only where the conditional is. */
 static void
@@ -678,8 +684,9 @@ check_row_values(struct merge *m, const struct input *in,
 	const double *P = x->P + at, *cond = x->cond + at, *se = x->se + at;
 	const double *map = x->map + at;
 	double l2 = m->o.est.l2;
-	struct comp_acc *acc = hold(m, xcalloc((size_t)ncomp + 1, sizeof *acc));
+	struct comp_acc *acc = m->acc;
 
+	memset(acc, 0, ((size_t)ncomp + 1) * sizeof *acc);
 	for (int j = 0; j < K; j++) {
 		c = (int)comp[j];
 		if (isnan(map[j]) != !(l2 > 0) || (l2 > 0 && c < 0 && map[j] != 0))
@@ -833,6 +840,7 @@ merge_free(struct merge *m)
 	free(m->file);
 	free(m->line);
 	free(m->used);
+	free(m->acc);
 	if (m->f.row)
 		fitted_free(&m->f);
 	ccmc_free(&m->truth);

@@ -276,3 +276,11 @@ for l in open(sys.argv[2]):
 assert n == 4
 PY
 }
+
+@test "shard: a shard of many rows (64 rows of K = 128) merges into the single fit" {
+	printf '%s\n' '{"type":"sample","prompt":[0,1],"y":1}' \
+	    '{"type":"sample","prompt":[2,1],"y":2}' \
+	    '{"type":"sample","prompt":[0,3],"y":0}' >"$T/tiny"
+	NS="1 2"
+	identical "$T/tiny" --vocab 128
+}
