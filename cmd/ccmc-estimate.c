@@ -293,8 +293,9 @@ parse_rows(struct options *o, const char *arg)
 	o->data.shards = (int)n;
 }
 
-int
-main(int argc, char **argv)
+/* The options, as given. */
+static void
+options_parse(struct options *o, int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		{ "vocab", required_argument, NULL, 'K' },
@@ -322,130 +323,144 @@ main(int argc, char **argv)
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 }
 	};
-	struct options o = { .fit = { .est = EST_OPTIONS_DEFAULT,
-	    .seed = RNG_DEFAULT_SEED, .laplace = 1 }, .mix = -1 };
-	struct dataset d;
 	int c;
 
-	prog_init(argv[0]);
-	argv[0] = (char *)progname;    /* getopt's complaints name us too */
 	while ((c = opt_next(argc, argv, "h", longopts)) != -1) {
-		o.others += c != 'p' && c != 'q' && c != 'G';
+		o->others += c != 'p' && c != 'q' && c != 'G';
 		switch (c) {
 		case 'K':
-			o.data.vocab = (int)opt_long(usage, "--vocab", optarg, 1, MAX_VOCAB);
+			o->data.vocab = (int)opt_long(usage, "--vocab", optarg, 1, MAX_VOCAB);
 			break;
 		case 'X':
-			o.data.maxvocab = (int)opt_long(usage, "--max-vocab", optarg, 1,
+			o->data.maxvocab = (int)opt_long(usage, "--max-vocab", optarg, 1,
 			    MAX_VOCAB - 1);
 			break;
 		case 'T':
-			o.data.text = 1;
+			o->data.text = 1;
 			break;
 		case 'w':
-			o.data.window = (int)opt_long(usage, "--window", optarg, 1,
+			o->data.window = (int)opt_long(usage, "--window", optarg, 1,
 			    MAX_PROMPT);
 			break;
 		case 'l':
-			o.fit.est.l2 = opt_double(usage, "--l2", optarg, 0, 1e12);
-			o.l2_given = 1;
+			o->fit.est.l2 = opt_double(usage, "--l2", optarg, 0, 1e12);
+			o->l2_given = 1;
 			break;
 		case 't':
-			o.fit.est.tol = opt_double(usage, "--tol", optarg, 1e-15, 1);
+			o->fit.est.tol = opt_double(usage, "--tol", optarg, 1e-15, 1);
 			break;
 		case 'i':
-			o.fit.est.max_iter = (int)opt_long(usage, "--max-iter", optarg, 0,
+			o->fit.est.max_iter = (int)opt_long(usage, "--max-iter", optarg, 0,
 			    1000000);
 			break;
 		case 'm':
 			if (strcmp(optarg, "auto") == 0)
-				o.fit.est.method = EST_AUTO;
+				o->fit.est.method = EST_AUTO;
 			else if (strcmp(optarg, "newton") == 0)
-				o.fit.est.method = EST_NEWTON;
+				o->fit.est.method = EST_NEWTON;
 			else if (strcmp(optarg, "cg") == 0)
-				o.fit.est.method = EST_CG;
+				o->fit.est.method = EST_CG;
 			else
 				usage_error(usage, "--method: auto, newton or cg, not "
 				    "'%s'", optarg);
 			break;
 		case 'B':
-			o.fit.bootstrap = (int)opt_long(usage, "--bootstrap", optarg, 0,
+			o->fit.bootstrap = (int)opt_long(usage, "--bootstrap", optarg, 0,
 			    100000);
 			break;
 		case 's':
-			o.fit.seed = opt_seed(usage, optarg);
+			o->fit.seed = opt_seed(usage, optarg);
 			break;
 		case 'b':
-			o.fit.brief = 1;
+			o->fit.brief = 1;
 			break;
 		case 'M':
-			o.markov = 1;
+			o->markov = 1;
 			break;
 		case 'a':
-			o.fit.laplace = opt_double(usage, "--laplace", optarg, 1e-300, 1e12);
-			o.laplace_given = 1;
+			o->fit.laplace = opt_double(usage, "--laplace", optarg, 1e-300, 1e12);
+			o->laplace_given = 1;
 			break;
 		case 'D':
-			o.data.dev_share = opt_double(usage, "--dev-share", optarg, 0,
+			o->data.dev_share = opt_double(usage, "--dev-share", optarg, 0,
 			    0.9);
-			o.dev_given = 1;
+			o->dev_given = 1;
 			break;
 		case 'E':
-			o.eval = optarg;
+			o->eval = optarg;
 			break;
 		case 'x':
-			o.mix = opt_double(usage, "--mix", optarg, 0, 1);
+			o->mix = opt_double(usage, "--mix", optarg, 0, 1);
 			break;
 		case 'p':
-			o.progress = 1;
+			o->progress = 1;
 			break;
 		case 'R':
-			parse_rows(&o, optarg);
+			parse_rows(o, optarg);
 			break;
 		case 'G':
-			o.merge = 1;
+			o->merge = 1;
 			break;
 		case 'q':
 			quiet = 1;
 			break;
 		default:
-			if (!text_option(&o.data.split, c, optarg, usage))
+			if (!text_option(&o->data.split, c, optarg, usage))
 				common_option(c, usage, help);
 		}
 	}
-	if (o.merge && o.others)
+}
+
+/* What goes together, and the defaults that follow from the rest. */
+static void
+options_check(struct options *o)
+{
+	if (o->merge && o->others)
 		usage_error(NULL, "--merge takes its options from the shards' "
 		    "records: only --progress and --quiet go with it");
-	if (o.data.shards && (o.markov || o.eval || o.data.text ||
-	    o.data.maxvocab || o.dev_given || o.laplace_given))
+	if (o->data.shards && (o->markov || o->eval || o->data.text ||
+	    o->data.maxvocab || o->dev_given || o->laplace_given))
 		usage_error(NULL, "--rows fits a CCMC on integer tokens: not with "
 		    "--markov, --eval, --text, --max-vocab, --dev-share or "
 		    "--laplace");
-	if (o.data.vocab && o.data.maxvocab)
+	if (o->data.vocab && o->data.maxvocab)
 		usage_error(usage, "--vocab and --max-vocab exclude each other");
-	if (o.markov && o.eval)
+	if (o->markov && o->eval)
 		usage_error(usage, "--markov and --eval exclude each other");
-	if (o.eval && (o.data.vocab || o.data.maxvocab))
+	if (o->eval && (o->data.vocab || o->data.maxvocab))
 		usage_error(usage, "--eval takes K and the vocabulary from the model");
-	if (o.mix >= 0 && !o.eval)
+	if (o->mix >= 0 && !o->eval)
 		usage_error(usage, "--mix goes with --eval");
-	if (o.data.text && o.l2_given && o.fit.est.l2 == 0 && !o.markov && !o.eval)
+	if (o->data.text && o->l2_given && o->fit.est.l2 == 0 && !o->markov && !o->eval)
 		usage_error(NULL, "--l2 0 with --text: the plain MLE leaves the "
 		    "logits of unseen words undetermined, and the record must be "
 		    "complete to be sampled or scored; give --l2 LAMBDA > 0");
-	if (o.dev_given && o.eval)
+	if (o->dev_given && o->eval)
 		usage_error(usage, "--dev-share goes with a fit, not --eval");
-	if (text_options_given(&o.data.split) && !o.data.text)
+	if (text_options_given(&o->data.split) && !o->data.text)
 		usage_error(usage, "--lower, --punct, --chunk and --pieces go "
 		    "with --text");
 	/* a CCMC on text needs held-out steps for its mix weight */
-	if (!o.dev_given && !o.markov && !o.eval && o.data.text)
-		o.data.dev_share = 0.1;
+	if (!o->dev_given && !o->markov && !o->eval && o->data.text)
+		o->data.dev_share = 0.1;
 	if (isatty(2))
-		o.progress = 1;
-	o.fit.vocab = o.data.vocab;
-	o.fit.window = o.data.window;
+		o->progress = 1;
+	o->fit.vocab = o->data.vocab;
+	o->fit.window = o->data.window;
 
+}
+
+int
+main(int argc, char **argv)
+{
+	struct options o = { .fit = { .est = EST_OPTIONS_DEFAULT,
+	    .seed = RNG_DEFAULT_SEED, .laplace = 1 }, .mix = -1 };
+	struct dataset d;
+
+	prog_init(argv[0]);
+	argv[0] = (char *)progname;    /* getopt's complaints name us too */
+	options_parse(&o, argc, argv);
+	options_check(&o);
 	if (o.merge) {
 		shard_merge(argc - optind, argv + optind);
 		out_flush();
