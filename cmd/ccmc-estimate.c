@@ -431,7 +431,8 @@ options_check(struct options *o)
 		usage_error(usage, "--eval takes K and the vocabulary from the model");
 	if (o->mix >= 0 && !o->eval)
 		usage_error(usage, "--mix goes with --eval");
-	if (o->data.text && o->l2_given && o->fit.est.l2 == 0 && !o->markov && !o->eval)
+	if (o->data.text && o->l2_given && o->fit.est.l2 == 0 && !o->markov &&
+	    !o->eval)
 		usage_error(NULL, "--l2 0 with --text: the plain MLE leaves the "
 		    "logits of unseen words undetermined, and the record must be "
 		    "complete to be sampled or scored; give --l2 LAMBDA > 0");
@@ -447,7 +448,6 @@ options_check(struct options *o)
 		o->progress = 1;
 	o->fit.vocab = o->data.vocab;
 	o->fit.window = o->data.window;
-
 }
 
 int
