@@ -251,8 +251,8 @@ evaluate(struct dataset *d, const struct options *o, int nfiles,
 	    "model", s.markov ? "markov" : "ccmc", "K", s.m.K, "window",
 	    s.window ? jint(s.window) : json_null(), "steps",
 	    (json_int_t)n, "covered", (json_int_t)sum.covered, "coverage",
-	    n ? jreal((double)sum.covered / (double)n) : json_null(), "unk_steps", (json_int_t)unk,
-	    "loglik", sum.loglik);
+	    n ? jreal((double)sum.covered / (double)n) : json_null(),
+	    "unk_steps", (json_int_t)unk, "loglik", sum.loglik);
 	per_step(rep, "cross_entropy", "perplexity", sum.loglik, sum.covered);
 	jset(rep, "mix", s.mix >= 0 ? jreal(s.mix) :
 	    json_null());
