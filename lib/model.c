@@ -266,16 +266,22 @@ model_parse(const struct input *in, json_t *rec, struct attn_model *m)
 {
 	json_t *pos, *meta;
 
+	json_t *C = json_object_get(rec, "C");
+	int headless = C && json_is_null(C);
+
 	memset(m, 0, sizeof *m);
 	m->tol = TIE_TOL;
-	m->K = (int)field_long(in, rec, "K", 1, MAX_VOCAB);
+	m->K = (int)field_long(in, rec, "K", 1, headless ? MAX_MODEL_VOCAB :
+	    MAX_VOCAB);
 	m->d = (int)field_long(in, rec, "d", 1, MAX_DIM);
-	if (m->d < m->K)
+	if (!headless && m->d < m->K)
 		input_fail(in, "attn-model has d = %d < K = %d: no head with "
-		    "C E^T = I exists", m->d, m->K);
+		    "C E^T = I exists (\"C\": null makes it headless, the next "
+		    "token the token at the attended position)", m->d, m->K);
 	m->E = field_matrix(in, rec, "E", m->K, m->d, 0);
 	m->W = field_matrix(in, rec, "W", m->d, m->d, 0);
-	m->C = field_matrix(in, rec, "C", m->K, m->d, 0);
+	if (!headless)
+		m->C = field_matrix(in, rec, "C", m->K, m->d, 0);
 	pos = json_object_get(rec, "pos");
 	if (pos && !json_is_null(pos)) {
 		if (!json_is_object(pos))
@@ -306,7 +312,10 @@ model_write(const struct attn_model *m)
 	out_str(",\"W\":");
 	out_matrix(m->W, m->d, m->d);
 	out_str(",\"C\":");
-	out_matrix(m->C, m->K, m->d);
+	if (m->C)
+		out_matrix(m->C, m->K, m->d);
+	else
+		out_str("null");
 	out_str(",\"pos\":");
 	if (m->lmax) {
 		out_str("{\"LMAX\":");
@@ -344,6 +353,8 @@ model_head_error(const struct attn_model *m)
 {
 	double err = 0;
 
+	if (!m->C)
+		return 0;      /* headless: the law needs no head */
 	for (int i = 0; i < m->K; i++)
 		for (int j = 0; j < m->K; j++) {
 			const double *c = m->C + (size_t)i * m->d;
@@ -446,6 +457,10 @@ model_retie(struct attn_model *m)
 	double *old = xmalloc(n * sizeof *old), before = model_head_error(m);
 	json_t *r;
 
+	if (!m->C) {
+		free(old);
+		return 0;      /* headless: no head to tie */
+	}
 	memcpy(old, m->C, n * sizeof *old);
 	if (retie(m) != 0) {
 		memcpy(m->C, old, n * sizeof *old);
@@ -487,7 +502,8 @@ model_has_ccmc(const struct attn_model *m, char *why, size_t whylen)
 		const double *rt = m->R + (size_t)t * d, *rw = m->RW + (size_t)t * d;
 
 		for (int k = 0; k < m->K; k++) {
-			const double *c = m->C + (size_t)k * d, *e = m->E + (size_t)k * d;
+			const double *c = m->C ? m->C + (size_t)k * d : rt;
+			const double *e = m->E + (size_t)k * d;
 			const double *ew = m->EW + (size_t)k * d;
 			double cr = 0, ewr = 0, rwe = 0;
 
@@ -501,7 +517,7 @@ model_has_ccmc(const struct attn_model *m, char *why, size_t whylen)
 			worst[2] = max_nan(worst[2], fabs(rwe));
 		}
 	}
-	if (!(worst[0] <= m->tol)) {
+	if (m->C && !(worst[0] <= m->tol)) {
 		snprintf(why, whylen, "no exact CCMC: positional encodings reach the "
 		    "output, max|C r_t| = %.3g > %.3g", worst[0], m->tol);
 		return 0;
@@ -572,12 +588,12 @@ axpys(double *restrict x, const double *a, const double *const y[DOTS],
 			x[l] += a[i] * y[i][l];
 }
 
-void
-attn_forward(const struct attn_model *m, const int *prompt, int L, double *p,
-    double *work)
+/* The scores s_t = x_L^T W x_t of the L positions; u: d scratch. */
+static void
+attn_scores(const struct attn_model *m, const int *prompt, int L, double *u,
+    double *s)
 {
 	int d = m->d;
-	double *u = work, *xa = work + d, *s = work + 2 * d;
 	const double *ewq = m->EW + (size_t)prompt[L - 1] * d;
 	const double *rows[DOTS];
 
@@ -602,7 +618,39 @@ attn_forward(const struct attn_model *m, const int *prompt, int L, double *p,
 		for (int i = 0; i < n; i++)
 			s[t + i] = acc[i];
 	}
+}
+
+int
+attn_draw_headless(const struct attn_model *m, const int *prompt, int L,
+    struct rng *r, double *work)
+{
+	double *s = work + 2 * m->d, max = -INFINITY, total = 0;
+
+	attn_scores(m, prompt, L, work, s);
+	for (int t = 0; t < L; t++)
+		max = s[t] > max ? s[t] : max;
+	for (int t = 0; t < L; t++)
+		total += s[t] = exp(s[t] - max);
+	return prompt[rng_categorical(r, s, L, total)];
+}
+
+void
+attn_forward(const struct attn_model *m, const int *prompt, int L, double *p,
+    double *work)
+{
+	int d = m->d;
+	double *u = work, *xa = work + d, *s = work + 2 * d;
+	const double *rows[DOTS];
+
+	attn_scores(m, prompt, L, u, s);
 	softmax(s, s, L);
+	if (!m->C) {
+		/* headless: the attention on each token's positions */
+		memset(p, 0, (size_t)m->K * sizeof *p);
+		for (int t = 0; t < L; t++)
+			p[prompt[t]] += s[t];
+		return;
+	}
 	/* xa = X^T alpha, summed over t in order; p = C xa */
 	memset(xa, 0, (size_t)d * sizeof *xa);
 	for (int t = 0; t < L; t += DOTS) {
@@ -674,7 +722,11 @@ grouped_init(struct attn_grouped *g, const struct attn_model *m)
 	g->GT = xmalloc((size_t)K * K * sizeof *g->GT);
 	G = xmalloc((size_t)K * K * sizeof *G);
 	mat_mul_bt(m->EW, m->E, g->S, K, m->d, K);
-	mat_mul_bt(m->C, m->E, G, K, m->d, K);
+	if (m->C)
+		mat_mul_bt(m->C, m->E, G, K, m->d, K);
+	else            /* headless: the attended token itself, G = I */
+		for (size_t i = 0; i < (size_t)K * K; i++)
+			G[i] = i % ((size_t)K + 1) == 0;
 	for (int j = 0; j < K; j++)
 		for (int k = 0; k < K; k++)
 			g->GT[(size_t)k * K + j] = G[(size_t)j * K + k];

@@ -12,6 +12,10 @@
 #include "stream.h"
 
 #define MAX_LMAX 4096          /* most positions a positional encoding has */
+/* Largest K of a headless model (no C: the next token is the token at the
+ * attended position), which needs no K x K array anywhere; a model with a
+ * head, and any CCMC, stop at MAX_VOCAB. */
+#define MAX_MODEL_VOCAB (1 << 20)
 /* Largest score or logit in size a model or a CCMC may have: far enough
  * from overflow that sums over a row, and their softmax, stay finite. */
 #define MAX_SCORE 1e300
@@ -25,7 +29,8 @@ struct attn_model {
 	int     lmax;          /* positions with encodings, 0 if none */
 	double *E;             /* K x d embeddings */
 	double *W;             /* d x d combined query-key matrix */
-	double *C;             /* K x d output head, C E^T = I */
+	double *C;             /* K x d output head, C E^T = I; NULL: headless,
+	                        * the next token is the attended position's */
 	double *R;             /* lmax x d positional encodings, or NULL */
 	json_t *meta;          /* owned reference, or NULL */
 	double  tol;           /* of the exactness conditions (TIE_TOL) */
@@ -63,11 +68,17 @@ int    model_retie(struct attn_model *m);
 /* Whether the model has an exact CCMC (attn-ccmc(7)); if not, why. */
 int    model_has_ccmc(const struct attn_model *m, char *why, size_t whylen);
 
-/* Forward pass: p (K) = C X^T softmax(s), s_t = x_L^T W x_t.
+/* Forward pass: p (K) = C X^T softmax(s), s_t = x_L^T W x_t; headless,
+ * p_k = the attention on the positions holding token k.
  * work holds at least model_work_size(m, L) doubles. */
 size_t model_work_size(const struct attn_model *m, int L);
 void   attn_forward(const struct attn_model *m, const int *prompt, int L,
            double *p, double *work);
+/* A headless model's draw: a position by its attention, and its token,
+ * in O(L d) (never a vector of K). */
+struct rng;
+int    attn_draw_headless(const struct attn_model *m, const int *prompt,
+           int L, struct rng *r, double *work);
 
 /*
  * The same forward pass, grouped by token, for models without positions:
