@@ -21,6 +21,7 @@
 #include "text.h"
 #include "util.h"
 #include "vocab.h"
+#include "wfit.h"
 
 static const char usage[] =
 "usage: ccmc-estimate [--vocab K | --max-vocab V] [TEXT] [--window L]\n"
@@ -31,6 +32,9 @@ static const char usage[] =
 "       ccmc-estimate --merge [--quiet] [file ...]\n"
 "       ccmc-estimate --markov [--laplace A] [--dev-share F]\n"
 "                     [--vocab K | --max-vocab V] [TEXT] [file ...]\n"
+"       ccmc-estimate --embeddings MODEL [--l2 LAMBDA] [--tol X]\n"
+"                     [--max-iter N] [--method auto|newton|cg] [--brief]\n"
+"                     [--progress] [--quiet] [file ...]\n"
 "       ccmc-estimate --eval MODEL [--window L] [--mix W] [TEXT] [file ...]\n"
 "  TEXT: --text [--lower] [--punct keep|split|drop] [--chunk N]\n"
 "        [--pieces I/M | --skip-pieces I/M]\n";
@@ -75,6 +79,9 @@ static const char help[] =
 "  --dev-share F   hold out this share of the sequences (evenly spread) as\n"
 "                  a dev part: the mix weight is fitted there, and it is\n"
 "                  scored (default 0.1 for a CCMC on text, else 0)\n"
+"  --embeddings MODEL  fit W of the attention layer whose E (K x d) is\n"
+"                  MODEL's, by maximum likelihood (d^2 parameters), and\n"
+"                  print that attn-model; meta.wfit says what was fitted\n"
 "  --eval MODEL    score the input under the ccmc record in MODEL instead of\n"
 "                  fitting: coverage, cross-entropy and perplexity\n"
 "  --mix W         weight of the unigram background in --eval (default:\n"
@@ -93,7 +100,7 @@ struct options {
 	int      bootstrap, progress, markov, brief, l2_given, laplace_given;
 	int      dev_given, merge, others;
 	double   laplace, mix;    /* mix < 0: the model's */
-	const char *eval;
+	const char *eval, *embeddings;
 	uint64_t seed;
 };
 
@@ -1119,6 +1126,7 @@ main(int argc, char **argv)
 		{ "markov", no_argument, NULL, 'M' },
 		{ "laplace", required_argument, NULL, 'a' },
 		{ "eval", required_argument, NULL, 'E' },
+		{ "embeddings", required_argument, NULL, 'W' },
 		{ "mix", required_argument, NULL, 'x' },
 		{ "dev-share", required_argument, NULL, 'D' },
 		{ "progress", no_argument, NULL, 'p' },
@@ -1201,6 +1209,9 @@ main(int argc, char **argv)
 		case 'E':
 			o.eval = optarg;
 			break;
+		case 'W':
+			o.embeddings = optarg;
+			break;
 		case 'x':
 			o.mix = opt_double(usage, "--mix", optarg, 0, 1);
 			break;
@@ -1252,6 +1263,20 @@ main(int argc, char **argv)
 	if (isatty(2))
 		o.progress = 1;
 
+	if (o.embeddings) {
+		struct wfit_options w = { o.est.l2, o.est.tol, o.est.max_iter,
+		    o.est.method == EST_NEWTON ? WFIT_NEWTON : o.est.method ==
+		    EST_CG ? WFIT_CG : WFIT_AUTO, o.progress };
+
+		if (o.bootstrap || o.data.shards || o.merge || o.markov || o.eval ||
+		    o.data.text || o.data.window || o.data.vocab || o.data.maxvocab)
+			usage_error(NULL, "--embeddings fits W to integer samples: "
+			    "not with --bootstrap, --rows, --merge, --markov, --eval, "
+			    "--text, --window, --vocab or --max-vocab");
+		wfit_run(o.embeddings, &w, o.brief, argc - optind, argv + optind);
+		out_flush();
+		return 0;
+	}
 	if (o.merge) {
 		merge(&o, argc - optind, argv + optind);
 		out_flush();
