@@ -13,7 +13,7 @@
 
 static const char usage[] =
 "usage: attn-gen-model [--vocab K] [--dim D] [--seed S] [--scale X]\n"
-"                      [--embed onehot|gaussian] [--diag B]\n"
+"                      [--embed onehot|gaussian] [--diag B] [--headless]\n"
 "                      [--pos LMAX [--recency G | --pos-dim P --pos-scale X]]\n";
 
 static const char help[] =
@@ -27,6 +27,9 @@ static const char help[] =
 "                   sharper attention (default 1)\n"
 "  --embed KIND     onehot (default) or gaussian embeddings\n"
 "  --diag B         add B to every diagonal logit A_kk (default 0)\n"
+"  --headless       no output head (\"C\": null): the next token is the\n"
+"                   token at the attended position; any --dim with\n"
+"                   --embed gaussian, --vocab up to 1048576\n"
 "  --pos LMAX       add positional encodings for LMAX positions, in a\n"
 "                   subspace separate from the tokens (exact CCMC)\n"
 "  --recency G      positions weigh exp(-G (L - t) / LMAX): a recency bias\n"
@@ -48,6 +51,7 @@ main(int argc, char **argv)
 		{ "recency", required_argument, NULL, 'r' },
 		{ "pos-dim", required_argument, NULL, 'D' },
 		{ "pos-scale", required_argument, NULL, 'S' },
+		{ "headless", no_argument, NULL, 'H' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 }
@@ -65,7 +69,8 @@ main(int argc, char **argv)
 	while ((c = opt_next(argc, argv, "h", longopts)) != -1) {
 		switch (c) {
 		case 'K':
-			spec.K = (int)opt_long(usage, "--vocab", optarg, 1, MAX_VOCAB);
+			spec.K = (int)opt_long(usage, "--vocab", optarg, 1,
+			    MAX_MODEL_VOCAB);
 			break;
 		case 'd':
 			spec.d = (int)opt_long(usage, "--dim", optarg, 1, MAX_DIM);
@@ -103,6 +108,9 @@ main(int argc, char **argv)
 			spec.pos_scale = opt_double(usage, "--pos-scale", optarg, 0, 1e3);
 			pos_random_opts = 1;
 			break;
+		case 'H':
+			spec.headless = 1;
+			break;
 		default:
 			common_option(c, usage, help);
 		}
@@ -113,7 +121,11 @@ main(int argc, char **argv)
 		usage_error(usage, "--recency, --pos-dim and --pos-scale need --pos");
 	if (spec.recency && pos_random_opts)
 		usage_error(usage, "--recency excludes --pos-dim and --pos-scale");
-	if (spec.d && spec.d < spec.K)
+	if (spec.K > MAX_VOCAB && !spec.headless)
+		usage_error(usage, "--vocab %d: a model with a head stops at %d "
+		    "tokens (its head needs d >= K); --headless goes to %d",
+		    spec.K, MAX_VOCAB, MAX_MODEL_VOCAB);
+	if (spec.d && spec.d < spec.K && !spec.headless)
 		usage_error(usage, "--dim %d is smaller than --vocab %d", spec.d,
 		    spec.K);
 

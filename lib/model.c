@@ -134,7 +134,24 @@ model_generate(const struct model_spec *s, struct attn_model *m, char *why,
 		dp = s->recency ? 2 : s->pos_dim;
 	de = s->d ? s->d - dp : K;
 	d = de + dp;
-	if (de < K) {
+	if (s->headless && de < 1) {
+		snprintf(why, whylen, "--dim %d leaves no dimension for the tokens "
+		    "beside %d for positions", s->d, dp);
+		return -1;
+	}
+	if (de < K && s->headless && !s->gaussian) {
+		snprintf(why, whylen, "one-hot embeddings need --dim >= --vocab "
+		    "%d%s (--embed gaussian takes any)", K, dp ? " plus the "
+		    "positions' dimensions" : "");
+		return -1;
+	}
+	if (de < K && s->headless && s->diag != 0) {
+		snprintf(why, whylen, "--diag adds to A_kk through the tied head, "
+		    "which needs --dim >= --vocab %d%s", K, dp ? " plus the "
+		    "positions' dimensions" : "");
+		return -1;
+	}
+	if (de < K && !s->headless) {
 		if (dp)
 			snprintf(why, whylen, "--dim %d leaves %d dimensions for %d "
 			    "token embeddings beside %d for positions: need --dim >= %d",
@@ -151,9 +168,10 @@ model_generate(const struct model_spec *s, struct attn_model *m, char *why,
 	m->K = K;
 	m->d = d;
 	m->lmax = s->lmax;
-	m->E = xcalloc((size_t)K * d, sizeof *m->E);
+	m->E = xcalloc(checked_size((size_t)K, (size_t)d), sizeof *m->E);
 	m->W = xcalloc((size_t)d * d, sizeof *m->W);
-	m->C = xcalloc((size_t)K * d, sizeof *m->C);
+	if (!s->headless || s->diag != 0)   /* headless: for --diag only */
+		m->C = xcalloc(checked_size((size_t)K, (size_t)d), sizeof *m->C);
 
 	/* Token embeddings and W live in the first de coordinates ... */
 	rng_init(&r, s->seed, "attn-gen-model", 0);
@@ -197,7 +215,7 @@ model_generate(const struct model_spec *s, struct attn_model *m, char *why,
 		}
 	}
 
-	if (tied_head(m) != 0) {
+	if (m->C && tied_head(m) != 0) {
 		snprintf(why, whylen, "embeddings are singular: E E^T cannot be "
 		    "inverted (try another --seed or a larger --dim)");
 		model_free(m);
@@ -212,6 +230,11 @@ model_generate(const struct model_spec *s, struct attn_model *m, char *why,
 				for (int j = 0; j < d; j++)
 					m->W[(size_t)i * d + j] += s->diag * c[i] * c[j];
 		}
+	}
+	if (s->headless) {
+		/* the head served --diag only: the law needs none */
+		free(m->C);
+		m->C = NULL;
 	}
 	if (model_head_error(m) > 1e-10) {
 		snprintf(why, whylen, "embeddings too ill-conditioned: "

@@ -48,6 +48,7 @@ struct model_spec {
 	int      pos_dim;      /* dimensions for random positional encodings */
 	double   pos_scale;    /* random: spread of B; recency: its strength */
 	uint64_t seed;
+	int      headless;     /* no head C: any d (one-hot still needs d >= K) */
 };
 
 /* Makes a model; on a spec that cannot be met, returns -1 with a reason. */
