@@ -206,7 +206,17 @@ static void
 take_model(struct predictor *pr, const struct input *in, json_t *rec)
 {
 	struct ccmc chain;
+	json_int_t K = json_integer_value(json_object_get(rec, "K"));
 
+	if (strcmp(record_type(rec), "attn-model") == 0 && K > MAX_VOCAB &&
+	    json_is_null(json_object_get(rec, "C"))) {
+		/* a headless model past MAX_VOCAB: no K x K chain to predict with */
+		note("%s:%ld: a headless model of K = %lld: no winner sets are "
+		    "predicted (the mean field needs its K x K CCMC, which stops "
+		    "at K = %d); the statistics are measured", in->name, in->line,
+		    (long long)K, MAX_VOCAB);
+		return;
+	}
 	ccmc_from_record(in, rec, &chain);
 	predictor_set_chain(pr, &chain);
 }

@@ -90,6 +90,7 @@ setup_file() {
 	attn-gen-model --vocab 4 --embed gaussian --seed 4 >mg
 	attn-gen-model --vocab 4 --pos 24 --recency 4 >mr
 	attn-gen-model --vocab 4 --pos 24 --pos-dim 3 --embed gaussian >mq
+	attn-gen-model --vocab 40 --dim 3 --embed gaussian --headless >mh
 	attn-to-ccmc m >c
 	attn-to-ccmc --analyze mr >cr
 	attn-to-ccmc --analyze md >cd
@@ -117,7 +118,15 @@ PY
 
 @test "schema: attn-gen-model, every kind of model" {
 	cd "$BATS_FILE_TMPDIR"
-	validate m md mg mr mq
+	validate m md mg mr mq mh
+}
+
+@test "schema: ccmc-estimate --embeddings, Newton and Newton-CG, with a truth" {
+	cd "$BATS_FILE_TMPDIR"
+	attn-sample -n 2000 mh >sh
+	ccmc-estimate --embeddings mh sh >w1
+	tail -n +2 sh | ccmc-estimate --embeddings mh --method cg --brief >w2
+	validate w1 w2
 }
 
 @test "schema: attn-to-ccmc, with and without positions and --analyze" {
