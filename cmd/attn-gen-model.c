@@ -2,6 +2,7 @@
  * attn-gen-model: make a ground-truth one-layer attention model and print
  * it as an attn-model record.
  */
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>
@@ -10,11 +11,13 @@
 #include "rng.h"
 #include "stream.h"
 #include "util.h"
+#include "weights.h"
 
 static const char usage[] =
 "usage: attn-gen-model [--vocab K] [--dim D] [--seed S] [--scale X]\n"
 "                      [--embed onehot|gaussian] [--diag B] [--headless]\n"
-"                      [--pos LMAX [--recency G | --pos-dim P --pos-scale X]]\n";
+"                      [--pos LMAX [--recency G | --pos-dim P --pos-scale X]]\n"
+"                      [--weights FILE [--dtype T]]\n";
 
 static const char help[] =
 "Make a one-layer self-attention model (E, W, tied head C with C E^T = I,\n"
@@ -35,6 +38,10 @@ static const char help[] =
 "  --recency G      positions weigh exp(-G (L - t) / LMAX): a recency bias\n"
 "  --pos-dim P      dimensions of random positional encodings (default 4)\n"
 "  --pos-scale X    spread of the random position scores (default 1)\n"
+"  --weights FILE   write E, W, C and R to FILE (.safetensors or .npz) and\n"
+"                   print the record that names it\n"
+"  --dtype T        of the weights: float64 (default), float32, float16,\n"
+"                   bfloat16 (.safetensors only)\n"
 "  -h, --help       this text;  --version  the version\n";
 
 int
@@ -52,6 +59,8 @@ main(int argc, char **argv)
 		{ "pos-dim", required_argument, NULL, 'D' },
 		{ "pos-scale", required_argument, NULL, 'S' },
 		{ "headless", no_argument, NULL, 'H' },
+		{ "weights", required_argument, NULL, 'w' },
+		{ "dtype", required_argument, NULL, 't' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 }
@@ -62,7 +71,8 @@ main(int argc, char **argv)
 	};
 	struct attn_model model;
 	char why[256];
-	int c, pos_random_opts = 0;
+	int c, pos_random_opts = 0, dtype = -1;
+	const char *weights = NULL;
 
 	prog_init(argv[0]);
 	argv[0] = (char *)progname;    /* getopt's complaints name us too */
@@ -111,6 +121,14 @@ main(int argc, char **argv)
 		case 'H':
 			spec.headless = 1;
 			break;
+		case 'w':
+			weights = optarg;
+			break;
+		case 't':
+			if ((dtype = wdtype_parse(optarg)) < 0)
+				usage_error(usage, "--dtype: float64, float32, float16 or "
+				    "bfloat16, not '%s'", optarg);
+			break;
 		default:
 			common_option(c, usage, help);
 		}
@@ -129,9 +147,18 @@ main(int argc, char **argv)
 		usage_error(usage, "--dim %d is smaller than --vocab %d", spec.d,
 		    spec.K);
 
+	if (dtype >= 0 && !weights)
+		usage_error(usage, "--dtype goes with --weights");
 	if (model_generate(&spec, &model, why, sizeof why) != 0)
 		usage_error(usage, "%s", why);
-	model_write(&model);
+	if (!weights)
+		model_write(&model);
+	else if ((c = model_write_weights(&model, weights, dtype < 0 ? W_F64 :
+	    dtype)) != 0)
+		die(c == -1 ? EXIT_FAIL : EXIT_USAGE, "--weights %s: %s", weights,
+		    c == -1 ? strerror(errno) : c == -3 ? "the name must end in "
+		    ".safetensors or .npz" : "not in this format (bfloat16 and "
+		    "over 4 GiB go to .safetensors)");
 	out_flush();
 	model_free(&model);
 	return 0;

@@ -79,6 +79,8 @@ static const char help[] =
 "  --dev-share F   hold out this share of the sequences (evenly spread) as\n"
 "                  a dev part: the mix weight is fitted there, and it is\n"
 "                  scored (default 0.1 for a CCMC on text, else 0)\n"
+"  --tie-tol X     accept attn-models tied within X (default 1e-9)\n"
+"  --retie         recompute an attn-model's head C from E first\n"
 "  --embeddings MODEL  fit W of the attention layer whose E (K x d) is\n"
 "                  MODEL's, by maximum likelihood (d^2 parameters), and\n"
 "                  print that attn-model; meta.wfit says what was fitted\n"
@@ -1127,6 +1129,8 @@ main(int argc, char **argv)
 		{ "laplace", required_argument, NULL, 'a' },
 		{ "eval", required_argument, NULL, 'E' },
 		{ "embeddings", required_argument, NULL, 'W' },
+		{ "tie-tol", required_argument, NULL, 'Y' },
+		{ "retie", no_argument, NULL, 'Z' },
 		{ "mix", required_argument, NULL, 'x' },
 		{ "dev-share", required_argument, NULL, 'D' },
 		{ "progress", no_argument, NULL, 'p' },
@@ -1211,6 +1215,13 @@ main(int argc, char **argv)
 			break;
 		case 'W':
 			o.embeddings = optarg;
+			break;
+		case 'Y':
+			model_set_tie(opt_double(usage, "--tie-tol", optarg, 0, 1e-2),
+			    -1);
+			break;
+		case 'Z':
+			model_set_tie(-1, 1);
 			break;
 		case 'x':
 			o.mix = opt_double(usage, "--mix", optarg, 0, 1);

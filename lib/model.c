@@ -9,6 +9,7 @@
 #include "numeric.h"
 #include "rng.h"
 #include "util.h"
+#include "weights.h"
 
 static void
 derive(struct attn_model *m)
@@ -284,16 +285,115 @@ score_bound(const struct attn_model *m)
 	return m->d * u * x;
 }
 
-void
-model_parse(const struct input *in, json_t *rec, struct attn_model *m)
+/* The file named for tensor `name` ("weights": FILE, or {"E": FILE, ..}),
+ * relative to the directory of the record's file; NULL if none. */
+static char *
+weights_file(const struct input *in, json_t *spec, const char *name)
 {
-	json_t *pos, *meta;
+	const char *f = json_is_string(spec) ? json_string_value(spec) :
+	    json_string_value(json_object_get(spec, name));
+	const char *slash = in->name ? strrchr(in->name, '/') : NULL;
+	char *path;
+	size_t n;
 
-	json_t *C = json_object_get(rec, "C");
-	int headless = C && json_is_null(C);
+	if (!f)
+		return NULL;
+	if (f[0] == '/' || !slash || strcmp(in->name, "<stdin>") == 0)
+		return xstrdup(f);
+	n = (size_t)(slash - in->name) + 1;
+	path = xmalloc(n + strlen(f) + 1);
+	memcpy(path, in->name, n);
+	strcpy(path + n, f);
+	return path;
+}
 
-	memset(m, 0, sizeof *m);
-	m->tol = TIE_TOL;
+/* Tensor `name` of the weights as rows x cols doubles (*rows, *cols as
+ * found), or NULL if there is none. */
+static double *
+weights_tensor(const struct input *in, json_t *spec, const char *name,
+    long *rows, long *cols)
+{
+	char *path = weights_file(in, spec, name);
+	struct weights w;
+	const struct wtensor *t;
+	double *a = NULL;
+
+	if (!path)
+		return NULL;
+	weights_open(&w, path);
+	if ((t = weights_find(&w, name)))
+		a = weights_matrix(&w, t, rows, cols);
+	weights_close(&w);
+	free(path);
+	return a;
+}
+
+static void
+check_shape(const struct input *in, const char *name, long r, long c,
+    long wr, long wc)
+{
+	if (r != wr || c != wc)
+		input_fail(in, "weights: tensor %s is %ld x %ld; K and d ask for "
+		    "%ld x %ld", name, r, c, wr, wc);
+}
+
+/* The arrays from weight files ("weights"); K and d, if given, must
+ * agree with E. */
+static void
+parse_weights(const struct input *in, json_t *rec, json_t *spec, int headless,
+    struct attn_model *m)
+{
+	long r, c;
+	json_t *pos = json_object_get(rec, "pos");
+
+	if (!json_is_string(spec) && !json_is_object(spec))
+		input_fail(in, "\"weights\" must be a file name or an object of "
+		    "file names by tensor (E, W, C, R)");
+	if (json_object_get(rec, "E") || json_object_get(rec, "W") ||
+	    (json_object_get(rec, "C") && !headless) ||
+	    (pos && !json_is_null(pos)))
+		input_fail(in, "\"weights\" gives E, W, C and R: the record may "
+		    "not give them too (only \"C\": null, headless)");
+	if (!(m->E = weights_tensor(in, spec, "E", &r, &c)))
+		input_fail(in, "weights: no tensor E");
+	if (r < 1 || r > (headless ? MAX_MODEL_VOCAB : MAX_VOCAB) || c < 1 ||
+	    c > MAX_DIM)
+		input_fail(in, "weights: tensor E is %ld x %ld: K must lie in 1..%d "
+		    "and d in 1..%d", r, c, headless ? MAX_MODEL_VOCAB : MAX_VOCAB,
+		    MAX_DIM);
+	m->K = (int)r;
+	m->d = (int)c;
+	if (json_object_get(rec, "K"))
+		check_shape(in, "E", r, c, field_long(in, rec, "K", 1,
+		    MAX_MODEL_VOCAB), c);
+	if (json_object_get(rec, "d"))
+		check_shape(in, "E", r, c, r, field_long(in, rec, "d", 1, MAX_DIM));
+	if (!(m->W = weights_tensor(in, spec, "W", &r, &c)))
+		input_fail(in, "weights: no tensor W");
+	check_shape(in, "W", r, c, m->d, m->d);
+	if (!headless)
+		m->C = weights_tensor(in, spec, "C", &r, &c);
+	if (m->C)
+		check_shape(in, "C", r, c, m->K, m->d);
+	if (m->C && m->d < m->K)
+		input_fail(in, "attn-model has d = %d < K = %d: no head with "
+		    "C E^T = I exists", m->d, m->K);
+	if ((m->R = weights_tensor(in, spec, "R", &r, &c))) {
+		if (r < 1 || r > MAX_LMAX)
+			input_fail(in, "weights: tensor R has %ld rows: LMAX must lie "
+			    "in 1..%d", r, MAX_LMAX);
+		check_shape(in, "R", r, c, r, m->d);
+		m->lmax = (int)r;
+	}
+}
+
+/* The arrays given in the record itself, as JSON. */
+static void
+parse_arrays(const struct input *in, json_t *rec, int headless,
+    struct attn_model *m)
+{
+	json_t *pos;
+
 	m->K = (int)field_long(in, rec, "K", 1, headless ? MAX_MODEL_VOCAB :
 	    MAX_VOCAB);
 	m->d = (int)field_long(in, rec, "d", 1, MAX_DIM);
@@ -313,6 +413,35 @@ model_parse(const struct input *in, json_t *rec, struct attn_model *m)
 		m->lmax = (int)field_long(in, pos, "LMAX", 1, MAX_LMAX);
 		m->R = field_matrix(in, pos, "R", m->lmax, m->d, 0);
 	}
+}
+
+/* What model_parse does beyond the record: --tie-tol and --retie of the
+ * programs that only read models (model_set_tie). */
+static double parse_tol = TIE_TOL;
+static int parse_retie;
+
+void
+model_set_tie(double tol, int retie)
+{
+	if (tol >= 0)
+		parse_tol = tol;
+	if (retie >= 0)
+		parse_retie = retie;
+}
+
+void
+model_parse(const struct input *in, json_t *rec, struct attn_model *m)
+{
+	json_t *C = json_object_get(rec, "C"), *meta;
+	json_t *weights = json_object_get(rec, "weights");
+	int headless = C && json_is_null(C);
+
+	memset(m, 0, sizeof *m);
+	m->tol = parse_tol;
+	if (weights)
+		parse_weights(in, rec, weights, headless, m);
+	else
+		parse_arrays(in, rec, headless, m);
 	meta = json_object_get(rec, "meta");
 	if (json_is_object(meta))
 		m->meta = json_incref(meta);
@@ -321,6 +450,10 @@ model_parse(const struct input *in, json_t *rec, struct attn_model *m)
 		input_fail(in, "attn-model scores x^T W y may reach %.3g: beyond "
 		    "%.0e, where logits and softmax are no longer finite",
 		    score_bound(m), MAX_SCORE);
+	if (parse_retie && model_retie(m) != 0)
+		input_fail(in, "--retie: E E^T is singular, or too ill-conditioned "
+		    "for a head tied within %.3g: no head is tied to these "
+		    "embeddings", m->tol);
 }
 
 void
@@ -355,6 +488,44 @@ model_write(const struct attn_model *m)
 		out_str("{}");
 	out_char('}');
 	out_end();
+}
+
+int
+model_write_weights(const struct attn_model *m, const char *path, int dtype)
+{
+	const char *names[4] = { "E", "W", "C", "R" };
+	const double *arrays[4] = { m->E, m->W, m->C, m->R };
+	long rows[4] = { m->K, m->d, m->K, m->lmax };
+	long cols[4] = { m->d, m->d, m->d, m->d };
+	int n = 0, rc;
+
+	/* the arrays the model has, in order */
+	for (int i = 0; i < 4; i++)
+		if (arrays[i]) {
+			names[n] = names[i];
+			arrays[n] = arrays[i];
+			rows[n] = rows[i];
+			cols[n++] = cols[i];
+		}
+	if ((rc = weights_write(path, (enum wdtype)dtype, n, names, arrays, rows,
+	    cols)) != 0)
+		return rc;
+	out_str("{\"type\":\"attn-model\",\"K\":");
+	out_long(m->K);
+	out_str(",\"d\":");
+	out_long(m->d);
+	out_str(",\"weights\":");
+	out_quoted(path);
+	if (!m->C)
+		out_str(",\"C\":null");
+	out_str(",\"meta\":");
+	if (m->meta)
+		out_json(m->meta);
+	else
+		out_str("{}");
+	out_char('}');
+	out_end();
+	return 0;
 }
 
 void
@@ -485,7 +656,9 @@ model_retie(struct attn_model *m)
 		return 0;      /* headless: no head to tie */
 	}
 	memcpy(old, m->C, n * sizeof *old);
-	if (retie(m) != 0) {
+	/* an E E^T singular to rounding may still invert, into a head far
+	 * from tied (errors of 1e31): that is a failure too */
+	if (retie(m) != 0 || !(model_head_error(m) <= m->tol)) {
 		memcpy(m->C, old, n * sizeof *old);
 		free(old);
 		return -1;

@@ -56,6 +56,16 @@ int    model_generate(const struct model_spec *s, struct attn_model *m,
            char *why, size_t whylen);
 void   model_parse(const struct input *in, json_t *rec, struct attn_model *m);
 void   model_write(const struct attn_model *m);
+/* Every model_parse after this takes tol as its tie tolerance and, with
+ * retie, recomputes the head (model_retie), failing if it cannot: the
+ * --tie-tol and --retie of programs that read models only.  A negative
+ * argument leaves that setting as it was. */
+void   model_set_tie(double tol, int retie);
+/* Writes E, W, C (if any) and R (if any) to the weights file path
+ * (lib/weights: .safetensors or .npz, dtype a enum wdtype) and prints the
+ * record that names it ("weights": path).  0, or weights_write's error. */
+int    model_write_weights(const struct attn_model *m, const char *path,
+           int dtype);
 void   model_free(struct attn_model *m);
 
 /* max |C E^T - I| */
@@ -64,7 +74,8 @@ double model_head_error(const struct attn_model *m);
  * F with F the rows of E projected off the span of the r_t (F = E without
  * positions), and records in meta "retie" the tie error before and after
  * and the largest change of an entry of C.  -1 if F F^T is singular (E has
- * dependent rows, or rows in the span of the positions). */
+ * dependent rows, or rows in the span of the positions), or so close to it
+ * that the head it gives is not tied within m->tol. */
 int    model_retie(struct attn_model *m);
 /* Whether the model has an exact CCMC (attn-ccmc(7)); if not, why. */
 int    model_has_ccmc(const struct attn_model *m, char *why, size_t whylen);
