@@ -320,7 +320,7 @@ weights_tensor(const struct input *in, json_t *spec, const char *name,
 
 	if (!path)
 		return NULL;
-	weights_open(&w, path);
+	weights_open(&w, path, name);
 	if ((t = weights_find(&w, name)))
 		a = weights_matrix(&w, t, rows, cols);
 	weights_close(&w);

@@ -439,7 +439,7 @@ ends_with(const char *s, const char *suffix)
 }
 
 void
-weights_open(struct weights *w, const char *path)
+weights_open(struct weights *w, const char *path, const char *npy_name)
 {
 	struct stat st;
 	int fd;
@@ -460,7 +460,8 @@ weights_open(struct weights *w, const char *path)
 	else if (ends_with(path, ".npz"))
 		npz_parse(w);
 	else if (ends_with(path, ".npy"))
-		npy_parse(w, new_tensor(w, "", 0), w->map, w->size);
+		npy_parse(w, new_tensor(w, npy_name, strlen(npy_name)), w->map,
+		    w->size);
 	else
 		fail(w, NULL, "unknown format: the name must end in .npy, .npz or "
 		    ".safetensors");
@@ -480,7 +481,7 @@ const struct wtensor *
 weights_find(const struct weights *w, const char *name)
 {
 	for (int i = 0; i < w->n; i++)
-		if (w->t[i].name[0] == 0 || strcmp(w->t[i].name, name) == 0)
+		if (strcmp(w->t[i].name, name) == 0)
 			return &w->t[i];
 	return NULL;
 }
@@ -533,7 +534,7 @@ weights_matrix(const struct weights *w, const struct wtensor *t, long *rows,
 	long r = t->ndim == 2 ? t->shape[0] : 1;
 	long c = t->ndim == 2 ? t->shape[1] : t->shape[0];
 	double *m = xmalloc(checked_size((size_t)r * (size_t)c + 1, sizeof *m));
-	const char *name = t->name[0] ? t->name : "(the array)";
+	const char *name = t->name;
 
 	for (long i = 0; i < r; i++)
 		for (long j = 0; j < c; j++) {

@@ -42,8 +42,8 @@ struct weights {
 };
 
 /* Opens and checks the file (by its extension: .npy, .npz or
- * .safetensors); a .npy holds one tensor, named by the caller's name. */
-void   weights_open(struct weights *w, const char *path);
+ * .safetensors); a .npy holds one tensor, which takes the name npy_name. */
+void   weights_open(struct weights *w, const char *path, const char *npy_name);
 void   weights_close(struct weights *w);
 /* The tensor of that name, or NULL (a .npy file: its one tensor). */
 const struct wtensor *weights_find(const struct weights *w, const char *name);

@@ -90,8 +90,11 @@ add_record(struct wfit_data *D, struct input *in, json_t *rec, long *seen,
 	json_t *chain = json_object_get(rec, "chain");
 
 	if (strcmp(type, "sample") && strcmp(type, "trajectory")) {
-		if (!D->truth && strcmp(type, "attn-model") == 0)
+		if (!D->truth && strcmp(type, "attn-model") == 0) {
 			D->truth = json_incref(rec);
+			D->truth_file = xstrdup(in->name);
+			D->truth_line = in->line;
+		}
 		else
 			D->skipped++;
 		return;
@@ -161,6 +164,7 @@ wfit_data_free(struct wfit_data *D)
 	free(D->slot_of);
 	if (D->truth)
 		json_decref(D->truth);
+	free(D->truth_file);
 	memset(D, 0, sizeof *D);
 }
 
@@ -771,7 +775,7 @@ truth_json(const struct wfit_data *D, const struct attn_model *m,
     const struct wfit_result *R)
 {
 	struct attn_model t;
-	struct input in = { .name = "<data>" };
+	struct input in = { .name = D->truth_file, .line = D->truth_line };
 	double err = 0;
 	int p = m->d * m->d, any = 0;
 	json_t *K = json_object_get(D->truth, "K"), *d = json_object_get(D->truth, "d");

@@ -51,6 +51,8 @@ struct wfit_data {
 	int     *slot_of;      /* token -> slot, -1 if never a query (K) */
 	long     skipped;      /* records of other types */
 	json_t  *truth;        /* the first attn-model record, or NULL */
+	char    *truth_file;   /* the file it came from (its weights' base) */
+	long     truth_line;
 };
 
 /* Reads sample and trajectory records (tokens below K) from the files;
