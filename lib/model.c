@@ -415,6 +415,29 @@ parse_arrays(const struct input *in, json_t *rec, int headless,
 	}
 }
 
+/* "query": "right": W is given for scores x_t^T W x_L (the query on the
+ * right, as some papers write it); the toolkit's W is its transpose. */
+static void
+query_side(const struct input *in, json_t *rec, struct attn_model *m)
+{
+	json_t *q = json_object_get(rec, "query");
+	const char *s = json_string_value(q);
+
+	if (!q || (s && strcmp(s, "left") == 0))
+		return;
+	if (!s || strcmp(s, "right") != 0)
+		input_fail(in, "\"query\" must be \"left\" (scores x_L^T W x_t, "
+		    "the default) or \"right\" (x_t^T W x_L)");
+	for (int i = 0; i < m->d; i++)
+		for (int j = 0; j < i; j++) {
+			double *a = &m->W[(size_t)i * m->d + j];
+			double *b = &m->W[(size_t)j * m->d + i], t = *a;
+
+			*a = *b;
+			*b = t;
+		}
+}
+
 /* What model_parse does beyond the record: --tie-tol and --retie of the
  * programs that only read models (model_set_tie). */
 static double parse_tol = TIE_TOL;
@@ -442,6 +465,7 @@ model_parse(const struct input *in, json_t *rec, struct attn_model *m)
 		parse_weights(in, rec, weights, headless, m);
 	else
 		parse_arrays(in, rec, headless, m);
+	query_side(in, rec, m);
 	meta = json_object_get(rec, "meta");
 	if (json_is_object(meta))
 		m->meta = json_incref(meta);

@@ -91,6 +91,7 @@ setup_file() {
 	attn-gen-model --vocab 4 --pos 24 --recency 4 >mr
 	attn-gen-model --vocab 4 --pos 24 --pos-dim 3 --embed gaussian >mq
 	attn-gen-model --vocab 40 --dim 3 --embed gaussian --headless >mh
+	attn-gen-model --vocab 4 --pos 8 --weights mw.safetensors --dtype float32 >mw
 	attn-to-ccmc m >c
 	attn-to-ccmc --analyze mr >cr
 	attn-to-ccmc --analyze md >cd
@@ -118,7 +119,7 @@ PY
 
 @test "schema: attn-gen-model, every kind of model" {
 	cd "$BATS_FILE_TMPDIR"
-	validate m md mg mr mq mh
+	validate m md mg mr mq mh mw
 }
 
 @test "schema: ccmc-estimate --embeddings, Newton and Newton-CG, with a truth" {

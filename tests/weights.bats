@@ -240,3 +240,47 @@ PY
 	run traj-stats --retie --model sing.json /dev/null
 	[ "$status" -eq 65 ] && [[ $output == *"singular"* ]]
 }
+
+@test "the PyTorch recipe of ccmc-records(5): W = Wq^T Wk / sqrt(dk) from nn.Linear weights gives the layer's own law; \"query\": \"right\" takes W transposed" {
+	py <<'PY'
+import json, math, random, sys
+sys.path.insert(0, ".")
+from wref import *
+r = random.Random(5)
+K, d, dk = 20, 6, 4
+E = [[r.gauss(0, 1) for _ in range(d)] for _ in range(K)]
+Wq = [[r.gauss(0, 1) for _ in range(d)] for _ in range(dk)]   # nn.Linear(d, dk).weight
+Wk = [[r.gauss(0, 1) for _ in range(d)] for _ in range(dk)]
+W = [[sum(Wq[c][a] * Wk[c][b] for c in range(dk)) / math.sqrt(dk) for b in range(d)] for a in range(d)]
+safetensors("layer.safetensors", {"E": E, "W": W})
+Wt = [list(col) for col in zip(*W)]
+safetensors("right.safetensors", {"E": E, "W": Wt})
+open("layer.json", "w").write(json.dumps({"type": "attn-model", "weights": "layer.safetensors", "C": None}) + "\n")
+open("right.json", "w").write(json.dumps({"type": "attn-model", "weights": "right.safetensors", "C": None, "query": "right"}) + "\n")
+def lin(w, x): return [sum(w[c][a] * x[a] for a in range(len(x))) for c in range(len(w))]
+prompts = [[r.randrange(K) for _ in range(r.randint(1, 9))] for _ in range(50)]
+with open("prompts", "w") as f, open("want", "w") as g:
+    for p in prompts:
+        q = lin(Wq, E[p[-1]])                     # the layer as torch computes it
+        s = [sum(a * b for a, b in zip(q, lin(Wk, E[t]))) / math.sqrt(dk) for t in p]
+        mx = max(s); e = [math.exp(v - mx) for v in s]
+        pr = [0.0] * K
+        for t, v in zip(p, e): pr[t] += v / sum(e)
+        print(json.dumps({"type": "prompt", "prompt": p}), file=f)
+        print(json.dumps(pr), file=g)
+PY
+	for m in layer right; do
+		attn-sample --probs --model $m.json prompts >out
+		py <<'PY'
+import json
+want = [json.loads(l) for l in open("want")]
+got = [json.loads(l)["p"] for l in open("out") if '"sample"' in l]
+assert len(got) == 50
+worst = max(abs(a - b) for w, g in zip(want, got) for a, b in zip(w, g))
+assert worst <= 1e-12, worst
+PY
+	done
+	echo '{"type":"attn-model","weights":"layer.safetensors","C":null,"query":"up"}' >bad.json
+	run attn-sample --model bad.json prompts
+	assert_error 65 attn-sample
+}
