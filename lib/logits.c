@@ -62,14 +62,22 @@ logits_query(struct logits *g, int q)
 	return g->u;
 }
 
-static double
-dot(const double *x, const double *y, int d)
+/* x . y in four partial sums (the additions need not wait on each other) */
+double
+logits_dot(const double *x, const double *y, int d)
 {
-	double s = 0;
+	double s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+	int l = 0;
 
-	for (int l = 0; l < d; l++)
-		s += x[l] * y[l];
-	return s;
+	for (; l + 4 <= d; l += 4) {
+		s0 += x[l] * y[l];
+		s1 += x[l + 1] * y[l + 1];
+		s2 += x[l + 2] * y[l + 2];
+		s3 += x[l + 3] * y[l + 3];
+	}
+	for (; l < d; l++)
+		s0 += x[l] * y[l];
+	return (s0 + s1) + (s2 + s3);
 }
 
 void
@@ -85,7 +93,7 @@ logits_row(struct logits *g, int q, const int *cols, int n, double *out)
 	const double *u = logits_query(g, q);
 
 	for (int i = 0; i < n; i++)
-		out[i] = dot(u, g->E + (size_t)cols[i] * g->d, g->d);
+		out[i] = logits_dot(u, g->E + (size_t)cols[i] * g->d, g->d);
 }
 
 void
@@ -98,5 +106,5 @@ logits_full_row(struct logits *g, int q, double *out)
 	const double *u = logits_query(g, q);
 
 	for (int k = 0; k < g->K; k++)
-		out[k] = dot(u, g->E + (size_t)k * g->d, g->d);
+		out[k] = logits_dot(u, g->E + (size_t)k * g->d, g->d);
 }

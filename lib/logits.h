@@ -41,5 +41,7 @@ void   logits_full_row(struct logits *g, int q, double *out);
 /* The query side of a low-rank row: u = (E W)_q, d doubles, valid until
  * the next call; NULL for a dense backing. */
 const double *logits_query(struct logits *g, int q);
+/* x . y (d entries), the dot product every row of logits is made of. */
+double logits_dot(const double *x, const double *y, int d);
 
 #endif

@@ -177,8 +177,15 @@ struct pass {
 	int     d;
 	long   *order;         /* samples grouped by query slot */
 	long   *first;         /* group j is order[first[j] .. first[j+1]) */
-	double *s, *m, *gq, *Mq, *du, *hq;   /* scratch */
+	double *s, *ds, *m, *gq, *Mq, *du, *hq;   /* scratch */
+	/* the attention of every sample at the W of the last gradient, for
+	 * the Hessian-vector products there (if it fits WFIT_CACHE) */
+	double *alpha;
+	long   *aoff;          /* by position in order */
+	int     alpha_valid;
 };
+
+#define WFIT_CACHE (1L << 27)   /* doubles of cached attention, 1 GiB */
 
 static void
 pass_init(struct pass *P, const struct wfit_data *D, const double *E, int d)
@@ -205,6 +212,13 @@ pass_init(struct pass *P, const struct wfit_data *D, const double *E, int d)
 		free(at);
 	}
 	P->s = xmalloc((size_t)maxlen * sizeof *P->s);
+	P->ds = xmalloc((size_t)maxlen * sizeof *P->ds);
+	P->aoff = xmalloc(((size_t)D->n + 1) * sizeof *P->aoff);
+	P->aoff[0] = 0;
+	for (long o = 0; o < D->n; o++)
+		P->aoff[o + 1] = P->aoff[o] + D->len[P->order[o]];
+	if (P->aoff[D->n] <= WFIT_CACHE)
+		P->alpha = xmalloc(((size_t)P->aoff[D->n] + 1) * sizeof *P->alpha);
 	P->m = xmalloc((size_t)d * sizeof *P->m);
 	P->gq = xmalloc((size_t)d * sizeof *P->gq);
 	P->du = xmalloc((size_t)d * sizeof *P->du);
@@ -219,6 +233,9 @@ pass_free(struct pass *P)
 	free(P->order);
 	free(P->first);
 	free(P->s);
+	free(P->ds);
+	free(P->alpha);
+	free(P->aoff);
 	free(P->m);
 	free(P->gq);
 	free(P->Mq);
@@ -226,15 +243,6 @@ pass_free(struct pass *P)
 	free(P->hq);
 }
 
-static double
-dot(const double *x, const double *y, int d)
-{
-	double s = 0;
-
-	for (int l = 0; l < d; l++)
-		s += x[l] * y[l];
-	return s;
-}
 
 /* The attention of sample i into P->s (summing to 1) from its logits;
  * returns log p(y). */
@@ -309,6 +317,8 @@ evaluate(struct pass *P, const double *W, double *G, double *H)
 			ll += attention(P, &g, i);
 			if (!G)
 				continue;
+			if (P->alpha)
+				memcpy(P->alpha + P->aoff[o], P->s, (size_t)L * sizeof *P->s);
 			memset(P->m, 0, (size_t)d * sizeof *P->m);
 			for (int t = 0; t < L; t++) {
 				const double *e = P->E + (size_t)ctx[t] * d;
@@ -340,6 +350,7 @@ evaluate(struct pass *P, const double *W, double *G, double *H)
 			add_kron(H, eq, P->Mq, d);
 	}
 	logits_free(&g);
+	P->alpha_valid = G && P->alpha;
 	return ll;
 }
 
@@ -369,14 +380,18 @@ hess_vec(struct pass *P, const double *W, const double *V, double *HV)
 			const int *ctx = D->tok + D->start[i];
 			int L = D->len[i];
 			double mean = 0;
+			const double *a = P->s;
 
-			attention(P, &g, i);
-			/* P->s: attention; reuse P->m for the changes */
+			if (P->alpha_valid)
+				a = P->alpha + P->aoff[o];
+			else
+				attention(P, &g, i);
 			for (int t = 0; t < L; t++)
-				mean += P->s[t] * dot(P->du, P->E + (size_t)ctx[t] * d, d);
+				mean += a[t] * (P->ds[t] = logits_dot(P->du, P->E +
+				    (size_t)ctx[t] * d, d));
 			for (int t = 0; t < L; t++) {
 				const double *e = P->E + (size_t)ctx[t] * d;
-				double w = P->s[t] * (dot(P->du, e, d) - mean);
+				double w = a[t] * (P->ds[t] - mean);
 
 				for (int l = 0; l < d; l++)
 					P->hq[l] += w * e[l];
@@ -446,12 +461,12 @@ range_basis(const double *H, int p, int *rank)
 		for (int pass = 0; pass < 2; pass++)
 			for (int b = 0; b < k; b++) {
 				const double *u = L + (size_t)b * p;
-				double c = dot(u, v, p);
+				double c = logits_dot(u, v, p);
 
 				for (int i = 0; i < p; i++)
 					v[i] -= c * u[i];
 			}
-		norm = sqrt(dot(v, v, p));
+		norm = sqrt(logits_dot(v, v, p));
 		for (int i = 0; i < p; i++)
 			v[i] /= norm;
 	}
@@ -465,7 +480,7 @@ range_basis(const double *H, int p, int *rank)
 static double
 objective(double ll, const double *W, size_t p, double l2)
 {
-	return -ll + 0.5 * l2 * dot(W, W, (int)p);
+	return -ll + 0.5 * l2 * logits_dot(W, W, (int)p);
 }
 
 /* The Newton step solving Hf x = -g in the span of the rows of B (r x p),
@@ -488,7 +503,7 @@ newton_step(const double *Hf, const double *B, int r, int p, const double *g,
 		mat_mul(B, Hf, T, r, p, p);             /* B Hf (Hf symmetric) */
 		mat_mul_bt(T, B, A, r, p, r);           /* B Hf B^T */
 		for (int k = 0; k < r; k++)
-			b[k] = -dot(B + (size_t)k * p, g, p);
+			b[k] = -logits_dot(B + (size_t)k * p, g, p);
 		free(T);
 	}
 	if ((rc = cholesky(A, n)) == 0) {
@@ -510,7 +525,7 @@ newton_step(const double *Hf, const double *B, int r, int p, const double *g,
 /* Newton-CG: x approximately solving (H + l2 I) x = -g by conjugate
  * gradients on Hessian-vector products, from x = 0 (so x stays in the
  * span of the gradients: the Hessian's range), stopping at a relative
- * residual min(0.5, sqrt(|g|)) or on negative curvature. */
+ * residual min(0.5, sqrt(|g| / n)) or on negative curvature. */
 static void
 cg_step(struct pass *P, const double *W, double l2, const double *g,
     double *x, long *hv)
@@ -518,13 +533,13 @@ cg_step(struct pass *P, const double *W, double l2, const double *g,
 	int p = P->d * P->d;
 	size_t bytes = (size_t)p * sizeof(double);
 	double *r = xmalloc(bytes), *dir = xmalloc(bytes), *Hd = xmalloc(bytes);
-	double rr, g0 = sqrt(dot(g, g, p)), stop;
+	double rr, g0 = sqrt(logits_dot(g, g, p)), stop;
 
-	stop = g0 * fmin(0.5, sqrt(g0));
+	stop = g0 * fmin(0.5, sqrt(g0 / (double)P->D->n));
 	memset(x, 0, bytes);
 	for (int i = 0; i < p; i++)
 		r[i] = dir[i] = -g[i];
-	rr = dot(r, r, p);
+	rr = logits_dot(r, r, p);
 	for (int it = 0; it < 2 * p + 10 && sqrt(rr) > stop; it++) {
 		double curv, a, rr2;
 
@@ -532,7 +547,7 @@ cg_step(struct pass *P, const double *W, double l2, const double *g,
 		++*hv;
 		for (int i = 0; i < p; i++)
 			Hd[i] += l2 * dir[i];
-		curv = dot(dir, Hd, p);
+		curv = logits_dot(dir, Hd, p);
 		if (!(curv > 0)) {
 			if (it == 0)
 				memcpy(x, dir, bytes);
@@ -543,7 +558,7 @@ cg_step(struct pass *P, const double *W, double l2, const double *g,
 			x[i] += a * dir[i];
 			r[i] -= a * Hd[i];
 		}
-		rr2 = dot(r, r, p);
+		rr2 = logits_dot(r, r, p);
 		for (int i = 0; i < p; i++)
 			dir[i] = r[i] + rr2 / rr * dir[i];
 		rr = rr2;
@@ -560,7 +575,7 @@ line_search(struct pass *P, double *W, const double *x, const double *g,
     double f, double l2, double *ll)
 {
 	int p = P->d * P->d;
-	double *Wt = xmalloc((size_t)p * sizeof *Wt), slope = dot(g, x, p);
+	double *Wt = xmalloc((size_t)p * sizeof *Wt), slope = logits_dot(g, x, p);
 
 	for (double t = 1; t > 1e-12; t /= 2) {
 		double llt, ft;
