@@ -137,7 +137,11 @@ PY
 	attn-to-ccmc --retie --check prompts mq >cq
 	attn-gen-model --vocab 4 --seed 18446744073709551615 >mbig
 	attn-to-ccmc --check prompts mbig >cbig
-	validate c cr cd pass cq mbig cbig
+	# prompts that carry the user's own p
+	attn-sample --probs -n 3 m | tail -n +2 |
+	    sed 's/"type":"sample"/"type":"prompt"/; s/,"y":[0-9]*//' >pp
+	attn-to-ccmc --check pp m >cu
+	validate c cr cd pass cq mbig cbig pp cu
 }
 
 @test "schema: attn-sample, samples, probabilities, paths and prompts" {

@@ -241,7 +241,7 @@ PY
 	[ "$status" -eq 65 ] && [[ $output == *"singular"* ]]
 }
 
-@test "the PyTorch recipe of ccmc-records(5): W = Wq^T Wk / sqrt(dk) from nn.Linear weights gives the layer's own law; \"query\": \"right\" takes W transposed" {
+@test "the PyTorch recipe of ccmc-records(5): W = Wq^T Wk / sqrt(dk) from nn.Linear weights gives the layer's own law; \"query\": \"right\" takes W transposed; --check against the user's p catches the transposed W" {
 	py <<'PY'
 import json, math, random, sys
 sys.path.insert(0, ".")
@@ -257,9 +257,10 @@ Wt = [list(col) for col in zip(*W)]
 safetensors("right.safetensors", {"E": E, "W": Wt})
 open("layer.json", "w").write(json.dumps({"type": "attn-model", "weights": "layer.safetensors", "C": None}) + "\n")
 open("right.json", "w").write(json.dumps({"type": "attn-model", "weights": "right.safetensors", "C": None, "query": "right"}) + "\n")
+open("wrong.json", "w").write(json.dumps({"type": "attn-model", "weights": "right.safetensors", "C": None}) + "\n")
 def lin(w, x): return [sum(w[c][a] * x[a] for a in range(len(x))) for c in range(len(w))]
 prompts = [[r.randrange(K) for _ in range(r.randint(1, 9))] for _ in range(50)]
-with open("prompts", "w") as f, open("want", "w") as g:
+with open("prompts", "w") as f, open("want", "w") as g, open("pp", "w") as h:
     for p in prompts:
         q = lin(Wq, E[p[-1]])                     # the layer as torch computes it
         s = [sum(a * b for a, b in zip(q, lin(Wk, E[t]))) / math.sqrt(dk) for t in p]
@@ -268,6 +269,7 @@ with open("prompts", "w") as f, open("want", "w") as g:
         for t, v in zip(p, e): pr[t] += v / sum(e)
         print(json.dumps({"type": "prompt", "prompt": p}), file=f)
         print(json.dumps(pr), file=g)
+        print(json.dumps({"type": "prompt", "prompt": p, "p": pr}), file=h)
 PY
 	for m in layer right; do
 		attn-sample --probs --model $m.json prompts >out
@@ -280,6 +282,19 @@ worst = max(abs(a - b) for w, g in zip(want, got) for a, b in zip(w, g))
 assert worst <= 1e-12, worst
 PY
 	done
+	# attn-to-ccmc --check against the p computed as torch does: agrees on
+	# the layer, catches the transposed W the toolkit's two paths cannot
+	attn-to-ccmc --check pp layer.json >c
+	py <<'PY'
+import json
+u = json.load(open("c"))["check"]["user"]
+assert u["prompts"] == 50 and u["max_abs_diff"] <= 1e-12, u
+PY
+	attn-to-ccmc --check prompts wrong.json >/dev/null
+	run attn-to-ccmc --check pp wrong.json
+	assert_error 65 attn-to-ccmc
+	assert_located attn-to-ccmc
+	[[ $output == *"transposed"* ]]
 	echo '{"type":"attn-model","weights":"layer.safetensors","C":null,"query":"up"}' >bad.json
 	run attn-sample --model bad.json prompts
 	assert_error 65 attn-sample
