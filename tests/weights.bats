@@ -299,3 +299,21 @@ PY
 	run attn-sample --model bad.json prompts
 	assert_error 65 attn-sample
 }
+
+@test "ccmc-estimate and traj-stats take --tie-tol and --retie: a float32 head is refused without, read with either" {
+	attn-gen-model --vocab 5 --dim 9 --embed gaussian --weights w.safetensors --dtype float32 >w.json
+	attn-sample -n 500 --retie w.json >s
+	attn-sample --trajectory --steps 200 --retie w.json >t
+	# the model record the samples carry is the retied one, in JSON: use the file's
+	{ cat w.json; tail -n +2 s; } >s2
+	{ cat w.json; tail -n +2 t; } >t2
+	run ccmc-estimate s2
+	assert_error 65 ccmc-estimate
+	[[ $output == *"not tied"* ]]
+	ccmc-estimate --tie-tol 1e-6 s2 | grep -q '"error":{'
+	ccmc-estimate --retie s2 | grep -q '"error":{'
+	run traj-stats t2
+	assert_error 65 traj-stats
+	traj-stats --tie-tol 1e-6 t2 | grep -q '"prediction"'
+	traj-stats --retie t2 | grep -q '"prediction"'
+}
