@@ -157,9 +157,9 @@ main(int argc, char **argv)
 	if (spec.recency && pos_random_opts)
 		usage_error(usage, "--recency excludes --pos-dim and --pos-scale");
 	if (spec.K > MAX_VOCAB && !spec.headless)
-		usage_error(NULL, "--vocab %d: a model with a head stops at %d "
-		    "tokens (its head needs d >= K); --headless goes to %d",
-		    spec.K, MAX_VOCAB, MAX_MODEL_VOCAB);
+		usage_error(NULL, "--vocab: %d is beyond [1, %d] for a model with "
+		    "a head (it needs d >= K); --headless goes to %d", spec.K,
+		    MAX_VOCAB, MAX_MODEL_VOCAB);
 	if (spec.d && spec.d < spec.K && !spec.headless)
 		usage_error(NULL, "--dim %d is smaller than --vocab %d", spec.d,
 		    spec.K);
