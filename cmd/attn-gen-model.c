@@ -2,6 +2,7 @@
  * attn-gen-model: make a ground-truth one-layer attention model and print
  * it as an attn-model record.
  */
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>
@@ -10,11 +11,13 @@
 #include "rng.h"
 #include "stream.h"
 #include "util.h"
+#include "weights.h"
 
 static const char usage[] =
 "usage: attn-gen-model [--vocab K] [--dim D] [--seed S] [--scale X]\n"
-"                      [--embed onehot|gaussian] [--diag B]\n"
-"                      [--pos LMAX [--recency G | --pos-dim P --pos-scale X]]\n";
+"                      [--embed onehot|gaussian] [--diag B] [--headless]\n"
+"                      [--pos LMAX [--recency G | --pos-dim P --pos-scale X]]\n"
+"                      [--weights FILE [--dtype T]]\n";
 
 static const char help[] =
 "Make a one-layer self-attention model (E, W, tied head C with C E^T = I,\n"
@@ -27,11 +30,18 @@ static const char help[] =
 "                   sharper attention (default 1)\n"
 "  --embed KIND     onehot (default) or gaussian embeddings\n"
 "  --diag B         add B to every diagonal logit A_kk (default 0)\n"
+"  --headless       no output head (\"C\": null): the next token is the\n"
+"                   token at the attended position; any --dim with\n"
+"                   --embed gaussian, --vocab up to 1048576\n"
 "  --pos LMAX       add positional encodings for LMAX positions, in a\n"
 "                   subspace separate from the tokens (exact CCMC)\n"
 "  --recency G      positions weigh exp(-G (L - t) / LMAX): a recency bias\n"
 "  --pos-dim P      dimensions of random positional encodings (default 4)\n"
 "  --pos-scale X    spread of the random position scores (default 1)\n"
+"  --weights FILE   write E, W, C and R to FILE (.safetensors or .npz) and\n"
+"                   print the record that names it\n"
+"  --dtype T        of the weights: float64 (default), float32, float16,\n"
+"                   bfloat16 (.safetensors only)\n"
 "  -h, --help       this text;  --version  the version\n";
 
 /*
@@ -65,6 +75,9 @@ main(int argc, char **argv)
 		{ "recency", required_argument, NULL, 'r' },
 		{ "pos-dim", required_argument, NULL, 'D' },
 		{ "pos-scale", required_argument, NULL, 'S' },
+		{ "headless", no_argument, NULL, 'H' },
+		{ "weights", required_argument, NULL, 'w' },
+		{ "dtype", required_argument, NULL, 't' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 }
@@ -75,14 +88,16 @@ main(int argc, char **argv)
 	};
 	struct attn_model model;
 	char why[256];
-	int c, d, pos_random_opts = 0;
+	int c, d, pos_random_opts = 0, dtype = -1;
+	const char *weights = NULL;
 
 	prog_init(argv[0]);
 	argv[0] = (char *)progname;    /* getopt's complaints name us too */
 	while ((c = opt_next(argc, argv, "h", longopts)) != -1) {
 		switch (c) {
 		case 'K':
-			spec.K = (int)opt_long(usage, "--vocab", optarg, 1, MAX_VOCAB);
+			spec.K = (int)opt_long(usage, "--vocab", optarg, 1,
+			    MAX_MODEL_VOCAB);
 			break;
 		case 'd':
 			spec.d = (int)opt_long(usage, "--dim", optarg, 1, MAX_DIM);
@@ -120,6 +135,17 @@ main(int argc, char **argv)
 			spec.pos_scale = opt_double(usage, "--pos-scale", optarg, 0, 1e3);
 			pos_random_opts = 1;
 			break;
+		case 'H':
+			spec.headless = 1;
+			break;
+		case 'w':
+			weights = optarg;
+			break;
+		case 't':
+			if ((dtype = wdtype_parse(optarg)) < 0)
+				usage_error(usage, "--dtype: float64, float32, float16 or "
+				    "bfloat16, not '%s'", optarg);
+			break;
 		default:
 			common_option(c, usage, help);
 		}
@@ -130,23 +156,38 @@ main(int argc, char **argv)
 		usage_error(usage, "--recency, --pos-dim and --pos-scale need --pos");
 	if (spec.recency && pos_random_opts)
 		usage_error(usage, "--recency excludes --pos-dim and --pos-scale");
-	if (spec.d && spec.d < spec.K)
+	if (spec.K > MAX_VOCAB && !spec.headless)
+		usage_error(NULL, "--vocab: %d is beyond [1, %d] for a model with "
+		    "a head (it needs d >= K); --headless goes to %d", spec.K,
+		    MAX_VOCAB, MAX_MODEL_VOCAB);
+	if (spec.d && spec.d < spec.K && !spec.headless)
 		usage_error(NULL, "--dim %d is smaller than --vocab %d", spec.d,
 		    spec.K);
+	if (dtype >= 0 && !weights)
+		usage_error(usage, "--dtype goes with --weights");
 
 	/* every reader refuses a longer line: refuse to write one (d as
-	 * model_generate makes it: K plus the dimensions of the positions) */
+	 * model_generate makes it: K plus the dimensions of the positions);
+	 * weight files have no such limit */
 	d = spec.d ? spec.d : spec.K + (spec.lmax ? (spec.recency ? 2 :
 	    spec.pos_dim) : 0);
-	if (record_bound(&spec, d) > MAX_LINE_BYTES)
+	if (!weights && record_bound(&spec, d) > MAX_LINE_BYTES)
 		usage_error(NULL, "K %d, d %d, %s embeddings, LMAX %d: the record "
 		    "may take %.0f bytes, more than the %ld of a line that every "
-		    "reader takes (LIMITS in attn-gen-model(1))", spec.K, d,
+		    "reader takes (LIMITS in attn-gen-model(1); --weights FILE "
+		    "keeps the arrays out of the line)", spec.K, d,
 		    spec.gaussian ? "gaussian" : "one-hot", spec.lmax,
 		    record_bound(&spec, d), MAX_LINE_BYTES);
 	if (model_generate(&spec, &model, why, sizeof why) != 0)
 		usage_error(NULL, "%s", why);
-	model_write(&model);
+	if (!weights)
+		model_write(&model);
+	else if ((c = model_write_weights(&model, weights, dtype < 0 ? W_F64 :
+	    dtype)) != 0)
+		die(c == -1 ? EXIT_FAIL : EXIT_USAGE, "--weights %s: %s", weights,
+		    c == -1 ? strerror(errno) : c == -3 ? "the name must end in "
+		    ".safetensors or .npz" : "not in this format (bfloat16 and "
+		    "over 4 GiB go to .safetensors)");
 	out_flush();
 	model_free(&model);
 	return 0;

@@ -375,8 +375,9 @@ setup(struct input *in, struct run *run)
 		path = (enum gen_path)o->via;
 	else if (run->have_chain && run->scored.markov)
 		path = GEN_MARKOV;
-	else if (run->have_chain || o->trajectory)
-		path = GEN_CCMC;
+	else if (run->have_chain || (o->trajectory &&
+	    !(run->have_model && run->model.K > MAX_VOCAB)))
+		path = GEN_CCMC;      /* beyond MAX_VOCAB a model has no CCMC */
 	else
 		path = GEN_ATTENTION;
 	if (path == GEN_ATTENTION && run->have_chain)

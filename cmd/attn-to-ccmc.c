@@ -36,7 +36,8 @@ static const char help[] =
 "                   \"retie\" says how much the tie and C changed\n"
 "  --check PROMPTS  compare the forward pass with the CCMC on the prompt\n"
 "                   records of PROMPTS; add \"check\", and fail (65) when\n"
-"                   they differ by more than max(1e-9, 10 X)\n"
+"                   they differ by more than max(1e-9, 10 X); prompts that\n"
+"                   carry \"p\" are compared with the forward pass too\n"
 "  -h, --help       this text;  --version  the version\n";
 
 struct options {
@@ -51,7 +52,34 @@ struct prompts {
 	long    n;
 	int   **tok, *len;
 	long   *line;
+	double **p;           /* the user's own "p" (plen entries), or NULL */
+	int    *plen;
 };
+
+/* A prompt record's "p": probabilities the user computed elsewhere. */
+static void
+user_p(struct prompts *ps, const struct input *in, json_t *rec)
+{
+	json_t *a = json_object_get(rec, "p"), *v;
+	size_t i;
+
+	ps->p[ps->n] = NULL;
+	ps->plen[ps->n] = 0;
+	if (!a)
+		return;
+	if (!json_is_array(a) || json_array_size(a) == 0 ||
+	    json_array_size(a) > MAX_MODEL_VOCAB)
+		input_fail(in, "\"p\" must be an array of K probabilities");
+	ps->p[ps->n] = xmalloc(json_array_size(a) * sizeof **ps->p);
+	json_array_foreach(a, i, v) {
+		double x = json_number_value(v);
+
+		if (!json_is_number(v) || !(x >= 0 && x <= 1))
+			input_fail(in, "\"p\"[%zu] is not a probability", i);
+		ps->p[ps->n][i] = x;
+	}
+	ps->plen[ps->n] = (int)json_array_size(a);
+}
 
 static void
 prompts_read(struct prompts *ps, char *file)
@@ -75,11 +103,14 @@ prompts_read(struct prompts *ps, char *file)
 			    sizeof *ps->len));
 			ps->line = xrealloc(ps->line, checked_size((size_t)cap,
 			    sizeof *ps->line));
+			ps->p = xrealloc(ps->p, (size_t)cap * sizeof *ps->p);
+			ps->plen = xrealloc(ps->plen, (size_t)cap * sizeof *ps->plen);
 		}
 		ps->tok[ps->n] = field_tokens(&in, rec, "prompt", MAX_VOCAB, NULL,
 		    &ps->len[ps->n]);
 		if (ps->len[ps->n] == 0)
 			input_fail(&in, "empty prompt");
+		user_p(ps, &in, rec);
 		ps->line[ps->n++] = in.line;
 		json_decref(rec);
 	}
@@ -91,11 +122,57 @@ prompts_read(struct prompts *ps, char *file)
 static void
 prompts_free(struct prompts *ps)
 {
-	for (long i = 0; i < ps->n; i++)
+	for (long i = 0; i < ps->n; i++) {
 		free(ps->tok[i]);
+		free(ps->p[i]);
+	}
+	free(ps->p);
+	free(ps->plen);
 	free(ps->tok);
 	free(ps->len);
 	free(ps->line);
+}
+
+/* The forward pass against the "p" the user computed in their own
+ * framework, where the prompts carry one: "user" of "check", and past
+ * max(1e-6, 10 X) (single precision, summed over a prompt), an error at
+ * the prompt where they differ most: a W transposed, or another layer. */
+static json_t *
+check_user(const struct prompts *ps, const struct attn_model *m, double *p,
+    double *work)
+{
+	struct input at = { .name = ps->file };
+	double worst = -1, bound = fmax(1e-6, 10 * m->tol);
+	long where = 0, n = 0;
+
+	for (long s = 0; s < ps->n; s++) {
+		double diff = 0;
+
+		if (!ps->p[s])
+			continue;
+		at.line = ps->line[s];
+		if (ps->plen[s] != m->K)
+			input_fail(&at, "\"p\" has %d entries, the model K = %d",
+			    ps->plen[s], m->K);
+		attn_forward(m, ps->tok[s], ps->len[s], p, work);
+		for (int k = 0; k < m->K; k++)
+			diff = fmax(diff, fabs(p[k] - ps->p[s][k]));
+		n++;
+		if (!(diff <= worst)) {
+			worst = diff;
+			where = s;
+		}
+	}
+	if (!n)
+		return json_null();
+	at.line = ps->line[where];
+	if (!(worst <= bound))
+		input_fail(&at, "the forward pass and this prompt's \"p\" differ by "
+		    "%.3g > %.3g: not the layer that computed p (W transposed? "
+		    "\"query\":\"right\" in ccmc-records(5))", worst, bound);
+	return jpack("{s:I,s:o,s:o,s:I}", "prompts", (json_int_t)n,
+	    "max_abs_diff", jreal(worst), "bound", jreal(bound), "worst_line",
+	    (json_int_t)ps->line[where]);
 }
 
 /* The largest difference between the forward pass p = C X^T alpha and the
@@ -112,6 +189,7 @@ check(const struct prompts *ps, const struct attn_model *m,
 	double *work = NULL, worst = 0, bound = fmax(1e-9, 10 * m->tol);
 	size_t nwork = 0;
 	long where = 0;
+	json_t *user;
 
 	for (long s = 0; s < ps->n; s++) {
 		const int *t = ps->tok[s];
@@ -126,8 +204,10 @@ check(const struct prompts *ps, const struct attn_model *m,
 		if (m->lmax && L > m->lmax)
 			input_fail(&at, "prompt of %d tokens is longer than the "
 			    "model's LMAX %d", L, m->lmax);
-		if (model_work_size(m, L) > nwork) {
-			nwork = model_work_size(m, L);
+		if (model_work_size(m, L) > nwork || (size_t)m->K > nwork) {
+			/* ccmc_probs needs K: more than 2d + L when headless */
+			nwork = model_work_size(m, L) > (size_t)m->K ?
+			    model_work_size(m, L) : (size_t)m->K;
 			work = xrealloc(work, checked_size(nwork, sizeof *work));
 		}
 		attn_forward(m, t, L, p, work);
@@ -141,6 +221,7 @@ check(const struct prompts *ps, const struct attn_model *m,
 		worst = diff;
 		where = s;
 	}
+	user = check_user(ps, m, p, work);
 	free(p);
 	free(work);
 	at.line = ps->line[where];
@@ -148,9 +229,9 @@ check(const struct prompts *ps, const struct attn_model *m,
 		input_fail(&at, "the forward pass and the CCMC differ by %.3g > "
 		    "%.3g on this prompt: the model has no exact CCMC here",
 		    worst, bound);
-	return jpack("{s:I,s:o,s:o,s:I}", "prompts", (json_int_t)ps->n,
+	return jpack("{s:I,s:o,s:o,s:I,s:o}", "prompts", (json_int_t)ps->n,
 	    "max_abs_diff", jreal(worst), "bound", jreal(bound), "worst_line",
-	    (json_int_t)ps->line[where]);
+	    (json_int_t)ps->line[where], "user", user);
 }
 
 /* A record that passes through: a type close to attn-model is most often

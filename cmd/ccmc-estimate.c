@@ -23,16 +23,21 @@
 #include "text.h"
 #include "util.h"
 #include "vocab.h"
+#include "wfit.h"
 
 static const char usage[] =
 "usage: ccmc-estimate [--vocab K | --max-vocab V] [TEXT] [--window L]\n"
 "                     [--l2 LAMBDA] [--tol X] [--max-iter N]\n"
 "                     [--method auto|newton|cg] [--bootstrap B] [--seed S]\n"
 "                     [--brief] [--laplace A] [--dev-share F] [--progress]\n"
-"                     [--rows I/N] [--quiet] [file ...]\n"
+"                     [--rows I/N] [--tie-tol X] [--retie] [--quiet]\n"
+"                     [file ...]\n"
 "       ccmc-estimate --merge [--quiet] [file ...]\n"
 "       ccmc-estimate --markov [--laplace A] [--dev-share F]\n"
 "                     [--vocab K | --max-vocab V] [TEXT] [file ...]\n"
+"       ccmc-estimate --embeddings MODEL [--l2 LAMBDA] [--tol X]\n"
+"                     [--max-iter N] [--method auto|newton|cg] [--brief]\n"
+"                     [--progress] [--quiet] [file ...]\n"
 "       ccmc-estimate --eval MODEL [--window L] [--mix W] [TEXT] [file ...]\n"
 "  TEXT: --text [--lower] [--punct keep|split|drop] [--chunk N]\n"
 "        [--pieces I/M | --skip-pieces I/M]\n";
@@ -77,6 +82,11 @@ static const char help[] =
 "  --dev-share F   hold out this share of the sequences (evenly spread) as\n"
 "                  a dev part: the mix weight is fitted there, and it is\n"
 "                  scored (default 0.1 for a CCMC on text, else 0)\n"
+"  --tie-tol X     accept attn-models tied within X (default 1e-9)\n"
+"  --retie         recompute an attn-model's head C from E first\n"
+"  --embeddings MODEL  fit W of the attention layer whose E (K x d) is\n"
+"                  MODEL's, by maximum likelihood (d^2 parameters), and\n"
+"                  print that attn-model; meta.wfit says what was fitted\n"
 "  --eval MODEL    score the input under the ccmc record in MODEL instead of\n"
 "                  fitting: coverage, cross-entropy and perplexity\n"
 "  --mix W         weight of the unigram background in --eval (default:\n"
@@ -95,7 +105,7 @@ struct options {
 	int      progress, markov, l2_given, laplace_given;
 	int      dev_given, merge, others;
 	double   mix;             /* < 0: the model's */
-	const char *eval;
+	const char *eval, *embeddings;
 };
 
 static void
@@ -312,6 +322,9 @@ options_parse(struct options *o, int argc, char **argv)
 		{ "markov", no_argument, NULL, 'M' },
 		{ "laplace", required_argument, NULL, 'a' },
 		{ "eval", required_argument, NULL, 'E' },
+		{ "embeddings", required_argument, NULL, 'W' },
+		{ "tie-tol", required_argument, NULL, 'Y' },
+		{ "retie", no_argument, NULL, 'Z' },
 		{ "mix", required_argument, NULL, 'x' },
 		{ "dev-share", required_argument, NULL, 'D' },
 		{ "progress", no_argument, NULL, 'p' },
@@ -389,6 +402,16 @@ options_parse(struct options *o, int argc, char **argv)
 		case 'E':
 			o->eval = optarg;
 			break;
+		case 'W':
+			o->embeddings = optarg;
+			break;
+		case 'Y':
+			model_set_tie(opt_double(usage, "--tie-tol", optarg, 0, 1e-2),
+			    -1);
+			break;
+		case 'Z':
+			model_set_tie(-1, 1);
+			break;
 		case 'x':
 			o->mix = opt_double(usage, "--mix", optarg, 0, 1);
 			break;
@@ -462,6 +485,23 @@ main(int argc, char **argv)
 	argv[0] = (char *)progname;    /* getopt's complaints name us too */
 	options_parse(&o, argc, argv);
 	options_check(&o);
+	if (o.embeddings) {
+		struct wfit_options w = { o.fit.est.l2, o.fit.est.tol,
+		    o.fit.est.max_iter, o.fit.est.method == EST_NEWTON ?
+		    WFIT_NEWTON : o.fit.est.method == EST_CG ? WFIT_CG : WFIT_AUTO,
+		    o.progress };
+
+		if (o.fit.bootstrap || o.data.shards || o.merge || o.markov ||
+		    o.eval || o.data.text || o.data.window || o.data.vocab ||
+		    o.data.maxvocab)
+			usage_error(NULL, "--embeddings fits W to integer samples: "
+			    "not with --bootstrap, --rows, --merge, --markov, --eval, "
+			    "--text, --window, --vocab or --max-vocab");
+		wfit_run(o.embeddings, &w, o.fit.brief, argc - optind,
+		    argv + optind);
+		out_flush();
+		return 0;
+	}
 	if (o.merge) {
 		shard_merge(argc - optind, argv + optind);
 		out_flush();

@@ -31,7 +31,7 @@ static const char usage[] =
 "                  [--from F] [--gamma G] [--min-count N] [--points N]\n"
 "                  [--alpha A] [--delta D] [--blocks B] [--starts N]\n"
 "                  [--horizon TAU] [--seed S] [--predict-markov]\n"
-"                  [--progress] [--quiet]\n"
+"                  [--tie-tol X] [--retie] [--progress] [--quiet]\n"
 "                  [file ...]\n";
 
 static const char help[] =
@@ -66,6 +66,8 @@ static const char help[] =
 "  --horizon TAU    give a mean-field flow up at this log-time (default 5000)\n"
 "  --seed S         seed of those starts (default 1)\n"
 "  --predict-markov predict also for trajectories of the ordinary chain\n"
+"  --tie-tol X      accept an attn-model tied within X (default 1e-9)\n"
+"  --retie          recompute an attn-model's head C from E first\n"
 "                   (\"chain\":\"markov\"), which are not by default\n"
 "  --progress       show progress on stderr\n"
 "  --quiet          no notes on stderr\n"
@@ -104,6 +106,8 @@ parse_options(struct options *o, int argc, char **argv)
 		{ "seed", required_argument, NULL, 's' },
 		{ "progress", no_argument, NULL, 'P' },
 		{ "predict-markov", no_argument, NULL, 'M' },
+		{ "tie-tol", required_argument, NULL, 'T' },
+		{ "retie", no_argument, NULL, 'R' },
 		TEXT_LONGOPTS,
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
@@ -176,6 +180,13 @@ parse_options(struct options *o, int argc, char **argv)
 		case 'M':
 			o->predict_markov = 1;
 			break;
+		case 'T':
+			model_set_tie(opt_double(usage, "--tie-tol", optarg, 0, 1e-2),
+			    -1);
+			break;
+		case 'R':
+			model_set_tie(-1, 1);
+			break;
 		default:
 			if (!text_option(&o->split, c, optarg, usage))
 				common_option(c, usage, help);
@@ -206,7 +217,17 @@ static void
 take_model(struct predictor *pr, const struct input *in, json_t *rec)
 {
 	struct ccmc chain;
+	json_int_t K = json_integer_value(json_object_get(rec, "K"));
 
+	if (strcmp(record_type(rec), "attn-model") == 0 && K > MAX_VOCAB &&
+	    json_is_null(json_object_get(rec, "C"))) {
+		/* a headless model past MAX_VOCAB: no K x K chain to predict with */
+		note("%s:%ld: a headless model of K = %lld: no winner sets are "
+		    "predicted (the mean field needs its K x K CCMC, which stops "
+		    "at K = %d); the statistics are measured", in->name, in->line,
+		    (long long)K, MAX_VOCAB);
+		return;
+	}
 	ccmc_from_record(in, rec, &chain);
 	predictor_set_chain(pr, &chain);
 }

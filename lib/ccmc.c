@@ -40,6 +40,14 @@ ccmc_from_model(const struct attn_model *m, struct ccmc *c, char *why,
 	double *A;
 
 	memset(c, 0, sizeof *c);
+	if (K > MAX_VOCAB) {
+		snprintf(why, whylen, "K = %d: its CCMC as K x K logits and P "
+		    "would hold %.3g entries each; a CCMC record stops at K = %d "
+		    "(the headless model itself is its CCMC, logits E W E^T of "
+		    "rank <= d: sample and fit it as it is)", K, (double)K * K,
+		    MAX_VOCAB);
+		return -1;
+	}
 	if (!model_has_ccmc(m, why, whylen))
 		return -1;
 	c->K = K;

@@ -22,7 +22,7 @@ output_is_distribution(const struct attn_model *m, char *why, size_t whylen)
 		    "gives no probability vector " TIE_HINT, err, m->tol);
 		return 0;
 	}
-	for (int t = 0; t < m->lmax; t++)
+	for (int t = 0; m->C && t < m->lmax; t++)
 		for (int k = 0; k < m->K; k++) {
 			const double *c = m->C + (size_t)k * m->d;
 			const double *rt = m->R + (size_t)t * m->d;
@@ -190,6 +190,19 @@ draw(struct generator *g, const int *prompt, int L, struct rng *r, double *p)
 
 	switch (g->path) {
 	case GEN_ATTENTION:
+		if (!g->model->C) {
+			/* headless: a position, O(L d), no vector of K (p, if
+			 * asked for, is computed beside: it does not change
+			 * the draw) */
+			y = r ? attn_draw_headless(g->model, prompt, L, r, work(g,
+			    model_work_size(g->model, L))) : -1;
+			if (p) {
+				total = forward(g, prompt, L, p);
+				for (int k = 0; k < K; k++)
+					p[k] = p[k] > 0 ? p[k] / total : 0;
+			}
+			return y;
+		}
 		total = forward(g, prompt, L, g->p);
 		y = r ? rng_categorical(r, g->p, K, total) : -1;
 		if (p)

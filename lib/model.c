@@ -9,6 +9,7 @@
 #include "numeric.h"
 #include "rng.h"
 #include "util.h"
+#include "weights.h"
 
 static void
 derive(struct attn_model *m)
@@ -134,7 +135,24 @@ model_generate(const struct model_spec *s, struct attn_model *m, char *why,
 		dp = s->recency ? 2 : s->pos_dim;
 	de = s->d ? s->d - dp : K;
 	d = de + dp;
-	if (de < K) {
+	if (s->headless && de < 1) {
+		snprintf(why, whylen, "--dim %d leaves no dimension for the tokens "
+		    "beside %d for positions", s->d, dp);
+		return -1;
+	}
+	if (de < K && s->headless && !s->gaussian) {
+		snprintf(why, whylen, "one-hot embeddings need --dim >= --vocab "
+		    "%d%s (--embed gaussian takes any)", K, dp ? " plus the "
+		    "positions' dimensions" : "");
+		return -1;
+	}
+	if (de < K && s->headless && s->diag != 0) {
+		snprintf(why, whylen, "--diag adds to A_kk through the tied head, "
+		    "which needs --dim >= --vocab %d%s", K, dp ? " plus the "
+		    "positions' dimensions" : "");
+		return -1;
+	}
+	if (de < K && !s->headless) {
 		if (dp)
 			snprintf(why, whylen, "--dim %d leaves %d dimensions for %d "
 			    "token embeddings beside %d for positions: need --dim >= %d",
@@ -151,9 +169,10 @@ model_generate(const struct model_spec *s, struct attn_model *m, char *why,
 	m->K = K;
 	m->d = d;
 	m->lmax = s->lmax;
-	m->E = xcalloc((size_t)K * d, sizeof *m->E);
+	m->E = xcalloc(checked_size((size_t)K, (size_t)d), sizeof *m->E);
 	m->W = xcalloc((size_t)d * d, sizeof *m->W);
-	m->C = xcalloc((size_t)K * d, sizeof *m->C);
+	if (!s->headless || s->diag != 0)   /* headless: for --diag only */
+		m->C = xcalloc(checked_size((size_t)K, (size_t)d), sizeof *m->C);
 
 	/* Token embeddings and W live in the first de coordinates ... */
 	rng_init(&r, s->seed, "attn-gen-model", 0);
@@ -197,7 +216,7 @@ model_generate(const struct model_spec *s, struct attn_model *m, char *why,
 		}
 	}
 
-	if (tied_head(m) != 0) {
+	if (m->C && tied_head(m) != 0) {
 		snprintf(why, whylen, "embeddings are singular: E E^T cannot be "
 		    "inverted (try another --seed or a larger --dim)");
 		model_free(m);
@@ -212,6 +231,11 @@ model_generate(const struct model_spec *s, struct attn_model *m, char *why,
 				for (int j = 0; j < d; j++)
 					m->W[(size_t)i * d + j] += s->diag * c[i] * c[j];
 		}
+	}
+	if (s->headless) {
+		/* the head served --diag only: the law needs none */
+		free(m->C);
+		m->C = NULL;
 	}
 	if (model_head_error(m) > 1e-10) {
 		snprintf(why, whylen, "embeddings too ill-conditioned: "
@@ -261,21 +285,126 @@ score_bound(const struct attn_model *m)
 	return m->d * u * x;
 }
 
-void
-model_parse(const struct input *in, json_t *rec, struct attn_model *m)
+/* The file named for tensor `name` ("weights": FILE, or {"E": FILE, ..}),
+ * relative to the directory of the record's file; NULL if none. */
+static char *
+weights_file(const struct input *in, json_t *spec, const char *name)
 {
-	json_t *pos, *meta;
+	const char *f = json_is_string(spec) ? json_string_value(spec) :
+	    json_string_value(json_object_get(spec, name));
+	const char *slash = in->name ? strrchr(in->name, '/') : NULL;
+	char *path;
+	size_t n;
 
-	memset(m, 0, sizeof *m);
-	m->tol = TIE_TOL;
-	m->K = (int)field_long(in, rec, "K", 1, MAX_VOCAB);
-	m->d = (int)field_long(in, rec, "d", 1, MAX_DIM);
-	if (m->d < m->K)
+	if (!f)
+		return NULL;
+	if (f[0] == '/' || !slash || strcmp(in->name, "<stdin>") == 0)
+		return xstrdup(f);
+	n = (size_t)(slash - in->name) + 1;
+	path = xmalloc(n + strlen(f) + 1);
+	memcpy(path, in->name, n);
+	strcpy(path + n, f);
+	return path;
+}
+
+/* Tensor `name` of the weights as rows x cols doubles (*rows, *cols as
+ * found), or NULL if there is none. */
+static double *
+weights_tensor(const struct input *in, json_t *spec, const char *name,
+    long *rows, long *cols)
+{
+	char *path = weights_file(in, spec, name);
+	struct weights w;
+	const struct wtensor *t;
+	double *a = NULL;
+
+	if (!path)
+		return NULL;
+	weights_open(&w, path, name);
+	if ((t = weights_find(&w, name)))
+		a = weights_matrix(&w, t, rows, cols);
+	weights_close(&w);
+	free(path);
+	return a;
+}
+
+static void
+check_shape(const struct input *in, const char *name, long r, long c,
+    long wr, long wc)
+{
+	if (r != wr || c != wc)
+		input_fail(in, "weights: tensor %s is %ld x %ld; K and d ask for "
+		    "%ld x %ld", name, r, c, wr, wc);
+}
+
+/* The arrays from weight files ("weights"); K and d, if given, must
+ * agree with E. */
+static void
+parse_weights(const struct input *in, json_t *rec, json_t *spec, int headless,
+    struct attn_model *m)
+{
+	long r, c;
+	json_t *pos = json_object_get(rec, "pos");
+
+	if (!json_is_string(spec) && !json_is_object(spec))
+		input_fail(in, "\"weights\" must be a file name or an object of "
+		    "file names by tensor (E, W, C, R)");
+	if (json_object_get(rec, "E") || json_object_get(rec, "W") ||
+	    (json_object_get(rec, "C") && !headless) ||
+	    (pos && !json_is_null(pos)))
+		input_fail(in, "\"weights\" gives E, W, C and R: the record may "
+		    "not give them too (only \"C\": null, headless)");
+	if (!(m->E = weights_tensor(in, spec, "E", &r, &c)))
+		input_fail(in, "weights: no tensor E");
+	if (r < 1 || r > (headless ? MAX_MODEL_VOCAB : MAX_VOCAB) || c < 1 ||
+	    c > MAX_DIM)
+		input_fail(in, "weights: tensor E is %ld x %ld: K must lie in 1..%d "
+		    "and d in 1..%d", r, c, headless ? MAX_MODEL_VOCAB : MAX_VOCAB,
+		    MAX_DIM);
+	m->K = (int)r;
+	m->d = (int)c;
+	if (json_object_get(rec, "K"))
+		check_shape(in, "E", r, c, field_long(in, rec, "K", 1,
+		    MAX_MODEL_VOCAB), c);
+	if (json_object_get(rec, "d"))
+		check_shape(in, "E", r, c, r, field_long(in, rec, "d", 1, MAX_DIM));
+	if (!(m->W = weights_tensor(in, spec, "W", &r, &c)))
+		input_fail(in, "weights: no tensor W");
+	check_shape(in, "W", r, c, m->d, m->d);
+	if (!headless)
+		m->C = weights_tensor(in, spec, "C", &r, &c);
+	if (m->C)
+		check_shape(in, "C", r, c, m->K, m->d);
+	if (m->C && m->d < m->K)
 		input_fail(in, "attn-model has d = %d < K = %d: no head with "
 		    "C E^T = I exists", m->d, m->K);
+	if ((m->R = weights_tensor(in, spec, "R", &r, &c))) {
+		if (r < 1 || r > MAX_LMAX)
+			input_fail(in, "weights: tensor R has %ld rows: LMAX must lie "
+			    "in 1..%d", r, MAX_LMAX);
+		check_shape(in, "R", r, c, r, m->d);
+		m->lmax = (int)r;
+	}
+}
+
+/* The arrays given in the record itself, as JSON. */
+static void
+parse_arrays(const struct input *in, json_t *rec, int headless,
+    struct attn_model *m)
+{
+	json_t *pos;
+
+	m->K = (int)field_long(in, rec, "K", 1, headless ? MAX_MODEL_VOCAB :
+	    MAX_VOCAB);
+	m->d = (int)field_long(in, rec, "d", 1, MAX_DIM);
+	if (!headless && m->d < m->K)
+		input_fail(in, "attn-model has d = %d < K = %d: no head with "
+		    "C E^T = I exists (\"C\": null makes it headless, the next "
+		    "token the token at the attended position)", m->d, m->K);
 	m->E = field_matrix(in, rec, "E", m->K, m->d, 0);
 	m->W = field_matrix(in, rec, "W", m->d, m->d, 0);
-	m->C = field_matrix(in, rec, "C", m->K, m->d, 0);
+	if (!headless)
+		m->C = field_matrix(in, rec, "C", m->K, m->d, 0);
 	pos = json_object_get(rec, "pos");
 	if (pos && !json_is_null(pos)) {
 		if (!json_is_object(pos))
@@ -284,6 +413,59 @@ model_parse(const struct input *in, json_t *rec, struct attn_model *m)
 		m->lmax = (int)field_long(in, pos, "LMAX", 1, MAX_LMAX);
 		m->R = field_matrix(in, pos, "R", m->lmax, m->d, 0);
 	}
+}
+
+/* "query": "right": W is given for scores x_t^T W x_L (the query on the
+ * right, as some papers write it); the toolkit's W is its transpose. */
+static void
+query_side(const struct input *in, json_t *rec, struct attn_model *m)
+{
+	json_t *q = json_object_get(rec, "query");
+	const char *s = json_string_value(q);
+
+	if (!q || (s && strcmp(s, "left") == 0))
+		return;
+	if (!s || strcmp(s, "right") != 0)
+		input_fail(in, "\"query\" must be \"left\" (scores x_L^T W x_t, "
+		    "the default) or \"right\" (x_t^T W x_L)");
+	for (int i = 0; i < m->d; i++)
+		for (int j = 0; j < i; j++) {
+			double *a = &m->W[(size_t)i * m->d + j];
+			double *b = &m->W[(size_t)j * m->d + i], t = *a;
+
+			*a = *b;
+			*b = t;
+		}
+}
+
+/* What model_parse does beyond the record: --tie-tol and --retie of the
+ * programs that only read models (model_set_tie). */
+static double parse_tol = TIE_TOL;
+static int parse_retie;
+
+void
+model_set_tie(double tol, int retie)
+{
+	if (tol >= 0)
+		parse_tol = tol;
+	if (retie >= 0)
+		parse_retie = retie;
+}
+
+void
+model_parse(const struct input *in, json_t *rec, struct attn_model *m)
+{
+	json_t *C = json_object_get(rec, "C"), *meta;
+	json_t *weights = json_object_get(rec, "weights");
+	int headless = C && json_is_null(C);
+
+	memset(m, 0, sizeof *m);
+	m->tol = parse_tol;
+	if (weights)
+		parse_weights(in, rec, weights, headless, m);
+	else
+		parse_arrays(in, rec, headless, m);
+	query_side(in, rec, m);
 	meta = json_object_get(rec, "meta");
 	if (json_is_object(meta))
 		m->meta = json_incref(meta);
@@ -292,6 +474,10 @@ model_parse(const struct input *in, json_t *rec, struct attn_model *m)
 		input_fail(in, "attn-model scores x^T W y may reach %.3g: beyond "
 		    "%.0e, where logits and softmax are no longer finite",
 		    score_bound(m), MAX_SCORE);
+	if (parse_retie && model_retie(m) != 0)
+		input_fail(in, "--retie: E E^T is singular, or too ill-conditioned "
+		    "for a head tied within %.3g: no head is tied to these "
+		    "embeddings", m->tol);
 }
 
 void
@@ -306,7 +492,10 @@ model_write(const struct attn_model *m)
 	out_str(",\"W\":");
 	out_matrix(m->W, m->d, m->d);
 	out_str(",\"C\":");
-	out_matrix(m->C, m->K, m->d);
+	if (m->C)
+		out_matrix(m->C, m->K, m->d);
+	else
+		out_str("null");
 	out_str(",\"pos\":");
 	if (m->lmax) {
 		out_str("{\"LMAX\":");
@@ -323,6 +512,44 @@ model_write(const struct attn_model *m)
 		out_str("{}");
 	out_char('}');
 	out_end();
+}
+
+int
+model_write_weights(const struct attn_model *m, const char *path, int dtype)
+{
+	const char *names[4] = { "E", "W", "C", "R" };
+	const double *arrays[4] = { m->E, m->W, m->C, m->R };
+	long rows[4] = { m->K, m->d, m->K, m->lmax };
+	long cols[4] = { m->d, m->d, m->d, m->d };
+	int n = 0, rc;
+
+	/* the arrays the model has, in order */
+	for (int i = 0; i < 4; i++)
+		if (arrays[i]) {
+			names[n] = names[i];
+			arrays[n] = arrays[i];
+			rows[n] = rows[i];
+			cols[n++] = cols[i];
+		}
+	if ((rc = weights_write(path, (enum wdtype)dtype, n, names, arrays, rows,
+	    cols)) != 0)
+		return rc;
+	out_str("{\"type\":\"attn-model\",\"K\":");
+	out_long(m->K);
+	out_str(",\"d\":");
+	out_long(m->d);
+	out_str(",\"weights\":");
+	out_quoted(path);
+	if (!m->C)
+		out_str(",\"C\":null");
+	out_str(",\"meta\":");
+	if (m->meta)
+		out_json(m->meta);
+	else
+		out_str("{}");
+	out_char('}');
+	out_end();
+	return 0;
 }
 
 void
@@ -344,6 +571,8 @@ model_head_error(const struct attn_model *m)
 {
 	double err = 0;
 
+	if (!m->C)
+		return 0;      /* headless: the law needs no head */
 	for (int i = 0; i < m->K; i++)
 		for (int j = 0; j < m->K; j++) {
 			const double *c = m->C + (size_t)i * m->d;
@@ -446,8 +675,14 @@ model_retie(struct attn_model *m)
 	double *old = xmalloc(n * sizeof *old), before = model_head_error(m);
 	json_t *r;
 
+	if (!m->C) {
+		free(old);
+		return 0;      /* headless: no head to tie */
+	}
 	memcpy(old, m->C, n * sizeof *old);
-	if (retie(m) != 0) {
+	/* an E E^T singular to rounding may still invert, into a head far
+	 * from tied (errors of 1e31): that is a failure too */
+	if (retie(m) != 0 || !(model_head_error(m) <= m->tol)) {
 		memcpy(m->C, old, n * sizeof *old);
 		free(old);
 		return -1;
@@ -488,7 +723,8 @@ model_has_ccmc(const struct attn_model *m, char *why, size_t whylen)
 		const double *rt = m->R + (size_t)t * d, *rw = m->RW + (size_t)t * d;
 
 		for (int k = 0; k < m->K; k++) {
-			const double *c = m->C + (size_t)k * d, *e = m->E + (size_t)k * d;
+			const double *c = m->C ? m->C + (size_t)k * d : rt;
+			const double *e = m->E + (size_t)k * d;
 			const double *ew = m->EW + (size_t)k * d;
 			double cr = 0, ewr = 0, rwe = 0;
 
@@ -502,7 +738,7 @@ model_has_ccmc(const struct attn_model *m, char *why, size_t whylen)
 			worst[2] = max_nan(worst[2], fabs(rwe));
 		}
 	}
-	if (!(worst[0] <= m->tol)) {
+	if (m->C && !(worst[0] <= m->tol)) {
 		snprintf(why, whylen, "no exact CCMC: positional encodings reach the "
 		    "output, max|C r_t| = %.3g > %.3g", worst[0], m->tol);
 		return 0;
@@ -573,12 +809,12 @@ axpys(double *restrict x, const double *a, const double *const y[DOTS],
 			x[l] += a[i] * y[i][l];
 }
 
-void
-attn_forward(const struct attn_model *m, const int *prompt, int L, double *p,
-    double *work)
+/* The scores s_t = x_L^T W x_t of the L positions; u: d scratch. */
+static void
+attn_scores(const struct attn_model *m, const int *prompt, int L, double *u,
+    double *s)
 {
 	int d = m->d;
-	double *u = work, *xa = work + d, *s = work + 2 * d;
 	const double *ewq = m->EW + (size_t)prompt[L - 1] * d;
 	const double *rows[DOTS];
 
@@ -603,7 +839,39 @@ attn_forward(const struct attn_model *m, const int *prompt, int L, double *p,
 		for (int i = 0; i < n; i++)
 			s[t + i] = acc[i];
 	}
+}
+
+int
+attn_draw_headless(const struct attn_model *m, const int *prompt, int L,
+    struct rng *r, double *work)
+{
+	double *s = work + 2 * m->d, max = -INFINITY, total = 0;
+
+	attn_scores(m, prompt, L, work, s);
+	for (int t = 0; t < L; t++)
+		max = s[t] > max ? s[t] : max;
+	for (int t = 0; t < L; t++)
+		total += s[t] = exp(s[t] - max);
+	return prompt[rng_categorical(r, s, L, total)];
+}
+
+void
+attn_forward(const struct attn_model *m, const int *prompt, int L, double *p,
+    double *work)
+{
+	int d = m->d;
+	double *u = work, *xa = work + d, *s = work + 2 * d;
+	const double *rows[DOTS];
+
+	attn_scores(m, prompt, L, u, s);
 	softmax(s, s, L);
+	if (!m->C) {
+		/* headless: the attention on each token's positions */
+		memset(p, 0, (size_t)m->K * sizeof *p);
+		for (int t = 0; t < L; t++)
+			p[prompt[t]] += s[t];
+		return;
+	}
 	/* xa = X^T alpha, summed over t in order; p = C xa */
 	memset(xa, 0, (size_t)d * sizeof *xa);
 	for (int t = 0; t < L; t += DOTS) {
@@ -675,7 +943,11 @@ grouped_init(struct attn_grouped *g, const struct attn_model *m)
 	g->GT = xmalloc((size_t)K * K * sizeof *g->GT);
 	G = xmalloc((size_t)K * K * sizeof *G);
 	mat_mul_bt(m->EW, m->E, g->S, K, m->d, K);
-	mat_mul_bt(m->C, m->E, G, K, m->d, K);
+	if (m->C)
+		mat_mul_bt(m->C, m->E, G, K, m->d, K);
+	else            /* headless: the attended token itself, G = I */
+		for (size_t i = 0; i < (size_t)K * K; i++)
+			G[i] = i % ((size_t)K + 1) == 0;
 	for (int j = 0; j < K; j++)
 		for (int k = 0; k < K; k++)
 			g->GT[(size_t)k * K + j] = G[(size_t)j * K + k];

@@ -12,6 +12,10 @@
 #include "stream.h"
 
 #define MAX_LMAX 4096          /* most positions a positional encoding has */
+/* Largest K of a headless model (no C: the next token is the token at the
+ * attended position), which needs no K x K array anywhere; a model with a
+ * head, and any CCMC, stop at MAX_VOCAB. */
+#define MAX_MODEL_VOCAB (1 << 20)
 /* Largest score or logit in size a model or a CCMC may have: far enough
  * from overflow that sums over a row, and their softmax, stay finite. */
 #define MAX_SCORE 1e300
@@ -28,7 +32,8 @@ struct attn_model {
 	int     lmax;          /* positions with encodings, 0 if none */
 	double *E;             /* K x d embeddings */
 	double *W;             /* d x d combined query-key matrix */
-	double *C;             /* K x d output head, C E^T = I */
+	double *C;             /* K x d output head, C E^T = I; NULL: headless,
+	                        * the next token is the attended position's */
 	double *R;             /* lmax x d positional encodings, or NULL */
 	json_t *meta;          /* owned reference, or NULL */
 	double  tol;           /* of the exactness conditions (TIE_TOL) */
@@ -46,6 +51,7 @@ struct model_spec {
 	int      pos_dim;      /* dimensions for random positional encodings */
 	double   pos_scale;    /* random: spread of B; recency: its strength */
 	uint64_t seed;
+	int      headless;     /* no head C: any d (one-hot still needs d >= K) */
 };
 
 /* Makes a model; on a spec that cannot be met, returns -1 with a reason. */
@@ -53,6 +59,16 @@ int    model_generate(const struct model_spec *s, struct attn_model *m,
            char *why, size_t whylen);
 void   model_parse(const struct input *in, json_t *rec, struct attn_model *m);
 void   model_write(const struct attn_model *m);
+/* Every model_parse after this takes tol as its tie tolerance and, with
+ * retie, recomputes the head (model_retie), failing if it cannot: the
+ * --tie-tol and --retie of programs that read models only.  A negative
+ * argument leaves that setting as it was. */
+void   model_set_tie(double tol, int retie);
+/* Writes E, W, C (if any) and R (if any) to the weights file path
+ * (lib/weights: .safetensors or .npz, dtype a enum wdtype) and prints the
+ * record that names it ("weights": path).  0, or weights_write's error. */
+int    model_write_weights(const struct attn_model *m, const char *path,
+           int dtype);
 void   model_free(struct attn_model *m);
 
 /* max |C E^T - I| */
@@ -61,16 +77,23 @@ double model_head_error(const struct attn_model *m);
  * F with F the rows of E projected off the span of the r_t (F = E without
  * positions), and records in meta "retie" the tie error before and after
  * and the largest change of an entry of C.  -1 if F F^T is singular (E has
- * dependent rows, or rows in the span of the positions). */
+ * dependent rows, or rows in the span of the positions), or so close to it
+ * that the head it gives is not tied within m->tol. */
 int    model_retie(struct attn_model *m);
 /* Whether the model has an exact CCMC (attn-ccmc(7)); if not, why. */
 int    model_has_ccmc(const struct attn_model *m, char *why, size_t whylen);
 
-/* Forward pass: p (K) = C X^T softmax(s), s_t = x_L^T W x_t.
+/* Forward pass: p (K) = C X^T softmax(s), s_t = x_L^T W x_t; headless,
+ * p_k = the attention on the positions holding token k.
  * work holds at least model_work_size(m, L) doubles. */
 size_t model_work_size(const struct attn_model *m, int L);
 void   attn_forward(const struct attn_model *m, const int *prompt, int L,
            double *p, double *work);
+/* A headless model's draw: a position by its attention, and its token,
+ * in O(L d) (never a vector of K). */
+struct rng;
+int    attn_draw_headless(const struct attn_model *m, const int *prompt,
+           int L, struct rng *r, double *work);
 
 /*
  * The same forward pass, grouped by token, for models without positions:

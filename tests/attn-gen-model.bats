@@ -158,3 +158,26 @@ PY
 	run ccmc-estimate --max-vocb 5 </dev/null
 	[ "$output" = "ccmc-estimate: unknown option --max-vocb; did you mean --max-vocab?" ]
 }
+
+@test "--headless: C null, E and W those of the tied model; any --dim with gaussian; K past 2048" {
+	attn-gen-model --vocab 6 --embed gaussian --dim 9 --seed 4 >tied
+	attn-gen-model --vocab 6 --embed gaussian --dim 9 --seed 4 --headless >hl
+	python3 - tied hl <<'PY'
+import json, sys
+t, h = (json.load(open(f)) for f in sys.argv[1:3])
+assert h["C"] is None and t["C"] is not None
+assert h["E"] == t["E"] and h["W"] == t["W"]
+PY
+	attn-gen-model --headless --vocab 3000 --dim 5 --embed gaussian >big
+	python3 - big <<'PY'
+import json, sys
+m = json.load(open(sys.argv[1]))
+assert m["K"] == 3000 and m["d"] == 5 and len(m["E"]) == 3000 and len(m["W"]) == 5
+PY
+	run attn-gen-model --headless --vocab 6 --dim 3
+	[ "$status" -eq 2 ] && [[ $output == *"one-hot"* ]]
+	run attn-gen-model --vocab 3000
+	[ "$status" -eq 2 ] && [[ $output == *"--headless"* ]]
+	run attn-gen-model --headless --vocab 6 --dim 3 --embed gaussian --diag 1
+	[ "$status" -eq 2 ] && [[ $output == *"--diag"* ]]
+}

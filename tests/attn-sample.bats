@@ -773,3 +773,81 @@ PY
 		assert_located ccmc-estimate
 	done
 }
+
+# headless p in python: the attention summed over each token's positions
+headless_ref() {
+	cat >>ref.py <<'PY'
+
+def forward_headless(m, prompt):
+    E, W, d, K = m["E"], m["W"], m["d"], m["K"]
+    u = [sum(E[prompt[-1]][a] * W[a][b] for a in range(d)) for b in range(d)]
+    s = [sum(u[b] * E[k][b] for b in range(d)) for k in prompt]
+    mx = max(s)
+    e = [math.exp(v - mx) for v in s]
+    p = [0.0] * K
+    for k, v in zip(prompt, e):
+        p[k] += v / sum(e)
+    return p
+PY
+}
+
+@test "headless: --probs is the attention summed per token (python, 1e-12, both paths); the draw does not depend on --probs" {
+	headless_ref
+	attn-gen-model --headless --vocab 30 --dim 4 --embed gaussian --scale 2 --seed 3 >m
+	for via in attention ccmc; do
+		attn-sample --via $via --probs -n 200 --len 1:12 --seed 8 m >out
+		py m out <<'PY'
+import sys
+sys.path.insert(0, ".")
+from ref import *
+m = first(sys.argv[1])
+assert m["C"] is None and m["d"] == 4
+worst = 0.0
+for r in records(sys.argv[2], "sample"):
+    q = forward_headless(m, r["prompt"])
+    worst = max(worst, max(abs(a - b) for a, b in zip(r["p"], q)))
+    assert r["y"] in r["prompt"]
+assert worst <= 1e-12, worst
+PY
+	done
+	attn-sample -n 200 --len 1:12 --seed 8 m | cut -d, -f1-20 >a
+	attn-sample --probs -n 200 --len 1:12 --seed 8 m | sed 's/,"p":.*}$/}/' | cut -d, -f1-20 >b
+	cmp a b
+}
+
+@test "headless: chi-square of draws at fixed prompts against the python law" {
+	headless_ref
+	attn-gen-model --headless --vocab 12 --dim 3 --embed gaussian --scale 2 --seed 5 >m
+	prompts 3000 '[0,1,2,3,1,4]' '[2,2,5,0,5,11]' >prompts
+	attn-sample --seed 11 m - <prompts >out
+	py m out <<'PY'
+import sys, collections
+sys.path.insert(0, ".")
+from ref import *
+m = first(sys.argv[1])
+by = collections.defaultdict(collections.Counter)
+for r in records(sys.argv[2], "sample"):
+    by[tuple(r["prompt"])][r["y"]] += 1
+assert len(by) == 2
+for prompt, counts in by.items():
+    p = forward_headless(m, list(prompt))
+    gof(counts, {k: v for k, v in enumerate(p)}, str(prompt))
+PY
+}
+
+@test "headless at K 200000: samples and trajectories with no K x K (400 MB limit); attn-to-ccmc refuses with the reason" {
+	attn-gen-model --headless --vocab 200000 --dim 4 --embed gaussian --seed 2 >m
+	( ulimit -v 400000; attn-sample -n 2000 --len 32 --seed 1 m ) >s
+	[ "$(grep -c '"type":"sample"' s)" -eq 2000 ]
+	echo '{"type":"prompt","prompt":[199999,5,77,123456]}' >p
+	( ulimit -v 400000; attn-sample --model m --trajectory --steps 300 --seed 1 p ) >t
+	py t <<'PY'
+import json, sys
+r = [json.loads(l) for l in open(sys.argv[1])][-1]
+assert r["type"] == "trajectory" and len(r["tokens"]) == 300
+assert set(r["tokens"]) <= {199999, 5, 77, 123456}
+PY
+	run attn-to-ccmc m
+	assert_error 65 attn-to-ccmc
+	[[ $output == *"K = 200000"*"stops at K = 2048"* ]]
+}

@@ -90,6 +90,8 @@ setup_file() {
 	attn-gen-model --vocab 4 --embed gaussian --seed 4 >mg
 	attn-gen-model --vocab 4 --pos 24 --recency 4 >mr
 	attn-gen-model --vocab 4 --pos 24 --pos-dim 3 --embed gaussian >mq
+	attn-gen-model --vocab 40 --dim 3 --embed gaussian --headless >mh
+	attn-gen-model --vocab 4 --pos 8 --weights mw.safetensors --dtype float32 >mw
 	attn-to-ccmc m >c
 	attn-to-ccmc --analyze mr >cr
 	attn-to-ccmc --analyze md >cd
@@ -117,7 +119,15 @@ PY
 
 @test "schema: attn-gen-model, every kind of model" {
 	cd "$BATS_FILE_TMPDIR"
-	validate m md mg mr mq
+	validate m md mg mr mq mh mw
+}
+
+@test "schema: ccmc-estimate --embeddings, Newton and Newton-CG, with a truth" {
+	cd "$BATS_FILE_TMPDIR"
+	attn-sample -n 2000 mh >sh
+	ccmc-estimate --embeddings mh sh >w1
+	tail -n +2 sh | ccmc-estimate --embeddings mh --method cg --brief >w2
+	validate w1 w2
 }
 
 @test "schema: attn-to-ccmc, with and without positions and --analyze" {
@@ -127,7 +137,11 @@ PY
 	attn-to-ccmc --retie --check prompts mq >cq
 	attn-gen-model --vocab 4 --seed 18446744073709551615 >mbig
 	attn-to-ccmc --check prompts mbig >cbig
-	validate c cr cd pass cq mbig cbig
+	# prompts that carry the user's own p
+	attn-sample --probs -n 3 m | tail -n +2 |
+	    sed 's/"type":"sample"/"type":"prompt"/; s/,"y":[0-9]*//' >pp
+	attn-to-ccmc --check pp m >cu
+	validate c cr cd pass cq mbig cbig pp cu
 }
 
 @test "schema: attn-sample, samples, probabilities, paths and prompts" {

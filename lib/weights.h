@@ -1,0 +1,63 @@
+/*
+ * weights: a model's arrays as users keep them, in numpy's .npy and .npz
+ * and in .safetensors (PyTorch, Hugging Face), read and written without
+ * any library: both are a short header and raw little-endian arrays.
+ *
+ * Read: float64, float32, float16 and bfloat16 (safetensors only: numpy
+ * has no bfloat16), C or Fortran order (.npy), .npz stored uncompressed
+ * (np.savez; np.savez_compressed needs zlib, which the toolkit does not
+ * use).  Every size and offset is checked against the file before a byte
+ * is read: a header that lies (offsets past the end, overlapping tensors,
+ * sizes that disagree with the shape, unknown dtypes, a header over its
+ * limit, NaN or infinite values) is one line naming the file and the
+ * tensor, exit 65.  Written: .safetensors or .npz, float64 or float32
+ * (and float16, bfloat16 to .safetensors).
+ */
+#ifndef WEIGHTS_H
+#define WEIGHTS_H
+
+#include <stddef.h>
+
+enum wdtype { W_F64, W_F32, W_F16, W_BF16 };
+
+#define WEIGHTS_MAX_HEADER (100L << 20)   /* safetensors' own limit */
+#define WEIGHTS_MAX_TENSORS 4096
+
+struct wtensor {
+	char    name[128];
+	enum wdtype dtype;
+	int     ndim;
+	long    shape[2];
+	int     fortran;       /* .npy: column-major */
+	const unsigned char *data;
+	size_t  bytes;
+};
+
+struct weights {
+	const char *path;
+	unsigned char *map;
+	size_t  size;
+	struct wtensor *t;
+	int     n;
+};
+
+/* Opens and checks the file (by its extension: .npy, .npz or
+ * .safetensors); a .npy holds one tensor, which takes the name npy_name. */
+void   weights_open(struct weights *w, const char *path, const char *npy_name);
+void   weights_close(struct weights *w);
+/* The tensor of that name, or NULL (a .npy file: its one tensor). */
+const struct wtensor *weights_find(const struct weights *w, const char *name);
+/* A 2-D tensor (or 1-D as one row) as rows x cols doubles, row-major,
+ * malloc'd; NaN or infinity is an error naming it. */
+double *weights_matrix(const struct weights *w, const struct wtensor *t,
+           long *rows, long *cols);
+
+/* Writes n named rows[i] x cols[i] arrays; -1 with errno on I/O errors.
+ * The format is the extension's; dtypes beyond the format's: -2. */
+int    weights_write(const char *path, enum wdtype dtype, int n,
+           const char *const *names, const double *const *arrays,
+           const long *rows, const long *cols);
+/* "float64" ... "bfloat16" -> dtype; -1 if unknown. */
+int    wdtype_parse(const char *s);
+
+#endif

@@ -1,0 +1,221 @@
+#!/usr/bin/env bats
+# ccmc-estimate --embeddings: learning W with E known, against the shared
+# independent Newton fit (tests/vectors/wfit.ndjson), the A-fit, a
+# brute-force rank and gradient in python, and theory with fixed seeds.
+
+load helper
+
+setup() {
+	T=$BATS_TEST_TMPDIR
+}
+
+# headless K d SEED SCALE: a headless attn-model with Gaussian E and W
+# (python's own generator), W_ab ~ N(0, SCALE^2), e_k ~ N(0, I/d).
+headless() {
+	py "$@" <<'EOF'
+import json, random, sys
+K, d, seed, scale = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3]), float(sys.argv[4])
+r = random.Random(seed)
+E = [[r.gauss(0, 1) / d ** 0.5 for _ in range(d)] for _ in range(K)]
+W = [[r.gauss(0, scale) for _ in range(d)] for _ in range(d)]
+print(json.dumps({"type": "attn-model", "K": K, "d": d, "E": E, "W": W,
+                  "C": None, "pos": None, "meta": {}}))
+EOF
+}
+
+# The shared vector as an attn-model (E; W is not read) and its samples.
+vector_split() {
+	py "$VECTORS/wfit.ndjson" "$T" <<'EOF'
+import json, sys
+lines = open(sys.argv[1]).read().splitlines()
+m = json.loads(lines[0])
+with open(sys.argv[2] + "/model", "w") as f:
+    print(json.dumps({"type": "attn-model", "K": m["K"], "d": m["d"], "E": m["E"],
+                      "W": [[0] * m["d"]] * m["d"], "C": None, "pos": None}), file=f)
+with open(sys.argv[2] + "/samples", "w") as f:
+    for l in lines[1:-1]:
+        print(l, file=f)
+EOF
+}
+
+# match OUT: the fitted record against the vector's expectation
+match() {
+	py "$VECTORS/wfit.ndjson" "$1" <<'EOF'
+import json, sys
+exp = json.loads(open(sys.argv[1]).read().splitlines()[-1])
+got = json.load(open(sys.argv[2]))
+w = got["meta"]["wfit"]
+assert got["type"] == "attn-model" and got["C"] is None, got["C"]
+assert w["converged"] and w["samples"] == 4000, w
+assert abs(w["loglik"] - exp["loglik"]) <= 1e-9 * abs(exp["loglik"]), (w["loglik"], exp["loglik"])
+d = max(abs(a - b) for r, s in zip(got["W"], exp["W"]) for a, b in zip(r, s))
+assert d <= 1e-6, d
+EOF
+}
+
+@test "--embeddings matches the shared W-fit vector (Newton): loglik 1e-9 rel, W 1e-6" {
+	vector_split
+	ccmc-estimate --embeddings "$T/model" "$T/samples" >"$T/out"
+	match "$T/out"
+	py "$T/out" <<'EOF'
+import json, sys
+w = json.load(open(sys.argv[1]))["meta"]["wfit"]
+assert w["method"] == "newton" and w["rank"] == 25 and w["null_dim"] == 0, w
+assert w["undetermined_entries"] == 0
+assert all(x > 0 for r in w["stderr"] for x in r)
+EOF
+}
+
+@test "--embeddings --method cg matches the same vector" {
+	vector_split
+	ccmc-estimate --embeddings "$T/model" --method cg "$T/samples" >"$T/out"
+	match "$T/out"
+	grep -q '"method":"newton-cg"' "$T/out"
+}
+
+@test "--l2: the fit is a stationary point of loglik - l2/2 |W|^2 (gradient in python)" {
+	vector_split
+	ccmc-estimate --embeddings "$T/model" --l2 50 --tol 1e-12 "$T/samples" >"$T/out"
+	py "$T/out" "$T/model" "$T/samples" <<'EOF'
+import json, math, sys
+got = json.load(open(sys.argv[1])); E = json.load(open(sys.argv[2]))["E"]
+W = got["W"]; d = len(W)
+G = [[0.0] * d for _ in range(d)]
+ll = 0
+for line in open(sys.argv[3]):
+    s = json.loads(line); x = s["prompt"]; y = s["y"]; q = E[x[-1]]
+    u = [sum(q[a] * W[a][b] for a in range(d)) for b in range(d)]
+    sc = [sum(u[b] * E[k][b] for b in range(d)) for k in x]
+    mx = max(sc); al = [math.exp(v - mx) for v in sc]; z = sum(al)
+    ll += math.log(sum(a for a, k in zip(al, x) if k == y) / z)
+    m = [sum(a * E[k][b] for a, k in zip(al, x)) / z for b in range(d)]
+    for a in range(d):
+        for b in range(d):
+            G[a][b] += q[a] * (E[y][b] - m[b])
+worst = max(abs(G[a][b] - 50 * W[a][b]) for a in range(d) for b in range(d))
+assert worst <= 1e-6, worst
+w = got["meta"]["wfit"]
+assert abs(w["loglik"] - ll) <= 1e-10 * abs(ll), (w["loglik"], ll)
+obj = ll - 25 * sum(v * v for r in W for v in r)
+assert abs(w["objective"] - obj) <= 1e-10 * abs(obj), (w["objective"], obj)
+EOF
+}
+
+@test "one-hot E: W = A up to a constant per row; P as the A-fit, rank by brute force" {
+	py >"$T/model" <<'EOF'
+import json
+K = 4
+E = [[float(i == j) for j in range(K)] for i in range(K)]
+W = [[0.5, -1, 0.3, 0.2], [1, 0, -0.7, 0.4], [-0.2, 0.9, 0.1, -1.1], [0.3, 0.3, -0.4, 0.8]]
+print(json.dumps({"type": "attn-model", "K": K, "d": K, "E": E, "W": W, "C": None, "pos": None}))
+EOF
+	attn-sample -n 3000 --len 6 --seed 7 <"$T/model" >"$T/s"
+	ccmc-estimate --embeddings "$T/model" "$T/s" >"$T/w"
+	ccmc-estimate "$T/s" >"$T/a"
+	py "$T/w" "$T/a" "$T/s" <<'EOF'
+import json, math, sys
+w = json.load(open(sys.argv[1])); a = json.load(open(sys.argv[2]))
+W = w["W"]; K = 4; f = w["meta"]["wfit"]
+for i in range(K):
+    z = sum(math.exp(v) for v in W[i])
+    for j in range(K):
+        assert abs(math.exp(W[i][j]) / z - a["P"][i][j]) <= 1e-6, (i, j)
+    assert abs(sum(W[i])) <= 1e-9       # the least-norm W: no row shift
+assert abs(f["loglik"] - a["fit"]["loglik"]) <= 1e-9 * abs(f["loglik"])
+# rank of the directions e_q (x) (e_k - e_l) the samples show, by elimination
+rows = set()
+for line in open(sys.argv[3]):
+    s = json.loads(line)
+    if s["type"] != "sample": continue
+    x = s["prompt"]; q = x[-1]
+    for k in x:
+        if k != x[0]: rows.add((q, k, x[0]))
+vecs = []
+for q, k, l in rows:
+    v = [0.0] * (K * K); v[q * K + k] += 1; v[q * K + l] -= 1; vecs.append(v)
+rank = 0; cols = K * K
+for c in range(cols):
+    piv = next((r for r in range(rank, len(vecs)) if abs(vecs[r][c]) > 1e-9), None)
+    if piv is None: continue
+    vecs[rank], vecs[piv] = vecs[piv], vecs[rank]
+    for r in range(len(vecs)):
+        if r != rank and abs(vecs[r][c]) > 1e-12:
+            t = vecs[r][c] / vecs[rank][c]
+            vecs[r] = [x - t * y for x, y in zip(vecs[r], vecs[rank])]
+    rank += 1
+assert f["rank"] == rank == 12 and f["null_dim"] == 4, (f["rank"], rank)
+assert f["undetermined_entries"] == 16
+assert all(x is None for r in f["stderr"] for x in r)
+EOF
+}
+
+@test "standard errors: sum of squared z-scores of W against the truth is chi-square(16)" {
+	headless 30 4 11 1.5 >"$T/model"
+	attn-sample -n 20000 --len 8 --seed 5 <"$T/model" >"$T/s"
+	ccmc-estimate --embeddings "$T/model" "$T/s" >"$T/w"
+	py "$T/w" "$T/model" <<'EOF'
+import json, sys
+w = json.load(open(sys.argv[1])); t = json.load(open(sys.argv[2]))
+f = w["meta"]["wfit"]; d = 4
+z2 = sum(((w["W"][a][b] - t["W"][a][b]) / f["stderr"][a][b]) ** 2 for a in range(d) for b in range(d))
+# chi-square, 16 degrees of freedom: 0.1% and 99.9% quantiles (fixed seed)
+assert 3.94 <= z2 <= 39.25, z2
+assert f["truth"]["loglik"] <= f["loglik"]
+err = max(abs(w["W"][a][b] - t["W"][a][b]) for a in range(d) for b in range(d))
+assert abs(f["truth"]["W_max_abs_error"] - err) <= 1e-12, (f["truth"], err)
+EOF
+}
+
+@test "K 20000: samples and the W-fit need no K x K (run under a 400 MB limit)" {
+	headless 20000 3 2 2 >"$T/model"
+	attn-sample -n 4000 --len 16 --seed 1 <"$T/model" >"$T/s"
+	( ulimit -v 400000; ccmc-estimate --embeddings "$T/model" "$T/s" ) >"$T/w"
+	py "$T/w" <<'EOF'
+import json, sys
+f = json.load(open(sys.argv[1]))["meta"]["wfit"]
+assert f["converged"] and f["rank"] == 9 and f["samples"] == 4000, f
+EOF
+}
+
+@test "trajectories: each step is a sample (the same fit as the samples spelled out)" {
+	headless 12 3 4 1 >"$T/model"
+	echo '{"type":"prompt","prompt":[0,1,2,3,4,5,6,7,8,9,10,11]}' >"$T/p"
+	attn-sample --model "$T/model" --trajectory --steps 400 --seed 2 "$T/p" >"$T/tr"
+	py "$T/tr" >"$T/spelled" <<'EOF'
+import json, sys
+for line in open(sys.argv[1]):
+    r = json.loads(line)
+    if r["type"] != "trajectory":
+        print(line, end="")         # the model: the truth of both
+        continue
+    ctx = r["prompt"]
+    for y in r["tokens"]:
+        print(json.dumps({"type": "sample", "prompt": ctx, "y": y}))
+        ctx = ctx + [y]
+EOF
+	ccmc-estimate --embeddings "$T/model" --brief "$T/tr" >"$T/a"
+	ccmc-estimate --embeddings "$T/model" --brief "$T/spelled" >"$T/b"
+	cmp "$T/a" "$T/b"
+}
+
+@test "bad input: next token not in the context, positions, markov draws, no samples (exit 65); --bootstrap (exit 2)" {
+	headless 5 2 1 1 >"$T/model"
+	echo '{"type":"sample","prompt":[0,1],"y":3}' >"$T/bad"
+	run ccmc-estimate --embeddings "$T/model" "$T/bad"
+	assert_error 65 ccmc-estimate
+	assert_located ccmc-estimate
+	[[ $output == *"not in its context"* ]]
+	echo '{"type":"sample","prompt":[0,1],"y":1,"chain":"markov"}' >"$T/mk"
+	run ccmc-estimate --embeddings "$T/model" "$T/mk"
+	assert_error 65 ccmc-estimate
+	run ccmc-estimate --embeddings "$T/model" /dev/null
+	assert_error 65 ccmc-estimate
+	[[ $output == *"no sample"* ]]
+	attn-gen-model --vocab 3 --pos 8 >"$T/pos"
+	echo '{"type":"sample","prompt":[0,1],"y":1}' >"$T/ok"
+	run ccmc-estimate --embeddings "$T/pos" "$T/ok"
+	assert_error 65 ccmc-estimate
+	[[ $output == *"positional"* ]]
+	run ccmc-estimate --embeddings "$T/model" --bootstrap 10 "$T/ok"
+	assert_error 2 ccmc-estimate
+}
