@@ -41,7 +41,8 @@ static const char help[] =
 "undecided), whether it collapsed and when, descriptive winner sets by a\n"
 "window rule and a growth rule, curves at log-spaced steps and\n"
 "repetition measures.  With an attn-model or ccmc record in the stream (or\n"
-"--model), also the winner sets the mean field predicts from the prompt.\n"
+"--model), its base chain P sharpens the test of losers, and with\n"
+"--predict the winner sets the mean field predicts from the prompt are added.\n"
 "\n"
 "  --summary        one record over all trajectories instead\n"
 "  --text           input is text: one document per line, tokens split at\n"
@@ -62,10 +63,12 @@ static const char help[] =
 "  --alpha A        classes: family-wise error level (default 0.01)\n"
 "  --delta D        winners' exponents are >= 1 - D (default 0.1)\n"
 "  --blocks B       blocks after F*T for the intervals (default 20)\n"
+"  --model-free     classes without the model's test\n"
+"  --predict        the mean field's predictions (needs a model; costly)\n"
 "  --starts N       random starting points of the mean field (default 32)\n"
 "  --horizon TAU    give a mean-field flow up at this log-time (default 5000)\n"
 "  --seed S         seed of those starts (default 1)\n"
-"  --predict-markov predict also for trajectories of the ordinary chain\n"
+"  --predict-markov --predict, also for trajectories of the ordinary chain\n"
 "                   (\"chain\":\"markov\"), which are not by default\n"
 "  --progress       show progress on stderr\n"
 "  --quiet          no notes on stderr\n"
@@ -74,7 +77,8 @@ static const char help[] =
 struct options {
 	struct ts_opts ts;
 	struct text split;
-	int      summary, text, starts, progress, predict_markov;
+	int      summary, text, starts, progress, predict, predict_markov;
+	int      model_free;
 	double   horizon;
 	uint64_t seed;
 	const char *model_file;
@@ -104,6 +108,8 @@ parse_options(struct options *o, int argc, char **argv)
 		{ "seed", required_argument, NULL, 's' },
 		{ "progress", no_argument, NULL, 'P' },
 		{ "predict-markov", no_argument, NULL, 'M' },
+		{ "predict", no_argument, NULL, 'R' },
+		{ "model-free", no_argument, NULL, 'F' },
 		TEXT_LONGOPTS,
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
@@ -174,7 +180,13 @@ parse_options(struct options *o, int argc, char **argv)
 			o->progress = 1;
 			break;
 		case 'M':
-			o->predict_markov = 1;
+			o->predict_markov = o->predict = 1;
+			break;
+		case 'R':
+			o->predict = 1;
+			break;
+		case 'F':
+			o->model_free = 1;
 			break;
 		default:
 			if (!text_option(&o->split, c, optarg, usage))
@@ -186,6 +198,8 @@ parse_options(struct options *o, int argc, char **argv)
 		    "with --text");
 	if (o->text && o->model_file)
 		usage_error(usage, "--text takes no model: text has no token ids");
+	if (o->text && o->predict)
+		usage_error(usage, "--text takes no model, so --predict has none");
 	if (!o->progress)
 		o->progress = isatty(STDERR_FILENO);
 	return optind;
@@ -524,7 +538,13 @@ write_classes(const struct ts_result *r, const struct vocab *v)
 		out_finite_or_null(r->hi[k]);
 		out_char(']');
 	}
-	out_str("],\"collapsed\":");
+	out_str("],\"loser_p\":");
+	out_doubles_or_null(r->loser_p, r->nsym);
+	out_str(",\"trajectory_p\":");
+	out_double_or_null(r->traj_p);
+	out_str(",\"test\":");
+	out_str(r->model_test ? "\"model\"" : "\"model-free\"");
+	out_str(",\"collapsed\":");
 	out_str(r->collapsed < 0 ? "null" : r->collapsed ? "true" : "false");
 	out_str(",\"collapse_time\":");
 	if (r->collapse >= 0)
@@ -550,6 +570,12 @@ write_point(const struct mf_point *p, const struct vocab *v)
 	out_doubles(p->f, p->n);
 }
 
+/* Where the mean field is known to be poor (traj-stats(1)). */
+#define MF_TESTED_SUPPORT 16
+static const char caveat[] = "support of more than 16 tokens: the mean "
+    "field is verified on supports of 5 to 8 tokens (attn-ccmc(7), E4) and "
+    "was consistent with 0 of 5 trajectories at 512 tokens; an estimate";
+
 static void
 write_prediction(const struct prediction *p, const struct vocab *v)
 {
@@ -557,6 +583,11 @@ write_prediction(const struct prediction *p, const struct vocab *v)
 
 	out_str(",\"prediction\":{\"support\":");
 	out_tokens(p->pb->tokens, p->pb->n, v);
+	out_str(",\"caveat\":");
+	if (p->pb->n > MF_TESTED_SUPPORT)
+		out_quoted(caveat);
+	else
+		out_str("null");
 	out_str(",\"attractors\":[");
 	for (int a = 0; a < set->count; a++) {
 		if (a)
@@ -840,11 +871,15 @@ main(int argc, char **argv)
 		struct prediction pred;
 		int predicted = 0, skipped;
 
+		o.ts.P = pr.have && !o.model_free ? pr.chain.P : NULL;
+		o.ts.K = pr.have ? pr.chain.K : 0;
+		o.ts.whole = pr.have && !pr.chain.posw;
 		trajstats_compute(ctx, L, T, &o.ts, &r);
 		short_text += o.text && T < o.ts.window;
 		/* The ordinary chain mixes: no attractor to predict. */
-		skipped = markov && !o.predict_markov && pr.have && L > 0;
-		if (!skipped)
+		skipped = o.predict && markov && !o.predict_markov && pr.have &&
+		    L > 0;
+		if (o.predict && !skipped)
 			predicted = predict(&pr, ctx, L, &r, &pred);
 		sum.skipped_markov += skipped;
 		if (o.summary)

@@ -56,6 +56,12 @@ struct ts_opts {
 	int    per_decade;     /* curve checkpoints per decade of t */
 	int    blocks;         /* classes: blocks after n1 */
 	double alpha, delta;
+	const double *P;       /* the base chain of the trajectories' model
+	                        * (K x K), for its test; NULL: model-free */
+	int    K;
+	int    whole;          /* with P: the test of the whole trajectory too
+	                        * (not for models with positions: it weighs
+	                        * counts as the CCMC without positions does) */
 };
 
 enum { TS_UNDECIDED, TS_WINNER, TS_LOSER };        /* classes */
@@ -79,6 +85,12 @@ struct ts_result {
 	/* classes (same order); gamma_hat, lo, hi NaN when undefined, hi
 	 * and gamma_hat infinite when unbounded: */
 	double *gamma_hat, *lo, *hi;
+	double *loser_p;       /* the model's test: a p-value bound that the
+	                        * token enters no less often than the ordinary
+	                        * chain of P would have it; NaN without one */
+	int     model_test;    /* 1 if the model's test was used */
+	double  traj_p;        /* its test of the whole trajectory (a p-value
+	                        * bound); NaN without one */
 	int    *cls;           /* TS_WINNER, ... */
 	int     collapsed;     /* 1, 0, or -1 undecided */
 	long    collapse;      /* collapse time, -1 if none */

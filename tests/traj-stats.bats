@@ -134,23 +134,28 @@ def t_upper_(a, df):
 
 def classes(prompt, y, frm=0.1, blocks=20, alpha=0.01, delta=0.1):
     """Per token of the context (by id): (gamma, lo, hi, class), by the
-    block multinomial of traj-stats(1); None when too short."""
+    block multinomial of traj-stats(1) over the generated tokens only
+    (block 0 the first max(t1, 1) of them); None when too short, and
+    (None, None, None, "undecided") for a token never generated."""
     ctx, L, T = prompt + y, len(prompt), len(y)
     t1 = int(frm * T)
     if L + t1 == 0:
         t1 = 1
-    if t1 >= T or min(blocks, T - t1) < 2:
+    c1 = max(t1, 1)
+    if t1 >= T or c1 >= T or min(blocks, T - c1) < 2:
         return None
-    B = min(blocks, T - t1)
-    ends = [t1 + math.floor(k * (T - t1) / B + 0.5) for k in range(B + 1)]
-    N = L + T
-    u = [(L + e) / N for e in ends]
+    B = min(blocks, T - c1)
+    ends = [c1 + math.floor(k * (T - c1) / B + 0.5) for k in range(B + 1)]
+    u = [e / T for e in ends]
     toks = sorted(set(ctx))
     tq = t_upper(alpha / (2 * len(toks)), B - 1)
     out = {}
     for j in toks:
-        cnt = [ctx[:L + ends[0]].count(j)] + [y[ends[k - 1]:ends[k]].count(j) for k in range(1, B + 1)]
+        cnt = [y[:ends[0]].count(j)] + [y[ends[k - 1]:ends[k]].count(j) for k in range(1, B + 1)]
         M = sum(cnt)
+        if M == 0:
+            out[j] = (None, None, None, "undecided")
+            continue
         def ll(g):
             tot = 0.0
             for k, c in enumerate(cnt):   # log(u_k^g - u_{k-1}^g), in logs
@@ -274,16 +279,17 @@ PY
 	    (.growth.exponent[0] - 1 | fabs) < 1e-15 and .growth.exponent[1] == null and
 	    (.growth.exponent[2] - 0.5 | fabs) < 1e-15 and .winners.growth == [0,2]' out
 	[ "$status" -eq 0 ]
-	# Classes, closed form: token 1 fills the prompt (30 times) and
-	# comes once more at step 7, all of it before t1 = 300, so its
-	# estimate is 0 and its interval [0, q / (2 M log(N / n1))] with
+	# Classes, closed form: token 1 fills the prompt (30 times), which
+	# the classes do not count, and the first 30 generated steps and
+	# comes once more at step 37, all of it before t1 = 300, so its
+	# estimate is 0 and its interval [0, q / (2 M log(T / t1))] with
 	# M = 31, q the squared t quantile (19 degrees of freedom, level
 	# alpha / 2 per token, two tokens): a decided loser; 0 a winner.
-	# Collapse: the last window of 5 that holds the loser starts at 7.
+	# Collapse: the last window of 5 that holds the loser starts at 37.
 	write_reference
 	py <<'PY' >c
 import json
-print(json.dumps({"type": "trajectory", "prompt": [1] * 30, "tokens": [0] * 6 + [1] + [0] * 2993}))
+print(json.dumps({"type": "trajectory", "prompt": [1] * 30, "tokens": [1] * 30 + [0] * 6 + [1] + [0] * 2963}))
 PY
 	traj-stats --window 5 --eps 0 c >out
 	run py out <<'PY'
@@ -292,11 +298,11 @@ sys.path.insert(0, ".")
 from ref import t_upper
 r = json.load(open(sys.argv[1]))
 assert r["final"]["tokens"] == [0, 1] and r["gamma"][1] == 0, r["gamma"]
-N, n1 = 3030, 330
-want = t_upper(0.01 / 4, 19) ** 2 / (2 * 31 * math.log(N / n1))
+T, t1 = 3000, 300
+want = t_upper(0.01 / 4, 19) ** 2 / (2 * 31 * math.log(T / t1))
 assert r["gamma_ci"][1][0] == 0 and abs(r["gamma_ci"][1][1] - want) < 1e-9 * want, (r["gamma_ci"], want)
 assert r["gamma_ci"][0][0] >= 0.9 and r["classes"] == {"winners": [0], "losers": [1], "undecided": []}
-assert r["collapsed"] is True and r["collapse_time"] == 7 and r["why"] is None
+assert r["collapsed"] is True and r["collapse_time"] == 37 and r["why"] is None
 print(r["gamma_ci"])
 PY
 	echo "$output"
@@ -304,7 +310,7 @@ PY
 	# the loser in the last window: collapsed, no time, and why
 	py <<'PY' >c
 import json
-print(json.dumps({"type": "trajectory", "prompt": [1] * 30, "tokens": [0] * 2999 + [1]}))
+print(json.dumps({"type": "trajectory", "prompt": [1] * 30, "tokens": [1] * 40 + [0] * 2959 + [1]}))
 PY
 	[ "$(traj-stats --window 5 --eps 0 c | jq -c '[.collapsed, .collapse_time, .why]')" = '[true,null,"the losers still hold more than eps of the last window"]' ]
 	# too short to judge: every class undecided, why says so
@@ -350,9 +356,11 @@ with open("in", "w") as f:
         L, T = rnd.choice([0, 1, 4, 9]), rnd.choice([0, 1, 2, 3, 5, 40, 150, 400])
         stick = rnd.choice([0, 0.5, 0.97])
         prompt = [rnd.randrange(K) for _ in range(L)]
-        y = []
-        for t in range(T):       # sticky sequences collapse now and then
-            y.append(y[-1] if y and rnd.random() < stick else rnd.randrange(K) * 7)
+        y, switch = [], rnd.choice([T, T, 0.1 * T, 0.3 * T])
+        for t in range(T):       # sticky sequences collapse now and then,
+            # and some switch to one token for good
+            y.append(0 if t >= switch else
+                     y[-1] if y and rnd.random() < stick else rnd.randrange(K) * 7)
         f.write(json.dumps({"type": "trajectory", "prompt": prompt, "tokens": y}) + "\n")
 PY
 	for opts in "" "--window 20 --eps 0.1" "--window 7 --eps 0 --from 0.5 --min-count 2 --blocks 40" \
@@ -388,6 +396,9 @@ for i, (a, r) in enumerate(zip(ins, outs)):
     else:
         for k, j in enumerate(w["tokens"]):
             g, lo, hi, c = cl[j]
+            if g is None:
+                assert r["gamma"][k] is None and r["gamma_ci"][k] is None and j in r["classes"]["undecided"]
+                continue
             inf = lambda x: None if x == math.inf else x
             assert close(r["gamma"][k], inf(g), 1e-6 * (1 + abs(g))), (i, j, r["gamma"][k], g)
             assert close(r["gamma_ci"][k], [inf(lo), inf(hi)], 1e-6 * (1 + abs(hi))), (i, j, r["gamma_ci"][k], lo, hi)
@@ -458,7 +469,7 @@ a, b = 0.3, 0.2
 print(json.dumps({"type": "ccmc", "K": 2, "P": [[a, 1 - a], [1 - b, b]], "posw": None}))
 print(json.dumps({"type": "trajectory", "prompt": [0, 1, 1], "tokens": [1, 0]}))
 PY
-	traj-stats c >out
+	traj-stats --predict c >out
 	run py out <<'PY'
 import json, sys
 a, b = 0.3, 0.2
@@ -486,7 +497,7 @@ PY
 @test "mean field: vertices by self-dominance, loser rates c_j = P_kj / P_kk" {
 	attn-gen-model --vocab 6 --seed 3 | attn-to-ccmc --analyze >c
 	printf '%s\n' '{"type":"trajectory","prompt":[0,1,2,3,4,5],"tokens":[2]}' >>c
-	traj-stats c >out
+	traj-stats --predict c >out
 	run py c out <<'PY'
 import json, sys
 c = json.loads(open(sys.argv[1]).readline())
@@ -525,7 +536,7 @@ for _ in range(100):
     p.insert(rnd.randrange(len(p) + 1), k)
     print(json.dumps({"type": "prompt", "prompt": p}))
 PY
-	attn-sample --trajectory --steps 3000 --seed 4 <in | traj-stats >out
+	attn-sample --trajectory --steps 3000 --seed 4 <in | traj-stats --predict >out
 	[ "$(wc -l <out)" -eq 100 ]
 	won=$(jq -s '[.[] | select(.winners.growth == [2] and .winners.window == [2])] | length' out)
 	echo "won: $won of 100"
@@ -580,14 +591,14 @@ PY
 	sed 's/,"chain":"markov"}$/}/' mk >mk-bare
 	[ "$(grep -c '"chain":"markov"' mk)" -eq 6 ]
 	cat mk cc >both
-	traj-stats --model m both >a
+	traj-stats --predict --model m both >a
 	# the Markov ones: null with a reason, and the record says chain markov
 	jq -s -e '.[:6] | map(.chain == "markov" and .prediction == null and
 	    (.prediction_why | test("markov"))) | all' a
 	jq -s -e '.[6:] | map((has("chain") | not) and (.prediction | type) ==
 	    "object" and (has("prediction_why") | not)) | all' a
 	# everything else as for the same trajectories without the field
-	traj-stats --model m mk-bare cc >b
+	traj-stats --predict --model m mk-bare cc >b
 	jq -c 'del(.chain, .prediction, .prediction_why)' a >a1
 	jq -c 'del(.prediction)' b >b1
 	cmp a1 b1
@@ -599,17 +610,17 @@ PY
 	jq -c . b >b3
 	cmp c b3
 	# the summary: agreement over the CCMC ones only, 6 skipped
-	traj-stats --summary --model m both | jq -c .prediction >s
-	traj-stats --summary --model m cc | jq -c '.prediction' >s-cc
+	traj-stats --predict --summary --model m both | jq -c .prediction >s
+	traj-stats --predict --summary --model m cc | jq -c '.prediction' >s-cc
 	jq -e '.skipped_markov == 6' s
 	jq -e '.skipped_markov == 0' s-cc
 	[ "$(jq -c 'del(.skipped_markov)' s)" = "$(jq -c 'del(.skipped_markov)' s-cc)" ]
 	traj-stats --summary --model m --predict-markov both | jq -c .prediction >s2
-	traj-stats --summary --model m mk-bare cc | jq -c .prediction >s3
+	traj-stats --predict --summary --model m mk-bare cc | jq -c .prediction >s3
 	cmp s2 s3
 	jq -e '.trajectories == 10 and .skipped_markov == 0' s2
 	# only Markov ones: no prediction, all skipped; without a model null
-	traj-stats --summary --model m mk | jq -e '.prediction.trajectories == 0 and
+	traj-stats --predict --summary --model m mk | jq -e '.prediction.trajectories == 0 and
 	    .prediction.skipped_markov == 6 and .prediction.attractors.shares.exact == null'
 	traj-stats --summary mk | jq -e '.prediction == null'
 	traj-stats mk | jq -s -e 'map((has("prediction") | not) and .chain == "markov") | all'
@@ -619,8 +630,8 @@ import json, sys
 for l in open(sys.argv[1]):
     print(json.dumps(json.loads(l)))
 PY
-	traj-stats --model m mk-spaced >d
-	traj-stats --model m mk >e
+	traj-stats --predict --model m mk-spaced >d
+	traj-stats --predict --model m mk >e
 	cmp d e
 	# any other value is refused
 	echo '{"type":"trajectory","prompt":[0,1],"tokens":[1,1],"chain":"ccmc"}' >bad
@@ -631,8 +642,8 @@ PY
 
 @test "--summary agrees with the per-trajectory records" {
 	attn-gen-model --vocab 5 --seed 2 | attn-sample --trajectory --steps 3000 -n 30 --len 5 --seed 3 >t
-	traj-stats t >each
-	traj-stats --summary t >sum
+	traj-stats --predict t >each
+	traj-stats --predict --summary t >sum
 	[ "$(wc -l <sum)" -eq 1 ]
 	run py each sum <<'PY'
 import json, statistics, sys
@@ -686,12 +697,17 @@ PY
 	attn-gen-model --vocab 4 --seed 5 >m
 	attn-sample --trajectory --steps 500 -n 3 --seed 2 <m >t
 	grep -v attn-model t >only
-	traj-stats t >a
-	traj-stats --model m only >b
+	traj-stats --predict t >a
+	traj-stats --predict --model m only >b
 	cmp a b
-	traj-stats t >c
+	traj-stats --predict t >c
 	cmp a c
 	[ "$(jq -s 'map(has("prediction")) | all' a)" = true ]
+	# predictions only when asked: the rest the same
+	traj-stats t >d
+	[ "$(jq -s 'map(has("prediction")) | any' d)" = false ]
+	[ "$(jq -c 'del(.prediction)' a)" = "$(jq -c . d)" ]
+	[ "$(traj-stats --summary t | jq -c .prediction)" = null ]
 	# without a model: no prediction
 	[ "$(traj-stats only | jq -s 'map(has("prediction")) | any')" = false ]
 	# a closed stdout ends it quietly
