@@ -64,6 +64,7 @@ static const char help[] =
 "  --delta D        winners' exponents are >= 1 - D (default 0.1)\n"
 "  --blocks B       blocks after F*T for the intervals (default 20)\n"
 "  --model-free     classes without the model's test\n"
+"  --exclude TOKEN  leave TOKEN out of the published measures (repeatable)\n"
 "  --predict        the mean field's predictions (needs a model; costly)\n"
 "  --starts N       random starting points of the mean field (default 32)\n"
 "  --horizon TAU    give a mean-field flow up at this log-time (default 5000)\n"
@@ -79,6 +80,8 @@ struct options {
 	struct text split;
 	int      summary, text, starts, progress, predict, predict_markov;
 	int      model_free;
+	int      nexclude;
+	const char **exclude;
 	double   horizon;
 	uint64_t seed;
 	const char *model_file;
@@ -110,6 +113,7 @@ parse_options(struct options *o, int argc, char **argv)
 		{ "predict-markov", no_argument, NULL, 'M' },
 		{ "predict", no_argument, NULL, 'R' },
 		{ "model-free", no_argument, NULL, 'F' },
+		{ "exclude", required_argument, NULL, 'X' },
 		TEXT_LONGOPTS,
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
@@ -187,6 +191,11 @@ parse_options(struct options *o, int argc, char **argv)
 			break;
 		case 'F':
 			o->model_free = 1;
+			break;
+		case 'X':
+			o->exclude = xrealloc(o->exclude, ((size_t)o->nexclude + 1) *
+			    sizeof *o->exclude);
+			o->exclude[o->nexclude++] = optarg;
 			break;
 		default:
 			if (!text_option(&o->split, c, optarg, usage))
@@ -473,6 +482,92 @@ write_repetition(const double *seq_rep, const double *distinct_n,
 	out_char('}');
 }
 
+/* "key_N": count / total, or null when total is 0. */
+static void
+out_ratio(const char *key, int n, long count, long total)
+{
+	char k[48];
+
+	snprintf(k, sizeof k, ",\"%s_%d\":", key, n);
+	out_str(k);
+	if (total)
+		out_double((double)count / (double)total);
+	else
+		out_str("null");
+}
+
+/* The published measures of one trajectory (repetition.h). */
+static void
+write_published(const struct pub_seq *p)
+{
+	char k[48];
+
+	out_str(",\"published\":{\"uniq_seq\":");
+	out_long(p->distinct[0]);
+	for (int n = 1; n <= PUB_NGRAMS; n++) {       /* as their code has it */
+		snprintf(k, sizeof k, ",\"seq_rep_%d\":", n);
+		out_str(k);
+		out_double_or_null(p->ngrams[n - 1] ? 1 - (double)p->distinct[n - 1] /
+		    (double)p->ngrams[n - 1] : NAN);
+	}
+	for (int n = 1; n <= PUB_NGRAMS; n++)
+		out_ratio("distinct", n, p->distinct[n - 1], p->targets);
+	for (int i = 0; i < PUB_NREP; i++)
+		out_ratio("rep", pub_rep_lengths[i], p->rep_hits[i], p->targets);
+	for (int i = 0; i < PUB_NREP; i++)
+		out_ratio("next_rep", pub_rep_lengths[i], p->next_hits[i],
+		    p->have_next ? p->targets : 0);
+	for (int i = 0; i < PUB_NREP; i++)
+		out_ratio("next_wrep", pub_rep_lengths[i], p->next_whits[i],
+		    p->have_next ? p->targets : 0);
+	out_str(",\"next_uniq\":");
+	if (p->have_next)
+		out_long(p->nuniq);
+	else
+		out_str("null");
+	out_char('}');
+}
+
+/* The same over all trajectories: per-sequence means where the papers'
+ * code averages sequences, totals over tokens where it sums them, and
+ * distinct-n over the corpus. */
+static void
+write_published_summary(const struct ts_summary *s)
+{
+	char k[48];
+
+	out_str(",\"published\":{\"uniq_seq\":");
+	out_long((long)s->corpus.n[0]);
+	for (int n = 1; n <= PUB_NGRAMS; n++) {
+		snprintf(k, sizeof k, ",\"seq_rep_%d\":", n);
+		out_str(k);
+		out_double_or_null(s->pub_seq_n[n - 1] ? s->pub_seq_rep[n - 1] /
+		    (double)s->pub_seq_n[n - 1] : NAN);
+	}
+	for (int n = 1; n <= PUB_NGRAMS; n++)
+		out_ratio("distinct", n, (long)s->corpus.n[n - 1], s->corpus.tokens);
+	for (int n = 1; n <= PUB_NGRAMS; n++) {
+		snprintf(k, sizeof k, ",\"distinct_per_sequence_%d\":", n);
+		out_str(k);
+		out_double_or_null(s->pub_li_n[n - 1] ? s->pub_li_seq[n - 1] /
+		    (double)s->pub_li_n[n - 1] : NAN);
+	}
+	for (int i = 0; i < PUB_NREP; i++)
+		out_ratio("rep", pub_rep_lengths[i], s->pub_hits[i], s->pub_targets);
+	for (int i = 0; i < PUB_NREP; i++)
+		out_ratio("next_rep", pub_rep_lengths[i], s->pub_next_hits[i],
+		    s->pub_next_targets);
+	for (int i = 0; i < PUB_NREP; i++)
+		out_ratio("next_wrep", pub_rep_lengths[i], s->pub_next_whits[i],
+		    s->pub_next_targets);
+	out_str(",\"next_uniq\":");
+	if (s->pub_next_targets)
+		out_long(s->pub_nuniq);
+	else
+		out_str("null");
+	out_char('}');
+}
+
 /* The winners of r by a rule, or null where it is undefined. */
 static void
 write_winners(const struct ts_result *r, int rule, const struct vocab *v)
@@ -708,6 +803,7 @@ write_stats(long index, const struct ts_result *r, int markov, int skipped,
 	out_doubles(r->entropy, r->npoints);
 	out_str("},\"repetition\":");
 	write_repetition(r->seq_rep, r->distinct_n, r->rep);
+	write_published(&r->pub);
 	if (pred)
 		write_prediction(pred, v);
 	else if (skipped) {
@@ -806,6 +902,7 @@ write_summary(const struct ts_summary *s, const struct vocab *v)
 	out_doubles(s->entropy, s->npoints);
 	out_str("},\"repetition\":");
 	write_repetition(s->seq_rep, s->distinct_n, s->rep);
+	write_published_summary(s);
 	out_str(",\"prediction\":");
 	if (s->predicted || s->skipped_markov) {
 		out_str("{\"trajectories\":");
@@ -825,6 +922,31 @@ write_summary(const struct ts_summary *s, const struct vocab *v)
 		out_str("null");
 	out_char('}');
 	out_end();
+}
+
+/* The ids of the --exclude tokens in this trajectory's naming: words of
+ * its vocabulary, else integers; a token it cannot name is left out of
+ * nothing.  Returns how many, into ids. */
+static int
+excluded_ids(const struct options *o, const struct vocab *names, int *ids)
+{
+	int n = 0;
+
+	for (int k = 0; k < o->nexclude; k++) {
+		const char *w = o->exclude[k];
+		char *end;
+		long v;
+
+		if (names) {
+			if ((ids[n] = vocab_find(names, w)) >= 0)
+				n++;
+			continue;
+		}
+		v = strtol(w, &end, 10);
+		if (*w && !*end && v >= 0 && v <= INT_MAX)
+			ids[n++] = (int)v;
+	}
+	return n;
 }
 
 /* ---- progress ---- */
@@ -852,7 +974,7 @@ main(int argc, char **argv)
 	struct reader rd = { 0 };
 	long index = 0, L, T, short_text = 0;
 	const struct vocab *names = NULL;
-	int *ctx, first, markov;
+	int *ctx, first, markov, *exclude;
 
 	prog_init(argv[0]);
 	argv[0] = (char *)progname;    /* getopt's complaints name us too */
@@ -865,16 +987,22 @@ main(int argc, char **argv)
 	if (o.model_file)
 		read_model_file(&pr, o.model_file);
 
+	exclude = xmalloc(((size_t)o.nexclude + 1) * sizeof *exclude);
 	input_open(&rd.in, argc - first, argv + first);
 	while ((ctx = next_trajectory(&rd, &pr, &L, &T, &names, &markov))) {
 		struct ts_result r;
 		struct prediction pred;
 		int predicted = 0, skipped;
 
-		o.ts.P = pr.have && !o.model_free ? pr.chain.P : NULL;
+		o.ts.P = pr.have ? pr.chain.P : NULL;
 		o.ts.K = pr.have ? pr.chain.K : 0;
+		o.ts.model_test = pr.have && !o.model_free;
 		o.ts.whole = pr.have && !pr.chain.posw;
+		o.ts.nexclude = excluded_ids(&o, names, exclude);
+		o.ts.exclude = exclude;
 		trajstats_compute(ctx, L, T, &o.ts, &r);
+		if (o.summary)
+			ts_summary_tokens(&sum, ctx + L, T, exclude, o.ts.nexclude);
 		short_text += o.text && T < o.ts.window;
 		/* The ordinary chain mixes: no attractor to predict. */
 		skipped = o.predict && markov && !o.predict_markov && pr.have &&
@@ -916,6 +1044,8 @@ main(int argc, char **argv)
 	fastrec_free(&rd.fast);
 	predictor_free(&pr);
 	vocab_free(rd.words);
+	free(exclude);
+	free(o.exclude);
 	out_flush();
 	return 0;
 }

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "growth.h"
+#include "repetition.h"
 #include "numeric.h"
 #include "util.h"
 
@@ -661,7 +662,7 @@ static void
 classify(struct work *w, const struct ts_opts *o, struct ts_result *r)
 {
 	int nsym = w->nsym, losers = 0, winners = 0, whole, *keep;
-	double level = o->P ? o->alpha / 2 : o->alpha;
+	double level = o->model_test ? o->alpha / 2 : o->alpha;
 
 	r->collapse = -1;
 	r->traj_p = NAN;
@@ -675,7 +676,7 @@ classify(struct work *w, const struct ts_opts *o, struct ts_result *r)
 		return;
 	}
 	free_intervals(w, level);
-	if (o->P) {
+	if (o->model_test) {
 		model_p_values(w, o, w->steps[0]);
 		if (o->whole)
 			r->traj_p = model_trajectory_p(w, o, w->steps[0]);
@@ -701,6 +702,28 @@ classify(struct work *w, const struct ts_opts *o, struct ts_result *r)
 	if (r->collapse < 0)
 		r->why = TS_LATE;
 	free(keep);
+}
+
+/* The published measures (repetition.h), the tokens --exclude names
+ * left out. */
+static void
+published(const struct work *w, const struct ts_opts *o, struct ts_result *r)
+{
+	unsigned char *skip = NULL;
+
+	for (int k = 0; k < o->nexclude; k++) {
+		int *at = bsearch(&o->exclude[k], w->ids, (size_t)w->nsym,
+		    sizeof *w->ids, cmp_int);
+
+		if (!at)
+			continue;
+		if (!skip)
+			skip = xcalloc((size_t)w->nsym + 1, 1);
+		skip[at - w->ids] = 1;
+	}
+	pub_measure(w->dense, w->L, w->T, w->nsym, w->ids, skip, o->P, o->K,
+	    &r->pub);
+	free(skip);
 }
 
 /* A copy of v (by dense id) in the order of the report. */
@@ -760,7 +783,7 @@ trajstats_compute(const int *ctx, long L, long T, const struct ts_opts *o,
 	memset(r, 0, sizeof *r);
 	r->L = L;
 	r->T = T;
-	r->model_test = o->P != NULL;
+	r->model_test = o->model_test;
 	w.dense = xmalloc(((size_t)(L + T) + 1) * sizeof *w.dense);
 	r->nsym = w.nsym = dense_ids(ctx, L + T, w.dense, &w.ids);
 	ns = (size_t)w.nsym + 1;
@@ -794,6 +817,7 @@ trajstats_compute(const int *ctx, long L, long T, const struct ts_opts *o,
 	fill_curve(&w, r);
 	classify(&w, o, r);
 	ts_repetition(w.dense + L, T, w.nsym, r->seq_rep, r->distinct_n, r->rep);
+	published(&w, o, r);
 	report(&w, r);
 
 	free(w.cls);
@@ -827,6 +851,7 @@ trajstats_free(struct ts_result *r)
 	free(r->top1);
 	free(r->share);
 	free(r->entropy);
+	pub_seq_free(&r->pub);
 	memset(r, 0, sizeof *r);
 }
 

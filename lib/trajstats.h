@@ -40,6 +40,8 @@
 #ifndef TRAJSTATS_H
 #define TRAJSTATS_H
 
+#include "repetition.h"
+
 #define TS_NGRAMS 4                /* seq-rep-n and distinct-n for n = 1..4 */
 #define TS_NREP   3                /* rep-l for the lengths below */
 extern const int ts_rep_lengths[TS_NREP];
@@ -57,8 +59,11 @@ struct ts_opts {
 	int    blocks;         /* classes: blocks after n1 */
 	double alpha, delta;
 	const double *P;       /* the base chain of the trajectories' model
-	                        * (K x K), for its test; NULL: model-free */
+	                        * (K x K), or NULL */
 	int    K;
+	int    model_test;     /* the classes use P's tests (P not NULL) */
+	const int *exclude;    /* ids left out of the published measures */
+	int    nexclude;
 	int    whole;          /* with P: the test of the whole trajectory too
 	                        * (not for models with positions: it weighs
 	                        * counts as the CCMC without positions does) */
@@ -101,6 +106,7 @@ struct ts_result {
 	double *top1, *share, *entropy;   /* share: NULL if no growth set */
 	/* repetition; NaN when undefined (fewer than n or 2 tokens) */
 	double  seq_rep[TS_NGRAMS], distinct_n[TS_NGRAMS], rep[TS_NREP];
+	struct pub_seq pub;    /* the published measures */
 };
 
 /* Statistics of the context ctx = prompt (L tokens) then T generated ones.

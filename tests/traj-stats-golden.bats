@@ -25,8 +25,11 @@ g = sys.argv[1]
 DROP = {"record": ["classes", "gamma", "gamma_ci", "collapsed",
                    "collapse_time", "why", "prediction.classes",
                    # the model's tests (issue 23): new fields
-                   "loser_p", "trajectory_p", "test", "prediction.caveat"],
-        "summary": ["classes", "collapsed", "collapse_time", "prediction"]}
+                   "loser_p", "trajectory_p", "test", "prediction.caveat",
+                   # the published measures (issue 23): new
+                   "published"],
+        "summary": ["classes", "collapsed", "collapse_time", "prediction",
+                    "published"]}
 # Newton's method finishing the mean-field flows: the shares and rates of
 # the limits, which depend on where a flow stopped, within the 1e-9
 # tolerance the flow stopped at (1e-8), everything else in them the same.
@@ -84,7 +87,8 @@ PY
 # every byte the same, the predictions included.  Re-recorded when the
 # classes took the model's tests and --predict became the way to ask for
 # predictions (issue 23), after checking that every field but the
-# classes and what derives from them was byte-identical to before.
+# classes and what derives from them was byte-identical to before; and
+# again when "published" was added, checking that nothing else moved.
 @test "recorded outputs with predictions: byte-identical" {
 	g=$TOP/tests/golden/traj-stats
 	n=0
@@ -124,7 +128,7 @@ def same(old, new, path, close):
     else:
         assert old == new, (path, old, new)
 CLASSES = ("classes", "gamma", "gamma_ci", "collapsed", "collapse_time", "why",
-           "loser_p", "trajectory_p", "test")
+           "loser_p", "trajectory_p", "test", "published")
 n = moved = 0
 for line in open(os.path.join(g, "rk4", "runs")):
     name = line.split("|")[0]

@@ -796,3 +796,103 @@ PY
 	[ -z "$(traj-stats --text --window 3 d 2>&1 >/dev/null)" ]
 	[ -z "$(traj-stats --text --quiet d 2>&1 >/dev/null)" ]
 }
+
+@test "published measures: Welleck et al. 2020 and Li et al. 2016 by their definitions, exactly" {
+	# The definitions written here from the papers and Welleck et al.'s
+	# evaluation code (traj-stats(1), PUBLISHED MEASURES), set-based and
+	# slow: seq-rep-n over the continuation averaged over sequences; rep/l
+	# and the model's next-token rep/l, wrep/l and uniq summed over target
+	# tokens (the first one included) with the prefix in the window;
+	# corpus-level distinct-n over all tokens; --exclude leaves tokens out.
+	attn-gen-model --vocab 7 --seed 3 --scale 2 >m
+	attn-to-ccmc m >c
+	{ attn-sample --trajectory -n 5 --steps 300 --len 9 --seed 2 m;
+	  echo '{"type":"trajectory","prompt":[],"tokens":[4,4,4,1]}';
+	  echo '{"type":"trajectory","prompt":[2],"tokens":[2]}'; } >t
+	printf '%s\n' "the license of the license of the <unk> of" "a b a b <unk> <unk> a" "x" >text
+	for ex in "" "--exclude 4 --exclude 2" ; do
+		traj-stats $ex t >r
+		traj-stats --summary $ex t >s
+		run py c t r s $ex <<'PY'
+import json, math, sys
+P = json.loads(open(sys.argv[1]).readline())["P"]
+ex = {int(a) for a in sys.argv[6::2]}
+ts = [json.loads(l) for l in open(sys.argv[2]) if '"trajectory"' in l]
+rs = [json.loads(l)["published"] for l in open(sys.argv[3])]
+S = json.load(open(sys.argv[4]))["published"]
+def grams(y, n):
+    return [tuple(y[i:i + n]) for i in range(len(y) - n + 1) if not ex & set(y[i:i + n])]
+def pred(ctx, at):
+    if at == 0:
+        return None
+    i, m = ctx[at - 1], {}
+    for s in ctx[:at]:
+        m[s] = m.get(s, 0) + 1
+    return max(sorted(m), key=lambda j: m[j] * P[i][j])   # first maximum: smallest id
+tot = {"targets": 0, "rep": [0] * 4, "next": [0] * 4, "wnext": [0] * 4}
+uniq, corpus, seqrep, liseq = set(), [set() for _ in range(4)], [[] for _ in range(4)], [[] for _ in range(4)]
+for t, r in zip(ts, rs):
+    p, y = t["prompt"], t["tokens"]
+    ctx, L = p + y, len(p)
+    targets = [k for k in range(len(y)) if y[k] not in ex]
+    mine = set()
+    for k, l in enumerate((16, 32, 128, 512)):
+        hits = [y[s] in ctx[max(0, L + s - l):L + s] for s in targets]
+        preds = [pred(ctx, L + s) for s in targets]
+        nh = [q is not None and q in ctx[max(0, L + s - l):L + s] for s, q in zip(targets, preds)]
+        wh = [h and q != y[s] for h, q, s in zip(nh, preds, targets)]
+        want = sum(hits) / len(targets) if targets else None
+        assert r["rep_%d" % l] == want, (l, r["rep_%d" % l], want)
+        assert r["next_rep_%d" % l] == (sum(nh) / len(targets) if targets else None)
+        assert r["next_wrep_%d" % l] == (sum(wh) / len(targets) if targets else None)
+        tot["rep"][k] += sum(hits); tot["next"][k] += sum(nh); tot["wnext"][k] += sum(wh)
+        mine |= {q for q in preds if q is not None}
+    assert r["next_uniq"] == len(mine), (r["next_uniq"], mine)
+    uniq |= mine
+    tot["targets"] += len(targets)
+    for n in range(1, 5):
+        g = grams(y, n)
+        want = 1 - len(set(g)) / len(g) if g else None
+        assert r["seq_rep_%d" % n] == want, (n, r["seq_rep_%d" % n], want)
+        if g:
+            seqrep[n - 1].append(want)
+        assert r["distinct_%d" % n] == (len(set(g)) / len(targets) if targets else None)
+        if targets:
+            liseq[n - 1].append(len(set(g)) / len(targets))
+        corpus[n - 1] |= set(g)
+    assert r["uniq_seq"] == len(set(y) - ex)
+T = tot["targets"]
+for n in range(1, 5):
+    assert S["seq_rep_%d" % n] == sum(seqrep[n - 1]) / len(seqrep[n - 1])
+    assert S["distinct_%d" % n] == len(corpus[n - 1]) / T
+    assert S["distinct_per_sequence_%d" % n] == sum(liseq[n - 1]) / len(liseq[n - 1])
+for k, l in enumerate((16, 32, 128, 512)):
+    assert S["rep_%d" % l] == tot["rep"][k] / T
+    assert S["next_rep_%d" % l] == tot["next"][k] / T
+    assert S["next_wrep_%d" % l] == tot["wnext"][k] / T
+assert S["next_uniq"] == len(uniq) and S["uniq_seq"] == len(corpus[0])
+print(T, "targets", S["distinct_2"], S["rep_16"], S["next_wrep_16"])
+PY
+		echo "$ex: $output"
+		[ "$status" -eq 0 ]
+	done
+	# text: words, <unk> left out; no model, so no next-token measures
+	traj-stats --text --summary --exclude '<unk>' text >s
+	run py text s <<'PY'
+import json, sys
+docs = [l.split() for l in open(sys.argv[1])]
+S = json.load(open(sys.argv[2]))["published"]
+grams = [set() for _ in range(4)]
+toks = 0
+for d in docs:
+    toks += sum(w != "<unk>" for w in d)
+    for n in range(1, 5):
+        grams[n - 1] |= {tuple(d[i:i + n]) for i in range(len(d) - n + 1) if "<unk>" not in d[i:i + n]}
+for n in range(1, 5):
+    assert S["distinct_%d" % n] == len(grams[n - 1]) / toks, n
+assert S["uniq_seq"] == len(grams[0]) and S["next_uniq"] is None and S["next_rep_16"] is None
+print(S["distinct_1"], S["distinct_2"])
+PY
+	echo "$output"
+	[ "$status" -eq 0 ]
+}
