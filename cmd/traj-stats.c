@@ -54,7 +54,7 @@ static const char help[] =
 "  --pieces I/M     text: only the I-th of every M of those (from the 1st)\n"
 "  --skip-pieces I/M  text: all but those\n"
 "  --model FILE     attn-model or ccmc record for predictions\n"
-"  --window W       window of the window rule and of collapse (default 1000)\n"
+"  --window W       window of the window rule (default 1000)\n"
 "  --eps E          winners hold >= 1 - E of a window (default 0.05)\n"
 "  --from F         growth measured from step F*T (default 0.1)\n"
 "  --gamma G        growth winners have exponent >= G (default 0.9)\n"
@@ -646,6 +646,15 @@ write_classes(const struct ts_result *r, const struct vocab *v)
 		out_long(r->collapse);
 	else
 		out_str("null");
+	out_str(",\"collapse_ci\":");
+	if (r->collapse >= 0) {
+		out_char('[');
+		out_long(r->collapse_lo);
+		out_char(',');
+		out_long(r->collapse_hi);
+		out_char(']');
+	} else
+		out_str("null");
 	out_str(",\"why\":");
 	if (ts_why[r->why])
 		out_quoted(ts_why[r->why]);
@@ -1026,7 +1035,7 @@ main(int argc, char **argv)
 	note_skipped(&rd);
 	if (short_text)
 		note("%ld of %ld documents are shorter than the window (%ld "
-		    "tokens): their window rule and collapse time use the whole "
+		    "tokens): their window rule uses the whole "
 		    "document", short_text, index, o.ts.window);
 	/* Nothing to measure is most often a failed stage upstream. */
 	if (index == 0)

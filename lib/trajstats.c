@@ -17,7 +17,7 @@ const char *const ts_why[] = {
 	"too short: fewer than 2 blocks after the early checkpoint",
 	"undecided: no token is a decided loser, not every one a decided winner",
 	"not collapsed: every token is a decided winner",
-	"the losers still hold more than eps of the last window",
+	"the losers' share of the generated tokens never fell",
 };
 
 /* "At least x of total": a relative slack keeps 0.95 * 1000 from missing 950
@@ -289,22 +289,69 @@ window_winners(const int *dense, long n, int nsym, const long *count,
 	return size;
 }
 
-/* Collapse time of the generated tokens y onto the tokens marked in win
- * (every window of W after it holds at least 1 - eps of them). */
-static long
-collapse_time(const int *y, long T, const int *win, const struct ts_opts *o)
+/* log B(a + 1, b + 1), the marginal likelihood of a Bernoulli sequence of
+ * a ones and b zeros under a uniform prior on its rate. */
+static double
+log_beta1(long a, long b)
 {
-	long W = o->window < T ? o->window : T, in = 0, last_bad = 0;
+	return lgamma(a + 1.0) + lgamma(b + 1.0) - lgamma(a + b + 2.0);
+}
 
-	for (long i = 0; i < W; i++)
-		in += win[y[i]];
-	for (long v = 1;; v++) {       /* window y_v .. y_{v+W-1}, 1-based */
-		if (!at_least((double)in, 1 - o->eps, (double)W))
-			last_bad = v;
-		if (v + W - 1 >= T)
-			return last_bad == v ? -1 : last_bad;
-		in += win[y[v + W - 1]] - win[y[v - 1]];
+/* The onset of collapse: the step at which the losers' share of the
+ * generated tokens y fell.  x_t = 1 when y_t is a loser; as a chain, x
+ * goes on from x_t-1 with a rate that depends on it (a loser's run, the
+ * chain's memory), on each side of a change point u (1 <= u < T: the
+ * steps t < u before, t >= u after) rates of their own.  Under uniform
+ * priors on the four rates the marginal likelihood is the product of
+ * B(a + 1, b + 1) over the sides and the previous values (a, b the ones
+ * and zeros that followed); under a uniform prior on u, restricted to
+ * the points where the losers' share falls, the posterior's median is
+ * the estimate and its 2.5% and 97.5% quantiles the interval.  -1 when
+ * no point has the share fall. */
+static long
+onset(const int *y, long T, const int *loser, long *lo, long *hi)
+{
+	long n[2][2] = { { 0 } }, all[2][2] = { { 0 } }, ones = 0, before = 0;
+	long med = -1;
+	double *lp = xmalloc(((size_t)T + 1) * sizeof *lp), top = -INFINITY;
+	double total = 0, cum = 0;
+
+	for (long t = 0; t < T; t++) {
+		ones += loser[y[t]];
+		if (t)
+			all[loser[y[t - 1]]][loser[y[t]]]++;
 	}
+	for (long u = 1; u < T; u++) {
+		double l = 0;
+
+		before += loser[y[u - 1]];
+		if (u > 1)
+			n[loser[y[u - 2]]][loser[y[u - 1]]]++;
+		for (int p = 0; p < 2; p++)
+			l += log_beta1(n[p][1], n[p][0]) +
+			    log_beta1(all[p][1] - n[p][1], all[p][0] - n[p][0]);
+		lp[u] = (double)(ones - before + 1) / (double)(T - u + 2) <
+		    (double)(before + 1) / (double)(u + 2) ? l : -INFINITY;
+		top = fmax(top, lp[u]);
+	}
+	*lo = *hi = -1;
+	if (top == -INFINITY) {
+		free(lp);
+		return -1;
+	}
+	for (long u = 1; u < T; u++)
+		total += lp[u] = exp(lp[u] - top);
+	for (long u = 1; u < T; u++) {
+		cum += lp[u];
+		if (*lo < 0 && cum >= 0.025 * total)
+			*lo = u;
+		if (med < 0 && cum >= 0.5 * total)
+			med = u;
+		if (*hi < 0 && cum >= 0.975 * total)
+			*hi = u;
+	}
+	free(lp);
+	return med;
 }
 
 /* dense_ids (below) for large ids: an open-addressing table keyed by id
@@ -661,7 +708,7 @@ model_p_values(struct work *w, const struct ts_opts *o, long t1)
 static void
 classify(struct work *w, const struct ts_opts *o, struct ts_result *r)
 {
-	int nsym = w->nsym, losers = 0, winners = 0, whole, *keep;
+	int nsym = w->nsym, losers = 0, winners = 0, whole, *lose;
 	double level = o->model_test ? o->alpha / 2 : o->alpha;
 
 	r->collapse = -1;
@@ -682,9 +729,9 @@ classify(struct work *w, const struct ts_opts *o, struct ts_result *r)
 			r->traj_p = model_trajectory_p(w, o, w->steps[0]);
 	}
 	for (int s = 0; s < nsym; s++) {
-		int lose = w->hi[s] < 1 || w->lp[s] <= o->alpha / 4 / nsym;
+		int out = w->hi[s] < 1 || w->lp[s] <= o->alpha / 4 / nsym;
 
-		w->cls[s] = lose ? TS_LOSER : w->lo[s] >= 1 - o->delta ?
+		w->cls[s] = out ? TS_LOSER : w->lo[s] >= 1 - o->delta ?
 		    TS_WINNER : TS_UNDECIDED;
 		losers += w->cls[s] == TS_LOSER;
 		winners += w->cls[s] == TS_WINNER;
@@ -695,13 +742,14 @@ classify(struct work *w, const struct ts_opts *o, struct ts_result *r)
 	    TS_OPEN;
 	if (r->collapsed != 1)
 		return;
-	keep = xmalloc(((size_t)nsym + 1) * sizeof *keep);
+	lose = xmalloc(((size_t)nsym + 1) * sizeof *lose);
 	for (int s = 0; s < nsym; s++)
-		keep[s] = losers ? w->cls[s] != TS_LOSER : !w->away[s];
-	r->collapse = collapse_time(w->dense + w->L, w->T, keep, o);
+		lose[s] = losers ? w->cls[s] == TS_LOSER : w->away[s];
+	r->collapse = onset(w->dense + w->L, w->T, lose, &r->collapse_lo,
+	    &r->collapse_hi);
 	if (r->collapse < 0)
 		r->why = TS_LATE;
-	free(keep);
+	free(lose);
 }
 
 /* The published measures (repetition.h), the tokens --exclude names

@@ -27,10 +27,10 @@
  * is a winner, and is undecided otherwise.  The two rules above are
  * descriptive only.
  *
- * Collapse time, of a collapsed trajectory: the first step u after which
- * every window of W generated tokens (y_{v} .. y_{v+W-1}, v > u) holds at
- * most eps losers; 0 if every window does; none (-1) if the last one does
- * not.
+ * Collapse time, of a collapsed trajectory: the onset of collapse, the
+ * change point at which the losers' share of the generated tokens fell,
+ * estimated with a 95% interval (trajstats.c, onset); none (-1) when it
+ * never fell.
  *
  * Repetition measures are over the generated tokens only, the prompt
  * excluded: seq-rep-n = 1 - distinct n-grams / n-grams, distinct-n = distinct
@@ -98,7 +98,9 @@ struct ts_result {
 	                        * bound); NaN without one */
 	int    *cls;           /* TS_WINNER, ... */
 	int     collapsed;     /* 1, 0, or -1 undecided */
-	long    collapse;      /* collapse time, -1 if none */
+	long    collapse;      /* onset of collapse (generated tokens before
+	                        * it), -1 if none */
+	long    collapse_lo, collapse_hi;     /* its 95% interval */
 	int     why;           /* TS_TIMED or why there is none */
 	/* curve at log-spaced t (steps), context after t steps */
 	int     npoints;

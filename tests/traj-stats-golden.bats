@@ -26,8 +26,9 @@ DROP = {"record": ["classes", "gamma", "gamma_ci", "collapsed",
                    "collapse_time", "why", "prediction.classes",
                    # the model's tests (issue 23): new fields
                    "loser_p", "trajectory_p", "test", "prediction.caveat",
-                   # the published measures (issue 23): new
-                   "published"],
+                   # the published measures and the onset's interval
+                   # (issue 23): new
+                   "published", "collapse_ci"],
         "summary": ["classes", "collapsed", "collapse_time", "prediction",
                     "published"]}
 # Newton's method finishing the mean-field flows: the shares and rates of
@@ -128,7 +129,7 @@ def same(old, new, path, close):
     else:
         assert old == new, (path, old, new)
 CLASSES = ("classes", "gamma", "gamma_ci", "collapsed", "collapse_time", "why",
-           "loser_p", "trajectory_p", "test", "published")
+           "loser_p", "trajectory_p", "test", "published", "collapse_ci")
 n = moved = 0
 for line in open(os.path.join(g, "rk4", "runs")):
     name = line.split("|")[0]

@@ -143,3 +143,49 @@ PY
 	echo "$output"
 	[ "$status" -eq 0 ]
 }
+
+@test "onset: the interval of collapse_time covers the switch from a mixing chain to a CCMC in >= 90 of 100, whatever --window" {
+	# a mixing chain (iid uniform over 5 tokens) for s steps, s uniform on
+	# [200, 1000), then 3000 steps of the CCMC where token 0 must win,
+	# continuing from that context; the record holds no model
+	py <<'PY' >in
+import json, math, random
+K = 5
+A = [[0.0] * K for _ in range(K)]
+for i in range(K):
+    A[i][0] = 3.0
+A[0][0] = 6.0
+P = [[math.exp(x) / sum(math.exp(z) for z in r) for x in r] for r in A]
+print(json.dumps({"type": "ccmc", "K": K, "A": A, "P": P, "posw": None}))
+rnd = random.Random(5)
+for k in range(100):
+    s = rnd.randrange(200, 1000)
+    print(json.dumps({"type": "prompt", "prompt": [rnd.randrange(K) for _ in range(s)]}))
+PY
+	attn-sample --trajectory --steps 3000 --seed 3 in | sed 1d >g
+	py g >t <<'PY'
+import json, sys
+for l in open(sys.argv[1]):
+    r = json.loads(l)
+    print(json.dumps({"type": "trajectory", "prompt": [], "tokens": r["prompt"] + r["tokens"], "s": len(r["prompt"])}))
+PY
+	for w in 50 1000 5000; do
+		traj-stats --window $w t | jq -c '[.collapse_time, .collapse_ci]' >w$w
+	done
+	cmp w50 w1000
+	cmp w50 w5000
+	jq .s t | paste - w1000 >both
+	run py both <<'PY'
+import json, sys
+cov = n = 0
+for line in open(sys.argv[1]):
+    s, r = line.split("\t")
+    s, (t, ci) = int(s), json.loads(r)
+    n += 1
+    cov += ci is not None and ci[0] <= s <= ci[1]
+print("covered", cov, "of", n)
+assert n == 100 and cov >= 90
+PY
+	echo "$output"
+	[ "$status" -eq 0 ]
+}
