@@ -848,6 +848,26 @@ write_agreement(long consistent, long exact, long decided)
 	out_str("}}");
 }
 
+/* A histogram as a map a reader can read, size -> count, sizes that
+ * occur only, ascending. */
+static void
+out_histogram(const long *count, int n)
+{
+	char key[32];
+	int first = 1;
+
+	out_char('{');
+	for (int k = 0; k < n; k++) {
+		if (!count[k])
+			continue;
+		snprintf(key, sizeof key, "%s\"%d\":", first ? "" : ",", k);
+		out_str(key);
+		out_long(count[k]);
+		first = 0;
+	}
+	out_char('}');
+}
+
 static void
 write_summary(const struct ts_summary *s, const struct vocab *v)
 {
@@ -857,9 +877,9 @@ write_summary(const struct ts_summary *s, const struct vocab *v)
 	out_str("{\"type\":\"traj-stats\",\"summary\":true,\"trajectories\":");
 	out_long(s->trajectories);
 	out_str(",\"winner_set_size\":{\"window\":");
-	out_longs(s->size_window, s->maxsize);
+	out_histogram(s->size_window, s->maxsize);
 	out_str(",\"growth\":");
-	out_longs(s->size_growth, s->maxsize);
+	out_histogram(s->size_growth, s->maxsize);
 	out_str(",\"growth_undefined\":");
 	out_long(s->growth_undefined);
 	out_str("},\"classes\":{");
@@ -892,7 +912,7 @@ write_summary(const struct ts_summary *s, const struct vocab *v)
 		out_long(s->won_n[k]);
 	}
 	out_str("},\"winner_set_size\":");
-	out_longs(s->decided_size, s->maxwin);
+	out_histogram(s->decided_size, s->maxwin);
 	out_str("},\"collapse_time\":{\"trajectories\":");
 	out_long(s->timed);
 	out_str(",\"mean\":");

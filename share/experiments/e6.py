@@ -32,7 +32,7 @@ def main():
     for G in Gs:
         recs = byG[G]
         add = lambda key: [sum(x) for x in zip(*[
-            r["winner_set_size"][key] + [0] * (64 - len(r["winner_set_size"][key])) for r in recs])]
+            [r["winner_set_size"][key].get(str(s), 0) for s in range(64)] for r in recs])]
         wm, wv, n = hist_stats(add("window"))
         gm, gv, _ = hist_stats(add("growth"))
         collapsed = sum(r["classes"]["collapsed"] for r in recs) / n
