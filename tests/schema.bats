@@ -25,7 +25,8 @@ validators, keys, bad = {}, set(), 0
 def walk(x):
     if isinstance(x, dict):
         for k, v in x.items():
-            keys.add(k)
+            if not k.isdigit():     # a map's keys (sizes, ids) are data
+                keys.add(k)
             walk(v)
     elif isinstance(x, list):
         for v in x:
