@@ -189,3 +189,12 @@ PY
 	echo "$output"
 	[ "$status" -eq 0 ]
 }
+
+@test "share/power/power.py --quick: the figure, and every Markov family within its bound" {
+	run python3 "$TOP/share/power/power.py" --bin "$BIN" --out pw --quick --n 20
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[[ "${lines[${#lines[@]} - 1]}" == *"Markov families within the bound: all" ]]
+	[ -s pw/power.png ] && [ -s pw/power.dat ]
+	jq -e '.families | length == 6' pw/summary.json
+}
