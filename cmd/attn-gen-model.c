@@ -34,6 +34,23 @@ static const char help[] =
 "  --pos-scale X    spread of the random position scores (default 1)\n"
 "  -h, --help       this text;  --version  the version\n";
 
+/*
+ * The most bytes the record of spec may take, from its sizes alone (before
+ * the model is made, which takes minutes at the limits), d its dimension:
+ * 25 bytes a number and its comma, the longest being
+ * -2.2250738585072014e-308, but 4 for one-hot embeddings and their tied
+ * head, which is E itself ("0.0", "1.0"); 3 a row for its brackets and
+ * comma; 1024 for the keys and "meta".
+ */
+static double
+record_bound(const struct model_spec *s, double d)
+{
+	double K = s->K, lmax = s->lmax, e = s->gaussian ? 25 : 4;
+
+	return 25 * (d * d + lmax * d) + e * 2 * K * d + 3 * (2 * K + d + lmax) +
+	    1024;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -58,7 +75,7 @@ main(int argc, char **argv)
 	};
 	struct attn_model model;
 	char why[256];
-	int c, pos_random_opts = 0;
+	int c, d, pos_random_opts = 0;
 
 	prog_init(argv[0]);
 	argv[0] = (char *)progname;    /* getopt's complaints name us too */
@@ -82,7 +99,7 @@ main(int argc, char **argv)
 			else if (strcmp(optarg, "gaussian") == 0)
 				spec.gaussian = 1;
 			else
-				usage_error(usage, "--embed: expected onehot or gaussian, "
+				usage_error(NULL, "--embed: expected onehot or gaussian, "
 				    "not '%s'", optarg);
 			break;
 		case 'b':
@@ -114,11 +131,21 @@ main(int argc, char **argv)
 	if (spec.recency && pos_random_opts)
 		usage_error(usage, "--recency excludes --pos-dim and --pos-scale");
 	if (spec.d && spec.d < spec.K)
-		usage_error(usage, "--dim %d is smaller than --vocab %d", spec.d,
+		usage_error(NULL, "--dim %d is smaller than --vocab %d", spec.d,
 		    spec.K);
 
+	/* every reader refuses a longer line: refuse to write one (d as
+	 * model_generate makes it: K plus the dimensions of the positions) */
+	d = spec.d ? spec.d : spec.K + (spec.lmax ? (spec.recency ? 2 :
+	    spec.pos_dim) : 0);
+	if (record_bound(&spec, d) > MAX_LINE_BYTES)
+		usage_error(NULL, "K %d, d %d, %s embeddings, LMAX %d: the record "
+		    "may take %.0f bytes, more than the %ld of a line that every "
+		    "reader takes (LIMITS in attn-gen-model(1))", spec.K, d,
+		    spec.gaussian ? "gaussian" : "one-hot", spec.lmax,
+		    record_bound(&spec, d), MAX_LINE_BYTES);
 	if (model_generate(&spec, &model, why, sizeof why) != 0)
-		usage_error(usage, "%s", why);
+		usage_error(NULL, "%s", why);
 	model_write(&model);
 	out_flush();
 	model_free(&model);

@@ -8,6 +8,7 @@
  * its own random stream i, prompt first: a shard of the run prints exactly
  * the records the whole run prints for its block of indices.
  */
+#include <ctype.h>
 #include <getopt.h>
 #include <limits.h>
 #include <stdio.h>
@@ -309,7 +310,7 @@ context_of(struct input *in, struct run *run, int *window, double *mix)
 	    o->window : 0;
 	if (lmax && *window > lmax) {
 		if (o->window > 0)
-			usage_error(usage, "--window %d: the model has positions for "
+			usage_error(NULL, "--window %d: the model has positions for "
 			    "LMAX = %d only", *window, lmax);
 		input_fail(in, "meta.window %d exceeds the model's LMAX %d",
 		    *window, lmax);
@@ -438,14 +439,14 @@ check_generated(struct run *run)
 	char why[256];
 
 	if (prompt_dist_setup(&o->dist, run->gen.K, why, sizeof why) != 0)
-		usage_error(usage, "--prompts %s", why);
+		usage_error(NULL, "--prompts %s", why);
 	if (!o->len_given && run->prompt_limit && o->lmax > run->prompt_limit)
 		o->lmin = o->lmax = run->prompt_limit;
 	if (run->prompt_limit && o->lmax > run->prompt_limit)
-		usage_error(usage, "--len: prompts of up to %d tokens, but the "
+		usage_error(NULL, "--len: prompts of up to %d tokens, but the "
 		    "model has positions for LMAX = %d", o->lmax, run->prompt_limit);
 	if (run->context_limit && o->lmax + o->steps > run->context_limit)
-		usage_error(usage, "prompts of up to %d tokens and --steps %ld "
+		usage_error(NULL, "prompts of up to %d tokens and --steps %ld "
 		    "outgrow the longest context, %ld: use a shorter --len or "
 		    "fewer --steps", o->lmax, o->steps, run->context_limit);
 	o->dist.lmin = o->lmin;
@@ -539,13 +540,15 @@ from_records(struct input *in, struct run *run, json_t *rec)
 static void
 parse_shard(struct options *o, const char *arg)
 {
-	char buf[64], *slash;
+	char *end;
 
-	if (strlen(arg) >= sizeof buf || !(slash = strchr(strcpy(buf, arg), '/')))
-		usage_error(usage, "--shard: expected I/N, not '%s'", arg);
-	*slash = '\0';
-	o->nshards = opt_long(usage, "--shard", slash + 1, 1, MAX_SHARDS);
-	o->shard = opt_long(usage, "--shard", buf, 0, o->nshards - 1);
+	/* digits only, as for --pieces */
+	o->shard = isdigit((unsigned char)arg[0]) ? strtol(arg, &end, 10) : -1;
+	if (o->shard < 0 || *end != '/' || !isdigit((unsigned char)end[1]) ||
+	    (o->nshards = strtol(end + 1, &end, 10)) <= o->shard ||
+	    o->nshards > MAX_SHARDS || *end)
+		usage_error(NULL, "--shard: I/N with 0 <= I < N <= %d, not '%s'",
+		    MAX_SHARDS, arg);
 }
 
 static void
@@ -587,12 +590,12 @@ parse_options(struct options *o, int argc, char **argv)
 		case 'P':
 			prompt_dist_free(&o->dist);
 			if (prompt_dist_parse(&o->dist, optarg, why, sizeof why) != 0)
-				usage_error(usage, "--prompts: %s", why);
+				usage_error(NULL, "--prompts: %s", why);
 			o->dist_given = 1;
 			break;
 		case 'l':
 			if (prompt_len_parse(optarg, &o->lmin, &o->lmax) != 0)
-				usage_error(usage, "--len: expected L or LMIN:LMAX with "
+				usage_error(NULL, "--len: expected L or LMIN:LMAX with "
 				    "1 <= LMIN <= LMAX <= %ld, not '%s'", MAX_PROMPT, optarg);
 			o->len_given = 1;
 			break;
@@ -602,7 +605,7 @@ parse_options(struct options *o, int argc, char **argv)
 			else if (strcmp(optarg, "ccmc") == 0)
 				o->via = GEN_CCMC;
 			else
-				usage_error(usage, "--via: expected attention or ccmc, "
+				usage_error(NULL, "--via: expected attention or ccmc, "
 				    "not '%s'", optarg);
 			break;
 		case 'M':

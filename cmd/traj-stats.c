@@ -1008,6 +1008,7 @@ main(int argc, char **argv)
 	prog_init(argv[0]);
 	argv[0] = (char *)progname;    /* getopt's complaints name us too */
 	first = parse_options(&o, argc, argv);
+	input_text_hint = !o.text;
 	predictor_init(&pr, o.starts, o.horizon, o.seed);
 	rd.text = o.text;
 	rd.split = o.split;

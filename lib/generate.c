@@ -19,7 +19,7 @@ output_is_distribution(const struct attn_model *m, char *why, size_t whylen)
 	if (!(err <= m->tol)) {
 		snprintf(why, whylen, "the output head is not tied to the "
 		    "embeddings, max|C E^T - I| = %.3g > %.3g, so the forward pass "
-		    "gives no probability vector", err, m->tol);
+		    "gives no probability vector " TIE_HINT, err, m->tol);
 		return 0;
 	}
 	for (int t = 0; t < m->lmax; t++)

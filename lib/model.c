@@ -466,7 +466,8 @@ model_has_ccmc(const struct attn_model *m, char *why, size_t whylen)
 
 	if (!(err <= m->tol)) {
 		snprintf(why, whylen, "no exact CCMC: the head is not tied to the "
-		    "embeddings, max|C E^T - I| = %.3g > %.3g", err, m->tol);
+		    "embeddings, max|C E^T - I| = %.3g > %.3g " TIE_HINT, err,
+		    m->tol);
 		return 0;
 	}
 	if (!m->lmax)

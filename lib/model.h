@@ -19,6 +19,9 @@
  * head blind to positions (C r_t = 0) and, relative to the sizes of E, W
  * and R, the separation of tokens and positions in the scores. */
 #define TIE_TOL 1e-9
+/* What the tie error adds: the two ways past it. */
+#define TIE_HINT "(--tie-tol X accepts a looser tie, --retie refits C to " \
+	"E: attn-to-ccmc, attn-sample)"
 
 struct attn_model {
 	int     K, d;

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "hash.h"
 #include "util.h"
 
 const int pub_rep_lengths[PUB_NREP] = { 16, 32, 128, 512 };
@@ -134,19 +135,6 @@ pub_seq_free(struct pub_seq *s)
 	memset(s, 0, sizeof *s);
 }
 
-static uint64_t
-hash_gram(const int *v, int n)
-{
-	uint64_t h = 0x9e3779b97f4a7c15ULL;
-
-	for (int i = 0; i < n; i++) {
-		h ^= (uint32_t)v[i];
-		h *= 0xff51afd7ed558ccdULL;
-		h ^= h >> 29;
-	}
-	return h;
-}
-
 /* Inserts the n-gram v into set n (1-based) unless there. */
 static void
 insert(struct pub_corpus *c, int n, const int *v)
@@ -164,7 +152,7 @@ insert(struct pub_corpus *c, int n, const int *v)
 
 			if (old[0] < 0)
 				continue;
-			h = hash_gram(old, n) & (ncap - 1);
+			h = hash_bytes(old, (size_t)n * sizeof *old) & (ncap - 1);
 			while (nk[h * (size_t)n] >= 0)
 				h = (h + 1) & (ncap - 1);
 			memcpy(nk + h * (size_t)n, old, (size_t)n * sizeof *nk);
@@ -173,11 +161,12 @@ insert(struct pub_corpus *c, int n, const int *v)
 		c->key[n - 1] = key = nk;
 		c->cap[n - 1] = cap = ncap;
 	}
-	h = hash_gram(v, n) & (cap - 1);
+	h = hash_bytes(v, (size_t)n * sizeof *v) & (cap - 1);
 	while (key[h * (size_t)n] >= 0) {
 		if (memcmp(key + h * (size_t)n, v, (size_t)n * sizeof *v) == 0)
 			return;
 		h = (h + 1) & (cap - 1);
+		hash_probes++;
 	}
 	memcpy(key + h * (size_t)n, v, (size_t)n * sizeof *v);
 	c->n[n - 1]++;

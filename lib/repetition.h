@@ -47,7 +47,8 @@ void pub_measure(const int *dense, long L, long T, int nsym, const int *ids,
 void pub_seq_free(struct pub_seq *s);
 
 /* The n-grams of many sequences (by token id), for corpus-level
- * distinct-n and uniq-seq: memory grows with the distinct n-grams. */
+ * distinct-n and uniq-seq, in a set under the keyed hash (hash.h): memory
+ * grows with the distinct n-grams. */
 struct pub_corpus {
 	size_t cap[PUB_NGRAMS], n[PUB_NGRAMS];
 	int   *key[PUB_NGRAMS];        /* cap x n ids; -1 for an empty slot */

@@ -1,9 +1,11 @@
 #include "stream.h"
 
 #include <errno.h>
+#include <float.h>
 #include <inttypes.h>
 #include <malloc.h>
 #include <math.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -74,8 +76,9 @@ input_open(struct input *in, int nfiles, char **files)
  * at a line and another go on from the next (attn-sample --model -).  A
  * regular file is mapped instead, whole, as one block: the kernel then
  * lends its cached pages rather than copying them, which is most of what
- * reading costs it.  (A file cut short while it is read, by another
- * program, then ends the reader with SIGBUS.)
+ * reading costs it.  A file cut short while it is read, by another
+ * program, makes the pages past its new end fault with SIGBUS; on_sigbus
+ * turns that into an error line and exit 1, as for a read error.
  */
 #define BLOCK_BYTES (256 << 10)
 
@@ -85,11 +88,41 @@ struct block {
 	int    mapped;        /* data is the whole file, mapped */
 };
 
+/* The input whose block input_line is cutting lines from; NULL between
+ * calls. */
+static const struct input *reading;
+
+static void located(const struct input *in, long line, int status,
+    const char *fmt, ...) __attribute__((format(printf, 4, 5), noreturn));
+
+/*
+ * SIGBUS at an address of the mapped block being read: the file was cut
+ * short under us.  The signal is synchronous, raised by input_line's own
+ * memchr or memcpy of the mapping, never inside malloc or stdio, so the
+ * handler may do what input_fail does (stdio, exit).  Any other SIGBUS
+ * gets the default action when the handler returns and the access faults
+ * again.
+ */
+static void
+on_sigbus(int sig, siginfo_t *si, void *ctx)
+{
+	const struct input *in = reading;
+	const char *a = si->si_addr;
+
+	(void)ctx;
+	if (in && in->blk && in->blk->mapped && a >= in->blk->data &&
+	    a < in->blk->data + in->blk->len)
+		located(in, in->line + 1, EXIT_FAIL, "read error: the file was "
+		    "cut short while being read");
+	signal(sig, SIG_DFL);
+}
+
 /* The file fd as one mapped block, if it is a regular file (not empty,
  * which cannot be mapped); else b is left as it was. */
 static void
 block_map(struct block *b, int fd)
 {
+	static int handler;
 	struct stat st;
 	void *p;
 
@@ -100,6 +133,14 @@ block_map(struct block *b, int fd)
 	if (p == MAP_FAILED)
 		return;
 	madvise(p, (size_t)st.st_size, MADV_SEQUENTIAL);
+	if (!handler) {
+		struct sigaction sa = { .sa_sigaction = on_sigbus,
+		    .sa_flags = SA_SIGINFO };
+
+		sigemptyset(&sa.sa_mask);
+		sigaction(SIGBUS, &sa, NULL);
+		handler = 1;
+	}
 	b->data = p;
 	b->len = (size_t)st.st_size;
 	b->pos = 0;
@@ -168,23 +209,46 @@ refill(struct input *in)
 	return n > 0;
 }
 
-/* Appends n bytes to the line, within MAX_LINE_BYTES. */
+/* Appends n bytes to the line, within MAX_LINE_BYTES (and its NUL). */
 static void
 line_append(struct input *in, const char *s, size_t n)
 {
 	if (in->len + n + 1 > in->cap) {
-		while (in->len + n + 1 > in->cap) {
-			if (in->cap >= (size_t)MAX_LINE_BYTES) {
-				in->line++;
-				input_fail(in, "line longer than %ld bytes",
-				    MAX_LINE_BYTES);
-			}
-			in->cap *= 2;
+		if (in->len + n > (size_t)MAX_LINE_BYTES) {
+			in->line++;
+			input_fail(in, "line longer than %ld bytes", MAX_LINE_BYTES);
 		}
+		while (in->len + n + 1 > in->cap)
+			in->cap = 2 * in->cap < (size_t)MAX_LINE_BYTES + 1 ?
+			    2 * in->cap : (size_t)MAX_LINE_BYTES + 1;
 		in->buf = xrealloc(in->buf, in->cap);
 	}
 	memcpy(in->buf + in->len, s, n);
 	in->len += n;
+}
+
+static void __attribute__((noreturn))
+vlocated(const struct input *in, long line, int status, const char *fmt,
+    va_list ap)
+{
+	drop_notes();
+	if (pending_output)
+		pending_output();
+	fflush(stdout);
+	fprintf(stderr, "%s: %s:%ld: ", progname, in->name ? in->name : "<stdin>",
+	    line);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+	exit(status);
+}
+
+static void
+located(const struct input *in, long line, int status, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vlocated(in, line, status, fmt, ap);
 }
 
 void
@@ -192,16 +256,8 @@ input_fail(const struct input *in, const char *fmt, ...)
 {
 	va_list ap;
 
-	if (pending_output)
-		pending_output();
-	fflush(stdout);
-	fprintf(stderr, "%s: %s:%ld: ", progname, in->name ? in->name : "<stdin>",
-	    in->line);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-	exit(EXIT_DATA);
+	vlocated(in, in->line, EXIT_DATA, fmt, ap);
 }
 
 static int
@@ -213,8 +269,8 @@ blank(const char *s, size_t n)
 	return 1;
 }
 
-int
-input_line(struct input *in)
+static int
+next_line(struct input *in)
 {
 	for (;;) {
 		int newline = 0;
@@ -251,12 +307,36 @@ input_line(struct input *in)
 	}
 }
 
+int
+input_line(struct input *in)
+{
+	int got;
+
+	reading = in;
+	got = next_line(in);
+	reading = NULL;
+	return got;
+}
+
+int input_text_hint;
+
+/* Whether s, past blanks, opens with '{' as a record does. */
+static int
+opens_record(const char *s)
+{
+	return s[strspn(s, " \t")] == '{';
+}
+
 json_t *
 input_parse(struct input *in)
 {
 	json_error_t err;
 	json_t *rec, *type;
+	const char *nul = memchr(in->buf, '\0', in->len);
 
+	/* jansson passes over a NUL right after a number ([1\0]) */
+	if (nul)
+		input_fail(in, "NUL byte at column %td: not JSON", nul - in->buf + 1);
 	tree_over = 0;
 	rec = json_loadb(in->buf, in->len, JSON_REJECT_DUPLICATES, &err);
 	if (tree_over) {
@@ -264,6 +344,9 @@ input_parse(struct input *in)
 		input_fail(in, "record too large: its JSON tree would take more "
 		    "than %ld MiB", MAX_TREE_BYTES >> 20);
 	}
+	if (!rec && input_text_hint && !opens_record(in->buf))
+		input_fail(in, "invalid JSON at column %d: %s; plain text? did you "
+		    "mean --text?", err.column, err.text);
 	if (!rec)
 		input_fail(in, "invalid JSON at column %d: %s", err.column, err.text);
 	if (!json_is_object(rec)) {
@@ -305,9 +388,13 @@ json_t *
 field_get(const struct input *in, json_t *rec, const char *key)
 {
 	json_t *v = json_object_get(rec, key);
+	const char *type = record_type(rec);
 
+	/* rec may be an object inside a record (a model's "pos"): no type */
+	if (!v && type)
+		input_fail(in, "%s record has no \"%s\" field", type, key);
 	if (!v)
-		input_fail(in, "%s record has no \"%s\" field", record_type(rec), key);
+		input_fail(in, "no \"%s\" field in an object of the record", key);
 	return v;
 }
 
@@ -595,9 +682,27 @@ g_style(char *buf, int neg, const char *d, int n, int e)
 	return (int)(p - buf);
 }
 
+/* A subnormal holds fewer than 15 significant digits (5e-324 has one):
+ * the fewest that read back, asked of printf (subnormals are rare).  Its
+ * exponent is below -300, so %g writes it as a real: "5e-324". */
+static int
+subnormal(char *buf, double v)
+{
+	int n = 0;
+
+	for (int prec = 1; prec <= 17; prec++) {
+		n = snprintf(buf, 32, "%.*g", prec, v);
+		if (strtod(buf, NULL) == v)
+			break;
+	}
+	return n;
+}
+
 /*
  * The shortest of 15, 16 and 17 significant digits that reads back as v,
- * as %g prints it.  printf is asked once, for 17 digits; 15 and 16 are
+ * as %g prints it: the shortest of all for a normal double, 15 digits
+ * with their trailing zeros dropped being any shorter form that reads
+ * back (DBL_DIG).  printf is asked once, for 17 digits; 15 and 16 are
  * rounded from those, which gives printf's digits unless the digits cut
  * off are exactly 5 or 50: then the 17 are themselves a rounding of the
  * number, and printf is asked again.
@@ -610,6 +715,8 @@ format_double(char *buf, double v)
 
 	if (v == 0)
 		return sprintf(buf, "%s", signbit(v) ? "-0.0" : "0.0");
+	if (fabs(v) < DBL_MIN)
+		return subnormal(buf, v);
 	snprintf(s, sizeof s, "%.16e", v);
 	neg = s[0] == '-';
 	q = s + neg;
@@ -839,6 +946,11 @@ out_tokens(const int *t, int n, const struct vocab *v)
 void
 out_end(void)
 {
+	/* a line longer than any reader takes (MAX_LINE_BYTES) is not written:
+	 * what the toolkit writes, it reads */
+	if (olen - ocommit > (size_t)MAX_LINE_BYTES)
+		die(EXIT_FAIL, "refusing to write a line of %zu bytes: a reader "
+		    "takes at most %ld", olen - ocommit, MAX_LINE_BYTES);
 	out_char('\n');
 	ocommit = olen;
 	if (olazy < 0) {

@@ -10,7 +10,8 @@
  *
  * Output: records go to a buffered stdout.  Doubles are printed in the
  * shortest form that reads back to the same double; NaN and infinity are
- * refused, since no reader could take them back.
+ * refused, since no reader could take them back, and so is a record
+ * longer than MAX_LINE_BYTES.
  */
 #ifndef STREAM_H
 #define STREAM_H
@@ -41,6 +42,11 @@ struct input {
 	char       *buf;
 	size_t      cap, len;
 };
+
+/* Set by a program that has --text and runs without it: a line that is
+ * not JSON and does not open like a record is most likely plain text, and
+ * the error says "did you mean --text?". */
+extern int input_text_hint;
 
 void    input_open(struct input *in, int nfiles, char **files);
 /* Next non-blank line as bytes in in->buf (NUL-terminated, length in->len);

@@ -24,7 +24,7 @@ text_option(struct text *t, int c, const char *arg, const char *usage)
 		else if (strcmp(arg, "drop") == 0)
 			t->punct = TEXT_DROP;
 		else
-			usage_error(usage, "--punct: keep, split or drop, not '%s'",
+			usage_error(NULL, "--punct: keep, split or drop, not '%s'",
 			    arg);
 		return 1;
 	case TEXT_OPT_CHUNK:
@@ -34,11 +34,11 @@ text_option(struct text *t, int c, const char *arg, const char *usage)
 	case TEXT_OPT_SKIP:
 		/* I/M, 1 <= I <= M: digits only, as for --shard */
 		if (t->of)
-			usage_error(usage, "one of --pieces and --skip-pieces, once");
+			usage_error(NULL, "one of --pieces and --skip-pieces, once");
 		i = arg[0] >= '0' && arg[0] <= '9' ? strtol(arg, &end, 10) : 0;
 		if (i < 1 || *end != '/' || !(end[1] >= '0' && end[1] <= '9') ||
 		    (m = strtol(end + 1, &end, 10)) < i || m > 1000000 || *end)
-			usage_error(usage, "%s: I/M with 1 <= I <= M <= 1000000, not "
+			usage_error(NULL, "%s: I/M with 1 <= I <= M <= 1000000, not "
 			    "'%s'", c == TEXT_OPT_SKIP ? "--skip-pieces" : "--pieces",
 			    arg);
 		t->sel = (int)i;

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "growth.h"
+#include "hash.h"
 #include "repetition.h"
 #include "numeric.h"
 #include "util.h"
@@ -28,21 +29,8 @@ at_least(double have, double share, double total)
 	return have >= share * total - 1e-9 * total;
 }
 
-static uint64_t
-hash_ints(const int *v, int n)
-{
-	uint64_t h = 0x9e3779b97f4a7c15ULL;
-
-	for (int i = 0; i < n; i++) {
-		h ^= (uint32_t)v[i];
-		h *= 0xff51afd7ed558ccdULL;
-		h ^= h >> 32;
-	}
-	return h;
-}
-
 /* Distinct n-grams of y, by an open-addressing set of their start positions
- * (for any ids). */
+ * (for any ids), under the keyed hash that no trajectory can flood. */
 static long
 distinct_ngrams_any(const int *y, long T, int n)
 {
@@ -55,11 +43,13 @@ distinct_ngrams_any(const int *y, long T, int n)
 	mask = nslot - 1;
 	slot = xcalloc(nslot, sizeof *slot);
 	for (long s = 0; s < count; s++) {
-		size_t h = hash_ints(y + s, n) & mask;
+		size_t h = hash_bytes(y + s, (size_t)n * sizeof *y) & mask;
 
 		while (slot[h] && memcmp(y + slot[h] - 1, y + s,
-		    (size_t)n * sizeof *y) != 0)
+		    (size_t)n * sizeof *y) != 0) {
 			h = (h + 1) & mask;
+			hash_probes++;
+		}
 		if (!slot[h]) {
 			slot[h] = s + 1;
 			distinct++;
@@ -72,8 +62,9 @@ distinct_ngrams_any(const int *y, long T, int n)
 /* Distinct n-grams of y (ids below nsym), each read as the number
  * sum y_{s+i} nsym^(n-1-i) that names it, rolled from one start to the
  * next: marked in a bitmap when there are few such numbers, else kept in
- * an open-addressing set of them, so n-grams are never compared token by
- * token.  Falls back on the general set when the numbers overflow. */
+ * an open-addressing set of them (keyed hash), so n-grams are never
+ * compared token by token.  Falls back on the general set when the
+ * numbers overflow. */
 static long
 distinct_ngrams(const int *y, long T, int n, int nsym)
 {
@@ -121,9 +112,11 @@ distinct_ngrams(const int *y, long T, int n, int nsym)
 			size_t h;
 
 			code = code * (uint64_t)nsym + (uint64_t)y[s + n - 1];
-			h = (size_t)((code + 1) * 0x9e3779b97f4a7c15ULL >> 20) & mask;
-			while (slot[h] && slot[h] != code + 1)
+			h = hash_u64(code) & mask;
+			while (slot[h] && slot[h] != code + 1) {
 				h = (h + 1) & mask;
+				hash_probes++;
+			}
 			if (!slot[h]) {
 				slot[h] = code + 1;
 				distinct++;

@@ -25,9 +25,32 @@ prog_init(const char *name)
 	signal(SIGPIPE, SIG_DFL);
 }
 
+/*
+ * Notes wait for the end of the run: a run that fails says one thing, its
+ * error line, and the notes of a result it did not give go with it.  They
+ * are written when the program exits, unless drop_notes came first.
+ */
+static char  *notes;
+static size_t nnotes, notecap;
+
+static void
+write_notes(void)
+{
+	if (nnotes)
+		fwrite(notes, 1, nnotes, stderr);
+	nnotes = 0;
+}
+
+void
+drop_notes(void)
+{
+	nnotes = 0;
+}
+
 static void
 vmessage(const char *fmt, va_list ap)
 {
+	drop_notes();
 	if (pending_output)
 		pending_output();
 	fflush(stdout);
@@ -52,15 +75,25 @@ int quiet;
 void
 note(const char *fmt, ...)
 {
+	char line[1024];
 	va_list ap;
+	int n = snprintf(line, sizeof line, "%s: note: ", progname);
 
 	if (quiet)
 		return;
-	fprintf(stderr, "%s: note: ", progname);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	vsnprintf(line + n, sizeof line - (size_t)n - 1, fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
+	n = (int)strlen(line);
+	line[n++] = '\n';
+	if (!notes)
+		atexit(write_notes);
+	if (nnotes + (size_t)n > notecap) {
+		notecap = 2 * (nnotes + (size_t)n);
+		notes = xrealloc(notes, notecap);
+	}
+	memcpy(notes + nnotes, line, (size_t)n);
+	nnotes += (size_t)n;
 }
 
 void
@@ -284,51 +317,66 @@ cmp_int(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
+/*
+ * A bad option value is one line naming the option, its range and the
+ * value as given, not the whole usage (that is for --help): usage is not
+ * printed here.
+ */
 long
 opt_long(const char *usage, const char *opt, const char *s, long lo, long hi)
 {
-	char *end;
-	long v;
+	char *end = "";
+	long v = 0;
 
+	(void)usage;
 	/* strtol would take blanks, a plus sign or a leading "0x" as well */
 	errno = 0;
-	if (!isdigit((unsigned char)s[*s == '-']))
-		usage_error(usage, "%s: not an integer: '%s'", opt, s);
-	v = strtol(s, &end, 10);
-	if (end == s || *end != '\0' || errno == ERANGE)
-		usage_error(usage, "%s: not an integer: '%s'", opt, s);
+	if (isdigit((unsigned char)s[*s == '-']))
+		v = strtol(s, &end, 10);
+	if (!isdigit((unsigned char)s[*s == '-']) || *end || errno == ERANGE)
+		usage_error(NULL, "%s: expected an integer in [%ld, %ld], not '%s'",
+		    opt, lo, hi, s);
 	if (v < lo || v > hi)
-		usage_error(usage, "%s: %ld is out of range [%ld, %ld]", opt, v, lo, hi);
+		usage_error(NULL, "%s: %s is out of range [%ld, %ld]", opt, s, lo, hi);
 	return v;
 }
 
+/* A value below the smallest normal double (1e-310) is read as the nearest
+ * double, a subnormal or 0, as strtod and the JSON reader read it; only an
+ * overflow (1e999), NaN or infinity is not a finite number. */
 double
 opt_double(const char *usage, const char *opt, const char *s, double lo, double hi)
 {
-	char *end;
-	double v;
+	char *end = "";
+	double v = 0;
 
+	(void)usage;
+	/* strtod would skip blanks */
 	errno = 0;
-	v = strtod(s, &end);
-	if (end == s || *end != '\0' || errno == ERANGE || !isfinite(v))
-		usage_error(usage, "%s: not a finite number: '%s'", opt, s);
+	if (*s && strchr("+-.0123456789", *s))
+		v = strtod(s, &end);
+	if (!*s || !strchr("+-.0123456789", *s) || *end || !isfinite(v) ||
+	    (errno == ERANGE && fabs(v) > 1))
+		usage_error(NULL, "%s: expected a finite number in [%g, %g], not "
+		    "'%s'", opt, lo, hi, s);
 	if (v < lo || v > hi)
-		usage_error(usage, "%s: %g is out of range [%g, %g]", opt, v, lo, hi);
+		usage_error(NULL, "%s: %s is out of range [%g, %g]", opt, s, lo, hi);
 	return v;
 }
 
 uint64_t
 opt_seed(const char *usage, const char *s)
 {
-	char *end;
-	unsigned long long v;
+	char *end = "";
+	unsigned long long v = 0;
 
+	(void)usage;
 	/* digits only: strtoull would skip blanks and negate a sign */
 	errno = 0;
-	if (!isdigit((unsigned char)*s))
-		usage_error(usage, "--seed: must be a non-negative integer: '%s'", s);
-	v = strtoull(s, &end, 10);
-	if (end == s || *end != '\0' || errno == ERANGE)
-		usage_error(usage, "--seed: not a non-negative 64-bit integer: '%s'", s);
+	if (isdigit((unsigned char)*s))
+		v = strtoull(s, &end, 10);
+	if (!isdigit((unsigned char)*s) || *end || errno == ERANGE)
+		usage_error(NULL, "--seed: expected an integer in [0, %" PRIu64
+		    "], not '%s'", UINT64_MAX, s);
 	return (uint64_t)v;
 }

@@ -27,9 +27,12 @@ void   usage_error(const char *usage, const char *fmt, ...)
            __attribute__((format(printf, 2, 3), noreturn));
 /* A remark that a result is weaker than it looks (rows undetermined,
  * records skipped, ...): one line "PROGRAM: note: ..." on stderr, unless
- * the program's --quiet set quiet.  Never changes the exit status. */
+ * the program's --quiet set quiet.  Never changes the exit status.  Notes
+ * are written at exit, and dropped by an error (die, usage_error,
+ * input_fail, which call drop_notes): a failing run says one line. */
 extern int quiet;
 void   note(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void   drop_notes(void);
 void   print_version(void) __attribute__((noreturn));
 void   print_help(const char *usage, const char *help) __attribute__((noreturn));
 /* The options every program shares, for the default of its getopt switch:

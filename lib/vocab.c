@@ -4,17 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "hash.h"
 #include "util.h"
-
-static uint64_t
-hash(const char *s)
-{
-	uint64_t h = 1469598103934665603ULL;   /* FNV-1a */
-
-	while (*s)
-		h = (h ^ (unsigned char)*s++) * 1099511628211ULL;
-	return h;
-}
 
 struct vocab *
 vocab_new(int limit)
@@ -43,10 +34,12 @@ vocab_free(struct vocab *v)
 static int *
 probe(const struct vocab *v, const char *s)
 {
-	size_t mask = (size_t)v->nslot - 1, i = hash(s) & mask;
+	size_t mask = (size_t)v->nslot - 1, i = hash_bytes(s, strlen(s)) & mask;
 
-	while (v->slot[i] && strcmp(v->word[v->slot[i] - 1], s) != 0)
+	while (v->slot[i] && strcmp(v->word[v->slot[i] - 1], s) != 0) {
 		i = (i + 1) & mask;
+		hash_probes++;
+	}
 	return &v->slot[i];
 }
 

@@ -1,7 +1,7 @@
 /*
  * vocab: the map between token ids and the strings they stand for, so that
  * human text and ids travel the same streams (ccmc-records(5), text).
- * Ids are given in order of first addition.
+ * Ids are given in order of first addition, never by the hash (lib/hash).
  */
 #ifndef VOCAB_H
 #define VOCAB_H

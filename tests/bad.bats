@@ -78,9 +78,122 @@ check_corpus() {
 @test "corpus: ccmc-estimate --text (bytes that are not UTF-8, NUL)" { check_corpus ccmc-estimate.text; }
 @test "corpus: traj-stats --text (bytes that are not UTF-8, NUL)" { check_corpus traj-stats.text; }
 @test "corpus: ccmc-estimate --eval, contexts beyond LMAX" { check_corpus ccmc-estimate.evalpos; }
+@test "corpus: ccmc-estimate --merge (shards with impossible fields)" { check_corpus ccmc-estimate.merge; }
 
 @test "the corpus holds at least 438 bad inputs across the programs" {
 	n=$(cat "$TOP"/tests/bad/*/EXPECT | awk '$2 != 0' | wc -l)
 	echo "$n cases"
 	[ "$n" -ge 438 ]
+}
+
+@test "a failing run says one line: the notes before its error are dropped, a good run's kept" {
+	cd "$BATS_TEST_TMPDIR"
+	printf '{"type":"x"}\na b a b a b a b\n' >ok.txt
+	printf '{"type":"x"}\na b \377\n' >bad.txt
+	for p in ccmc-estimate traj-stats; do
+		st=0
+		$p --text bad.txt >/dev/null 2>err || st=$?
+		[ "$st" -eq 65 ] && [ "$(cat err)" = "$p: bad.txt:2: invalid UTF-8 at column 5 (byte 0xff)" ] ||
+		    { echo "$p: exit $st: $(cat err)"; false; }
+		$p --text ok.txt >/dev/null 2>err
+		grep -q "^$p: note: ok.txt:1: this looks like a JSON record" err
+	done
+	attn-gen-model --vocab 3 >m
+	{ attn-sample --trajectory -n 1 --steps 5 m; echo '{"type":"foo"}'
+	  echo '{"type":"trajectory","prompt":[0],"tokens":[9]}'; } >t
+	run sh -c 'traj-stats t 2>&1 >/dev/null'
+	[ "$status" -eq 65 ] && [ "$output" = "traj-stats: t:4: token 9 out of range (K = 3)" ]
+}
+
+# bad_value PROG ARGS...: exit 2 and one line "PROG: --OPT: ..." naming the
+# option (the first of ARGS), its range or choices, and the value (last).
+bad_value() {
+	local p=$1 opt=${*: -2:1} val=${*: -1} st=0
+	shift
+	$p "$@" </dev/null >out 2>err || st=$?
+	if [ "$st" -ne 2 ] || [ "$(wc -l <err)" -ne 1 ] ||
+	    ! grep -qF "$p: $opt: " err || ! grep -qF "'$val'" err &&
+	    ! grep -qF " $val " err; then
+		echo "$p $*: exit $st: $(cat err)"
+		return 1
+	fi
+	case $(cat err) in
+	*\[*,*\]* | *" or "* | *"<="*) ;;
+	*) echo "$p $*: no range: $(cat err)"; return 1 ;;
+	esac
+}
+
+@test "a wrong option value: one line naming option, range and value, not the usage" {
+	bad_value attn-gen-model --vocab 0
+	bad_value attn-gen-model --vocab 99999
+	bad_value attn-gen-model --scale -1
+	bad_value attn-gen-model --scale 1e999
+	bad_value attn-gen-model --embed sparse
+	bad_value attn-gen-model --seed -3
+	bad_value attn-sample -n 1x
+	bad_value attn-sample --tie-tol 0.5
+	bad_value attn-sample --tie-tol nan
+	bad_value attn-sample --mix 2
+	bad_value attn-sample --via forward
+	bad_value attn-sample --shard 3/2
+	bad_value attn-to-ccmc --tie-tol ' 1e-6'
+	bad_value attn-to-ccmc --tie-tol ''
+	bad_value ccmc-estimate --l2 -1
+	bad_value ccmc-estimate --window 0
+	bad_value ccmc-estimate --method gd
+	bad_value ccmc-estimate --dev-share inf
+	bad_value ccmc-estimate --text --punct some
+	bad_value ccmc-estimate --text --chunk 1
+	bad_value traj-stats --eps 1
+	bad_value traj-stats --alpha 0
+	bad_value traj-stats --text --pieces 3/2
+	# --help still prints the usage
+	for p in attn-gen-model attn-sample attn-to-ccmc ccmc-estimate traj-stats; do
+		$p --help | head -1 | grep -q "^usage: $p"
+	done
+}
+
+@test "option values in the subnormal range are values, not 'not a finite number'" {
+	cd "$BATS_TEST_TMPDIR"
+	attn-gen-model --vocab 3 --seed 1 >m
+	attn-sample -n 200 --len 2:5 m >s
+	attn-to-ccmc --tie-tol 1e-310 m >/dev/null
+	attn-to-ccmc --tie-tol 4.9e-324 m >/dev/null
+	attn-sample --tie-tol 2.2e-308 -n 2 m >/dev/null
+	ccmc-estimate --quiet --l2 5e-324 s >/dev/null
+	ccmc-estimate --quiet --dev-share 1e-310 s >/dev/null
+	printf 'a b a c a b\n' | ccmc-estimate --quiet --text --window 2 >c
+	attn-sample --mix 1e-320 -n 2 c >/dev/null
+	ccmc-estimate --quiet --eval c --mix 1e-320 s >/dev/null
+	# beyond the doubles: 1e-400 is 0, as strtod and the JSON reader read it
+	attn-to-ccmc --tie-tol 1e-400 m >/dev/null
+	run attn-to-ccmc --tie-tol 1e999 m
+	[ "$status" -eq 2 ] && [[ $output == *"not '1e999'" ]]
+}
+
+@test "plain text without --text: did you mean --text? (programs that have it)" {
+	cd "$BATS_TEST_TMPDIR"
+	printf 'Apache License\nVersion 2.0, January 2004\n' >LICENSE
+	for p in ccmc-estimate traj-stats; do
+		run $p LICENSE
+		[ "$status" -eq 65 ]
+		[ "$output" = "$p: LICENSE:1: invalid JSON at column 6: '[' or '{' expected near 'Apache'; plain text? did you mean --text?" ]
+		# a broken record is not taken for text
+		run $p <<<'{"type":"sample",'
+		[ "$status" -eq 65 ] && [[ $output != *--text* ]]
+	done
+	for p in attn-to-ccmc attn-sample; do
+		run $p LICENSE
+		[ "$status" -eq 65 ] && [[ $output != *--text* ]]
+	done
+}
+
+@test "a model whose head is not tied: the error names --tie-tol and --retie" {
+	cd "$BATS_TEST_TMPDIR"
+	attn-gen-model --vocab 3 --seed 1 | jq -c '.C[0][0] += 1e-7' >m
+	for p in attn-to-ccmc "attn-sample -n 1"; do
+		run $p m
+		[ "$status" -eq 65 ]
+		[[ $output == *"max|C E^T - I| = 1e-07 > 1e-09"*"(--tie-tol X accepts a looser tie, --retie refits C to E: attn-to-ccmc, attn-sample)" ]]
+	done
 }

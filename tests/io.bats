@@ -104,6 +104,45 @@ read_error() {
 	[ "$st" -eq 1 ] && [ "$(wc -l <out)" -eq 1 ] && jq -e .P out >/dev/null
 }
 
+# cut_while_read PROG FILE ARGS...: PROG reads FILE (mapped) and writes
+# far more than a pipe holds to a FIFO; once 70000 bytes have come (more
+# than a model record and the 64 KiB it holds back), PROG has mapped FILE
+# and read part of it, and it soon waits on the full pipe with most of
+# FILE unread: FILE is cut to nothing and the pipe drained.
+# PROG must end with exit 1 and one line naming FILE, never by SIGBUS.
+cut_while_read() {
+	local p=$1 f=$2 st=0
+	shift 2
+	rm -f fifo && mkfifo fifo
+	"$p" "$@" "$f" >fifo 2>err &
+	exec 5<fifo
+	head -c 70000 <&5 >/dev/null
+	: >"$f"
+	cat <&5 >/dev/null
+	exec 5<&-
+	wait $! || st=$?
+	if [ "$st" -ne 1 ] || [ "$(wc -l <err)" -ne 1 ] ||
+	    ! grep -q "^$p: $f:[0-9]*: read error: the file was cut short while being read$" err; then
+		echo "$p: exit $st: $(cat err)"
+		return 1
+	fi
+}
+
+@test "a file cut short while a program reads it (mapped): exit 1, one located line, no SIGBUS" {
+	run "$UNIT" cut cutme
+	[ "$status" -eq 1 ]
+	[ "$output" = "unit: cutme:2: read error: the file was cut short while being read" ]
+	attn-sample --trajectory -n 3000 --steps 20 m >t3000
+	for i in $(seq 1500); do cat m; done >m1500
+	for i in $(seq 20000); do echo '{"type":"prompt","prompt":[0,1,2]}'; done >p2
+	{ cat m; cat p2; } >p20000
+	cut_while_read traj-stats t3000
+	cut_while_read attn-to-ccmc m1500
+	cut_while_read attn-sample p20000
+	# with --model, the prompts in a file of their own
+	cut_while_read attn-sample p2 --model m
+}
+
 @test "records held back are written before the error they led to; an error line comes last" {
 	attn-gen-model --vocab 3 --seed 1 >m
 	printf '%s\n' '{"type":"prompt","prompt":[0,1]}' \
@@ -129,10 +168,11 @@ read_error() {
 	done
 }
 
-@test "doubles are printed as printf's shortest of 15, 16, 17 digits that reads back" {
+@test "doubles are printed as printf's shortest %.Ng that reads back (a subnormal from 1 digit)" {
 	# format_double rounds 15 and 16 digits from printf's 17, except where
 	# those end in 5 or 50 (a double rounding); the unit compares it with
-	# printf itself on doubles of every kind, those cases included
+	# printf itself on doubles of every kind, those cases included, and
+	# subnormals, which may need fewer than 15 digits (5e-324)
 	run "$UNIT" format 7 600000
 	echo "$output"
 	[ "$status" -eq 0 ]

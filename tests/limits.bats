@@ -288,3 +288,52 @@ for r in recs:
         assert abs(got - want / sum(q)) <= 1e-15, (got, q)
 PY
 }
+
+@test "hash flooding: 2^15 keys aimed at one slot of FNV-1a and of the n-gram hash cost O(1) probes each" {
+	# the unit builds words equal under FNV-1a in their low 20 bits and
+	# 4-grams whose numbers share a slot of the former multiplicative hash;
+	# under those hashes the probes grow like the square of the keys
+	# (10^9 for the 4-grams), under the keyed hash (lib/hash) like the keys
+	run "$UNIT" flood
+	echo "$output"
+	[ "$status" -eq 0 ]
+	set -- ${lines[0]}
+	[ "$1" = vocab ] && [ "$2" -eq 32768 ] && [ "$4" -gt 0 ] && [ "$4" -le $((4 * 32768)) ]
+	set -- ${lines[1]}
+	[ "$1" = ngrams ] && [ "$4" -gt 0 ] && [ "$4" -le $((4 * 131072)) ]
+	set -- ${lines[2]}
+	[ "$1" = distinct ] && [ "$2" -eq "$4" ]
+}
+
+@test "nothing the toolkit writes is longer than a reader takes: attn-gen-model refuses up front, out_end at the line" {
+	# attn-gen-model bounds the record from K, d and LMAX before making the
+	# model (LIMITS in attn-gen-model(1)): K 2048 and d 4096 with Gaussian
+	# embeddings would print 688 MB, refused at once with exit 2
+	for a in "--vocab 2048 --dim 4096 --embed gaussian" \
+	    "--vocab 2048 --dim 3019 --embed gaussian" \
+	    "--vocab 2048 --dim 4096 --pos 4096 --recency 1" \
+	    "--vocab 2 --dim 4096 --pos 4096 --embed gaussian"; do
+		st=0
+		timeout 20 attn-gen-model $a >out 2>err || st=$?
+		[ "$st" -eq 2 ] && [ ! -s out ] && [ "$(wc -l <err)" -eq 1 ] ||
+		    { echo "$a: exit $st: $(cat err)"; false; }
+		grep -q "^attn-gen-model: K [0-9]*, d [0-9]*, .* embeddings, LMAX [0-9]*: the record may take [0-9]* bytes, more than the 536870912 of a line that every reader takes" err
+	done
+	# every program: a line of 2^29 + 1 bytes is not written (exit 1), the
+	# records before it are
+	[ -z "${VALGRIND:-}" ] || skip "a 512 MiB line under valgrind takes minutes"
+	run "$UNIT" longline 536870913
+	[ "$status" -eq 1 ]
+	[ "${lines[0]}" = '{"type":"x"}' ]
+	[ "${lines[1]}" = "unit: refusing to write a line of 536870913 bytes: a reader takes at most 536870912" ]
+}
+
+@test "HEAVY: a line of exactly 2^29 bytes is written, and read back" {
+	heavy
+	"$UNIT" longline 536870912 >ll
+	[ "$(wc -c <ll)" -eq $((13 + 536870912 + 1)) ]
+	run traj-stats ll
+	[ "$status" -eq 65 ]
+	[ "$output" = "traj-stats: ll:2: no trajectory record in the input" ]
+	rm ll
+}

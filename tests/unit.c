@@ -29,19 +29,33 @@
  *                              relative gap of the updated weighted counts
  *                              to the sums of the weights; chi-square of
  *                              N next tokens against ccmc_probs
+ *   unit flood                 probes of the vocabulary and the n-gram
+ *                              set on 2^15 keys aimed at one slot of
+ *                              their former hashes (FNV-1a, multiplicative)
+ *   unit longline N            a record, then one of N bytes: must die
+ *                              leaving the first alone when N is more than
+ *                              a reader takes (MAX_LINE_BYTES)
+ *   unit cut FILE              writes FILE, reads its first line, cuts it
+ *                              to nothing and reads on: must exit 1 with
+ *                              one line "unit: FILE:2: read error: ..."
  */
+#include <float.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "ccmc.h"
 #include "chain.h"
 #include "generate.h"
+#include "hash.h"
 #include "model.h"
 #include "rng.h"
 #include "stream.h"
+#include "trajstats.h"
 #include "util.h"
+#include "vocab.h"
 
 static void
 load(struct input *in, json_t *rec, struct attn_model *m, struct ccmc *c)
@@ -367,7 +381,27 @@ partial(long n)
 	return 0;
 }
 
-/* The shortest of %.15g, %.16g, %.17g that reads back, as a JSON real. */
+/* A record, then one of n bytes (without its newline): must die leaving
+ * the first alone when a reader would refuse the second's line. */
+static int
+longline(long n)
+{
+	static char fill[1 << 16];
+
+	out_str("{\"type\":\"x\"}");
+	out_end();
+	out_str("{\"type\":\"x\",\"v\":\"");
+	memset(fill, 'x', sizeof fill);
+	for (n -= 19; n > 0; n -= (long)sizeof fill)
+		out_raw(fill, n < (long)sizeof fill ? (size_t)n : sizeof fill);
+	out_str("\"}");
+	out_end();
+	return 0;
+}
+
+/* The shortest %.Ng that reads back, as a JSON real: N from 15 for a
+ * normal double (DBL_DIG digits, trailing zeros dropped, are as short as
+ * any that read back), from 1 for a subnormal (5e-324). */
 static void
 format_by_printf(char *buf, double v)
 {
@@ -377,7 +411,7 @@ format_by_printf(char *buf, double v)
 		strcpy(buf, signbit(v) ? "-0.0" : "0.0");
 		return;
 	}
-	for (int prec = 15; prec <= 17; prec++) {
+	for (int prec = fabs(v) < DBL_MIN ? 1 : 15; prec <= 17; prec++) {
 		n = snprintf(buf, 40, "%.*g", prec, v);
 		if (strtod(buf, NULL) == v)
 			break;
@@ -639,6 +673,178 @@ out:
 	return 0;
 }
 
+/* ---- hash flooding ---- */
+
+/* FNV-1a 64, the vocabulary's former hash, to aim keys at one slot. */
+static uint64_t
+fnv1a(const char *s)
+{
+	uint64_t h = 1469598103934665603ULL;
+
+	while (*s)
+		h = (h ^ (unsigned char)*s++) * 1099511628211ULL;
+	return h;
+}
+
+static int
+cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return (x > y) - (x < y);
+}
+
+/* Two 4-letter blocks that take FNV-1a's state h to states equal in their
+ * low 20 bits (which alone decide the low 20 bits of what follows), by
+ * the birthday paradox over 2^18 candidates. */
+static void
+fnv_pair(uint64_t h, char pair[2][5])
+{
+	enum { N = 1 << 18 };
+	static uint64_t cand[N];
+	static const char abc[] = "abcdefghijklmnopqrstuvwxyz0123456789";
+
+	for (uint64_t i = 0; i < N; i++) {
+		uint64_t s = h;
+
+		for (int k = 0; k < 4; k++)
+			s = (s ^ (unsigned char)abc[i / (uint64_t)pow(36, k) % 36]) *
+			    1099511628211ULL;
+		cand[i] = (s & 0xfffffULL) << 32 | i;
+	}
+	qsort(cand, N, sizeof *cand, cmp_u64);
+	for (long i = 1; i < N; i++)
+		if (cand[i] >> 32 == cand[i - 1] >> 32) {
+			for (int j = 0; j < 2; j++) {
+				uint64_t x = cand[i - j] & 0xffffffffULL;
+
+				for (int k = 0; k < 4; k++, x /= 36)
+					pair[j][k] = abc[x % 36];
+				pair[j][4] = '\0';
+			}
+			return;
+		}
+	die(EXIT_FAIL, "no FNV-1a collision among the candidates");
+}
+
+/* 2^bits words equal under FNV-1a in their low 20 bits: one of two blocks
+ * at each of bits places.  Their hashes fall in one slot of any table of
+ * up to 2^20 slots indexed by the low bits, as the vocabulary's was. */
+static char **
+fnv_flood(int bits)
+{
+	char pairs[32][2][5], **w = xmalloc(sizeof *w << bits);
+	uint64_t h = 1469598103934665603ULL;
+
+	for (int b = 0; b < bits; b++) {
+		fnv_pair(h, pairs[b]);
+		for (int k = 0; k < 4; k++)
+			h = (h ^ (unsigned char)pairs[b][0][k]) * 1099511628211ULL;
+	}
+	for (long i = 0; i < 1L << bits; i++) {
+		w[i] = xcalloc((size_t)bits * 4 + 1, 1);
+		for (int b = 0; b < bits; b++)
+			memcpy(w[i] + 4 * b, pairs[b][i >> b & 1], 4);
+	}
+	return w;
+}
+
+/* Probes of a vocabulary fed 2^15 words that all collide under FNV-1a, and
+ * of the distinct 4-grams of 2^15 4-grams whose numbers collide under the
+ * n-gram set's former multiplicative hash: "flood" with the probes past
+ * the first per key, or "flooded" when they grow like the square of the
+ * keys (stopped early); the distinct 4-grams against a count by sorting. */
+static int
+flood(void)
+{
+	enum { BITS = 15, NSYM = 2048 };
+	const uint64_t G = 0x9e3779b97f4a7c15ULL;
+	long n = 1L << BITS, T = 4 * n, distinct = 0;
+	char **w = fnv_flood(BITS);
+	struct vocab *v = vocab_new(INT32_MAX);
+	uint64_t ginv = G, *codes = xmalloc((size_t)n * sizeof *codes);
+	int *y = xmalloc((size_t)T * sizeof *y), st = 0;
+	double seq[TS_NGRAMS], dist[TS_NGRAMS], rep[TS_NREP];
+	unsigned long vprobes;
+
+	for (long i = 1; i < n; i++)
+		if ((fnv1a(w[i]) ^ fnv1a(w[0])) & 0xfffffULL)
+			die(EXIT_FAIL, "the FNV-1a words do not collide");
+	v->grow = 1;
+	hash_probes = 0;
+	for (long i = 0; i < n && !st; i++) {
+		vocab_add(v, w[i]);
+		st = hash_probes > 8 * (unsigned long)(i + 1) + 1000;
+	}
+	vprobes = hash_probes;
+	printf("vocab %d words %lu probes%s\n", v->n, vprobes,
+	    st ? " flooded" : "");
+	/* 4-grams numbered y0 NSYM^3 + y1 NSYM^2 + y2 NSYM + y3 = c, with
+	 * (c + 1) G = i mod 2^40: bits 20 and up of (c + 1) G are 0 */
+	for (int k = 0; k < 5; k++)        /* G^-1 mod 2^64 by Newton */
+		ginv *= 2 - G * ginv;
+	for (long i = 0; i < n; i++) {
+		uint64_t c = ((uint64_t)(i + 1) * ginv & ((1ULL << 40) - 1)) - 1;
+
+		codes[i] = c;
+		for (int k = 3; k >= 0; k--, c /= NSYM)
+			y[4 * i + k] = (int)(c % NSYM);
+	}
+	qsort(codes, (size_t)n, sizeof *codes, cmp_u64);
+	hash_probes = 0;
+	ts_repetition(y, T, NSYM, seq, dist, rep);
+	printf("ngrams %ld 4-grams %lu probes%s\n", n, hash_probes,
+	    hash_probes > 8 * (unsigned long)T ? " flooded" : "");
+	/* the 4-grams at 4i are the codes; the others, counted by brute force */
+	{
+		uint64_t *all = xmalloc((size_t)(T - 3) * sizeof *all);
+
+		for (long s = 0; s + 3 < T; s++)
+			all[s] = (((uint64_t)y[s] * NSYM + (uint64_t)y[s + 1]) * NSYM +
+			    (uint64_t)y[s + 2]) * NSYM + (uint64_t)y[s + 3];
+		qsort(all, (size_t)(T - 3), sizeof *all, cmp_u64);
+		for (long s = 0; s < T - 3; s++)
+			distinct += !s || all[s] != all[s - 1];
+		free(all);
+	}
+	printf("distinct %.0f brute %ld\n", dist[3] * (double)(T - 3), distinct);
+	for (long i = 0; i < n; i++)
+		free(w[i]);
+	free(w);
+	free(codes);
+	free(y);
+	vocab_free(v);
+	return 0;
+}
+
+/* A file of 1000 records mapped by the reader, cut to nothing by another
+ * program (truncate) after its first line: reading on must end in one
+ * error line naming the file and line 2 and exit 1, not in SIGBUS. */
+static int
+cut(char *file)
+{
+	struct input in;
+	FILE *f = fopen(file, "w");
+	char *files[] = { file };
+
+	if (!f)
+		die(EXIT_FAIL, "%s: cannot write", file);
+	for (int i = 0; i < 1000; i++)
+		fprintf(f, "{\"type\":\"x\",\"i\":%d,\"pad\":\"%0100d\"}\n", i, i);
+	if (fclose(f) != 0)
+		die(EXIT_FAIL, "%s: cannot write", file);
+	input_open(&in, 1, files);
+	if (!input_line(&in))
+		die(EXIT_FAIL, "%s: no first line", file);
+	if (truncate(file, 0) != 0)
+		die(EXIT_FAIL, "%s: cannot truncate", file);
+	while (input_line(&in))
+		;
+	printf("read to the end of a file cut short\n");
+	input_close(&in);
+	return 0;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -661,10 +867,17 @@ main(int argc, char **argv)
 		return format_check(strtoull(argv[2], NULL, 10), atol(argv[3]));
 	if (argc == 4 && strcmp(argv[1], "grow") == 0)
 		return grow(strtoull(argv[2], NULL, 10), atol(argv[3]));
+	if (argc == 3 && strcmp(argv[1], "longline") == 0)
+		return longline(atol(argv[2]));
+	if (argc == 3 && strcmp(argv[1], "cut") == 0)
+		return cut(argv[2]);
+	if (argc == 2 && strcmp(argv[1], "flood") == 0)
+		return flood();
 	if (argc == 5 && strcmp(argv[1], "decay") == 0)
 		return decay(argv[2], strtoull(argv[3], NULL, 10), atol(argv[4]));
 	fprintf(stderr, "usage: unit vectors FILE | theorem FILE N SEED | "
 	    "rng SEED N | chain FILE | longrun FILE | draws SEED N | "
-	    "partial N | format SEED N | grow SEED N | decay FILE SEED N\n");
+	    "partial N | format SEED N | grow SEED N | decay FILE SEED N | flood | "
+	    "cut FILE | longline N\n");
 	return 2;
 }
