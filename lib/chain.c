@@ -486,6 +486,18 @@ chain_passage(const double *P, int K, const int *member, int n, double *m)
  * given for classes up to this size (ours). */
 #define PASSAGE_MAX 128
 
+/* Whether the n numbers of x are finite: an elimination in linear
+ * arithmetic whose products underflow (logits of some hundreds) gives
+ * no number, and its quantity is then null. */
+static int
+all_finite(const double *x, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!isfinite(x[i]))
+			return 0;
+	return 1;
+}
+
 /* A class's own analysis: its period, and when closed its stationary
  * law and mean first-passage times, in the order of its tokens. */
 static json_t *
@@ -516,7 +528,8 @@ class_json(const double *P, int K, const int *class, int c, int closed,
 		    NULL;
 		json_t *rows = json_null();
 
-		if (m && chain_passage(P, K, member, n, m) == 0) {
+		if (m && chain_passage(P, K, member, n, m) == 0 &&
+		    all_finite(m, (size_t)n * n)) {
 			rows = json_array();
 			for (int i = 0; i < n; i++) {
 				json_t *row = json_array();
@@ -546,7 +559,7 @@ absorption_json(const double *P, int K, const int *class, const int *closed,
 		ns += closed[c];
 	h = xmalloc(checked_size((size_t)K * ns + 1, sizeof *h));
 	n = chain_absorption(P, K, class, closed, nclass, transient, h);
-	if (n > 0) {
+	if (n > 0 && all_finite(h, (size_t)n * ns)) {
 		into = json_array();
 		tok = json_array();
 		which = json_array();
