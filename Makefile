@@ -82,15 +82,28 @@ fuzz: all
 $(OUT)/reader: tests/fuzz/reader.c $(OUT)/libccmc.a $(HEADERS) | deps-build
 	$(CC) $(ALL_CFLAGS) $(PKG_CFLAGS) -o $@ tests/fuzz/reader.c $(OUT)/libccmc.a $(PKG_LIBS) $(LDLIBS)
 
-# The experiments E1-E6 (share/experiments/README.md): `make demo` small
-# (DEMO_SCALE=tiny: a smoke test in seconds), `make paper` full size, `make
-# jobs [SCALE=demo]` the job lines of the paper run for GNU parallel/Slurm.
-demo: all deps-check
-	@$(MAKE) -s --no-print-directory -f share/experiments/Makefile BIN=$(BIN) SCALE=$(or $(DEMO_SCALE),demo)
-paper: all deps-check
-	@$(MAKE) -s --no-print-directory -f share/experiments/Makefile BIN=$(BIN) SCALE=paper
+# The experiments E1-E7 (README.md, "Experiments"): `make demo` small
+# (DEMO_SCALE=tiny: a smoke test in seconds), `make full` full size (`make
+# paper`: its old name), `make jobs [SCALE=demo]` the job lines of the
+# full run for GNU parallel/Slurm.  Stdout is the verdict table only: the
+# build and the dependency check print to stderr (quietly: -s), and the
+# experiments run on every core unless make was given -j itself.
+EXPERIMENTS_MAKE = $(MAKE) -s --no-print-directory -f share/experiments/Makefile BIN=$(BIN)
+BUILD_QUIETLY = j=; case " $$MAKEFLAGS" in *" -j"*|*jobserver*) ;; *) \
+	j=-j$$(nproc 2>/dev/null || echo 2);; esac; \
+	$(MAKE) -s --no-print-directory $$j all >&2 && \
+	$(MAKE) -s --no-print-directory deps-check >&2
+demo:
+	@$(BUILD_QUIETLY)
+	@$(EXPERIMENTS_MAKE) SCALE=$(or $(DEMO_SCALE),demo)
+full:
+	@$(BUILD_QUIETLY)
+	@$(EXPERIMENTS_MAKE) SCALE=full
+paper:
+	@echo "note: make paper is now called make full" >&2
+	@$(MAKE) -s --no-print-directory full
 jobs:
-	@$(MAKE) -s --no-print-directory -f share/experiments/Makefile BIN=$(BIN) SCALE=$(or $(SCALE),paper) jobs
+	@$(EXPERIMENTS_MAKE) SCALE=$(or $(SCALE),full) jobs
 
 bench: all deps-bench
 	@bash bench/run
@@ -115,4 +128,4 @@ uninstall:
 clean:
 	rm -rf build bin results
 
-.PHONY: fuzz paper jobs all check check-sanitize check-valgrind demo bench install uninstall clean deps-build deps-check deps-bench
+.PHONY: fuzz full paper jobs all check check-sanitize check-valgrind demo bench install uninstall clean deps-build deps-check deps-bench

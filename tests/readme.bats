@@ -27,3 +27,19 @@ load helper
 	[ -f "$BATS_TEST_TMPDIR/r/e2/runs/K7_n10000_s1.ndjson" ]
 	printf '%s\n' "$output" | grep -q '^E2 .* over K = 5,7;'
 }
+
+# The README's first pipeline, exactly as printed (its first code block),
+# works for someone who has just run `make`: the block itself puts bin/ on
+# PATH.  It runs in a copy of the tree whose bin/ holds the programs under
+# test, with a PATH that does not have them.
+@test "README: the first pipeline works as printed after make" {
+	block=$(awk '/^```/ { if (open) exit; open = 1; next } open' "$TOP/README.md")
+	[[ $block == "export PATH=\$PWD/bin:\$PATH"* ]] || { echo "$block"; false; }
+	d=$BATS_TEST_TMPDIR/clone
+	mkdir -p "$d/bin"
+	for p in "$BIN"/*; do ln -s "$p" "$d/bin/"; done
+	cd "$d"
+	run env PATH=/usr/bin:/bin bash -e -o pipefail -c "$block"
+	[ "$status" -eq 0 ] || { echo "$output"; false; }
+	printf '%s\n' "$output" | grep '^{' | tail -n 1 | jq -e '.type == "ccmc" and .K == 20' >/dev/null
+}

@@ -11,10 +11,10 @@
 
 E1_N_tiny = 2000
 E1_N_demo = 20000
-E1_N_paper = 200000
+E1_N_full = 200000
 E1_SHARDS_tiny = 2
 E1_SHARDS_demo = 4
-E1_SHARDS_paper = 10
+E1_SHARDS_full = 10
 E1_N = $(E1_N_$(SCALE))
 E1_SHARDS = $(E1_SHARDS_$(SCALE))
 

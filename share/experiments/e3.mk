@@ -16,10 +16,10 @@ E3_K = 12
 E3_BLOCKS = 3
 E3_N_tiny = 1000 10000
 E3_N_demo = 1000 3162 10000 31623 100000
-E3_N_paper = 1000 3162 10000 31623 100000 316228 1000000
+E3_N_full = 1000 3162 10000 31623 100000 316228 1000000
 E3_SEEDS_tiny = 1
-E3_SEEDS_demo = 1 2 3
-E3_SEEDS_paper = 1 2 3 4 5 6 7 8 9 10
+E3_SEEDS_demo = 1 2 3 4 5 6 7 8 9 10
+E3_SEEDS_full = 1 2 3 4 5 6 7 8 9 10
 E3_LEN = 6
 E3_PROMPTS_uniform = uniform
 E3_PROMPTS_blocks = blocks:$(E3_BLOCKS)
@@ -47,3 +47,4 @@ $(RESULTS)/e3/identified.png: $(RESULTS)/e3/summary.json $(PLOT)/e3-identified.g
 	@$(call plot,e3-identified,$@)
 $(RESULTS)/e3/error.png: $(RESULTS)/e3/summary.json $(PLOT)/e3-error.gp $(PLOT)/common.gp
 	@$(call plot,e3-error,$@)
+NOTES_e3 = blocks prompts leave P undetermined, as they must

@@ -12,11 +12,13 @@ winner and no decided loser; "exact": moreover it is exactly the winners
 and every other token a decided loser).
 
 The thresholds were fixed before the classes were run on any CCMC
-trajectory: ALPHA is traj-stats' default level, the margin the binomial
-one of the error-control test; COLLAPSE_GAP and PREDICTED are the values
-this experiment had before the classes existed."""
+trajectory: ALPHA is traj-stats' default level; COLLAPSE_GAP and PREDICTED
+are the values this experiment had before the classes existed.  Each is
+judged by expt.verdict against the 95% interval of its share: the
+jackknife over the models (each cell's --scale and --diag with a seed),
+widened to Wilson's binomial interval where that is wider (the Markov
+share, at or near 0, has no spread to jackknife)."""
 
-import math
 import os
 import re
 import sys
@@ -39,7 +41,7 @@ def main():
             continue
         m = re.match(r"x([0-9.]+)_d([0-9.-]+)_s(\d+)$", expt.stem(f))
         key = (float(m.group(1)), float(m.group(2)))
-        grid.setdefault(way, {}).setdefault(key, []).append(expt.one(f, "traj-stats"))
+        grid.setdefault(way, {}).setdefault(key, []).append((int(m.group(3)), expt.one(f, "traj-stats")))
 
     rows, names = [], []
     for way in ("ccmc", "markov"):
@@ -63,7 +65,7 @@ def main():
         t = tot[way]
         for d in diags:
             for x in scales:
-                recs = grid[way][(x, d)]
+                recs = [r for _, r in grid[way][(x, d)]]
                 n = sum(r["trajectories"] for r in recs)
                 counts = {k: sum(r["classes"][k] for r in recs) for k in keys}
                 hist = {}
@@ -117,38 +119,78 @@ def main():
     c = tot["ccmc"]
     cons, exact = share(c["consistent"], c["decided_pred"]), share(c["exact"], c["decided_pred"])
     cons_p, exact_p = share(c["consistent_prompt"], c["decided_pred"]), share(c["exact_prompt"], c["decided_pred"])
-    nm = tot["markov"]["n"]
-    bound = ALPHA + 3.09 * math.sqrt(ALPHA * (1 - ALPHA) / nm)
     with open(os.path.join(outdir, "names.dat"), "w") as f:
         f.write("%d %d\n" % (names.count("ccmc"), names.count("markov")))
         f.write(" ".join("%g" % d for d in diags) + "\n")
         f.write("%.3f %.3f %.3f %.3f %.3f %d\n" % (coll["ccmc"], coll["markov"], undec["ccmc"],
                                                    undec["markov"], held["markov"], tot["ccmc"]["n"]))
-    ok_collapse = coll["markov"] <= bound and coll["ccmc"] - coll["markov"] >= COLLAPSE_GAP
-    ok_pred = cons is not None and cons >= PREDICTED
+    # Per model (a cell's --scale and --diag, a seed; both ways: the
+    # independent units the jackknife leaves out), the counts the shares
+    # are of.
+    per_seed = {}
+    for way in ("ccmc", "markov"):
+        for key, cell in grid[way].items():
+            for seed, r in cell:
+                t = per_seed.setdefault(key + (seed,), {"ccmc": [0, 0], "markov": [0, 0], "pred": [0, 0]})
+                t[way][0] += r["classes"]["collapsed"]
+                t[way][1] += r["trajectories"]
+                if way == "ccmc" and r.get("prediction"):
+                    t["pred"][0] += r["prediction"]["attractors"]["consistent"]
+                    t["pred"][1] += r["prediction"]["decided"]
+    seeds = sorted(per_seed)
+    total = lambda units, key, k: sum(per_seed[u][key][k] for u in units)
+    rate = lambda units, key: total(units, key, 0) / max(1, total(units, key, 1))
+    # A share's interval: the wider of the jackknife over models (their
+    # spread) and Wilson's binomial interval (all the jackknife has when
+    # nothing, or everything, is observed), within [0, 1].
+    wilson = lambda key: expt.wilson(total(seeds, key, 0), total(seeds, key, 1))
+
+    def share(key):
+        est, jk = expt.jackknife(seeds, lambda u: rate(u, key))
+        lo, hi = expt.hull(jk, wilson(key))
+        return est, (max(0.0, lo), min(1.0, hi))
+    _, markov_ci = share("markov")
+    # the gap's binomial interval: the ends of the two shares' intervals
+    gap, gap_ci = expt.jackknife(seeds, lambda u: rate(u, "ccmc") - rate(u, "markov"))
+    (c_lo, c_hi), (m_lo, m_hi) = wilson("ccmc"), wilson("markov")
+    gap_ci = expt.hull(gap_ci, (c_lo - m_hi, c_hi - m_lo))
+    gap_ci = (max(-1.0, gap_ci[0]), min(1.0, gap_ci[1]))
+    _, pred_ci = share("pred") if c["decided_pred"] else (None, (float("nan"), float("nan")))
     summary.update({"collapsed": coll, "not_collapsed": held, "undecided": undec,
-                    "markov_bound": bound, "mean_decided_winner_set_size": size,
+                    "mean_decided_winner_set_size": size,
                     "prediction_consistent": cons, "prediction_exact": exact,
                     "prediction_consistent_from_prompt": cons_p, "prediction_exact_from_prompt": exact_p,
                     "prediction_decided": c["decided_pred"],
                     "trajectories": {w: tot[w]["n"] for w in tot},
-                    "agrees_collapse": ok_collapse, "agrees_prediction": ok_pred,
-                    "agrees": ok_collapse and ok_pred})
+                    "markov_collapsed_interval": list(markov_ci),
+                    "collapse_gap": gap, "collapse_gap_interval": list(gap_ci),
+                    "prediction_consistent_interval": list(pred_ci)})
+    word = expt.record_verdict(summary, [
+        ("markov_collapsed", markov_ci, (0.0, ALPHA)),
+        ("collapse_gap", gap_ci, (COLLAPSE_GAP, 1.0)),
+        ("prediction_consistent", pred_ci, (PREDICTED, 1.0))])
+    each = {k: v["verdict"] for k, v in summary["claims"].items()}
+    collapse_word = expt.combine([each["markov_collapsed"], each["collapse_gap"]])
+    summary["agrees_collapse"] = collapse_word == "AGREES"
+    summary["agrees_prediction"] = each["prediction_consistent"] == "AGREES"
     pct = lambda v: "n/a" if v is None else "%.1f%%" % (100 * v)
-    summary["verdict"] = expt.verdict(
+    pci = lambda i: expt.show(tuple(100 * x for x in i), "%.1f")
+    summary["verdict"] = expt.verdict_line(
         "E4", "winner-takes-all",
-        "decided collapsed %.0f%% of CCMC vs %.1f%% of Markov trajectories (bound %.1f%%), undecided %.0f%% vs %.0f%%, "
+        "decided collapsed %.0f%% of CCMC vs %.1f%% %s of Markov trajectories, gap %.0f%% %s, undecided %.0f%% vs %.0f%%, "
         "Markov decided not collapsed %.0f%%; mean decided winner set %s tokens; "
-        "mean field consistent with %s of %d decided CCMC trajectories, exact %s (from the prompt's own start %s, %s)"
-        % (100 * coll["ccmc"], 100 * coll["markov"], 100 * bound, 100 * undec["ccmc"], 100 * undec["markov"],
+        "(ours) mean field consistent with %s %s of %d decided CCMC trajectories, exact %s (from the prompt's own start %s, %s) "
+        "(%d%% intervals, jackknife over %d models)"
+        % (100 * coll["ccmc"], 100 * coll["markov"], pci(markov_ci), 100 * gap, pci(gap_ci),
+           100 * undec["ccmc"], 100 * undec["markov"],
            100 * held["markov"], "n/a" if size["ccmc"] is None else "%.2f" % size["ccmc"],
-           pct(cons), c["decided_pred"], pct(exact), pct(cons_p), pct(exact_p)),
-        "Markov called collapsed at most at alpha, CCMC collapsed share >= 0.5 above it; "
-        "(ours) mean field consistent with >= 90% of decided CCMC trajectories", ok_collapse and ok_pred)
-    if ok_collapse != ok_pred:
-        summary["verdict"] += (" [collapse vs mixing: %s; mean-field prediction: %s]"
-                               % ("agrees" if ok_collapse else "DISAGREES",
-                                  "agrees" if ok_pred else "DISAGREES"))
+           pct(cons), pci(pred_ci), c["decided_pred"], pct(exact), pct(cons_p), pct(exact_p),
+           round(100 * expt.LEVEL), len(seeds)),
+        "Markov called collapsed at most at alpha = 0.01, CCMC collapsed share >= 0.5 above it; "
+        "(ours) mean field consistent with >= 90% of decided CCMC trajectories", word)
+    if collapse_word != each["prediction_consistent"]:
+        summary["verdict"] += " [collapse vs mixing: %s; (ours) mean-field prediction: %s]" % (
+            collapse_word, each["prediction_consistent"])
     expt.write_summary(outdir, summary)
 
 

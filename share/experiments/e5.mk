@@ -16,11 +16,11 @@
 E5_MODEL = --vocab 8 --seed 7
 E5_PROMPT = [0,1,2,3,4,5]
 E5_T_tiny = 100 1000
-E5_T_demo = 100 316 1000 3162 10000 31623 100000
-E5_T_paper = 100 316 1000 3162 10000 31623 100000 316228 1000000
+E5_T_demo = 100 316 1000 3162 10000 31623 100000 316228 1000000
+E5_T_full = 100 316 1000 3162 10000 31623 100000 316228 1000000
 E5_SEEDS_tiny = 1 2
 E5_SEEDS_demo = 1 2 3 4 5 6 7 8
-E5_SEEDS_paper = 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20
+E5_SEEDS_full = 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20
 
 JOBS_e5 = $(RESULTS)/e5/truth.json $(foreach T,$(E5_T_$(SCALE)),$(foreach \
 	s,$(E5_SEEDS_$(SCALE)),$(RESULTS)/e5/est/T$T_s$s.ndjson))
@@ -45,3 +45,4 @@ $(RESULTS)/e5/rows.png: $(RESULTS)/e5/summary.json $(PLOT)/e5-rows.gp $(PLOT)/co
 	@$(call plot,e5-rows,$@)
 $(RESULTS)/e5/entries.png: $(RESULTS)/e5/summary.json $(PLOT)/e5-entries.gp $(PLOT)/common.gp
 	@$(call plot,e5-entries,$@)
+NOTES_e5 = one trajectory never shows tokens 6 and 7, so P is undetermined, as it must be

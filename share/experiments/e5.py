@@ -13,7 +13,9 @@ appearing are measured by the ratios P_ij / sum_{l in W} P_il of a winner
 row i over the trajectory's winner set W (when |W| >= 2): their samples
 grow like T, so their error should fall like 1/T, as in E2.  The whole
 winner row also holds its ratios to fading tokens, learned only as fast as
-those tokens come back; its slope is reported beside."""
+those tokens come back; its slope is reported beside.  The among-winners
+slope and the winner-minus-fading error at the largest T are judged by
+their 95% intervals, the jackknife over the seeds (one trajectory each)."""
 
 import json
 import math
@@ -75,7 +77,7 @@ def main():
             if pts:
                 lines.append((s, i, cls, pts))
 
-    among = {}
+    among, among_pts = {}, []
     for s in sorted(est):
         W = [i for i in range(K) if classes[(s, i)] == "winner"]
         if len(W) < 2:
@@ -89,6 +91,7 @@ def main():
                 zt = sum(truth[i][j] for j in W)
                 among.setdefault(T, []).append(
                     sum((cond[i][j] / z - truth[i][j] / zt) ** 2 for j in W))
+                among_pts.append((s, math.log(T), among[T][-1]))
 
     rows, names = [], []
     per_class = {}
@@ -143,30 +146,51 @@ def main():
                     ys.append(math.log(e))
         return expt.fit_line(xs, ys)[::2] if len(set(xs)) >= 2 else (None, None)
     slope, se = slope_of(per_class.get("winner", {}))
-    among_slope, among_se = slope_of(among)
+
+    # The seeds (each its own trajectory) are the independent units.
+    def among_slope_of(units):
+        xy = [(x, math.log(e)) for s, x, e in among_pts if s in units and e > 0]
+        if len({x for x, _ in xy}) < 2:
+            return float("nan")
+        return expt.fit_line([x for x, _ in xy], [y for _, y in xy])[0]
+
+    def top_gap(units):
+        """Mean winner row error minus mean fading row error at T2."""
+        err = lambda cls: [e for (s, i, c, pts) in lines if s in units and c == cls
+                           for T, _, e in pts if T == T2 and e is not None]
+        w, f = err("winner"), err("fading")
+        return expt.mean(w) - expt.mean(f) if w and f else float("nan")
+    seeds = sorted(est)
+    among_slope, among_ci = expt.jackknife(seeds, among_slope_of)
     win_top = expt.mean(per_class["winner"][T2]) if per_class.get("winner", {}).get(T2) else None
     fad_top = expt.mean(per_class["fading"][T2]) if per_class.get("fading", {}).get(T2) else None
+    gap, gap_ci = expt.jackknife(seeds, top_gap)
     counts = {c: sum(1 for v in classes.values() if v == c) for c in ("winner", "fading", "absent")}
-    ok = (absent_given == 0 and among_slope is not None
-          and abs(among_slope - SLOPE) <= SLOPE_TOL and win_top is not None
-          and (fad_top is None or win_top < fad_top))
     summary = {"experiment": "E5", "scale": scale, "T": Ts, "seeds": len(est),
                "rows_by_class": counts, "absent_entries_given_a_number": absent_given,
                "winner_row_error_slope": slope, "winner_row_error_slope_se": se,
-               "among_winners_error_slope": among_slope, "among_winners_error_slope_se": among_se,
+               "among_winners_error_slope": among_slope,
+               "among_winners_error_slope_interval": list(among_ci),
                "among_winners_mean_error": {str(T): expt.mean(v) for T, v in among.items()},
                "winner_row_error_at_largest_T": win_top, "fading_row_error_at_largest_T": fad_top,
+               "winner_minus_fading_error_at_largest_T": gap,
+               "winner_minus_fading_interval": list(gap_ci),
                "mean_row_error": {c: {str(T): expt.mean(v) for T, v in d.items()}
-                                  for c, d in per_class.items()},
-               "agrees": ok}
-    fmt = lambda x, f="%.2f": f % x if x is not None else "n/a"
-    summary["verdict"] = expt.verdict(
+                                  for c, d in per_class.items()}}
+    parts = [("absent_given", expt.exact(absent_given), (0, 0)),
+             ("among_winners_slope", among_ci, (SLOPE - SLOPE_TOL, SLOPE + SLOPE_TOL))]
+    if fad_top is not None:     # no fading row: nothing to be better known than
+        parts.append(("winner_minus_fading", gap_ci, (-expt.INF, 0.0)))
+    word = expt.record_verdict(summary, parts)
+    fmt = lambda x, f="%.2f": f % x if x is not None and x == x else "n/a"
+    summary["verdict"] = expt.verdict_line(
         "E5", "one trajectory",
-        "absent tokens: %d numbers given; ratios among winners: error slope %s; whole winner rows (%d): "
-        "slope %s, error at T=%d %s vs fading rows (%d) %s"
-        % (absent_given, fmt(among_slope), counts["winner"], fmt(slope), T2,
-           fmt(win_top, "%.3g"), counts["fading"], fmt(fad_top, "%.3g")),
-        "absent never; among winners slope -1 +/- 0.2; winners better known than fading", ok)
+        "absent tokens: %d numbers given; ratios among winners: error slope %s %s; whole winner rows (%d): "
+        "slope %s, error at T=%d %s vs fading rows (%d) %s, difference %s (%d%% intervals, jackknife over %d seeds)"
+        % (absent_given, fmt(among_slope), expt.show(among_ci, "%.2f"), counts["winner"], fmt(slope), T2,
+           fmt(win_top, "%.3g"), counts["fading"], fmt(fad_top, "%.3g"), expt.show(gap_ci),
+           round(100 * expt.LEVEL), len(seeds)),
+        "absent never; among winners slope -1 +/- 0.2; winners better known than fading", word)
     expt.write_summary(outdir, summary)
 
 

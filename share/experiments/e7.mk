@@ -18,14 +18,14 @@
 # --trajectory [--markov]), against the piece's own next C words, all in
 # the models' vocabulary (other words are <unk>); their repetition by
 # traj-stats (seq-rep-4, rep-16/32, distinct-n, winner sets).
-# Claims: held-out coverage is far from 1 (below 0.9); the CCMC's
+# Claims (ours): held-out coverage is far from 1 (below 0.9); the CCMC's
 # continuations repeat more than the human ones and the bigram chain's
 # (seq-rep-4 and rep-32 both higher, over all prompts and seeds).
 # Perplexities are reported side by side and the lowest named, not judged.
 
 E7_V_tiny = 200
 E7_V_demo = 300
-E7_V_paper = 1000
+E7_V_full = 1000
 E7_V = $(E7_V_$(SCALE))
 E7_W = 32
 E7_P = 32
@@ -33,7 +33,7 @@ E7_C = 64
 E7_K = 0.001 0.003 0.01 0.03 0.1 0.3 1
 E7_SEEDS_tiny = 1
 E7_SEEDS_demo = 1 2 3
-E7_SEEDS_paper = 1 2 3 4 5 6 7 8 9 10
+E7_SEEDS_full = 1 2 3 4 5 6 7 8 9 10
 E7_DIR = /usr/share/common-licenses
 E7_FILES = Apache-2.0 Artistic BSD CC0-1.0 GFDL-1.3 GPL-2 GPL-3 LGPL-2.1 \
 	LGPL-3 MPL-1.1 MPL-2.0

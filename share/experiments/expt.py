@@ -216,9 +216,135 @@ def g(x):
     return "%.3g" % x
 
 
-def verdict(tag, title, measured, claim, agrees):
-    return "%s %s: %s (claim: %s) %s" % (
-        tag, title, measured, claim, "AGREES" if agrees else "DISAGREES")
+# Verdicts.  Every claim is judged by one rule: the confidence interval of
+# the quantity it is about (LEVEL, two-sided) against the claim's
+# tolerance, a closed interval (an open side: -inf or inf).  A quantity
+# computed exactly (no sampling in it) has an interval of width 0.
+LEVEL = 0.95
+INF = float("inf")
+
+
+def verdict(interval, tolerance):
+    """AGREES if the interval lies inside the tolerance, DISAGREES if it
+    lies wholly outside, UNDECIDED if it straddles an edge (or is not
+    known: a NaN end)."""
+    lo, hi = interval
+    a, b = tolerance
+    if lo != lo or hi != hi:
+        return "UNDECIDED"
+    if a <= lo and hi <= b:
+        return "AGREES"
+    if hi < a or lo > b:
+        return "DISAGREES"
+    return "UNDECIDED"
+
+
+def combine(verdicts):
+    """A claim of several parts: DISAGREES if one part does, AGREES if all
+    do, UNDECIDED otherwise."""
+    vs = list(verdicts)
+    for v in ("DISAGREES", "UNDECIDED"):
+        if v in vs:
+            return v
+    return "AGREES"
+
+
+def t_quantile(p, dof):
+    """The p-quantile of Student's t with dof degrees of freedom (exact for
+    1 and 2, Cornish-Fisher beyond: within 1% for dof >= 3)."""
+    from statistics import NormalDist
+    if dof != dof or dof < 1:
+        return float("nan")
+    q = 2 * min(p, 1 - p)
+    sign = 1 if p >= 0.5 else -1
+    if dof == 1:
+        return sign * math.tan(math.pi * (0.5 - q / 2))
+    if dof == 2:
+        return sign * math.sqrt(2 / (q * (2 - q)) - 2)
+    z = NormalDist().inv_cdf(p)
+    v = dof
+    return (z + (z ** 3 + z) / (4 * v) + (5 * z ** 5 + 16 * z ** 3 + 3 * z) / (96 * v ** 2)
+            + (3 * z ** 7 + 19 * z ** 5 + 17 * z ** 3 - 15 * z) / (384 * v ** 3))
+
+
+def t_interval(est, se, dof, level=LEVEL):
+    """est +/- t * se: the interval of an estimate with a standard error on
+    dof degrees of freedom (unknown, (nan, nan), when dof < 1)."""
+    if se != se or dof < 1:
+        return (float("nan"), float("nan"))
+    t = t_quantile(0.5 + level / 2, dof)
+    return (est - t * se, est + t * se)
+
+
+def jackknife(units, stat, level=LEVEL):
+    """The estimate stat(units) and its interval by the delete-one
+    jackknife over independent units (the seeds of a design: each a
+    replicate of the whole experiment), with Student's t on len(units) - 1
+    degrees of freedom.  One unit: the interval is unknown (nan, nan)."""
+    est = stat(units)
+    S = len(units)
+    if S < 2:
+        return est, (float("nan"), float("nan"))
+    loo = [stat(units[:k] + units[k + 1:]) for k in range(S)]
+    m = sum(loo) / S
+    se = math.sqrt((S - 1) / S * sum((x - m) ** 2 for x in loo))
+    return est, t_interval(est, se, S - 1, level)
+
+
+def wilson(k, n, level=LEVEL):
+    """Wilson's score interval of a binomial share k / n."""
+    from statistics import NormalDist
+    if n == 0:
+        return (0.0, 1.0)
+    z = NormalDist().inv_cdf(0.5 + level / 2)
+    p = k / n
+    c = (p + z * z / (2 * n)) / (1 + z * z / n)
+    h = z / (1 + z * z / n) * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n))
+    return (max(0.0, c - h), min(1.0, c + h))
+
+
+def hull(*intervals):
+    """The smallest interval holding all of them."""
+    return (min(i[0] for i in intervals), max(i[1] for i in intervals))
+
+
+def exact(x):
+    """The interval of a quantity computed without sampling."""
+    return (x, x)
+
+
+def show(interval, fmt="%.3g"):
+    """An interval as "[lo, hi]" ("[unknown]" when it is not known)."""
+    lo, hi = interval
+    if lo != lo or hi != hi:
+        return "[unknown]"
+    return "[%s, %s]" % (fmt % lo, fmt % hi)
+
+
+def judge(parts):
+    """parts: (name, interval, tolerance).  The combined verdict and each
+    part's verdict, by name."""
+    each = {name: verdict(i, t) for name, i, t in parts}
+    return combine(each.values()), each
+
+
+def verdict_line(tag, title, measured, claim, word):
+    """The verdict table's line: measured numbers (with their intervals),
+    the claim, the verdict word."""
+    return "%s %s: %s (claim: %s) %s" % (tag, title, measured, claim, word)
+
+
+def record_verdict(summary, parts):
+    """Judge parts, and store the verdict and the parts (intervals,
+    tolerances, verdicts) in summary; returns the combined word."""
+    word, each = judge(parts)
+    summary["confidence_level"] = LEVEL
+    finite = lambda xs: [x if math.isfinite(x) else None for x in xs]
+    summary["claims"] = {name: {"interval": finite(i), "tolerance": finite(t),
+                                "verdict": each[name]} for name, i, t in parts}
+    summary["agrees"] = word == "AGREES"
+    summary["result"] = word
+    return word
 
 
 def write_data(outdir, name, rows, header=None):

@@ -2,9 +2,9 @@
 # One line of a job list per Slurm array task.  From the top of the source
 # tree, on a file system the nodes share:
 #
-#   make all && make jobs SCALE=paper >jobs.txt
+#   make all && make jobs SCALE=full >jobs.txt
 #   sbatch --array=1-$(wc -l <jobs.txt)%64 share/experiments/slurm.sh jobs.txt
-#   make paper              # after the array has finished: only reduces
+#   make full               # after the array has finished: only reduces
 #
 # Arrays are capped (MaxArraySize, often 1001): submit the rest with an
 # offset, e.g. --array=1-167 --export=ALL,OFFSET=1000 for lines 1001-1167.

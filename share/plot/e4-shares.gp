@@ -8,6 +8,9 @@ nm = word(counts, 2) + 0
 set multiplot layout 1,2 title "E4: single trajectories of one model (K = 8): CCMC (solid) against the ordinary Markov chain of the same P (dashed)"
 set logscale x
 set format x "10^{%L}"
+# the x axis ends where the trajectories do
+stats dir."shares.dat" using 1 nooutput
+set xrange [1:STATS_max]
 set xlabel "step t"
 set ylabel "share of the most frequent token in the context"
 set yrange [0:1]

@@ -3,7 +3,7 @@
 load "share/plot/common.gp"
 Gs = line("names.dat", 1)
 info = line("names.dat", 2)
-set multiplot layout 1,2 title sprintf("E6: recency bias G (position weight exp(-G (L-t)/LMAX)); mean of %s trajectories per G, K = 8", word(info, 2))
+set multiplot layout 1,2 title sprintf("E6 (ours): recency bias G (position weight exp(-G (L-t)/LMAX)); mean of %s trajectories per G, K = 8", word(info, 2))
 set logscale x
 set format x "10^{%L}"
 set xrange [1:word(info, 1) + 0]
