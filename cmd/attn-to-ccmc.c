@@ -27,8 +27,10 @@ static const char help[] =
 "posw when the model has positional encodings.  A model with no exact CCMC\n"
 "is refused.  Records of other types pass through unchanged, in order.\n"
 "\n"
-"  --analyze        add \"chain\": stationary distribution, entropy rate,\n"
-"                   communicating classes and self-dominant tokens of P\n"
+"  --analyze        add \"chain\": communicating classes, their periods,\n"
+"                   stationary laws and mean first-passage times, absorption\n"
+"                   probabilities, entropy rate and self-dominant tokens of\n"
+"                   P; ccmc records in the input are analysed too\n"
 "  --tie-tol X      accept max|C E^T - I|, max|C r_t| and the separation of\n"
 "                   tokens and positions up to X (default 1e-9), e.g. 1e-6\n"
 "                   for float32 weights\n"
@@ -262,6 +264,40 @@ pass_through(const struct input *in, const char *type, struct misnamed *mis)
 	out_end();
 }
 
+/* A ccmc record (fitted, Kneser-Ney or converted) with its base chain
+ * analysed: P as it stands, nulls (entries a fit left undetermined)
+ * making their rows undetermined. */
+static void
+analyze_ccmc(const struct input *in, json_t *rec)
+{
+	int K = (int)field_long(in, rec, "K", 1, MAX_VOCAB);
+	double *P = field_matrix(in, rec, "P", K, K, 1);
+
+	for (int i = 0; i < K; i++) {
+		double sum = 0;
+		int null = 0;
+
+		for (int j = 0; j < K; j++) {
+			double p = P[(size_t)i * K + j];
+
+			null |= isnan(p);
+			if (p < 0) {
+				free(P);
+				input_fail(in, "P[%d][%d] is negative", i, j);
+			}
+			sum += isnan(p) ? 0 : p;
+		}
+		if (!null && fabs(sum - 1) > 1e-9) {
+			free(P);
+			input_fail(in, "row %d of P sums to %.17g, not 1", i, sum);
+		}
+	}
+	json_object_set_new(rec, "chain", chain_analyze(P, K));
+	free(P);
+	out_json(rec);
+	out_end();
+}
+
 static void
 parse_options(struct options *o, int argc, char **argv)
 {
@@ -319,6 +355,12 @@ main(int argc, char **argv)
 		json_t *extra = NULL;
 		char why[256];
 
+		if (o.analyze && strcmp(record_type(rec), "ccmc") == 0) {
+			analyze_ccmc(&in, rec);
+			nmodels++;
+			json_decref(rec);
+			continue;
+		}
 		if (strcmp(record_type(rec), "attn-model") != 0) {
 			pass_through(&in, record_type(rec), &mis);
 			json_decref(rec);

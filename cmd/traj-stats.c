@@ -41,7 +41,8 @@ static const char help[] =
 "undecided), whether it collapsed and when, descriptive winner sets by a\n"
 "window rule and a growth rule, curves at log-spaced steps and\n"
 "repetition measures.  With an attn-model or ccmc record in the stream (or\n"
-"--model), also the winner sets the mean field predicts from the prompt.\n"
+"--model), its base chain P sharpens the test of losers, and with\n"
+"--predict the winner sets the mean field predicts from the prompt are added.\n"
 "\n"
 "  --summary        one record over all trajectories instead\n"
 "  --text           input is text: one document per line, tokens split at\n"
@@ -53,7 +54,7 @@ static const char help[] =
 "  --pieces I/M     text: only the I-th of every M of those (from the 1st)\n"
 "  --skip-pieces I/M  text: all but those\n"
 "  --model FILE     attn-model or ccmc record for predictions\n"
-"  --window W       window of the window rule and of collapse (default 1000)\n"
+"  --window W       window of the window rule (default 1000)\n"
 "  --eps E          winners hold >= 1 - E of a window (default 0.05)\n"
 "  --from F         growth measured from step F*T (default 0.1)\n"
 "  --gamma G        growth winners have exponent >= G (default 0.9)\n"
@@ -62,13 +63,16 @@ static const char help[] =
 "  --alpha A        classes: family-wise error level (default 0.01)\n"
 "  --delta D        winners' exponents are >= 1 - D (default 0.1)\n"
 "  --blocks B       blocks after F*T for the intervals (default 20)\n"
+"  --model-free     classes without the model's test\n"
+"  --exclude TOKEN  leave TOKEN out of the published measures (repeatable)\n"
+"  --predict        the mean field's predictions (needs a model; costly)\n"
 "  --starts N       random starting points of the mean field (default 32)\n"
 "  --horizon TAU    give a mean-field flow up at this log-time (default 5000)\n"
 "  --seed S         seed of those starts (default 1)\n"
-"  --predict-markov predict also for trajectories of the ordinary chain\n"
+"  --predict-markov --predict, also for trajectories of the ordinary chain\n"
+"                   (\"chain\":\"markov\"), which are not by default\n"
 "  --tie-tol X      accept an attn-model tied within X (default 1e-9)\n"
 "  --retie          recompute an attn-model's head C from E first\n"
-"                   (\"chain\":\"markov\"), which are not by default\n"
 "  --progress       show progress on stderr\n"
 "  --quiet          no notes on stderr\n"
 "  -h, --help       this text;  --version  the version\n";
@@ -76,7 +80,10 @@ static const char help[] =
 struct options {
 	struct ts_opts ts;
 	struct text split;
-	int      summary, text, starts, progress, predict_markov;
+	int      summary, text, starts, progress, predict, predict_markov;
+	int      model_free;
+	int      nexclude;
+	const char **exclude;
 	double   horizon;
 	uint64_t seed;
 	const char *model_file;
@@ -107,7 +114,10 @@ parse_options(struct options *o, int argc, char **argv)
 		{ "progress", no_argument, NULL, 'P' },
 		{ "predict-markov", no_argument, NULL, 'M' },
 		{ "tie-tol", required_argument, NULL, 'T' },
-		{ "retie", no_argument, NULL, 'R' },
+		{ "retie", no_argument, NULL, 'r' },
+		{ "predict", no_argument, NULL, 'R' },
+		{ "model-free", no_argument, NULL, 'F' },
+		{ "exclude", required_argument, NULL, 'X' },
 		TEXT_LONGOPTS,
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
@@ -178,13 +188,24 @@ parse_options(struct options *o, int argc, char **argv)
 			o->progress = 1;
 			break;
 		case 'M':
-			o->predict_markov = 1;
+			o->predict_markov = o->predict = 1;
+			break;
+		case 'R':
+			o->predict = 1;
+			break;
+		case 'F':
+			o->model_free = 1;
+			break;
+		case 'X':
+			o->exclude = xrealloc(o->exclude, ((size_t)o->nexclude + 1) *
+			    sizeof *o->exclude);
+			o->exclude[o->nexclude++] = optarg;
 			break;
 		case 'T':
 			model_set_tie(opt_double(usage, "--tie-tol", optarg, 0, 1e-2),
 			    -1);
 			break;
-		case 'R':
+		case 'r':
 			model_set_tie(-1, 1);
 			break;
 		default:
@@ -197,6 +218,8 @@ parse_options(struct options *o, int argc, char **argv)
 		    "with --text");
 	if (o->text && o->model_file)
 		usage_error(usage, "--text takes no model: text has no token ids");
+	if (o->text && o->predict)
+		usage_error(usage, "--text takes no model, so --predict has none");
 	if (!o->progress)
 		o->progress = isatty(STDERR_FILENO);
 	return optind;
@@ -480,6 +503,92 @@ write_repetition(const double *seq_rep, const double *distinct_n,
 	out_char('}');
 }
 
+/* "key_N": count / total, or null when total is 0. */
+static void
+out_ratio(const char *key, int n, long count, long total)
+{
+	char k[48];
+
+	snprintf(k, sizeof k, ",\"%s_%d\":", key, n);
+	out_str(k);
+	if (total)
+		out_double((double)count / (double)total);
+	else
+		out_str("null");
+}
+
+/* The published measures of one trajectory (repetition.h). */
+static void
+write_published(const struct pub_seq *p)
+{
+	char k[48];
+
+	out_str(",\"published\":{\"uniq_seq\":");
+	out_long(p->distinct[0]);
+	for (int n = 1; n <= PUB_NGRAMS; n++) {       /* as their code has it */
+		snprintf(k, sizeof k, ",\"seq_rep_%d\":", n);
+		out_str(k);
+		out_double_or_null(p->ngrams[n - 1] ? 1 - (double)p->distinct[n - 1] /
+		    (double)p->ngrams[n - 1] : NAN);
+	}
+	for (int n = 1; n <= PUB_NGRAMS; n++)
+		out_ratio("distinct", n, p->distinct[n - 1], p->targets);
+	for (int i = 0; i < PUB_NREP; i++)
+		out_ratio("rep", pub_rep_lengths[i], p->rep_hits[i], p->targets);
+	for (int i = 0; i < PUB_NREP; i++)
+		out_ratio("next_rep", pub_rep_lengths[i], p->next_hits[i],
+		    p->have_next ? p->targets : 0);
+	for (int i = 0; i < PUB_NREP; i++)
+		out_ratio("next_wrep", pub_rep_lengths[i], p->next_whits[i],
+		    p->have_next ? p->targets : 0);
+	out_str(",\"next_uniq\":");
+	if (p->have_next)
+		out_long(p->nuniq);
+	else
+		out_str("null");
+	out_char('}');
+}
+
+/* The same over all trajectories: per-sequence means where the papers'
+ * code averages sequences, totals over tokens where it sums them, and
+ * distinct-n over the corpus. */
+static void
+write_published_summary(const struct ts_summary *s)
+{
+	char k[48];
+
+	out_str(",\"published\":{\"uniq_seq\":");
+	out_long((long)s->corpus.n[0]);
+	for (int n = 1; n <= PUB_NGRAMS; n++) {
+		snprintf(k, sizeof k, ",\"seq_rep_%d\":", n);
+		out_str(k);
+		out_double_or_null(s->pub_seq_n[n - 1] ? s->pub_seq_rep[n - 1] /
+		    (double)s->pub_seq_n[n - 1] : NAN);
+	}
+	for (int n = 1; n <= PUB_NGRAMS; n++)
+		out_ratio("distinct", n, (long)s->corpus.n[n - 1], s->corpus.tokens);
+	for (int n = 1; n <= PUB_NGRAMS; n++) {
+		snprintf(k, sizeof k, ",\"distinct_per_sequence_%d\":", n);
+		out_str(k);
+		out_double_or_null(s->pub_li_n[n - 1] ? s->pub_li_seq[n - 1] /
+		    (double)s->pub_li_n[n - 1] : NAN);
+	}
+	for (int i = 0; i < PUB_NREP; i++)
+		out_ratio("rep", pub_rep_lengths[i], s->pub_hits[i], s->pub_targets);
+	for (int i = 0; i < PUB_NREP; i++)
+		out_ratio("next_rep", pub_rep_lengths[i], s->pub_next_hits[i],
+		    s->pub_next_targets);
+	for (int i = 0; i < PUB_NREP; i++)
+		out_ratio("next_wrep", pub_rep_lengths[i], s->pub_next_whits[i],
+		    s->pub_next_targets);
+	out_str(",\"next_uniq\":");
+	if (s->pub_next_targets)
+		out_long(s->pub_nuniq);
+	else
+		out_str("null");
+	out_char('}');
+}
+
 /* The winners of r by a rule, or null where it is undefined. */
 static void
 write_winners(const struct ts_result *r, int rule, const struct vocab *v)
@@ -545,12 +654,27 @@ write_classes(const struct ts_result *r, const struct vocab *v)
 		out_finite_or_null(r->hi[k]);
 		out_char(']');
 	}
-	out_str("],\"collapsed\":");
+	out_str("],\"loser_p\":");
+	out_doubles_or_null(r->loser_p, r->nsym);
+	out_str(",\"trajectory_p\":");
+	out_double_or_null(r->traj_p);
+	out_str(",\"test\":");
+	out_str(r->model_test ? "\"model\"" : "\"model-free\"");
+	out_str(",\"collapsed\":");
 	out_str(r->collapsed < 0 ? "null" : r->collapsed ? "true" : "false");
 	out_str(",\"collapse_time\":");
 	if (r->collapse >= 0)
 		out_long(r->collapse);
 	else
+		out_str("null");
+	out_str(",\"collapse_ci\":");
+	if (r->collapse >= 0) {
+		out_char('[');
+		out_long(r->collapse_lo);
+		out_char(',');
+		out_long(r->collapse_hi);
+		out_char(']');
+	} else
 		out_str("null");
 	out_str(",\"why\":");
 	if (ts_why[r->why])
@@ -571,6 +695,12 @@ write_point(const struct mf_point *p, const struct vocab *v)
 	out_doubles(p->f, p->n);
 }
 
+/* Where the mean field is known to be poor (traj-stats(1)). */
+#define MF_TESTED_SUPPORT 16
+static const char caveat[] = "support of more than 16 tokens: the mean "
+    "field is verified on supports of 5 to 8 tokens (attn-ccmc(7), E4) and "
+    "was consistent with 0 of 5 trajectories at 512 tokens; an estimate";
+
 static void
 write_prediction(const struct prediction *p, const struct vocab *v)
 {
@@ -578,6 +708,11 @@ write_prediction(const struct prediction *p, const struct vocab *v)
 
 	out_str(",\"prediction\":{\"support\":");
 	out_tokens(p->pb->tokens, p->pb->n, v);
+	out_str(",\"caveat\":");
+	if (p->pb->n > MF_TESTED_SUPPORT)
+		out_quoted(caveat);
+	else
+		out_str("null");
 	out_str(",\"attractors\":[");
 	for (int a = 0; a < set->count; a++) {
 		if (a)
@@ -698,6 +833,7 @@ write_stats(long index, const struct ts_result *r, int markov, int skipped,
 	out_doubles(r->entropy, r->npoints);
 	out_str("},\"repetition\":");
 	write_repetition(r->seq_rep, r->distinct_n, r->rep);
+	write_published(&r->pub);
 	if (pred)
 		write_prediction(pred, v);
 	else if (skipped) {
@@ -733,6 +869,26 @@ write_agreement(long consistent, long exact, long decided)
 	out_str("}}");
 }
 
+/* A histogram as a map a reader can read, size -> count, sizes that
+ * occur only, ascending. */
+static void
+out_histogram(const long *count, int n)
+{
+	char key[32];
+	int first = 1;
+
+	out_char('{');
+	for (int k = 0; k < n; k++) {
+		if (!count[k])
+			continue;
+		snprintf(key, sizeof key, "%s\"%d\":", first ? "" : ",", k);
+		out_str(key);
+		out_long(count[k]);
+		first = 0;
+	}
+	out_char('}');
+}
+
 static void
 write_summary(const struct ts_summary *s, const struct vocab *v)
 {
@@ -742,9 +898,9 @@ write_summary(const struct ts_summary *s, const struct vocab *v)
 	out_str("{\"type\":\"traj-stats\",\"summary\":true,\"trajectories\":");
 	out_long(s->trajectories);
 	out_str(",\"winner_set_size\":{\"window\":");
-	out_longs(s->size_window, s->maxsize);
+	out_histogram(s->size_window, s->maxsize);
 	out_str(",\"growth\":");
-	out_longs(s->size_growth, s->maxsize);
+	out_histogram(s->size_growth, s->maxsize);
 	out_str(",\"growth_undefined\":");
 	out_long(s->growth_undefined);
 	out_str("},\"classes\":{");
@@ -777,7 +933,7 @@ write_summary(const struct ts_summary *s, const struct vocab *v)
 		out_long(s->won_n[k]);
 	}
 	out_str("},\"winner_set_size\":");
-	out_longs(s->decided_size, s->maxwin);
+	out_histogram(s->decided_size, s->maxwin);
 	out_str("},\"collapse_time\":{\"trajectories\":");
 	out_long(s->timed);
 	out_str(",\"mean\":");
@@ -796,6 +952,7 @@ write_summary(const struct ts_summary *s, const struct vocab *v)
 	out_doubles(s->entropy, s->npoints);
 	out_str("},\"repetition\":");
 	write_repetition(s->seq_rep, s->distinct_n, s->rep);
+	write_published_summary(s);
 	out_str(",\"prediction\":");
 	if (s->predicted || s->skipped_markov) {
 		out_str("{\"trajectories\":");
@@ -815,6 +972,31 @@ write_summary(const struct ts_summary *s, const struct vocab *v)
 		out_str("null");
 	out_char('}');
 	out_end();
+}
+
+/* The ids of the --exclude tokens in this trajectory's naming: words of
+ * its vocabulary, else integers; a token it cannot name is left out of
+ * nothing.  Returns how many, into ids. */
+static int
+excluded_ids(const struct options *o, const struct vocab *names, int *ids)
+{
+	int n = 0;
+
+	for (int k = 0; k < o->nexclude; k++) {
+		const char *w = o->exclude[k];
+		char *end;
+		long v;
+
+		if (names) {
+			if ((ids[n] = vocab_find(names, w)) >= 0)
+				n++;
+			continue;
+		}
+		v = strtol(w, &end, 10);
+		if (*w && !*end && v >= 0 && v <= INT_MAX)
+			ids[n++] = (int)v;
+	}
+	return n;
 }
 
 /* ---- progress ---- */
@@ -842,7 +1024,7 @@ main(int argc, char **argv)
 	struct reader rd = { 0 };
 	long index = 0, L, T, short_text = 0;
 	const struct vocab *names = NULL;
-	int *ctx, first, markov;
+	int *ctx, first, markov, *exclude;
 
 	prog_init(argv[0]);
 	argv[0] = (char *)progname;    /* getopt's complaints name us too */
@@ -856,17 +1038,27 @@ main(int argc, char **argv)
 	if (o.model_file)
 		read_model_file(&pr, o.model_file);
 
+	exclude = xmalloc(((size_t)o.nexclude + 1) * sizeof *exclude);
 	input_open(&rd.in, argc - first, argv + first);
 	while ((ctx = next_trajectory(&rd, &pr, &L, &T, &names, &markov))) {
 		struct ts_result r;
 		struct prediction pred;
 		int predicted = 0, skipped;
 
+		o.ts.P = pr.have ? pr.chain.P : NULL;
+		o.ts.K = pr.have ? pr.chain.K : 0;
+		o.ts.model_test = pr.have && !o.model_free;
+		o.ts.whole = pr.have && !pr.chain.posw;
+		o.ts.nexclude = excluded_ids(&o, names, exclude);
+		o.ts.exclude = exclude;
 		trajstats_compute(ctx, L, T, &o.ts, &r);
+		if (o.summary)
+			ts_summary_tokens(&sum, ctx + L, T, exclude, o.ts.nexclude);
 		short_text += o.text && T < o.ts.window;
 		/* The ordinary chain mixes: no attractor to predict. */
-		skipped = markov && !o.predict_markov && pr.have && L > 0;
-		if (!skipped)
+		skipped = o.predict && markov && !o.predict_markov && pr.have &&
+		    L > 0;
+		if (o.predict && !skipped)
 			predicted = predict(&pr, ctx, L, &r, &pred);
 		sum.skipped_markov += skipped;
 		if (o.summary)
@@ -885,7 +1077,7 @@ main(int argc, char **argv)
 	note_skipped(&rd);
 	if (short_text)
 		note("%ld of %ld documents are shorter than the window (%ld "
-		    "tokens): their window rule and collapse time use the whole "
+		    "tokens): their window rule uses the whole "
 		    "document", short_text, index, o.ts.window);
 	/* Nothing to measure is most often a failed stage upstream. */
 	if (index == 0)
@@ -903,6 +1095,8 @@ main(int argc, char **argv)
 	fastrec_free(&rd.fast);
 	predictor_free(&pr);
 	vocab_free(rd.words);
+	free(exclude);
+	free(o.exclude);
 	out_flush();
 	return 0;
 }

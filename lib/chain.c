@@ -310,23 +310,318 @@ chain_self_dominant(const double *P, int K, int k)
 	return 1;
 }
 
+int
+chain_period(const double *P, int K, const int *class, int c)
+{
+	int *level = xmalloc((size_t)K * sizeof *level), *queue, head = 0, tail = 0;
+	int g = 0, root = -1;
+
+	queue = xmalloc((size_t)K * sizeof *queue);
+	for (int i = 0; i < K; i++) {
+		level[i] = -1;
+		if (class[i] == c && root < 0)
+			root = i;
+	}
+	level[root] = 0;
+	queue[tail++] = root;
+	while (head < tail) {            /* BFS levels within the class */
+		int u = queue[head++];
+
+		for (int v = 0; v < K; v++) {
+			if (class[v] != c || !(P[(size_t)u * K + v] > 0))
+				continue;
+			if (level[v] < 0) {
+				level[v] = level[u] + 1;
+				queue[tail++] = v;
+			} else {             /* gcd with level[u] + 1 - level[v] */
+				int x = abs(level[u] + 1 - level[v]), y = g;
+
+				while (y) {
+					int t = x % y;
+
+					x = y;
+					y = t;
+				}
+				g = x;
+			}
+		}
+	}
+	free(queue);
+	free(level);
+	return g;
+}
+
+/* The rows of the states in list (n of them) eliminated in order, with
+ * only sums, products and quotients of nonnegative numbers (as for the
+ * stationary laws above): w is n x (n + extra), entry [i][j] for j < n
+ * the chance from list[i] to list[j] (i != j), and the extra columns the
+ * chances into sinks; tau[i] the expected time of one step from it.  On
+ * return row k holds where a stay in list[k] ends among the states after
+ * it and the sinks (normalised), and tau[k] its expected duration.
+ * -1 if a state has no way out. */
+static int
+eliminate_in_order(double *w, double *tau, int n, int extra)
+{
+	int cols = n + extra;
+
+	for (int k = 0; k < n; k++) {
+		double *rk = w + (size_t)k * cols, out = 0;
+
+		for (int j = k + 1; j < cols; j++)
+			out += rk[j];
+		if (!(out > 0))
+			return -1;
+		for (int j = k + 1; j < cols; j++)
+			rk[j] /= out;
+		tau[k] /= out;
+		for (int i = k + 1; i < n; i++) {
+			double *ri = w + (size_t)i * cols, rik = ri[k];
+
+			if (!(rik > 0))
+				continue;
+			for (int j = k + 1; j < cols; j++)
+				if (j != i)
+					ri[j] += rik * rk[j];
+			tau[i] += rik * tau[k];
+		}
+	}
+	return 0;
+}
+
+int
+chain_absorption(const double *P, int K, const int *class, const int *closed,
+    int nclass, int *transient, double *h)
+{
+	int n = 0, *sink = xmalloc(((size_t)nclass + 1) * sizeof *sink), ns = 0;
+	double *w, *tau;
+	int rc;
+
+	for (int c = 0; c < nclass; c++)
+		sink[c] = closed[c] ? ns++ : -1;
+	for (int i = 0; i < K; i++)
+		if (!closed[class[i]])
+			transient[n++] = i;
+	w = xcalloc(checked_size((size_t)n * ((size_t)n + ns) + 1, 1), sizeof *w);
+	tau = xcalloc((size_t)n + 1, sizeof *tau);
+	for (int a = 0; a < n; a++) {
+		const double *row = P + (size_t)transient[a] * K;
+		double *wa = w + (size_t)a * (n + ns);
+
+		for (int b = 0; b < n; b++)
+			if (b != a)
+				wa[b] = row[transient[b]];
+		for (int j = 0; j < K; j++)
+			if (closed[class[j]])
+				wa[n + sink[class[j]]] += row[j];
+	}
+	rc = eliminate_in_order(w, tau, n, ns);
+	for (int k = n - 1; rc == 0 && k >= 0; k--)     /* back-substitution */
+		for (int c = 0; c < ns; c++) {
+			const double *rk = w + (size_t)k * (n + ns);
+			double v = rk[n + c];
+
+			for (int j = k + 1; j < n; j++)
+				v += rk[j] * h[(size_t)j * ns + c];
+			h[(size_t)k * ns + c] = v;
+		}
+	free(tau);
+	free(w);
+	free(sink);
+	return rc < 0 ? -1 : n;
+}
+
+int
+chain_passage(const double *P, int K, const int *member, int n, double *m)
+{
+	double *w = xmalloc(checked_size((size_t)n * n + 1, sizeof *w));
+	double *tau = xmalloc(((size_t)n + 1) * sizeof *tau), *t;
+	int *order = xmalloc(((size_t)n + 1) * sizeof *order);
+
+	t = xmalloc(((size_t)n + 1) * sizeof *t);
+	for (int j = 0; j < n; j++) {
+		int q = 0;
+
+		/* the others in order, then the target, as the sink */
+		for (int i = 0; i < n; i++)
+			if (i != j)
+				order[q++] = i;
+		order[q] = j;
+		for (int a = 0; a < n; a++) {
+			const double *row = P + (size_t)member[order[a]] * K;
+
+			tau[a] = 1;
+			for (int b = 0; b < n; b++)
+				w[(size_t)a * n + b] = b != a ? row[member[order[b]]] : 0;
+		}
+		if (eliminate_in_order(w, tau, n - 1, 1) != 0) {
+			free(t);
+			free(order);
+			free(tau);
+			free(w);
+			return -1;
+		}
+		for (int k = n - 2; k >= 0; k--) {
+			double v = tau[k];
+
+			for (int l = k + 1; l < n - 1; l++)
+				v += w[(size_t)k * n + l] * t[l];
+			t[k] = v;
+		}
+		/* the return time: one step, then the way back */
+		m[(size_t)j * n + j] = 1;
+		for (int k = 0; k < n - 1; k++) {
+			m[(size_t)order[k] * n + j] = t[k];
+			m[(size_t)j * n + j] += P[(size_t)member[j] * K + member[order[k]]] *
+			    t[k];
+		}
+	}
+	free(t);
+	free(order);
+	free(tau);
+	free(w);
+	return 0;
+}
+
+/* Mean first-passage times are n^4 to compute for a class of n states:
+ * given for classes up to this size (ours). */
+#define PASSAGE_MAX 128
+
+/* Whether the n numbers of x are finite: an elimination in linear
+ * arithmetic whose products underflow (logits of some hundreds) gives
+ * no number, and its quantity is then null. */
+static int
+all_finite(const double *x, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!isfinite(x[i]))
+			return 0;
+	return 1;
+}
+
+/* A class's own analysis: its period, and when closed its stationary
+ * law and mean first-passage times, in the order of its tokens. */
+static json_t *
+class_json(const double *P, int K, const int *class, int c, int closed,
+    double *pi)
+{
+	int n = 0, *member = xmalloc((size_t)K * sizeof *member), g;
+	json_t *members = json_array(), *o;
+
+	for (int i = 0; i < K; i++)
+		if (class[i] == c) {
+			member[n++] = i;
+			jappend(members, jint(i));
+		}
+	g = chain_period(P, K, class, c);
+	o = jpack("{s:o,s:b,s:o}", "tokens", members, "closed", closed,
+	    "period", g ? jint(g) : json_null());
+	if (closed && chain_stationary(P, K, class, c, pi) == 0) {
+		json_t *law = json_array();
+
+		for (int q = 0; q < n; q++)
+			jappend(law, jreal(pi[member[q]]));
+		jset(o, "stationary", law);
+	} else if (closed)
+		jset(o, "stationary", json_null());
+	if (closed) {
+		double *m = n <= PASSAGE_MAX ? xmalloc((size_t)n * n * sizeof *m) :
+		    NULL;
+		json_t *rows = json_null();
+
+		if (m && chain_passage(P, K, member, n, m) == 0 &&
+		    all_finite(m, (size_t)n * n)) {
+			rows = json_array();
+			for (int i = 0; i < n; i++) {
+				json_t *row = json_array();
+
+				for (int j = 0; j < n; j++)
+					jappend(row, jreal(m[(size_t)i * n + j]));
+				jappend(rows, row);
+			}
+		}
+		jset(o, "mean_first_passage", rows);
+		free(m);
+	}
+	free(member);
+	return o;
+}
+
+/* Where each transient state ends: null when none is transient. */
+static json_t *
+absorption_json(const double *P, int K, const int *class, const int *closed,
+    int nclass)
+{
+	int *transient = xmalloc((size_t)K * sizeof *transient), n, ns = 0;
+	double *h;
+	json_t *o = json_null(), *into, *tok, *which;
+
+	for (int c = 0; c < nclass; c++)
+		ns += closed[c];
+	h = xmalloc(checked_size((size_t)K * ns + 1, sizeof *h));
+	n = chain_absorption(P, K, class, closed, nclass, transient, h);
+	if (n > 0 && all_finite(h, (size_t)n * ns)) {
+		into = json_array();
+		tok = json_array();
+		which = json_array();
+		for (int c = 0; c < nclass; c++)
+			if (closed[c])
+				jappend(which, jint(c));
+		for (int a = 0; a < n; a++) {
+			json_t *row = json_array();
+
+			jappend(tok, jint(transient[a]));
+			for (int c = 0; c < ns; c++)
+				jappend(row, jreal(h[(size_t)a * ns + c]));
+			jappend(into, row);
+		}
+		o = jpack("{s:o,s:o,s:o}", "transient", tok, "closed_classes", which,
+		    "probabilities", into);
+	}
+	free(h);
+	free(transient);
+	return o;
+}
+
+/* A chain with rows not determined (NaN: null in a fitted ccmc record)
+ * has no analysis: which rows, and nulls. */
+static json_t *
+undetermined(const double *P, int K)
+{
+	json_t *rows = json_array();
+
+	for (int i = 0; i < K; i++)
+		for (int j = 0; j < K; j++)
+			if (isnan(P[(size_t)i * K + j])) {
+				jappend(rows, jint(i));
+				break;
+			}
+	if (json_array_size(rows) == 0) {
+		json_decref(rows);
+		return NULL;
+	}
+	return jpack("{s:o,s:n,s:n,s:n,s:n,s:n,s:n}", "undetermined_rows", rows,
+	    "classes", "irreducible", "stationary", "entropy_rate", "absorption",
+	    "self_dominant");
+}
+
 json_t *
 chain_analyze(const double *P, int K)
 {
-	int *class = xmalloc((size_t)K * sizeof *class);
-	int *closed = xmalloc((size_t)K * sizeof *closed);
-	double *pi = xmalloc((size_t)K * sizeof *pi);
-	int nclass = chain_classes(P, K, class, closed), nclosed = 0;
-	json_t *out = json_object(), *classes = json_array(), *dom = json_array();
+	int *class, *closed, nclass, nclosed = 0;
+	double *pi;
+	json_t *out, *classes, *dom;
 
+	if ((out = undetermined(P, K)))
+		return out;
+	class = xmalloc((size_t)K * sizeof *class);
+	closed = xmalloc((size_t)K * sizeof *closed);
+	pi = xmalloc((size_t)K * sizeof *pi);
+	nclass = chain_classes(P, K, class, closed);
+	out = json_object();
+	classes = json_array();
+	dom = json_array();
 	for (int c = 0; c < nclass; c++) {
-		json_t *members = json_array();
-
-		for (int i = 0; i < K; i++)
-			if (class[i] == c)
-				jappend(members, jint(i));
-		jappend(classes, jpack("{s:o,s:b}", "tokens",
-		    members, "closed", closed[c]));
+		jappend(classes, class_json(P, K, class, c, closed[c], pi));
 		nclosed += closed[c];
 	}
 	jset(out, "classes", classes);
@@ -355,6 +650,7 @@ chain_analyze(const double *P, int K)
 		jset(out, "entropy_rate", json_null());
 	}
 dominant:
+	jset(out, "absorption", absorption_json(P, K, class, closed, nclass));
 	for (int k = 0; k < K; k++)
 		if (chain_self_dominant(P, K, k))
 			jappend(dom, jint(k));

@@ -2,6 +2,8 @@
 
 #include <math.h>
 
+#include "numeric.h"
+
 struct blocks {
 	const double *logb;
 	const long   *count;
@@ -203,4 +205,28 @@ t_quantile(double a, double df)
 			hi = mid;
 	}
 	return (lo + hi) / 2;
+}
+
+/* Under the ordinary chain, a token entered with probabilities p_t given
+ * the past has, for each lambda > 0,
+ *     E[exp(-lambda X_t) | past] <= exp(-(1 - e^-lambda) p_t),
+ * so M = exp(-lambda N + (1 - e^-lambda) E) is a supermartingale from 1,
+ * and so is any fixed mixture of such; by Markov's inequality at the end,
+ * P(mixture >= 1/a) <= a.  Losers of a CCMC mostly stop appearing at all,
+ * so half the weight goes to lambda = infinity (M = e^E when N = 0, else
+ * 0), the rest evenly to lambda = 1/4 .. 4, fixed with the test. */
+double
+loser_p_value(long N, double E)
+{
+	static const double lambda[] = { 0.25, 0.5, 1, 2, 4 };
+	double lm[6], lmean;
+	int n = 0;
+
+	for (int k = 0; k < 5; k++)
+		lm[n++] = log(0.1) - lambda[k] * (double)N -
+		    expm1(-lambda[k]) * E;
+	if (N == 0)
+		lm[n++] = log(0.5) + E;
+	lmean = log_sum_exp(lm, n);
+	return lmean <= 0 ? 1 : exp(-lmean);
 }

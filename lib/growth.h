@@ -34,6 +34,13 @@ struct growth_fit {
 void   growth_fit(const double *logb, const long *count, int nb, double q,
            struct growth_fit *g);
 
+/* A bound on the p-value of a token's N entries after the checkpoint
+ * when the ordinary Markov chain would have entered it E times in
+ * expectation from the states visited (E the sum over the steps of
+ * P(previous token, token)): small when N falls far below E.  Valid
+ * whatever the chain's start or mixing (a supermartingale; growth.c). */
+double loser_p_value(long N, double E);
+
 /* The t such that P(T > t) = a for Student's T with df degrees of freedom
  * (0 < a <= 1/2). */
 double t_quantile(double a, double df);

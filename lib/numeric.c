@@ -35,6 +35,8 @@ softmax(const double *x, double *out, int n)
 		out[i] /= s;
 }
 
+/* A zero a_il adds only zeros (the factors are finite): skipped, so that
+ * a one-hot or sparse A costs what its nonzeros do. */
 void
 mat_mul(const double *A, const double *B, double *C, int m, int k, int n)
 {
@@ -45,23 +47,59 @@ mat_mul(const double *A, const double *B, double *C, int m, int k, int n)
 			const double *b = B + (size_t)l * n;
 			double *c = C + (size_t)i * n;
 
+			if (a == 0)
+				continue;
 			for (int j = 0; j < n; j++)
 				c[j] += a * b[j];
 		}
 }
 
+/* When B is mostly zeros (one-hot embeddings: K x K at K = 2048 would be
+ * 8.6e9 products), each dot product runs over the nonzeros of B's row
+ * only, in the same order: the same sums, as the skipped terms are exact
+ * zeros. */
 void
 mat_mul_bt(const double *A, const double *B, double *C, int m, int k, int n)
 {
+	size_t nnz = 0, total = (size_t)n * (size_t)k;
+	size_t *start;
+	int *col;
+
+	for (size_t e = 0; e < total; e++)
+		nnz += B[e] != 0;
+	if (nnz > total / 4) {
+		for (int i = 0; i < m; i++)
+			for (int j = 0; j < n; j++) {
+				const double *a = A + (size_t)i * k, *b = B + (size_t)j * k;
+				double s = 0;
+
+				for (int l = 0; l < k; l++)
+					s += a[l] * b[l];
+				C[(size_t)i * n + j] = s;
+			}
+		return;
+	}
+	start = xmalloc(((size_t)n + 1) * sizeof *start);
+	col = xmalloc((nnz + 1) * sizeof *col);
+	nnz = 0;
+	for (int j = 0; j < n; j++) {
+		start[j] = nnz;
+		for (int l = 0; l < k; l++)
+			if (B[(size_t)j * k + l] != 0)
+				col[nnz++] = l;
+	}
+	start[n] = nnz;
 	for (int i = 0; i < m; i++)
 		for (int j = 0; j < n; j++) {
 			const double *a = A + (size_t)i * k, *b = B + (size_t)j * k;
 			double s = 0;
 
-			for (int l = 0; l < k; l++)
-				s += a[l] * b[l];
+			for (size_t e = start[j]; e < start[j + 1]; e++)
+				s += a[col[e]] * b[col[e]];
 			C[(size_t)i * n + j] = s;
 		}
+	free(col);
+	free(start);
 }
 
 double

@@ -7,6 +7,7 @@
 
 #include "growth.h"
 #include "hash.h"
+#include "repetition.h"
 #include "numeric.h"
 #include "util.h"
 
@@ -17,7 +18,7 @@ const char *const ts_why[] = {
 	"too short: fewer than 2 blocks after the early checkpoint",
 	"undecided: no token is a decided loser, not every one a decided winner",
 	"not collapsed: every token is a decided winner",
-	"the losers still hold more than eps of the last window",
+	"the losers' share of the generated tokens never fell",
 };
 
 /* "At least x of total": a relative slack keeps 0.95 * 1000 from missing 950
@@ -281,22 +282,69 @@ window_winners(const int *dense, long n, int nsym, const long *count,
 	return size;
 }
 
-/* Collapse time of the generated tokens y onto the tokens marked in win
- * (every window of W after it holds at least 1 - eps of them). */
-static long
-collapse_time(const int *y, long T, const int *win, const struct ts_opts *o)
+/* log B(a + 1, b + 1), the marginal likelihood of a Bernoulli sequence of
+ * a ones and b zeros under a uniform prior on its rate. */
+static double
+log_beta1(long a, long b)
 {
-	long W = o->window < T ? o->window : T, in = 0, last_bad = 0;
+	return lgamma(a + 1.0) + lgamma(b + 1.0) - lgamma(a + b + 2.0);
+}
 
-	for (long i = 0; i < W; i++)
-		in += win[y[i]];
-	for (long v = 1;; v++) {       /* window y_v .. y_{v+W-1}, 1-based */
-		if (!at_least((double)in, 1 - o->eps, (double)W))
-			last_bad = v;
-		if (v + W - 1 >= T)
-			return last_bad == v ? -1 : last_bad;
-		in += win[y[v + W - 1]] - win[y[v - 1]];
+/* The onset of collapse: the step at which the losers' share of the
+ * generated tokens y fell.  x_t = 1 when y_t is a loser; as a chain, x
+ * goes on from x_t-1 with a rate that depends on it (a loser's run, the
+ * chain's memory), on each side of a change point u (1 <= u < T: the
+ * steps t < u before, t >= u after) rates of their own.  Under uniform
+ * priors on the four rates the marginal likelihood is the product of
+ * B(a + 1, b + 1) over the sides and the previous values (a, b the ones
+ * and zeros that followed); under a uniform prior on u, restricted to
+ * the points where the losers' share falls, the posterior's median is
+ * the estimate and its 2.5% and 97.5% quantiles the interval.  -1 when
+ * no point has the share fall. */
+static long
+onset(const int *y, long T, const int *loser, long *lo, long *hi)
+{
+	long n[2][2] = { { 0 } }, all[2][2] = { { 0 } }, ones = 0, before = 0;
+	long med = -1;
+	double *lp = xmalloc(((size_t)T + 1) * sizeof *lp), top = -INFINITY;
+	double total = 0, cum = 0;
+
+	for (long t = 0; t < T; t++) {
+		ones += loser[y[t]];
+		if (t)
+			all[loser[y[t - 1]]][loser[y[t]]]++;
 	}
+	for (long u = 1; u < T; u++) {
+		double l = 0;
+
+		before += loser[y[u - 1]];
+		if (u > 1)
+			n[loser[y[u - 2]]][loser[y[u - 1]]]++;
+		for (int p = 0; p < 2; p++)
+			l += log_beta1(n[p][1], n[p][0]) +
+			    log_beta1(all[p][1] - n[p][1], all[p][0] - n[p][0]);
+		lp[u] = (double)(ones - before + 1) / (double)(T - u + 2) <
+		    (double)(before + 1) / (double)(u + 2) ? l : -INFINITY;
+		top = fmax(top, lp[u]);
+	}
+	*lo = *hi = -1;
+	if (top == -INFINITY) {
+		free(lp);
+		return -1;
+	}
+	for (long u = 1; u < T; u++)
+		total += lp[u] = exp(lp[u] - top);
+	for (long u = 1; u < T; u++) {
+		cum += lp[u];
+		if (*lo < 0 && cum >= 0.025 * total)
+			*lo = u;
+		if (med < 0 && cum >= 0.5 * total)
+			med = u;
+		if (*hi < 0 && cum >= 0.975 * total)
+			*hi = u;
+	}
+	free(lp);
+	return med;
 }
 
 /* dense_ids (below) for large ids: an open-addressing table keyed by id
@@ -410,249 +458,421 @@ dense_ids(const int *ctx, long n, int *dense, int **idsp)
 	return nsym;
 }
 
-/* The classes of the tokens (by dense id) from the context counts snap[k]
- * at the block ends s_k (k = 0..nblk; s_0 = t1, s_nblk = T). */
+/* The work of one trajectory, by dense id (0 .. nsym-1, in id order). */
+struct work {
+	const int *ctx;        /* the context, L + T tokens */
+	long   L, T, n1;
+	int    nsym, *ids, *dense;
+	long  *prompt;         /* counts in the prompt */
+	long  *m;              /* final counts */
+	int    nblk;           /* classes: blocks after t1 (0: too short) */
+	long  *steps;          /* their ends s_0 = t1 .. s_nblk = T */
+	long  *snap;           /* context counts at those ends */
+	long  *cm;             /* context counts at the curve's checkpoints */
+	int   *gwin;           /* growth rule (NULL when undefined) */
+	double *gamma, *ghat, *lo, *hi, *lp;
+	int   *wwin, *cls, *away;  /* away: not entered since t1 */
+};
+
+/* The blocks of the classes: ends at t1 and at nblk equal steps up to T. */
 static void
-classify(const long *snap, const long *steps, int nblk, int nsym, long L,
-    const struct ts_opts *o, double *ghat, double *lo, double *hi, int *cls)
+plan_blocks(struct work *w, const struct ts_opts *o, struct ts_result *r)
 {
+	long c1;
+
+	/* The growth rule's early checkpoint: a context of at least one token,
+	 * strictly before the end. */
+	r->t1 = (long)(o->from * (double)w->T);
+	if (w->L + r->t1 == 0)
+		r->t1 = 1;
+	w->n1 = w->L + r->t1;
+	w->nblk = 0;
+	if (r->t1 >= w->T)
+		return;
+	/* The classes count generated tokens only: their block 0 holds at
+	 * least one step, so c1 = max(t1, 1). */
+	c1 = r->t1 > 0 ? r->t1 : 1;
+	if (c1 >= w->T)
+		return;
+	w->nblk = w->T - c1 < o->blocks ? (int)(w->T - c1) : o->blocks;
+	w->steps = xmalloc(((size_t)w->nblk + 1) * sizeof *w->steps);
+	for (int k = 0; k <= w->nblk; k++)
+		w->steps[k] = c1 + (long)((double)k * (double)(w->T - c1) /
+		    w->nblk + 0.5);
+	w->snap = xmalloc(((size_t)w->nblk + 1) * (size_t)w->nsym *
+	    sizeof *w->snap);
+}
+
+/* One pass over the steps, counting; the counts are copied at the events,
+ * the block ends (the first is t1) and the curve's checkpoints, and
+ * between them the loop does nothing else. */
+static void
+count_pass(struct work *w, const struct ts_result *r)
+{
+	int nsym = w->nsym, b = 0, k = 0;
+	long t = 0, *m = w->m;
+
+	for (long i = 0; i < w->L; i++)
+		m[w->dense[i]]++;
+	memcpy(w->prompt, m, (size_t)nsym * sizeof *m);
+	while (t < w->T) {
+		long next = w->T;
+
+		if (w->snap && b <= w->nblk && w->steps[b] < next)
+			next = w->steps[b];
+		if (k < r->npoints && r->t[k] < next)
+			next = r->t[k];
+		for (const int *d = w->dense + w->L + t, *e = w->dense + w->L + next;
+		    d < e; d++)
+			m[*d]++;
+		t = next;
+		while (w->snap && b <= w->nblk && w->steps[b] == t)
+			memcpy(w->snap + (size_t)b++ * nsym, m, (size_t)nsym * sizeof *m);
+		if (k < r->npoints && r->t[k] == t)
+			memcpy(w->cm + (size_t)k++ * nsym, m, (size_t)nsym * sizeof *m);
+	}
+}
+
+/* The curve's top-1 share and entropy at its checkpoints, and the growth
+ * winners' share once they are known. */
+static void
+fill_curve(const struct work *w, struct ts_result *r)
+{
+	double *p = xmalloc(((size_t)w->nsym + 1) * sizeof *p);
+
+	for (int k = 0; k < r->npoints; k++) {
+		const long *c = w->cm + (size_t)k * w->nsym;
+		long top = 0, in = 0;
+
+		for (int j = 0; j < w->nsym; j++) {
+			p[j] = (double)c[j] / (double)(w->L + r->t[k]);
+			top = c[j] > top ? c[j] : top;
+			in += w->gwin && w->gwin[j] ? c[j] : 0;
+		}
+		r->top1[k] = (double)top / (double)(w->L + r->t[k]);
+		r->entropy[k] = entropy(p, w->nsym);
+		if (r->share)
+			r->share[k] = (double)in / (double)(w->L + r->t[k]);
+	}
+	free(p);
+}
+
+/* The descriptive growth rule (exponents from t1 to T). */
+static void
+growth_rule(struct work *w, struct ts_result *r, const struct ts_opts *o)
+{
+	/* counts at t1: the blocks' first end, or the prompt's when t1 = 0 */
+	const long *m1 = r->t1 ? w->snap : w->prompt, *m = w->m;
+	double n = (double)(w->L + w->T);
+
+	for (int s = 0; s < w->nsym; s++)
+		w->gamma[s] = NAN;
+	if (r->t1 >= w->T)
+		return;
+	w->gwin = xcalloc((size_t)w->nsym + 1, sizeof *w->gwin);
+	for (int s = 0; s < w->nsym; s++) {
+		long late = m[s] - m1[s];
+
+		if (m1[s] > 0) {
+			w->gamma[s] = log((double)m[s] / (double)m1[s]) /
+			    log(n / (double)w->n1);
+			w->gwin[s] = w->gamma[s] >= o->gamma_min && late >= o->min_count;
+		} else
+			w->gwin[s] = late >= o->min_count;
+		r->n_growth += w->gwin[s];
+	}
+}
+
+/* The model-free intervals, from the counts of the generated tokens alone
+ * (the prompt is no sample of the chain's law: a rare token a prompt
+ * over-represents must not look like a loser): block 0 holds the first t1
+ * generated tokens, the others the steps between the block ends, sizes
+ * counted in generated steps.  A token never generated has no interval. */
+static void
+free_intervals(const struct work *w, double level)
+{
+	int nblk = w->nblk, nsym = w->nsym;
 	double *logb = xmalloc(((size_t)nblk + 1) * sizeof *logb);
 	long *count = xmalloc(((size_t)nblk + 1) * sizeof *count);
-	double N = (double)(L + steps[nblk]), tq;
+	double tq = t_quantile(level / (2.0 * nsym), nblk - 1);
 
 	for (int k = 0; k <= nblk; k++)
-		logb[k] = log((double)(L + steps[k]) / N);
+		logb[k] = log((double)w->steps[k] / (double)w->T);
 	logb[nblk] = 0;
-	tq = t_quantile(o->alpha / (2.0 * nsym), nblk - 1);
 	for (int s = 0; s < nsym; s++) {
 		struct growth_fit g;
+		long total = 0;
 
-		for (int k = 0; k <= nblk; k++)
-			count[k] = snap[(size_t)k * nsym + s] -
-			    (k ? snap[(size_t)(k - 1) * nsym + s] : 0);
+		for (int k = 0; k <= nblk; k++) {
+			count[k] = w->snap[(size_t)k * nsym + s] -
+			    (k ? w->snap[(size_t)(k - 1) * nsym + s] : w->prompt[s]);
+			total += count[k];
+		}
+		if (total == 0) {
+			w->ghat[s] = w->lo[s] = w->hi[s] = NAN;
+			continue;
+		}
 		growth_fit(logb, count, nblk + 1, tq * tq, &g);
-		ghat[s] = g.gamma;
-		lo[s] = g.lo;
-		hi[s] = g.hi;
-		cls[s] = g.hi < 1 ? TS_LOSER : g.lo >= 1 - o->delta ? TS_WINNER :
-		    TS_UNDECIDED;
+		w->ghat[s] = g.gamma;
+		w->lo[s] = g.lo;
+		w->hi[s] = g.hi;
 	}
 	free(count);
 	free(logb);
+}
+
+/* The model's test of the whole trajectory from step t1 on: the
+ * likelihood ratio of the CCMC of P, drawing j from i with chance
+ * m_j P_ij / sum_l m_l P_il (m the context counts before the step),
+ * against the ordinary chain (P_ij), and against the CCMC that holds the
+ * shares of t1 (m frozen at m(t1)).  Under either null its ratio is a
+ * martingale of mean 1, so the smaller of the two reaches 1/a with chance
+ * at most a under both (an intersection-union test): the p-value bound is
+ * the inverse of the smaller ratio.  O(T nsym). */
+static double
+model_trajectory_p(const struct work *w, const struct ts_opts *o, long t1)
+{
+	int nsym = w->nsym;
+	long *m = xmalloc(2 * ((size_t)nsym + 1) * sizeof *m), *m1 = m + nsym + 1;
+	double llr_chain = 0, llr_held = 0;
+
+	memcpy(m, w->prompt, (size_t)nsym * sizeof *m);
+	for (long t = 0; t < t1; t++)
+		m[w->dense[w->L + t]]++;
+	memcpy(m1, m, (size_t)nsym * sizeof *m);
+	for (long t = t1; t < w->T; t++) {
+		int prev = w->dense[w->L + t - 1], y = w->dense[w->L + t];
+		const double *row = o->P + (size_t)w->ids[prev] * o->K;
+		double z = 0, z1 = 0;
+
+		for (int l = 0; l < nsym; l++) {
+			double p = row[w->ids[l]];
+
+			z += (double)m[l] * p;
+			z1 += (double)m1[l] * p;
+		}
+		/* log q - log P and log q - log q1; the P_iy cancels in the
+		 * second, and a token new since t1 has q1 = 0 */
+		llr_chain += log((double)m[y] / z);
+		llr_held += m1[y] ? log((double)m[y] / (double)m1[y] * z1 / z) :
+		    INFINITY;
+		m[y]++;
+	}
+	free(m);
+	llr_chain = fmin(llr_chain, llr_held);
+	return llr_chain <= 0 ? 1 : exp(-llr_chain);
+}
+
+/* The model's test of each token, from step t1 on, against the ordinary
+ * chain of P (growth.h, loser_p_value): its entries against the chance
+ * the chain gives it from the states the trajectory was in (the
+ * compensator needs only how often each state preceded a step: O(T +
+ * nsym^2)). */
+static void
+model_p_values(struct work *w, const struct ts_opts *o, long t1)
+{
+	long *visits = xcalloc((size_t)w->nsym + 1, sizeof *visits);
+	long *entries = xcalloc((size_t)w->nsym + 1, sizeof *entries);
+
+	for (long t = t1; t < w->T; t++) {
+		visits[w->dense[w->L + t - 1]]++;
+		entries[w->dense[w->L + t]]++;
+	}
+	for (int s = 0; s < w->nsym; s++) {
+		double E = 0;
+
+		w->away[s] = entries[s] == 0;
+		for (int i = 0; i < w->nsym; i++)
+			if (visits[i])
+				E += (double)visits[i] *
+				    o->P[(size_t)w->ids[i] * o->K + w->ids[s]];
+		w->lp[s] = loser_p_value(entries[s], E);
+	}
+	free(entries);
+	free(visits);
+}
+
+/* The classes and the verdict, at family-wise level alpha.  Model-free:
+ * the intervals.  With a model: the intervals at alpha / 2, each token's
+ * test of the model at alpha / 4 (Bonferroni over the tokens), and the
+ * trajectory's at alpha / 4; a trajectory that test decides, with no
+ * token a decided loser, collapsed onto the tokens that were not kept
+ * away since t1 (unless every token is a decided winner: undecided). */
+static void
+classify(struct work *w, const struct ts_opts *o, struct ts_result *r)
+{
+	int nsym = w->nsym, losers = 0, winners = 0, whole, *lose;
+	double level = o->model_test ? o->alpha / 2 : o->alpha;
+
+	r->collapse = -1;
+	r->traj_p = NAN;
+	for (int s = 0; s < nsym; s++) {
+		w->ghat[s] = w->lo[s] = w->hi[s] = w->lp[s] = NAN;
+		w->away[s] = 0;
+	}
+	if (w->nblk < 2) {
+		r->collapsed = -1;
+		r->why = TS_SHORT;
+		return;
+	}
+	free_intervals(w, level);
+	if (o->model_test) {
+		model_p_values(w, o, w->steps[0]);
+		if (o->whole)
+			r->traj_p = model_trajectory_p(w, o, w->steps[0]);
+	}
+	for (int s = 0; s < nsym; s++) {
+		int out = w->hi[s] < 1 || w->lp[s] <= o->alpha / 4 / nsym;
+
+		w->cls[s] = out ? TS_LOSER : w->lo[s] >= 1 - o->delta ?
+		    TS_WINNER : TS_UNDECIDED;
+		losers += w->cls[s] == TS_LOSER;
+		winners += w->cls[s] == TS_WINNER;
+	}
+	whole = r->traj_p <= o->alpha / 4 && winners < nsym;
+	r->collapsed = losers || whole ? 1 : winners == nsym ? 0 : -1;
+	r->why = r->collapsed == 1 ? TS_TIMED : winners == nsym ? TS_HELD :
+	    TS_OPEN;
+	if (r->collapsed != 1)
+		return;
+	lose = xmalloc(((size_t)nsym + 1) * sizeof *lose);
+	for (int s = 0; s < nsym; s++)
+		lose[s] = losers ? w->cls[s] == TS_LOSER : w->away[s];
+	r->collapse = onset(w->dense + w->L, w->T, lose, &r->collapse_lo,
+	    &r->collapse_hi);
+	if (r->collapse < 0)
+		r->why = TS_LATE;
+	free(lose);
+}
+
+/* The published measures (repetition.h), the tokens --exclude names
+ * left out. */
+static void
+published(const struct work *w, const struct ts_opts *o, struct ts_result *r)
+{
+	unsigned char *skip = NULL;
+
+	for (int k = 0; k < o->nexclude; k++) {
+		int *at = bsearch(&o->exclude[k], w->ids, (size_t)w->nsym,
+		    sizeof *w->ids, cmp_int);
+
+		if (!at)
+			continue;
+		if (!skip)
+			skip = xcalloc((size_t)w->nsym + 1, 1);
+		skip[at - w->ids] = 1;
+	}
+	pub_measure(w->dense, w->L, w->T, w->nsym, w->ids, skip, o->P, o->K,
+	    &r->pub);
+	free(skip);
+}
+
+/* A copy of v (by dense id) in the order of the report. */
+static double *
+in_order(const double *v, const struct rank *order, int nsym)
+{
+	double *out = xmalloc(((size_t)nsym + 1) * sizeof *out);
+
+	for (int k = 0; k < nsym; k++)
+		out[k] = v[order[k].dense];
+	return out;
+}
+
+/* The tokens reported by final count, then id. */
+static void
+report(const struct work *w, struct ts_result *r)
+{
+	int nsym = w->nsym;
+	struct rank *order = xmalloc(((size_t)nsym + 1) * sizeof *order);
+
+	for (int s = 0; s < nsym; s++)
+		order[s] = (struct rank){ w->m[s], 0, w->ids[s], s };
+	qsort(order, (size_t)nsym, sizeof *order, cmp_rank);
+	r->sym = xmalloc(((size_t)nsym + 1) * sizeof *r->sym);
+	r->count = xmalloc(((size_t)nsym + 1) * sizeof *r->count);
+	r->cls = xmalloc(((size_t)nsym + 1) * sizeof *r->cls);
+	r->winner_window = xmalloc(((size_t)nsym + 1) * sizeof *r->winner_window);
+	if (w->gwin)
+		r->winner_growth = xmalloc(((size_t)nsym + 1) *
+		    sizeof *r->winner_growth);
+	r->gamma = in_order(w->gamma, order, nsym);
+	r->gamma_hat = in_order(w->ghat, order, nsym);
+	r->lo = in_order(w->lo, order, nsym);
+	r->hi = in_order(w->hi, order, nsym);
+	r->loser_p = in_order(w->lp, order, nsym);
+	for (int k = 0; k < nsym; k++) {
+		int s = order[k].dense;
+
+		r->sym[k] = w->ids[s];
+		r->count[k] = w->m[s];
+		r->cls[k] = w->cls[s];
+		r->winner_window[k] = w->wwin[s];
+		if (w->gwin)
+			r->winner_growth[k] = w->gwin[s];
+	}
+	free(order);
 }
 
 void
 trajstats_compute(const int *ctx, long L, long T, const struct ts_opts *o,
     struct ts_result *r)
 {
-	long n = L + T, n1, *steps = NULL, *snap = NULL, *cm;
-	int *ids, *dense = xmalloc(((size_t)n + 1) * sizeof *dense);
-	int *wwin, *gwin = NULL, *seen, *cls;
-	long *m, *tpt;
-	const long *m1;
-	double *p, *gamma, *ghat, *lo, *hi;
-	struct rank *order;
-	int nsym, growth_ok, maxpts, nblk = 0;
+	struct work w = { .ctx = ctx, .L = L, .T = T };
+	size_t ns;
+	int maxpts;
 
 	memset(r, 0, sizeof *r);
 	r->L = L;
 	r->T = T;
-	r->nsym = nsym = dense_ids(ctx, n, dense, &ids);
+	r->model_test = o->model_test;
+	w.dense = xmalloc(((size_t)(L + T) + 1) * sizeof *w.dense);
+	r->nsym = w.nsym = dense_ids(ctx, L + T, w.dense, &w.ids);
+	ns = (size_t)w.nsym + 1;
+	w.prompt = xcalloc(ns, sizeof *w.prompt);
+	w.m = xcalloc(ns, sizeof *w.m);
+	w.gamma = xmalloc(5 * ns * sizeof *w.gamma);
+	w.ghat = w.gamma + ns;
+	w.lo = w.ghat + ns;
+	w.hi = w.lo + ns;
+	w.lp = w.hi + ns;
+	w.wwin = xmalloc(ns * sizeof *w.wwin);
+	w.cls = xcalloc(ns, sizeof *w.cls);
+	w.away = xcalloc(ns, sizeof *w.away);
+	plan_blocks(&w, o, r);
 
-
-	/* The growth rule's early checkpoint: a context of at least one token,
-	 * strictly before the end. */
-	r->t1 = (long)(o->from * (double)T);
-	if (L + r->t1 == 0)
-		r->t1 = 1;
-	growth_ok = r->t1 < T;
-	n1 = L + r->t1;
-
-	/* The classes' blocks: ends at t1 and at nblk equal steps up to T. */
-	if (growth_ok) {
-		nblk = T - r->t1 < o->blocks ? (int)(T - r->t1) : o->blocks;
-		steps = xmalloc(((size_t)nblk + 1) * sizeof *steps);
-		for (int k = 0; k <= nblk; k++)
-			steps[k] = r->t1 + (long)((double)k * (double)(T - r->t1) /
-			    nblk + 0.5);
-		snap = xmalloc(((size_t)nblk + 1) * (size_t)nsym * sizeof *snap);
-	}
-
-	/* One pass over the steps, counting; the counts are copied at the
-	 * events, the block ends (the first is t1) and the curve's
-	 * checkpoints, and between them the loop does nothing else. */
-	m = xcalloc((size_t)nsym + 1, sizeof *m);
-	p = xmalloc(((size_t)nsym + 1) * sizeof *p);
 	maxpts = ts_points_max(T, o->per_decade);
-	tpt = xmalloc(((size_t)maxpts + 1) * sizeof *tpt);
-	r->npoints = ts_points(T, o->per_decade, tpt);
-	r->t = tpt;
+	r->t = xmalloc(((size_t)maxpts + 1) * sizeof *r->t);
+	r->npoints = ts_points(T, o->per_decade, r->t);
 	r->top1 = xmalloc(((size_t)maxpts + 1) * sizeof *r->top1);
 	r->entropy = xmalloc(((size_t)maxpts + 1) * sizeof *r->entropy);
-	cm = xmalloc(((size_t)r->npoints + 1) * ((size_t)nsym + 1) * sizeof *cm);
-	for (long i = 0; i < L; i++)
-		m[dense[i]]++;
-	seen = xmalloc(((size_t)nsym + 1) * sizeof *seen);   /* prompt counts */
-	for (int j = 0; j < nsym; j++)
-		seen[j] = (int)m[j];
-	{
-		long t = 0;
-		int b = 0, k = 0;
+	w.cm = xmalloc(((size_t)r->npoints + 1) * ns * sizeof *w.cm);
+	count_pass(&w, r);
 
-		if (snap && steps[0] == 0)      /* t1 = 0: block 0 is the prompt */
-			memcpy(snap, m, (size_t)nsym * sizeof *m), b = 1;
-		while (t < T) {
-			long next = T;
-
-			if (snap && b <= nblk && steps[b] < next)
-				next = steps[b];
-			if (k < r->npoints && tpt[k] < next)
-				next = tpt[k];
-			for (const int *d = dense + L + t, *e = dense + L + next;
-			    d < e; d++)
-				m[*d]++;
-			t = next;
-			while (snap && b <= nblk && steps[b] == t)
-				memcpy(snap + (size_t)b++ * nsym, m,
-				    (size_t)nsym * sizeof *m);
-			if (k < r->npoints && tpt[k] == t)
-				memcpy(cm + (size_t)k++ * nsym, m,
-				    (size_t)nsym * sizeof *m);
-		}
-	}
-	m1 = snap;                      /* counts at t1, when growth_ok */
-	for (int k = 0; k < r->npoints; k++) {
-		const long *c = cm + (size_t)k * nsym;
-		long top = 0;
-
-		for (int j = 0; j < nsym; j++) {
-			p[j] = (double)c[j] / (double)(L + tpt[k]);
-			top = c[j] > top ? c[j] : top;
-		}
-		r->top1[k] = (double)top / (double)(L + tpt[k]);
-		r->entropy[k] = entropy(p, nsym);
-	}
-
-	for (int j = 0; j < nsym; j++)        /* generated at least once */
-		r->distinct += m[j] > seen[j];
-	free(seen);
-
-	wwin = xmalloc(((size_t)nsym + 1) * sizeof *wwin);
-	r->n_window = window_winners(dense, n, nsym, m, ids, o, wwin);
-
-	gamma = xmalloc(((size_t)nsym + 1) * sizeof *gamma);
-	if (growth_ok) {
-		gwin = xcalloc((size_t)nsym + 1, sizeof *gwin);
-		for (int s = 0; s < nsym; s++) {
-			long late = m[s] - m1[s];
-
-			if (m1[s] > 0) {
-				gamma[s] = log((double)m[s] / (double)m1[s]) /
-				    log((double)n / (double)n1);
-				gwin[s] = gamma[s] >= o->gamma_min && late >= o->min_count;
-			} else {
-				gamma[s] = NAN;
-				gwin[s] = late >= o->min_count;
-			}
-			r->n_growth += gwin[s];
-		}
-	} else
-		for (int s = 0; s < nsym; s++)
-			gamma[s] = NAN;
-
-	/* Classes and the verdict. */
-	ghat = xmalloc(((size_t)nsym + 1) * sizeof *ghat);
-	lo = xmalloc(((size_t)nsym + 1) * sizeof *lo);
-	hi = xmalloc(((size_t)nsym + 1) * sizeof *hi);
-	cls = xcalloc((size_t)nsym + 1, sizeof *cls);
-	r->collapse = -1;
-	if (nblk >= 2) {
-		int losers = 0, winners = 0;
-
-		classify(snap, steps, nblk, nsym, L, o, ghat, lo, hi, cls);
-		for (int s = 0; s < nsym; s++) {
-			losers += cls[s] == TS_LOSER;
-			winners += cls[s] == TS_WINNER;
-		}
-		r->collapsed = losers ? 1 : winners == nsym ? 0 : -1;
-		r->why = losers ? TS_TIMED : winners == nsym ? TS_HELD : TS_OPEN;
-		if (losers) {
-			int *keep = xmalloc(((size_t)nsym + 1) * sizeof *keep);
-
-			for (int s = 0; s < nsym; s++)
-				keep[s] = cls[s] != TS_LOSER;
-			r->collapse = collapse_time(dense + L, T, keep, o);
-			if (r->collapse < 0)
-				r->why = TS_LATE;
-			free(keep);
-		}
-	} else {
-		for (int s = 0; s < nsym; s++)
-			ghat[s] = lo[s] = hi[s] = NAN;
-		r->collapsed = -1;
-		r->why = TS_SHORT;
-	}
-
-	if (gwin) {
+	for (int j = 0; j < w.nsym; j++)        /* generated at least once */
+		r->distinct += w.m[j] > w.prompt[j];
+	r->n_window = window_winners(w.dense, L + T, w.nsym, w.m, w.ids, o,
+	    w.wwin);
+	growth_rule(&w, r, o);
+	if (w.gwin)
 		r->share = xmalloc(((size_t)maxpts + 1) * sizeof *r->share);
-		for (int k = 0; k < r->npoints; k++) {
-			const long *c = cm + (size_t)k * nsym;
-			long in = 0;
+	fill_curve(&w, r);
+	classify(&w, o, r);
+	ts_repetition(w.dense + L, T, w.nsym, r->seq_rep, r->distinct_n, r->rep);
+	published(&w, o, r);
+	report(&w, r);
 
-			for (int j = 0; j < nsym; j++)
-				in += gwin[j] ? c[j] : 0;
-			r->share[k] = (double)in / (double)(L + tpt[k]);
-		}
-	}
-
-	ts_repetition(dense + L, T, nsym, r->seq_rep, r->distinct_n, r->rep);
-
-	/* Report tokens by final count, then id. */
-	order = xmalloc(((size_t)nsym + 1) * sizeof *order);
-	for (int s = 0; s < nsym; s++)
-		order[s] = (struct rank){ m[s], 0, ids[s], s };
-	qsort(order, (size_t)nsym, sizeof *order, cmp_rank);
-	r->sym = xmalloc(((size_t)nsym + 1) * sizeof *r->sym);
-	r->count = xmalloc(((size_t)nsym + 1) * sizeof *r->count);
-	r->gamma = xmalloc(((size_t)nsym + 1) * sizeof *r->gamma);
-	r->gamma_hat = xmalloc(((size_t)nsym + 1) * sizeof *r->gamma_hat);
-	r->lo = xmalloc(((size_t)nsym + 1) * sizeof *r->lo);
-	r->hi = xmalloc(((size_t)nsym + 1) * sizeof *r->hi);
-	r->cls = xmalloc(((size_t)nsym + 1) * sizeof *r->cls);
-	r->winner_window = xmalloc(((size_t)nsym + 1) * sizeof *r->winner_window);
-	if (gwin)
-		r->winner_growth = xmalloc(((size_t)nsym + 1) *
-		    sizeof *r->winner_growth);
-	for (int k = 0; k < nsym; k++) {
-		int s = order[k].dense;
-
-		r->sym[k] = ids[s];
-		r->count[k] = m[s];
-		r->gamma[k] = gamma[s];
-		r->gamma_hat[k] = ghat[s];
-		r->lo[k] = lo[s];
-		r->hi[k] = hi[s];
-		r->cls[k] = cls[s];
-		r->winner_window[k] = wwin[s];
-		if (gwin)
-			r->winner_growth[k] = gwin[s];
-	}
-
-	free(order);
-	free(cls);
-	free(hi);
-	free(lo);
-	free(ghat);
-	free(gamma);
-	free(gwin);
-	free(wwin);
-	free(p);
-	free(cm);
-	free(m);
-	free(snap);
-	free(steps);
-	free(dense);
-	free(ids);
+	free(w.cls);
+	free(w.away);
+	free(w.wwin);
+	free(w.gamma);
+	free(w.gwin);
+	free(w.cm);
+	free(w.m);
+	free(w.prompt);
+	free(w.snap);
+	free(w.steps);
+	free(w.dense);
+	free(w.ids);
 }
 
 void
@@ -664,6 +884,7 @@ trajstats_free(struct ts_result *r)
 	free(r->gamma_hat);
 	free(r->lo);
 	free(r->hi);
+	free(r->loser_p);
 	free(r->cls);
 	free(r->winner_window);
 	free(r->winner_growth);
@@ -671,6 +892,7 @@ trajstats_free(struct ts_result *r)
 	free(r->top1);
 	free(r->share);
 	free(r->entropy);
+	pub_seq_free(&r->pub);
 	memset(r, 0, sizeof *r);
 }
 

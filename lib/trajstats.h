@@ -27,10 +27,10 @@
  * is a winner, and is undecided otherwise.  The two rules above are
  * descriptive only.
  *
- * Collapse time, of a collapsed trajectory: the first step u after which
- * every window of W generated tokens (y_{v} .. y_{v+W-1}, v > u) holds at
- * most eps losers; 0 if every window does; none (-1) if the last one does
- * not.
+ * Collapse time, of a collapsed trajectory: the onset of collapse, the
+ * change point at which the losers' share of the generated tokens fell,
+ * estimated with a 95% interval (trajstats.c, onset); none (-1) when it
+ * never fell.
  *
  * Repetition measures are over the generated tokens only, the prompt
  * excluded: seq-rep-n = 1 - distinct n-grams / n-grams, distinct-n = distinct
@@ -39,6 +39,8 @@
  */
 #ifndef TRAJSTATS_H
 #define TRAJSTATS_H
+
+#include "repetition.h"
 
 #define TS_NGRAMS 4                /* seq-rep-n and distinct-n for n = 1..4 */
 #define TS_NREP   3                /* rep-l for the lengths below */
@@ -56,6 +58,15 @@ struct ts_opts {
 	int    per_decade;     /* curve checkpoints per decade of t */
 	int    blocks;         /* classes: blocks after n1 */
 	double alpha, delta;
+	const double *P;       /* the base chain of the trajectories' model
+	                        * (K x K), or NULL */
+	int    K;
+	int    model_test;     /* the classes use P's tests (P not NULL) */
+	const int *exclude;    /* ids left out of the published measures */
+	int    nexclude;
+	int    whole;          /* with P: the test of the whole trajectory too
+	                        * (not for models with positions: it weighs
+	                        * counts as the CCMC without positions does) */
 };
 
 enum { TS_UNDECIDED, TS_WINNER, TS_LOSER };        /* classes */
@@ -79,9 +90,17 @@ struct ts_result {
 	/* classes (same order); gamma_hat, lo, hi NaN when undefined, hi
 	 * and gamma_hat infinite when unbounded: */
 	double *gamma_hat, *lo, *hi;
+	double *loser_p;       /* the model's test: a p-value bound that the
+	                        * token enters no less often than the ordinary
+	                        * chain of P would have it; NaN without one */
+	int     model_test;    /* 1 if the model's test was used */
+	double  traj_p;        /* its test of the whole trajectory (a p-value
+	                        * bound); NaN without one */
 	int    *cls;           /* TS_WINNER, ... */
 	int     collapsed;     /* 1, 0, or -1 undecided */
-	long    collapse;      /* collapse time, -1 if none */
+	long    collapse;      /* onset of collapse (generated tokens before
+	                        * it), -1 if none */
+	long    collapse_lo, collapse_hi;     /* its 95% interval */
 	int     why;           /* TS_TIMED or why there is none */
 	/* curve at log-spaced t (steps), context after t steps */
 	int     npoints;
@@ -89,6 +108,7 @@ struct ts_result {
 	double *top1, *share, *entropy;   /* share: NULL if no growth set */
 	/* repetition; NaN when undefined (fewer than n or 2 tokens) */
 	double  seq_rep[TS_NGRAMS], distinct_n[TS_NGRAMS], rep[TS_NREP];
+	struct pub_seq pub;    /* the published measures */
 };
 
 /* Statistics of the context ctx = prompt (L tokens) then T generated ones.

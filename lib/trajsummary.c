@@ -127,6 +127,68 @@ add_classes(struct ts_summary *s, const struct ts_result *r)
 	}
 }
 
+/* Union of the sorted id sets a (na) and b (nb), into a fresh array. */
+static int *
+merge_ids(const int *a, int na, const int *b, int nb, int *n)
+{
+	int *out = xmalloc(((size_t)na + (size_t)nb + 1) * sizeof *out);
+	int i = 0, j = 0, k = 0;
+
+	while (i < na || j < nb) {
+		if (j == nb || (i < na && a[i] < b[j]))
+			out[k++] = a[i++];
+		else if (i == na || b[j] < a[i])
+			out[k++] = b[j++];
+		else {
+			out[k++] = a[i++];
+			j++;
+		}
+	}
+	*n = k;
+	return out;
+}
+
+/* Sums of the published measures: per-sequence means where the papers'
+ * code averages sequences, token totals where it sums tokens. */
+static void
+add_published(struct ts_summary *s, const struct pub_seq *p)
+{
+	for (int n = 0; n < PUB_NGRAMS; n++) {
+		if (p->ngrams[n]) {
+			s->pub_seq_rep[n] += 1 - (double)p->distinct[n] /
+			    (double)p->ngrams[n];
+			s->pub_seq_n[n]++;
+		}
+		if (p->targets) {
+			s->pub_li_seq[n] += (double)p->distinct[n] / (double)p->targets;
+			s->pub_li_n[n]++;
+		}
+	}
+	s->pub_targets += p->targets;
+	for (int k = 0; k < PUB_NREP; k++)
+		s->pub_hits[k] += p->rep_hits[k];
+	if (p->have_next) {
+		int *u, n;
+
+		s->pub_next_targets += p->targets;
+		for (int k = 0; k < PUB_NREP; k++) {
+			s->pub_next_hits[k] += p->next_hits[k];
+			s->pub_next_whits[k] += p->next_whits[k];
+		}
+		u = merge_ids(s->pub_uniq, s->pub_nuniq, p->uniq, p->nuniq, &n);
+		free(s->pub_uniq);
+		s->pub_uniq = u;
+		s->pub_nuniq = n;
+	}
+}
+
+void
+ts_summary_tokens(struct ts_summary *s, const int *y, long T,
+    const int *exclude, int nexclude)
+{
+	pub_corpus_add(&s->corpus, y, T, exclude, nexclude);
+}
+
 void
 ts_summary_add(struct ts_summary *s, const struct ts_result *r,
     const struct prediction *pred)
@@ -159,6 +221,7 @@ ts_summary_add(struct ts_summary *s, const struct ts_result *r,
 			s->rep_sum[k] += rep[k];
 			s->rep_n[k]++;
 		}
+	add_published(s, &r->pub);
 	if (!pred)
 		return;
 	s->predicted++;
@@ -233,5 +296,7 @@ ts_summary_free(struct ts_summary *s)
 	free(s->decided_size);
 	free(s->won);
 	free(s->won_n);
+	free(s->pub_uniq);
+	pub_corpus_free(&s->corpus);
 	memset(s, 0, sizeof *s);
 }

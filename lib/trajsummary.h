@@ -51,11 +51,23 @@ struct ts_summary {
 	struct ts_sums *curve;            /* by t */
 	double rep_sum[TS_NREPSTATS];
 	long   rep_n[TS_NREPSTATS];
+
+	/* The published measures (repetition.h): */
+	double pub_seq_rep[PUB_NGRAMS], pub_li_seq[PUB_NGRAMS];
+	long   pub_seq_n[PUB_NGRAMS], pub_li_n[PUB_NGRAMS];
+	long   pub_targets, pub_hits[PUB_NREP];
+	long   pub_next_targets, pub_next_hits[PUB_NREP], pub_next_whits[PUB_NREP];
+	int    pub_nuniq, *pub_uniq;      /* union of the argmax predictions */
+	struct pub_corpus corpus;         /* corpus-level distinct-n, uniq-seq */
 };
 
 /* pred: the trajectory's prediction, NULL without one. */
 void ts_summary_add(struct ts_summary *s, const struct ts_result *r,
          const struct prediction *pred);
+/* The generated tokens of that trajectory (ids), with the ids left out
+ * of the published measures, for their corpus-level ones. */
+void ts_summary_tokens(struct ts_summary *s, const int *y, long T,
+         const int *exclude, int nexclude);
 void ts_summary_end(struct ts_summary *s);
 void ts_summary_free(struct ts_summary *s);
 

@@ -321,3 +321,145 @@ PY
 	run attn-to-ccmc --frobnicate
 	[ "$output" = "attn-to-ccmc: unknown option --frobnicate (see --help)" ]
 }
+
+# The chain quantities in exact rationals (stdlib only), written from
+# their definitions: periods from the return lengths of P^n, stationary
+# laws, absorption and mean first-passage times by solving their linear
+# systems; the doubles of P taken exactly, each row divided by its sum.
+write_chain_reference() {
+	cat >chainref.py <<'PY'
+import json, math, sys
+from fractions import Fraction as F
+
+def solve(M, b):
+    n = len(M)
+    M = [row[:] + [bb] for row, bb in zip(M, b)]
+    for c in range(n):
+        p = next(r for r in range(c, n) if M[r][c] != 0)
+        M[c], M[p] = M[p], M[c]
+        for r in range(n):
+            if r != c and M[r][c] != 0:
+                f = M[r][c] / M[c][c]
+                M[r] = [x - f * y for x, y in zip(M[r], M[c])]
+    return [M[i][n] / M[i][i] for i in range(n)]
+
+def analyse(P):
+    K = len(P)
+    P = [[F(x) / sum(F(y) for y in row) for x in row] for row in P]
+    reach = []
+    for i in range(K):
+        seen, todo = {i}, [i]
+        while todo:
+            a = todo.pop()
+            for b in range(K):
+                if P[a][b] > 0 and b not in seen:
+                    seen.add(b); todo.append(b)
+        reach.append(seen)
+    cls = sorted({frozenset(j for j in reach[i] if i in reach[j]) for i in range(K)}, key=min)
+    out = {}
+    for c in cls:
+        mem = sorted(c)
+        closed = all(reach[i] <= c for i in mem)
+        # period: gcd of the n <= 3K with (P^n)_ii > 0 (boolean powers)
+        B = [[P[a][b] > 0 for b in range(K)] for a in range(K)]
+        Bn, g = B, 0
+        for n in range(1, 3 * K + 1):
+            if any(Bn[i][i] for i in mem):
+                g = math.gcd(g, n)
+            Bn = [[any(Bn[a][k] and B[k][b] for k in range(K)) for b in range(K)] for a in range(K)]
+        rec = {"closed": closed, "period": g or None}
+        if closed:
+            n = len(mem)
+            # pi (I - P_C) = 0, sum pi = 1: the transposed system, one row replaced
+            M = [[(1 if a == b else 0) - P[mem[b]][mem[a]] for b in range(n)] for a in range(n)]
+            M[-1] = [F(1)] * n
+            rec["stationary"] = solve(M, [F(0)] * (n - 1) + [F(1)])
+            m = [[None] * n for _ in range(n)]
+            for j in range(n):
+                others = [i for i in range(n) if i != j]
+                if others:
+                    A = [[(1 if a == b else 0) - P[mem[a]][mem[b]] for b in others] for a in others]
+                    t = solve(A, [F(1)] * len(others))
+                else:
+                    t = []
+                for q, i in enumerate(others):
+                    m[i][j] = t[q]
+                m[j][j] = 1 + sum(P[mem[j]][mem[i]] * t[q] for q, i in enumerate(others))
+            rec["mean_first_passage"] = m
+        out[tuple(mem)] = rec
+    tr = sorted(i for c in cls for i in c if not all(reach[x] <= c for x in c))
+    closed = [c for c in cls if all(reach[x] <= c for x in c)]
+    absorb = None
+    if tr:
+        A = [[(1 if a == b else 0) - P[a][b] for b in tr] for a in tr]
+        absorb = []
+        cols = [solve(A, [sum(P[a][j] for j in c) for a in tr]) for c in closed]
+        absorb = [[cols[k][q] for k in range(len(closed))] for q in range(len(tr))]
+    return out, tr, absorb
+
+def check(rec):
+    ch = rec["chain"]
+    out, tr, absorb = analyse(rec["P"])
+    assert len(ch["classes"]) == len(out)
+    worst = 0
+    for c in ch["classes"]:
+        want = out[tuple(c["tokens"])]
+        assert c["closed"] == want["closed"] and c["period"] == want["period"], (c, want)
+        if want["closed"]:
+            for x, y in zip(c["stationary"], want["stationary"]):
+                worst = max(worst, abs(x - y))
+            for rx, ry in zip(c["mean_first_passage"], want["mean_first_passage"]):
+                for x, y in zip(rx, ry):
+                    worst = max(worst, abs(x - y) / max(1, abs(y)))
+    if absorb is None:
+        assert ch["absorption"] is None
+    else:
+        assert ch["absorption"]["transient"] == tr
+        for rx, ry in zip(ch["absorption"]["probabilities"], absorb):
+            for x, y in zip(rx, ry):
+                worst = max(worst, abs(x - y))
+    return float(worst)
+PY
+}
+
+@test "--analyze on ccmc records: periods, laws, absorption, first passage equal exact rationals to 1e-12" {
+	write_chain_reference
+	# a fitted chain (ccmc-estimate), and a reducible one: {0,1} closed of
+	# period 2, {2,3,4} closed and aperiodic, 5 and 6 transient into both;
+	# and a fit with undetermined rows (blocks prompts)
+	attn-gen-model --vocab 6 --seed 3 | attn-sample -n 20000 --len 6 --seed 2 |
+	    ccmc-estimate 2>/dev/null >fit
+	py >red <<'PY'
+import json
+P = [[0, 1, 0, 0, 0, 0, 0], [1, 0, 0, 0, 0, 0, 0],
+     [0, 0, 0.5, 0.25, 0.25, 0, 0], [0, 0, 0.1, 0.2, 0.7, 0, 0], [0, 0, 0.9, 0, 0.1, 0, 0],
+     [0.125, 0, 0.375, 0, 0, 0.25, 0.25], [0, 0.3, 0, 0.1, 0, 0.4, 0.2]]
+print(json.dumps({"type": "ccmc", "K": 7, "A": None, "P": P}))
+PY
+	attn-gen-model --vocab 6 --seed 1 | attn-sample -n 5000 --len 3 --prompts blocks:2 --seed 2 |
+	    ccmc-estimate 2>/dev/null >nulls
+	cat fit red nulls | attn-to-ccmc --analyze >out
+	[ "$(wc -l <out)" -eq 3 ]
+	run py out <<'PY'
+import json, sys
+sys.path.insert(0, ".")
+from chainref import check
+recs = [json.loads(l) for l in open(sys.argv[1])]
+w = [check(r) for r in recs[:2]]
+print("worst difference", w)
+assert max(w) <= 1e-12
+ch = recs[1]["chain"]
+assert ch["absorption"]["closed_classes"] == [k for k, c in enumerate(ch["classes"]) if c["closed"]]
+assert sorted(c["period"] for c in ch["classes"] if c["closed"]) == [1, 2]
+nul = recs[2]["chain"]
+assert nul["undetermined_rows"] and nul["classes"] is None and nul["stationary"] is None
+# the records themselves pass unchanged but for "chain"
+assert recs[1]["P"][5] == [0.125, 0, 0.375, 0, 0, 0.25, 0.25]
+PY
+	echo "$output"
+	[ "$status" -eq 0 ]
+	# without --analyze a ccmc record passes through untouched
+	run attn-to-ccmc red
+	[ "$status" -eq 65 ]
+	[ "${lines[0]}" = "$(cat red)" ]
+}

@@ -242,7 +242,7 @@ PY
 		attn-gen-model $opts >m
 		attn-to-ccmc m >c
 		attn-sample --trajectory --steps 300 -n 3 --len 8 m >t
-		timeout 60 traj-stats --model m t >s || { echo "$opts: exit $?"; false; }
+		timeout 60 traj-stats --predict --model m t >s || { echo "$opts: exit $?"; false; }
 		{ jq -c '{A}' c; jq -c 'select(.prediction.from_prompt.status == "stable") |
 		    .prediction.from_prompt' s; } >d
 		py "$TOP/tests" d <<'PY' ||

@@ -45,7 +45,8 @@ PY
 @test "a forced winner (every row prefers 0, 0 prefers itself): >= 98% decided collapsed onto {0} at T = 4000" {
 	# Logit +3 for token 0 in every row, +6 on its own row: a loser's rate
 	# is e^-6.  Prompts: 15 uniform tokens over K = 5 and a 0; the losers
-	# seldom come back, so their evidence is their count in the prompt.
+	# seldom come back, and the model's test (the model is in the stream)
+	# sees that the ordinary chain would have drawn them.
 	py <<'PY' >in
 import json, math, random
 K = 5
@@ -59,7 +60,7 @@ for _ in range(200):
     p.insert(rnd.randrange(16), 0)
     print(json.dumps({"type": "prompt", "prompt": p}))
 PY
-	attn-sample --trajectory --steps 4000 --seed 8 <in | traj-stats >out
+	attn-sample --trajectory --steps 4000 --seed 8 <in | traj-stats --predict >out
 	run py out <<'PY'
 import json, sys
 rs = [json.loads(l) for l in open(sys.argv[1])]

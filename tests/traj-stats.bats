@@ -86,12 +86,10 @@ def stats(prompt, y, W=1000, eps=0.05, frm=0.1, gmin=0.9, minc=10, pd=10,
         losers = {j for j in cl if cl[j][3] == "loser"}
         collapsed = (True if losers else
                      False if all(c[3] == "winner" for c in cl.values()) else None)
+    ci = None
     if collapsed:
-        Wc = min(W, T)
-        bad = [v for v in range(1, T - Wc + 2)
-               if not at_least(sum(y[i] not in losers for i in range(v - 1, v - 1 + Wc)), 1 - eps, Wc)]
-        collapse = 0 if not bad else (None if bad[-1] == T - Wc + 1 else bad[-1])
-    out["collapsed"], out["collapse_time"] = collapsed, collapse
+        collapse, ci = onset(y, losers)
+    out["collapsed"], out["collapse_time"], out["collapse_ci"] = collapsed, collapse, ci
     tp = points(T, pd)
     out["t"] = tp
     top1, share, ent = [], [], []
@@ -105,6 +103,37 @@ def stats(prompt, y, W=1000, eps=0.05, frm=0.1, gmin=0.9, minc=10, pd=10,
     out["winner_share"] = share if gset is not None else None
     out["repetition"] = repetition(y)
     return out
+
+def onset(y, losers):
+    """The change point of the losers' indicator x, a two-state chain with
+    rates of its own on each side, uniform priors (traj-stats(1)):
+    posterior median and 2.5%, 97.5% quantiles over u = 1 .. T-1 where the
+    losers' share falls; (None, None) when it falls nowhere."""
+    x = [int(v in losers) for v in y]
+    T = len(x)
+    lb = lambda a, b: math.lgamma(a + 1) + math.lgamma(b + 1) - math.lgamma(a + b + 2)
+    logp = {}
+    for u in range(1, T):
+        if not (sum(x[u:]) + 1) / (T - u + 2) < (sum(x[:u]) + 1) / (u + 2):
+            continue
+        l = 0.0
+        for side in (range(1, u), range(u, T)):
+            for p in (0, 1):
+                a = sum(1 for t in side if t >= 1 and x[t - 1] == p and x[t] == 1)
+                b = sum(1 for t in side if t >= 1 and x[t - 1] == p and x[t] == 0)
+                l += lb(a, b)
+        logp[u] = l
+    if not logp:
+        return None, None
+    top = max(logp.values())
+    w = {u: math.exp(l - top) for u, l in logp.items()}
+    tot, cum, q = sum(w.values()), 0.0, {}
+    for u in sorted(w):
+        cum += w[u]
+        for name, level in (("lo", 0.025), ("med", 0.5), ("hi", 0.975)):
+            if name not in q and cum >= level * tot:
+                q[name] = u
+    return q["med"], [q["lo"], q["hi"]]
 
 TQ = {}
 def t_upper(a, df):
@@ -134,23 +163,28 @@ def t_upper_(a, df):
 
 def classes(prompt, y, frm=0.1, blocks=20, alpha=0.01, delta=0.1):
     """Per token of the context (by id): (gamma, lo, hi, class), by the
-    block multinomial of traj-stats(1); None when too short."""
+    block multinomial of traj-stats(1) over the generated tokens only
+    (block 0 the first max(t1, 1) of them); None when too short, and
+    (None, None, None, "undecided") for a token never generated."""
     ctx, L, T = prompt + y, len(prompt), len(y)
     t1 = int(frm * T)
     if L + t1 == 0:
         t1 = 1
-    if t1 >= T or min(blocks, T - t1) < 2:
+    c1 = max(t1, 1)
+    if t1 >= T or c1 >= T or min(blocks, T - c1) < 2:
         return None
-    B = min(blocks, T - t1)
-    ends = [t1 + math.floor(k * (T - t1) / B + 0.5) for k in range(B + 1)]
-    N = L + T
-    u = [(L + e) / N for e in ends]
+    B = min(blocks, T - c1)
+    ends = [c1 + math.floor(k * (T - c1) / B + 0.5) for k in range(B + 1)]
+    u = [e / T for e in ends]
     toks = sorted(set(ctx))
     tq = t_upper(alpha / (2 * len(toks)), B - 1)
     out = {}
     for j in toks:
-        cnt = [ctx[:L + ends[0]].count(j)] + [y[ends[k - 1]:ends[k]].count(j) for k in range(1, B + 1)]
+        cnt = [y[:ends[0]].count(j)] + [y[ends[k - 1]:ends[k]].count(j) for k in range(1, B + 1)]
         M = sum(cnt)
+        if M == 0:
+            out[j] = (None, None, None, "undecided")
+            continue
         def ll(g):
             tot = 0.0
             for k, c in enumerate(cnt):   # log(u_k^g - u_{k-1}^g), in logs
@@ -274,16 +308,17 @@ PY
 	    (.growth.exponent[0] - 1 | fabs) < 1e-15 and .growth.exponent[1] == null and
 	    (.growth.exponent[2] - 0.5 | fabs) < 1e-15 and .winners.growth == [0,2]' out
 	[ "$status" -eq 0 ]
-	# Classes, closed form: token 1 fills the prompt (30 times) and
-	# comes once more at step 7, all of it before t1 = 300, so its
-	# estimate is 0 and its interval [0, q / (2 M log(N / n1))] with
+	# Classes, closed form: token 1 fills the prompt (30 times), which
+	# the classes do not count, and the first 30 generated steps and
+	# comes once more at step 37, all of it before t1 = 300, so its
+	# estimate is 0 and its interval [0, q / (2 M log(T / t1))] with
 	# M = 31, q the squared t quantile (19 degrees of freedom, level
 	# alpha / 2 per token, two tokens): a decided loser; 0 a winner.
-	# Collapse: the last window of 5 that holds the loser starts at 7.
+	# Collapse: the last window of 5 that holds the loser starts at 37.
 	write_reference
 	py <<'PY' >c
 import json
-print(json.dumps({"type": "trajectory", "prompt": [1] * 30, "tokens": [0] * 6 + [1] + [0] * 2993}))
+print(json.dumps({"type": "trajectory", "prompt": [1] * 30, "tokens": [1] * 30 + [0] * 6 + [1] + [0] * 2963}))
 PY
 	traj-stats --window 5 --eps 0 c >out
 	run py out <<'PY'
@@ -292,21 +327,21 @@ sys.path.insert(0, ".")
 from ref import t_upper
 r = json.load(open(sys.argv[1]))
 assert r["final"]["tokens"] == [0, 1] and r["gamma"][1] == 0, r["gamma"]
-N, n1 = 3030, 330
-want = t_upper(0.01 / 4, 19) ** 2 / (2 * 31 * math.log(N / n1))
+T, t1 = 3000, 300
+want = t_upper(0.01 / 4, 19) ** 2 / (2 * 31 * math.log(T / t1))
 assert r["gamma_ci"][1][0] == 0 and abs(r["gamma_ci"][1][1] - want) < 1e-9 * want, (r["gamma_ci"], want)
 assert r["gamma_ci"][0][0] >= 0.9 and r["classes"] == {"winners": [0], "losers": [1], "undecided": []}
-assert r["collapsed"] is True and r["collapse_time"] == 7 and r["why"] is None
-print(r["gamma_ci"])
+from ref import onset
+y = json.load(open("c"))["tokens"]
+assert r["collapsed"] is True and r["why"] is None
+assert [r["collapse_time"], r["collapse_ci"]] == list(onset(y, {1})), (r["collapse_time"], r["collapse_ci"])
+assert r["collapse_ci"][0] <= 30 <= r["collapse_ci"][1]
+print(r["gamma_ci"], r["collapse_time"], r["collapse_ci"])
 PY
 	echo "$output"
 	[ "$status" -eq 0 ]
-	# the loser in the last window: collapsed, no time, and why
-	py <<'PY' >c
-import json
-print(json.dumps({"type": "trajectory", "prompt": [1] * 30, "tokens": [0] * 2999 + [1]}))
-PY
-	[ "$(traj-stats --window 5 --eps 0 c | jq -c '[.collapsed, .collapse_time, .why]')" = '[true,null,"the losers still hold more than eps of the last window"]' ]
+	# the onset does not depend on --window
+	[ "$(traj-stats --window 5 c | jq -c '[.collapse_time, .collapse_ci]')" = "$(traj-stats --window 3000 c | jq -c '[.collapse_time, .collapse_ci]')" ]
 	# too short to judge: every class undecided, why says so
 	echo '{"type":"trajectory","prompt":[0,1],"tokens":[1]}' >c
 	[ "$(traj-stats c | jq -c '[.classes.undecided, .gamma, .gamma_ci, .collapsed, .why]')" = '[[0,1],[null,null],[null,null],null,"too short: fewer than 2 blocks after the early checkpoint"]' ]
@@ -350,9 +385,11 @@ with open("in", "w") as f:
         L, T = rnd.choice([0, 1, 4, 9]), rnd.choice([0, 1, 2, 3, 5, 40, 150, 400])
         stick = rnd.choice([0, 0.5, 0.97])
         prompt = [rnd.randrange(K) for _ in range(L)]
-        y = []
-        for t in range(T):       # sticky sequences collapse now and then
-            y.append(y[-1] if y and rnd.random() < stick else rnd.randrange(K) * 7)
+        y, switch = [], rnd.choice([T, T, 0.1 * T, 0.3 * T])
+        for t in range(T):       # sticky sequences collapse now and then,
+            # and some switch to one token for good
+            y.append(0 if t >= switch else
+                     y[-1] if y and rnd.random() < stick else rnd.randrange(K) * 7)
         f.write(json.dumps({"type": "trajectory", "prompt": prompt, "tokens": y}) + "\n")
 PY
 	for opts in "" "--window 20 --eps 0.1" "--window 7 --eps 0 --from 0.5 --min-count 2 --blocks 40" \
@@ -388,6 +425,9 @@ for i, (a, r) in enumerate(zip(ins, outs)):
     else:
         for k, j in enumerate(w["tokens"]):
             g, lo, hi, c = cl[j]
+            if g is None:
+                assert r["gamma"][k] is None and r["gamma_ci"][k] is None and j in r["classes"]["undecided"]
+                continue
             inf = lambda x: None if x == math.inf else x
             assert close(r["gamma"][k], inf(g), 1e-6 * (1 + abs(g))), (i, j, r["gamma"][k], g)
             assert close(r["gamma_ci"][k], [inf(lo), inf(hi)], 1e-6 * (1 + abs(hi))), (i, j, r["gamma_ci"][k], lo, hi)
@@ -395,6 +435,7 @@ for i, (a, r) in enumerate(zip(ins, outs)):
                 assert j in r["classes"][c + "s" if c != "undecided" else c], (i, j, c, r["classes"])
     assert r["collapsed"] == w["collapsed"], (i, r["collapsed"], w["collapsed"])
     assert r["collapse_time"] == w["collapse_time"], (i, r["collapse_time"], w["collapse_time"])
+    assert r["collapse_ci"] == w["collapse_ci"], (i, r["collapse_ci"], w["collapse_ci"])
     assert (r["why"] is None) == (w["collapse_time"] is not None)
     collapsed += w["collapsed"] is True
     decided += w["collapsed"] is not None
@@ -458,7 +499,7 @@ a, b = 0.3, 0.2
 print(json.dumps({"type": "ccmc", "K": 2, "P": [[a, 1 - a], [1 - b, b]], "posw": None}))
 print(json.dumps({"type": "trajectory", "prompt": [0, 1, 1], "tokens": [1, 0]}))
 PY
-	traj-stats c >out
+	traj-stats --predict c >out
 	run py out <<'PY'
 import json, sys
 a, b = 0.3, 0.2
@@ -486,7 +527,7 @@ PY
 @test "mean field: vertices by self-dominance, loser rates c_j = P_kj / P_kk" {
 	attn-gen-model --vocab 6 --seed 3 | attn-to-ccmc --analyze >c
 	printf '%s\n' '{"type":"trajectory","prompt":[0,1,2,3,4,5],"tokens":[2]}' >>c
-	traj-stats c >out
+	traj-stats --predict c >out
 	run py c out <<'PY'
 import json, sys
 c = json.loads(open(sys.argv[1]).readline())
@@ -525,7 +566,7 @@ for _ in range(100):
     p.insert(rnd.randrange(len(p) + 1), k)
     print(json.dumps({"type": "prompt", "prompt": p}))
 PY
-	attn-sample --trajectory --steps 3000 --seed 4 <in | traj-stats >out
+	attn-sample --trajectory --steps 3000 --seed 4 <in | traj-stats --predict >out
 	[ "$(wc -l <out)" -eq 100 ]
 	won=$(jq -s '[.[] | select(.winners.growth == [2] and .winners.window == [2])] | length' out)
 	echo "won: $won of 100"
@@ -580,14 +621,14 @@ PY
 	sed 's/,"chain":"markov"}$/}/' mk >mk-bare
 	[ "$(grep -c '"chain":"markov"' mk)" -eq 6 ]
 	cat mk cc >both
-	traj-stats --model m both >a
+	traj-stats --predict --model m both >a
 	# the Markov ones: null with a reason, and the record says chain markov
 	jq -s -e '.[:6] | map(.chain == "markov" and .prediction == null and
 	    (.prediction_why | test("markov"))) | all' a
 	jq -s -e '.[6:] | map((has("chain") | not) and (.prediction | type) ==
 	    "object" and (has("prediction_why") | not)) | all' a
 	# everything else as for the same trajectories without the field
-	traj-stats --model m mk-bare cc >b
+	traj-stats --predict --model m mk-bare cc >b
 	jq -c 'del(.chain, .prediction, .prediction_why)' a >a1
 	jq -c 'del(.prediction)' b >b1
 	cmp a1 b1
@@ -599,17 +640,17 @@ PY
 	jq -c . b >b3
 	cmp c b3
 	# the summary: agreement over the CCMC ones only, 6 skipped
-	traj-stats --summary --model m both | jq -c .prediction >s
-	traj-stats --summary --model m cc | jq -c '.prediction' >s-cc
+	traj-stats --predict --summary --model m both | jq -c .prediction >s
+	traj-stats --predict --summary --model m cc | jq -c '.prediction' >s-cc
 	jq -e '.skipped_markov == 6' s
 	jq -e '.skipped_markov == 0' s-cc
 	[ "$(jq -c 'del(.skipped_markov)' s)" = "$(jq -c 'del(.skipped_markov)' s-cc)" ]
 	traj-stats --summary --model m --predict-markov both | jq -c .prediction >s2
-	traj-stats --summary --model m mk-bare cc | jq -c .prediction >s3
+	traj-stats --predict --summary --model m mk-bare cc | jq -c .prediction >s3
 	cmp s2 s3
 	jq -e '.trajectories == 10 and .skipped_markov == 0' s2
 	# only Markov ones: no prediction, all skipped; without a model null
-	traj-stats --summary --model m mk | jq -e '.prediction.trajectories == 0 and
+	traj-stats --predict --summary --model m mk | jq -e '.prediction.trajectories == 0 and
 	    .prediction.skipped_markov == 6 and .prediction.attractors.shares.exact == null'
 	traj-stats --summary mk | jq -e '.prediction == null'
 	traj-stats mk | jq -s -e 'map((has("prediction") | not) and .chain == "markov") | all'
@@ -619,8 +660,8 @@ import json, sys
 for l in open(sys.argv[1]):
     print(json.dumps(json.loads(l)))
 PY
-	traj-stats --model m mk-spaced >d
-	traj-stats --model m mk >e
+	traj-stats --predict --model m mk-spaced >d
+	traj-stats --predict --model m mk >e
 	cmp d e
 	# any other value is refused
 	echo '{"type":"trajectory","prompt":[0,1],"tokens":[1,1],"chain":"ccmc"}' >bad
@@ -631,8 +672,8 @@ PY
 
 @test "--summary agrees with the per-trajectory records" {
 	attn-gen-model --vocab 5 --seed 2 | attn-sample --trajectory --steps 3000 -n 30 --len 5 --seed 3 >t
-	traj-stats t >each
-	traj-stats --summary t >sum
+	traj-stats --predict t >each
+	traj-stats --predict --summary t >sum
 	[ "$(wc -l <sum)" -eq 1 ]
 	run py each sum <<'PY'
 import json, statistics, sys
@@ -642,7 +683,7 @@ assert s["summary"] is True and s["trajectories"] == len(rs) == 30
 for rule in ("window", "growth"):
     sizes = [len(r["winners"][rule]) for r in rs]
     h = s["winner_set_size"][rule]
-    assert all(h[k] == sizes.count(k) for k in range(len(h))) and sum(h) == 30
+    assert h == {str(k): sizes.count(k) for k in sorted(set(sizes))}, (h, sizes)
 ct = [r["collapse_time"] for r in rs if r["collapse_time"] is not None]
 assert s["collapse_time"]["trajectories"] == len(ct)
 if ct:
@@ -660,7 +701,7 @@ for r in decided:
         won[str(t)] = won.get(str(t), 0) + 1
 assert c["winner_tokens"] == won, (c["winner_tokens"], won)
 sizes = [len(r["classes"]["winners"]) for r in decided]
-assert c["winner_set_size"] == [sizes.count(k) for k in range(max(sizes) + 1)]
+assert c["winner_set_size"] == {str(k): sizes.count(k) for k in sorted(set(sizes))}
 assert len(decided) >= 10
 p = s["prediction"]
 assert p["trajectories"] == 30 and p["decided"] == len(decided)
@@ -686,12 +727,17 @@ PY
 	attn-gen-model --vocab 4 --seed 5 >m
 	attn-sample --trajectory --steps 500 -n 3 --seed 2 <m >t
 	grep -v attn-model t >only
-	traj-stats t >a
-	traj-stats --model m only >b
+	traj-stats --predict t >a
+	traj-stats --predict --model m only >b
 	cmp a b
-	traj-stats t >c
+	traj-stats --predict t >c
 	cmp a c
 	[ "$(jq -s 'map(has("prediction")) | all' a)" = true ]
+	# predictions only when asked: the rest the same
+	traj-stats t >d
+	[ "$(jq -s 'map(has("prediction")) | any' d)" = false ]
+	[ "$(jq -c 'del(.prediction)' a)" = "$(jq -c . d)" ]
+	[ "$(traj-stats --summary t | jq -c .prediction)" = null ]
 	# without a model: no prediction
 	[ "$(traj-stats only | jq -s 'map(has("prediction")) | any')" = false ]
 	# a closed stdout ends it quietly
@@ -776,7 +822,107 @@ PY
 	[ -z "$(traj-stats t 2>&1 >/dev/null)" ]
 	printf 'a b c\nd e f g\n' >d
 	run sh -c 'traj-stats --text --window 4 d 2>&1 >/dev/null'
-	[ "$output" = "traj-stats: note: 1 of 2 documents are shorter than the window (4 tokens): their window rule and collapse time use the whole document" ]
+	[ "$output" = "traj-stats: note: 1 of 2 documents are shorter than the window (4 tokens): their window rule uses the whole document" ]
 	[ -z "$(traj-stats --text --window 3 d 2>&1 >/dev/null)" ]
 	[ -z "$(traj-stats --text --quiet d 2>&1 >/dev/null)" ]
+}
+
+@test "published measures: Welleck et al. 2020 and Li et al. 2016 by their definitions, exactly" {
+	# The definitions written here from the papers and Welleck et al.'s
+	# evaluation code (traj-stats(1), PUBLISHED MEASURES), set-based and
+	# slow: seq-rep-n over the continuation averaged over sequences; rep/l
+	# and the model's next-token rep/l, wrep/l and uniq summed over target
+	# tokens (the first one included) with the prefix in the window;
+	# corpus-level distinct-n over all tokens; --exclude leaves tokens out.
+	attn-gen-model --vocab 7 --seed 3 --scale 2 >m
+	attn-to-ccmc m >c
+	{ attn-sample --trajectory -n 5 --steps 300 --len 9 --seed 2 m;
+	  echo '{"type":"trajectory","prompt":[],"tokens":[4,4,4,1]}';
+	  echo '{"type":"trajectory","prompt":[2],"tokens":[2]}'; } >t
+	printf '%s\n' "the license of the license of the <unk> of" "a b a b <unk> <unk> a" "x" >text
+	for ex in "" "--exclude 4 --exclude 2" ; do
+		traj-stats $ex t >r
+		traj-stats --summary $ex t >s
+		run py c t r s $ex <<'PY'
+import json, math, sys
+P = json.loads(open(sys.argv[1]).readline())["P"]
+ex = {int(a) for a in sys.argv[6::2]}
+ts = [json.loads(l) for l in open(sys.argv[2]) if '"trajectory"' in l]
+rs = [json.loads(l)["published"] for l in open(sys.argv[3])]
+S = json.load(open(sys.argv[4]))["published"]
+def grams(y, n):
+    return [tuple(y[i:i + n]) for i in range(len(y) - n + 1) if not ex & set(y[i:i + n])]
+def pred(ctx, at):
+    if at == 0:
+        return None
+    i, m = ctx[at - 1], {}
+    for s in ctx[:at]:
+        m[s] = m.get(s, 0) + 1
+    return max(sorted(m), key=lambda j: m[j] * P[i][j])   # first maximum: smallest id
+tot = {"targets": 0, "rep": [0] * 4, "next": [0] * 4, "wnext": [0] * 4}
+uniq, corpus, seqrep, liseq = set(), [set() for _ in range(4)], [[] for _ in range(4)], [[] for _ in range(4)]
+for t, r in zip(ts, rs):
+    p, y = t["prompt"], t["tokens"]
+    ctx, L = p + y, len(p)
+    targets = [k for k in range(len(y)) if y[k] not in ex]
+    mine = set()
+    for k, l in enumerate((16, 32, 128, 512)):
+        hits = [y[s] in ctx[max(0, L + s - l):L + s] for s in targets]
+        preds = [pred(ctx, L + s) for s in targets]
+        nh = [q is not None and q in ctx[max(0, L + s - l):L + s] for s, q in zip(targets, preds)]
+        wh = [h and q != y[s] for h, q, s in zip(nh, preds, targets)]
+        want = sum(hits) / len(targets) if targets else None
+        assert r["rep_%d" % l] == want, (l, r["rep_%d" % l], want)
+        assert r["next_rep_%d" % l] == (sum(nh) / len(targets) if targets else None)
+        assert r["next_wrep_%d" % l] == (sum(wh) / len(targets) if targets else None)
+        tot["rep"][k] += sum(hits); tot["next"][k] += sum(nh); tot["wnext"][k] += sum(wh)
+        mine |= {q for q in preds if q is not None}
+    assert r["next_uniq"] == len(mine), (r["next_uniq"], mine)
+    uniq |= mine
+    tot["targets"] += len(targets)
+    for n in range(1, 5):
+        g = grams(y, n)
+        want = 1 - len(set(g)) / len(g) if g else None
+        assert r["seq_rep_%d" % n] == want, (n, r["seq_rep_%d" % n], want)
+        if g:
+            seqrep[n - 1].append(want)
+        assert r["distinct_%d" % n] == (len(set(g)) / len(targets) if targets else None)
+        if targets:
+            liseq[n - 1].append(len(set(g)) / len(targets))
+        corpus[n - 1] |= set(g)
+    assert r["uniq_seq"] == len(set(y) - ex)
+T = tot["targets"]
+for n in range(1, 5):
+    assert S["seq_rep_%d" % n] == sum(seqrep[n - 1]) / len(seqrep[n - 1])
+    assert S["distinct_%d" % n] == len(corpus[n - 1]) / T
+    assert S["distinct_per_sequence_%d" % n] == sum(liseq[n - 1]) / len(liseq[n - 1])
+for k, l in enumerate((16, 32, 128, 512)):
+    assert S["rep_%d" % l] == tot["rep"][k] / T
+    assert S["next_rep_%d" % l] == tot["next"][k] / T
+    assert S["next_wrep_%d" % l] == tot["wnext"][k] / T
+assert S["next_uniq"] == len(uniq) and S["uniq_seq"] == len(corpus[0])
+print(T, "targets", S["distinct_2"], S["rep_16"], S["next_wrep_16"])
+PY
+		echo "$ex: $output"
+		[ "$status" -eq 0 ]
+	done
+	# text: words, <unk> left out; no model, so no next-token measures
+	traj-stats --text --summary --exclude '<unk>' text >s
+	run py text s <<'PY'
+import json, sys
+docs = [l.split() for l in open(sys.argv[1])]
+S = json.load(open(sys.argv[2]))["published"]
+grams = [set() for _ in range(4)]
+toks = 0
+for d in docs:
+    toks += sum(w != "<unk>" for w in d)
+    for n in range(1, 5):
+        grams[n - 1] |= {tuple(d[i:i + n]) for i in range(len(d) - n + 1) if "<unk>" not in d[i:i + n]}
+for n in range(1, 5):
+    assert S["distinct_%d" % n] == len(grams[n - 1]) / toks, n
+assert S["uniq_seq"] == len(grams[0]) and S["next_uniq"] is None and S["next_rep_16"] is None
+print(S["distinct_1"], S["distinct_2"])
+PY
+	echo "$output"
+	[ "$status" -eq 0 ]
 }

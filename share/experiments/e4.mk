@@ -65,7 +65,7 @@ e4_grid = $(call prog,attn-gen-model) --vocab $(E4_K) --scale $(call \
 	arg,s,$(call stem,$1)) | $(call prog,attn-sample) --trajectory -n \
 	$(if $(filter markov,$(call e4_way,$1)),$(E4_MARKOV_TRAJ_$(SCALE)),$(E4_TRAJ_$(SCALE))) --steps $(E4_STEPS) --len $(E4_LEN) --seed $(call \
 	arg,s,$(call stem,$1)) $(call e4_markov,$(call e4_way,$1)) | $(call \
-	prog,traj-stats) --summary
+	prog,traj-stats) --summary --predict
 cmd_e4 = $(if $(filter curves,$(call e4_way,$1)),$(e4_curves),$(e4_grid))
 
 PROGS_e4 = $(call prog,attn-gen-model) $(call prog,attn-sample) $(call prog,traj-stats)

@@ -70,8 +70,8 @@ def main():
                 counts = {k: sum(r["classes"][k] for r in recs) for k in keys}
                 hist = {}
                 for r in recs:
-                    for size, cnt in enumerate(r["classes"]["winner_set_size"]):
-                        hist[size] = hist.get(size, 0) + cnt
+                    for size, cnt in r["classes"]["winner_set_size"].items():
+                        hist[int(size)] = hist.get(int(size), 0) + cnt
                 sized = sum(hist.values())
                 preds = [r["prediction"] for r in recs if r.get("prediction")]
                 dec = sum(p["decided"] for p in preds)

@@ -27,8 +27,9 @@ def hist_stats(h):
 
 
 def pooled(recs, key):
-    """The winner-set size histograms of key in recs, summed."""
-    return [sum(x) for x in zip(*[r["winner_set_size"][key] + [0] * (64 - len(r["winner_set_size"][key]))
+    """The winner-set size histograms of key in recs (maps size -> count),
+    summed into a list indexed by size."""
+    return [sum(x) for x in zip(*[[r["winner_set_size"][key].get(str(s), 0) for s in range(64)]
                                   for r in recs])]
 
 
