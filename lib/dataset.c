@@ -92,6 +92,23 @@ check_tokens(const struct dataset *d, const struct input *in, const int *t,
 			input_fail(in, "token %d out of range (K = %d)", t[j], K);
 }
 
+/* The samples kept grow with the input (sampleset.h). */
+static int
+too_many_entries(const struct dataset *d)
+{
+	return d->set->entries > SAMPLESET_BASE + SAMPLESET_PER_TOKEN *
+	    d->tokens;
+}
+
+static void
+entries_fail(const struct dataset *d, const struct input *in)
+{
+	input_fail(in, "the samples' contexts hold more than %zu + %d distinct "
+	    "tokens per token read (%zu after %zu tokens): a fit keeps each "
+	    "step's distinct context tokens; --window L keeps at most L",
+	    SAMPLESET_BASE, SAMPLESET_PER_TOKEN, d->set->entries, d->tokens);
+}
+
 static void
 add_sample(struct dataset *d, const struct input *in, const int *prompt,
     int L, int y)
@@ -115,6 +132,8 @@ add_sample(struct dataset *d, const struct input *in, const int *prompt,
 		input_fail(in, "y = %d is not in its prompt, or only at positions "
 		    "of weight 0 (a CCMC gives it probability 0)", y);
 	}
+	if (too_many_entries(d))
+		entries_fail(d, in);
 }
 
 static void
@@ -154,6 +173,10 @@ add_trajectory(struct dataset *d, const struct input *in, const int *prompt,
 			    "probability 0)", tokens[k], k);
 		}
 		d->skipped += !ok;
+		if (ok && too_many_entries(d)) {
+			context_free(&c);
+			entries_fail(d, in);
+		}
 		context_push(&c, tokens[k]);
 	}
 	context_free(&c);
@@ -164,6 +187,7 @@ static void
 add(struct dataset *d, const struct input *in, const int *prompt, int L,
     const int *tokens, int T, int sample)
 {
+	d->tokens += (size_t)L + (size_t)T;
 	if (d->keep) {
 		if (L < 1)
 			input_fail(in, "empty prompt");

@@ -51,6 +51,7 @@ struct dataset {
 	int      have_truth, K;
 	const char *ksource;     /* what K comes from, for the record */
 	long     skipped;        /* steps outside the window (not covered) */
+	size_t   tokens;         /* tokens read: prompts, steps, samples' y */
 	int      kind;           /* tokens so far: 0 none, 1 ids, 2 strings */
 	struct vocab *words;     /* strings -> ids */
 	/* while reading */

@@ -10,6 +10,11 @@
 #include "rng.h"
 #include "util.h"
 
+const char *const est_reasons[EST_NREASONS] = {
+	"iteration limit reached", "Hessian not positive definite",
+	"no ascent direction (rounding)", "line search failed (rounding)",
+};
+
 /* One block of a row: a concave problem in the logits of m tokens, whose
  * samples' contexts (restricted to the block) are given by local ids. */
 struct problem {
@@ -114,7 +119,7 @@ evaluate(const struct problem *p, const double *a, double *g, double *H,
     double *pr, double *diag)
 {
 	int m = p->m;
-	double amax = -INFINITY, f = p->cst, *e = p->e, *q = p->u;
+	double amax = -INFINITY, f = p->cst, fc = 0, *e = p->e, *q = p->u;
 
 	for (int l = 0; l < m; l++)
 		amax = fmax(amax, a[l]);
@@ -134,7 +139,15 @@ evaluate(const struct problem *p, const double *a, double *g, double *H,
 
 		if (c == 0)
 			continue;
-		f += c * sample_term(p, s, a, amax, e, q);
+		/* summed compensated (Neumaier): over 10^5 samples and more,
+		 * plain sums carry more rounding than the final Newton step
+		 * gains, and it would be refused */
+		{
+			double x = c * sample_term(p, s, a, amax, e, q), sum = f + x;
+
+			fc += fabs(f) >= fabs(x) ? (f - sum) + x : (x - sum) + f;
+			f = sum;
+		}
 		if (!g)
 			continue;
 		g[t[0]] += c;
@@ -145,6 +158,7 @@ evaluate(const struct problem *p, const double *a, double *g, double *H,
 			for (int j = 0; j < k; j++)
 				diag[t[j]] += c * q[j] * (1 - q[j]);
 	}
+	f += fc;
 	if (p->l2 > 0)
 		for (int l = 0; l < m; l++) {
 			f -= 0.5 * p->l2 * a[l] * a[l];
@@ -349,10 +363,10 @@ direction(const struct problem *p, const struct point *x, double *d,
  * it does not raise the gradient, brings the logits from the tolerance's
  * accuracy to rounding's (convergence is quadratic). */
 static void
-solve(const struct problem *p, const struct est_options *o, double *a,
-    struct solution *sol)
+solve(const struct problem *p, const struct est_options *o, int want_H,
+    double *a, struct solution *sol)
 {
-	int m = p->m, cg, *freeidx;
+	int m = p->m, cg, *freeidx, H_final = 1;
 	double *d, *F = NULL, *work = NULL;
 	struct point x, y, tmp;
 
@@ -367,7 +381,7 @@ solve(const struct problem *p, const struct est_options *o, double *a,
 		F = xmalloc(checked_size((size_t)m * m, sizeof *F));
 	memset(sol, 0, sizeof *sol);
 	sol->cg = cg;
-	sol->why = "iteration limit reached";
+	sol->why = est_reasons[EST_LIMIT];
 	memcpy(x.a, a, (size_t)m * sizeof *a);
 	point_eval(p, &x);
 	for (sol->iters = 0;; sol->iters++) {
@@ -378,16 +392,16 @@ solve(const struct problem *p, const struct est_options *o, double *a,
 			sol->why = NULL;
 			if (sol->iters < o->max_iter && direction(p, &x, d, F,
 			    freeidx, work, 1e-12) == 0) {
-				/* the standard errors keep x's Hessian: it
-				 * differs from y's by the tolerance */
+				/* the Hessian too if the standard errors want
+				 * it: they are those of the final point */
 				for (int l = 0; l < m; l++)
 					y.a[l] = x.a[l] + d[l];
-				y.f = evaluate(p, y.a, y.g, NULL, NULL, NULL);
+				y.f = evaluate(p, y.a, y.g, want_H ? y.H : NULL,
+				    NULL, NULL);
 				if (scaled_norm(p, y.g) <= gnorm && y.f >= x.f -
 				    1e-12 * (1 + fabs(x.f))) {
-					memcpy(x.a, y.a, (size_t)m * sizeof *x.a);
-					memcpy(x.g, y.g, (size_t)m * sizeof *x.g);
-					x.f = y.f;
+					tmp = x, x = y, y = tmp;
+					H_final = want_H;
 					sol->iters++;
 				}
 			}
@@ -396,13 +410,13 @@ solve(const struct problem *p, const struct est_options *o, double *a,
 		if (sol->iters >= o->max_iter)
 			break;
 		if (direction(p, &x, d, F, freeidx, work, 0) != 0) {
-			sol->why = "Hessian not positive definite";
+			sol->why = est_reasons[EST_NOT_PD];
 			break;
 		}
 		for (int l = 0; l < m; l++)
 			slope += x.g[l] * d[l];
 		if (!(slope > 0)) {
-			sol->why = "no ascent direction (rounding)";
+			sol->why = est_reasons[EST_NO_ASCENT];
 			break;
 		}
 		/* Backtracking to the Armijo condition.  Where the predicted gain
@@ -423,7 +437,7 @@ solve(const struct problem *p, const struct est_options *o, double *a,
 				break;
 		}
 		if (!(t > 1e-15)) {
-			sol->why = "line search failed (rounding)";
+			sol->why = est_reasons[EST_LINE_SEARCH];
 			break;
 		}
 		if (t < 1)
@@ -433,8 +447,10 @@ solve(const struct problem *p, const struct est_options *o, double *a,
 	memcpy(a, x.a, (size_t)m * sizeof *a);
 	sol->f = x.f;
 	sol->gnorm = scaled_norm(p, x.g);
-	sol->H = x.H;
-	x.H = NULL;
+	/* NULL (computed later if wanted) unless it is the final point's */
+	sol->H = H_final ? x.H : NULL;
+	if (H_final)
+		x.H = NULL;
 	point_free(&x);
 	point_free(&y);
 	free(d);
@@ -538,17 +554,31 @@ row_components(struct rowfit *w)
 	const struct sample_row *r = w->r;
 	struct est_row *out = w->out;
 	int K = w->K, *parent = xmalloc((size_t)K * sizeof *parent);
-	size_t words = ((size_t)K + 63) / 64, cap = 0;
-	uint64_t *has = xcalloc((size_t)K * words, sizeof *has);
+	size_t words = ((size_t)K + 63) / 64, cap = 0, nchosen = 0, hascap = 0;
+	uint64_t *has = NULL;   /* per chosen token (its slot in lid): the
+	                         * tokens it has an edge to; a row of a few
+	                         * samples must not cost K^2 bits */
 
+	for (int j = 0; j < K; j++)
+		w->lid[j] = -1;
 	for (long s = 0; s < r->n; s++) {
 		uint32_t b = r->start[s], e = r->start[s + 1];
 		int y = r->tok[b];
-		uint64_t *hy = has + (size_t)y * words;
+		uint64_t *hy;
 		double c = multiplicity(w, s);
 
 		if (c == 0)
 			continue;
+		if (w->lid[y] < 0) {
+			if (nchosen == hascap) {
+				hascap = hascap ? 2 * hascap : 4;
+				has = xrealloc(has, checked_size(hascap * words,
+				    sizeof *has));
+			}
+			memset(has + nchosen * words, 0, words * sizeof *has);
+			w->lid[y] = (int)nchosen++;
+		}
+		hy = has + (size_t)w->lid[y] * words;
 		out->n += c;
 		w->chosen[y] += c;
 		w->seen[y] = 1;
@@ -800,7 +830,7 @@ fit_block(struct rowfit *w, struct problem *p, int b, int want_se)
 		sol.converged = 1;
 		sol.f = evaluate(p, a, NULL, NULL, NULL, NULL);
 	} else
-		solve(p, o, a, &sol);
+		solve(p, o, want_se && m <= o->stderr_max, a, &sol);
 	out->loglik += sol.f;
 	out->objective += sol.f;
 	if (o->l2 > 0)
@@ -926,6 +956,9 @@ est_fit_row(const struct sampleset *set, int K, int i, const double *mult,
 		problem_free(&prob[b]);
 	}
 	free(prob);
+	/* a log-likelihood is at most 0; rounding may leave it a hair above */
+	out->objective = fmin(out->objective - fmax(out->loglik, 0), 0);
+	out->loglik = fmin(out->loglik, 0);
 	row_gauge(&w);
 
 	free(w.seen);
@@ -1056,10 +1089,16 @@ est_bootstrap_row(const struct sampleset *s, int K, int i,
     uint64_t seed, double *lo, double *hi)
 {
 	long n = s->row[i].n;
-	double *mult = xmalloc(((size_t)n + 1) * sizeof *mult);
-	double *draw = xmalloc(checked_size(checked_size((size_t)K, (size_t)B),
-	    sizeof *draw));
+	double *mult, *draw;
 
+	for (int j = 0; j < K; j++)
+		lo[j] = hi[j] = NAN;
+	/* a row without samples determines nothing, however resampled */
+	if (n == 0)
+		return;
+	mult = xmalloc(((size_t)n + 1) * sizeof *mult);
+	draw = xmalloc(checked_size(checked_size((size_t)K, (size_t)B),
+	    sizeof *draw));
 	for (int b = 0; b < B; b++) {
 		struct est_row r;
 		struct rng rng;
@@ -1082,7 +1121,6 @@ est_bootstrap_row(const struct sampleset *s, int K, int i,
 
 		for (int b = 0; b < B; b++)
 			nan |= isnan(x[b]);
-		lo[j] = hi[j] = NAN;
 		if (nan || isnan(fit->cond[j]))
 			continue;
 		qsort(x, (size_t)B, sizeof *x, by_value);

@@ -61,8 +61,12 @@ struct est_row {
 	int     iters;        /* most iterations of its blocks */
 	int     converged;
 	int     cg;           /* a block was solved by Newton-CG */
-	const char *why;      /* why it did not converge */
+	const char *why;      /* why it did not converge: an est_reasons[] */
 };
+
+/* Why a row may not converge. */
+enum { EST_LIMIT, EST_NOT_PD, EST_NO_ASCENT, EST_LINE_SEARCH, EST_NREASONS };
+extern const char *const est_reasons[EST_NREASONS];
 
 /* Fits row i of K.  mult: per-sample multiplicities (bootstrap), or NULL.
  * want_se: compute standard errors. */

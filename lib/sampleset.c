@@ -80,6 +80,7 @@ finish(struct sampleset *s, struct sample_row *r, int m, int query)
 		return;
 	}
 	r->ntok += (size_t)m;
+	s->entries += (size_t)m;
 	r->start[++r->n] = (uint32_t)r->ntok;
 	s->n++;
 }

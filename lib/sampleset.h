@@ -34,12 +34,21 @@ struct sampleset {
 	int    shard, shards;   /* keep only the rows i with i mod shards ==
 	                         * shard (0-based); shards 0: every row */
 	long   dropped;       /* valid samples of the rows not kept */
+	size_t entries;       /* distinct context tokens stored, all rows */
 	long   gen;           /* for sampleset_add: */
 	long     stamp[MAX_VOCAB];
 	uint32_t count[MAX_VOCAB];
 	double   weight[MAX_VOCAB];
 	struct sample_row row[];   /* one per possible query token */
 };
+
+/* What a fit may keep: each sample's distinct context tokens (6 bytes
+ * each, 10 with positions), at most SAMPLESET_BASE of them plus
+ * SAMPLESET_PER_TOKEN per token of the input, so that memory, and the time
+ * of a pass over the samples, grow with the data: one trajectory over a
+ * context of K distinct tokens would otherwise keep K of them per step. */
+#define SAMPLESET_BASE      ((size_t)1 << 25)
+#define SAMPLESET_PER_TOKEN 64
 
 struct sampleset *sampleset_new(int weighted);
 void   sampleset_free(struct sampleset *s);

@@ -78,6 +78,7 @@ check_corpus() {
 @test "corpus: ccmc-estimate --text (bytes that are not UTF-8, NUL)" { check_corpus ccmc-estimate.text; }
 @test "corpus: traj-stats --text (bytes that are not UTF-8, NUL)" { check_corpus traj-stats.text; }
 @test "corpus: ccmc-estimate --eval, contexts beyond LMAX" { check_corpus ccmc-estimate.evalpos; }
+@test "corpus: ccmc-estimate --merge (shards with impossible fields)" { check_corpus ccmc-estimate.merge; }
 
 @test "the corpus holds at least 710 bad inputs across the programs" {
 	n=$(cat "$TOP"/tests/bad/*/EXPECT | awk '$2 != 0' | wc -l)

@@ -68,6 +68,36 @@ for i in range(K):
 EOF
 }
 
+@test "ccmc-estimate: exact to the last step: 3x10^5 samples of one context give N_j / N (1e-12 rel) and standard errors sqrt(q (1 - q) / N) at that point (1e-10 rel)" {
+	# One context holding every token once: the MLE is the empirical
+	# frequency q and the delta method's standard error of it is
+	# sqrt(q (1 - q) / N).  Summed plainly, the objective over 3x10^5
+	# samples carried more rounding than the final Newton step's gain and
+	# the step was refused (7.8e-9 off); and the standard errors came from
+	# the Hessian of the iterate before that step (3.8e-9 off).
+	attn-gen-model --vocab 6 --seed 1 >"$T/m"
+	(cat "$T/m"; yes '{"type":"prompt","prompt":[1,2,3,4,5,0]}' | head -300000) |
+	    attn-sample --markov --seed 2 >"$T/s"
+	ccmc-estimate --quiet "$T/s" >"$T/est"
+	py "$T/s" "$T/est" <<'EOF'
+import json, sys
+n = [0] * 6
+for l in open(sys.argv[1]):
+    r = json.loads(l)
+    if r["type"] == "sample":
+        n[r["y"]] += 1
+N = sum(n)
+est = json.load(open(sys.argv[2]))
+assert est["fit"]["samples_per_row"][0] == N == 300000
+for j in range(6):
+    q = n[j] / N
+    p, se = est["P"][0][j], est["stderr"]["P"][0][j]
+    assert abs(p - q) <= 1e-12 * q, (j, p, q)
+    want = (q * (1 - q) / N) ** 0.5
+    assert abs(se - want) <= 1e-10 * want, (j, se, want)
+EOF
+}
+
 @test "ccmc-estimate: optimality: gradient below tolerance, every perturbation lowers the log-likelihood" {
 	ccmc-estimate "$VECTORS/mle.ndjson" >"$T/est"
 	py "$VECTORS/mle.ndjson" "$T/est" <<'EOF'
@@ -462,4 +492,33 @@ PY
 	[ "$output" = "ccmc-estimate: --l2 0 with string tokens: the plain MLE leaves the logits of unseen words undetermined, and the record must be complete to be sampled or scored; give --l2 LAMBDA > 0" ]
 	# with a ridge the record is complete and attn-sample takes it
 	ccmc-estimate --text --l2 0.5 "$T/text" | attn-sample -n 3 --len 2 >/dev/null
+}
+
+@test "ccmc-estimate: the samples kept grow with the input: a trajectory over a context of 2048 distinct tokens is refused at its line (65), with --window as the way out" {
+	# 2 x 10^4 steps after a prompt of all 2048 tokens: each step's context
+	# holds 2048 distinct tokens, 4x10^7 in all from 2.2x10^4 tokens read,
+	# past 2^25 + 64 per token (sampleset.h).  Before, 2^18 steps kept 5 GB.
+	py "$T/traj" <<'EOF'
+import json, sys
+with open(sys.argv[1], "w") as f:
+    f.write(json.dumps({"type": "trajectory", "prompt": list(range(2048)),
+        "tokens": [(k * 7919) % 2048 for k in range(20000)]}) + "\n")
+EOF
+	run ccmc-estimate --quiet "$T/traj"
+	assert_error 65 ccmc-estimate
+	[[ ${lines[0]} == "ccmc-estimate: $T/traj:1: the samples' contexts hold more than 33554432 + 64 distinct tokens per token read"*"--window L keeps at most L" ]]
+	# with a window the same steps fit (one shard of rows keeps it quick)
+	ccmc-estimate --quiet --brief --window 32 --rows 1/512 "$T/traj" |
+	    jq -e '.fit.samples > 0 and .type == "ccmc-shard"'
+}
+
+@test "ccmc-estimate: the bootstrap resamples only rows with samples: --vocab 512 --bootstrap 10000 on one sample stays within 8 s of CPU" {
+	# A bound on the work, not a timing: each of the 511 empty rows was
+	# refitted B times (20 s of CPU); now only the row with a sample is
+	# (under 1 s).  Not under valgrind, which is 50 times slower.
+	[ -z "${VALGRIND:-}" ] || skip "a CPU bound"
+	echo '{"type":"sample","prompt":[0,1],"y":1}' >"$T/one"
+	(ulimit -t 8; ccmc-estimate --quiet --vocab 512 --bootstrap 10000 "$T/one" >"$T/est")
+	jq -e '.stderr.bootstrap.B == 10000 and .stderr.bootstrap.conditional_lo[1][1] == 1
+	    and .stderr.bootstrap.conditional_lo[0][1] == null' "$T/est"
 }

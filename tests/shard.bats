@@ -135,7 +135,8 @@ PY
 	[[ ${lines[0]} == "ccmc-estimate: input2:1: a shard of another input than a1:1"* ]]
 	run ccmc-estimate --merge a1 opt2 a3
 	assert_error 65 ccmc-estimate
-	[ "${lines[0]}" = "ccmc-estimate: opt2:1: a shard fitted with other options than a1:1" ]
+	# the option that differs, with both values
+	[ "${lines[0]}" = 'ccmc-estimate: opt2:1: a shard fitted with other options than a1:1: "l2" is 1.0 here, 0.0 there' ]
 	run ccmc-estimate --merge a1 four2
 	assert_error 65 ccmc-estimate
 	[ "${lines[0]}" = "ccmc-estimate: four2:1: shard 2/4, but a1:1 is one of 3" ]
@@ -178,4 +179,108 @@ PY
 	parallel ccmc-estimate --rows {}/16 samples.ndjson '>' shard.{} ::: $(seq 16)
 	ccmc-estimate --merge shard.* >fit.json
 	ccmc-estimate samples.ndjson | cmp - fit.json
+}
+
+# hostile SHARDS WANT JQ...: shard 2 of SHARDS (a1 a2 a3 in $T) changed by
+# the jq program is refused with exit 65 and one line naming it and line 1,
+# holding WANT.  "BIG" in the program stands for 2^63 - 1 (jq rounds it).
+hostile() {
+	local want=$1 prog=$2
+	jq -c "$prog" "$T/a2" | sed 's/"BIG"/9223372036854775807/g' >"$T/bad"
+	run ccmc-estimate --merge "$T/a1" "$T/bad" "$T/a3"
+	assert_error 65 ccmc-estimate
+	[ "${#lines[@]}" -eq 1 ] || { echo "$prog: $output"; return 1; }
+	[[ ${lines[0]} == "ccmc-estimate: $T/bad:1: "*"$want"* ]] ||
+	    { echo "$prog: $output"; return 1; }
+}
+
+@test "shard: --merge checks every field as strictly as the fit that wrote it: impossible values are refused at their line (65), not merged" {
+	attn-gen-model --vocab 5 --seed 2 | attn-sample -n 600 --len 4 --seed 4 >"$T/s"
+	for i in 1 2 3; do
+		ccmc-estimate --quiet --rows $i/3 --bootstrap 5 "$T/s" >"$T/a$i"
+	done
+	# totals that wrapped or overflowed
+	hostile '"samples[0]"' '.row_fits.samples[0] = "BIG"'
+	hostile '"samples"' '.fit.samples = "BIG"'
+	hostile '"skipped"' '.data.skipped = "BIG"'
+	hostile '"loglik"' '.row_fits.loglik[0] = -1.7e308 | .row_fits.objective[0] = -1.7e308 | .row_fits.loglik[1] = -1.7e308 | .row_fits.objective[1] = -1.7e308'
+	# options out of their range, or of the wrong type
+	hostile '"l2"' '.options.l2 = -1'
+	hostile '"tol"' '.options.tol = 0'
+	hostile '"seed"' '.options.seed = "abc"'
+	hostile '"brief"' '.options.brief = "yes"'
+	hostile '"method"' '.options.method = "bfgs"'
+	hostile '"max_iter"' '.options.max_iter = 1.5'
+	hostile 'version' '.options.version = "0.0.9"'
+	# rows that no fit gives
+	hostile '"samples[0]"' '.row_fits.samples[0] = -5'
+	hostile 'probability' '.row_fits.conditional[0][1] = 1.5'
+	hostile '"P"[0]' '.row_fits.P[0][0] = null'
+	hostile '"determined"' '.row_fits.determined[0] = false'
+	hostile '"tied"' '.row_fits.tied[0] = true'
+	hostile 'mean 0' '.row_fits.A[0][0] += 1'
+	hostile 'softmax' '.row_fits.A[0][0] += 0.001 | .row_fits.A[0][1] -= 0.001'
+	hostile '"mle_exists"' '.row_fits.zero[0][0] = 1'
+	hostile 'above --tol' '.row_fits.grad_norm[0] = 1'
+	hostile 'reason' '.row_fits.converged[0] = false | .fit.converged = false | .row_fits.why[0] = "tired"'
+	hostile 'standard error' '.row_fits.stderr[0][0] = -1'
+	hostile 'bootstrap interval' '.row_fits.bootstrap_lo[0][0] = 2'
+	hostile '"fit": "samples"' '.fit.samples += 1'
+	hostile '"fit": "loglik"' '.fit.loglik -= 1'
+	hostile '"truth"' '.truth = {}'
+	hostile '"data"' '.data.weighted = true'
+}
+
+@test "shard: a truth is checked as a ccmc record is (rows of P summing to 1, positive position weights), and carried by shard 1 alone" {
+	attn-gen-model --vocab 4 --pos 300 --seed 3 | attn-sample -n 300 --len 5 --seed 4 >"$T/s"
+	for i in 1 2 3; do
+		ccmc-estimate --quiet --rows $i/3 "$T/s" >"$T/a$i"
+	done
+	# the 300 x 300 position weights once, in shard 1
+	[ "$(jq 'has("truth")' "$T/a1")" = true ]
+	[ "$(jq 'has("truth")' "$T/a2")" = false ]
+	! grep -q posw "$T/a2" "$T/a3"
+	[ "$(wc -c <"$T/a2")" -lt 20000 ]
+	cd "$T"
+	for prog in '.truth.P[0][0] += 0.5' '.truth.posw[3][1] = 0' \
+	    '.truth.posw[5][0] = -1' '.truth.A[0][0] += 1' 'del(.truth)'; do
+		jq -c "$prog" a1 >bad1
+		run ccmc-estimate --merge bad1 a2 a3
+		assert_error 65 ccmc-estimate
+		[[ ${lines[0]} == "ccmc-estimate: bad1:1: "* ]]
+	done
+	jq -c '.truth = .truth' a1 >t2
+	jq -c --slurpfile t a1 '.truth = $t[0].truth' a2 >bad2
+	run ccmc-estimate --merge a1 bad2 a3
+	assert_error 65 ccmc-estimate
+	[[ ${lines[0]} == 'ccmc-estimate: bad2:1: a "truth" where only shard 1 carries it' ]]
+}
+
+@test "shard: merged records are valid ccmc records under share/schema/ccmc.schema.json" {
+	attn-gen-model --vocab 5 --pos 8 --seed 2 | attn-sample -n 800 --len 4 --seed 4 >"$T/s"
+	for opts in "" "--bootstrap 4" "--l2 0.5 --window 3" "--brief"; do
+		for i in 1 2; do
+			ccmc-estimate --quiet --rows $i/2 $opts "$T/s" >"$T/b$i"
+		done
+		ccmc-estimate --quiet --merge "$T/b1" "$T/b2" >>"$T/merged"
+	done
+	/usr/bin/python3 - "$TOP/share/schema/ccmc.schema.json" "$T/merged" <<'PY'
+import json, sys
+from jsonschema import Draft202012Validator
+v = Draft202012Validator(json.load(open(sys.argv[1])))
+n = 0
+for l in open(sys.argv[2]):
+    errs = list(v.iter_errors(json.loads(l)))
+    assert not errs, errs[0].message
+    n += 1
+assert n == 4
+PY
+}
+
+@test "shard: a shard of many rows (64 rows of K = 128) merges into the single fit" {
+	printf '%s\n' '{"type":"sample","prompt":[0,1],"y":1}' \
+	    '{"type":"sample","prompt":[2,1],"y":2}' \
+	    '{"type":"sample","prompt":[0,3],"y":0}' >"$T/tiny"
+	NS="1 2"
+	identical "$T/tiny" --vocab 128
 }
