@@ -124,6 +124,7 @@ bad_value() {
 }
 
 @test "a wrong option value: one line naming option, range and value, not the usage" {
+	cd "$BATS_TEST_TMPDIR"
 	bad_value attn-gen-model --vocab 0
 	bad_value attn-gen-model --vocab 99999
 	bad_value attn-gen-model --scale -1
