@@ -80,10 +80,10 @@ check_corpus() {
 @test "corpus: ccmc-estimate --eval, contexts beyond LMAX" { check_corpus ccmc-estimate.evalpos; }
 @test "corpus: ccmc-estimate --merge (shards with impossible fields)" { check_corpus ccmc-estimate.merge; }
 
-@test "the corpus holds at least 438 bad inputs across the programs" {
+@test "the corpus holds at least 735 bad inputs across the programs" {
 	n=$(cat "$TOP"/tests/bad/*/EXPECT | awk '$2 != 0' | wc -l)
 	echo "$n cases"
-	[ "$n" -ge 438 ]
+	[ "$n" -ge 735 ]
 }
 
 @test "a failing run says one line: the notes before its error are dropped, a good run's kept" {
@@ -124,12 +124,19 @@ bad_value() {
 }
 
 @test "a wrong option value: one line naming option, range and value, not the usage" {
+	cd "$BATS_TEST_TMPDIR"
 	bad_value attn-gen-model --vocab 0
 	bad_value attn-gen-model --vocab 99999
 	bad_value attn-gen-model --scale -1
 	bad_value attn-gen-model --scale 1e999
 	bad_value attn-gen-model --embed sparse
 	bad_value attn-gen-model --seed -3
+	bad_value attn-gen-model --seed -0
+	bad_value attn-gen-model --vocab ' 5'
+	bad_value attn-gen-model --vocab 0x10
+	bad_value attn-gen-model --vocab 99999999999999999999
+	bad_value attn-gen-model --diag 1000.5
+	bad_value attn-gen-model --pos-scale -inf
 	bad_value attn-sample -n 1x
 	bad_value attn-sample --tie-tol 0.5
 	bad_value attn-sample --tie-tol nan
@@ -138,6 +145,8 @@ bad_value() {
 	bad_value attn-sample --shard 3/2
 	bad_value attn-to-ccmc --tie-tol ' 1e-6'
 	bad_value attn-to-ccmc --tie-tol ''
+	bad_value attn-to-ccmc --tie-tol '1e-3 '
+	bad_value attn-to-ccmc --tie-tol 0.0100000001
 	bad_value ccmc-estimate --l2 -1
 	bad_value ccmc-estimate --window 0
 	bad_value ccmc-estimate --method gd
@@ -146,6 +155,9 @@ bad_value() {
 	bad_value ccmc-estimate --text --chunk 1
 	bad_value traj-stats --eps 1
 	bad_value traj-stats --alpha 0
+	bad_value traj-stats --eps 0.9999995
+	bad_value traj-stats --seed 1.5
+	bad_value ccmc-estimate --laplace 1e-310
 	bad_value traj-stats --text --pieces 3/2
 	# --help still prints the usage
 	for p in attn-gen-model attn-sample attn-to-ccmc ccmc-estimate traj-stats; do
