@@ -108,18 +108,18 @@ check_corpus() {
 # bad_value PROG ARGS...: exit 2 and one line "PROG: --OPT: ..." naming the
 # option (the first of ARGS), its range or choices, and the value (last).
 bad_value() {
-	local p=$1 opt=${*: -2:1} val=${*: -1} st=0
+	local p=$1 opt=${*: -2:1} val=${*: -1} st=0 err=$BATS_TEST_TMPDIR/err
 	shift
-	$p "$@" </dev/null >out 2>err || st=$?
-	if [ "$st" -ne 2 ] || [ "$(wc -l <err)" -ne 1 ] ||
-	    ! grep -qF "$p: $opt: " err || ! grep -qF "'$val'" err &&
-	    ! grep -qF " $val " err; then
-		echo "$p $*: exit $st: $(cat err)"
+	$p "$@" </dev/null >/dev/null 2>"$err" || st=$?
+	if [ "$st" -ne 2 ] || [ "$(wc -l <"$err")" -ne 1 ] ||
+	    ! grep -qF "$p: $opt: " "$err" || ! grep -qF "'$val'" "$err" &&
+	    ! grep -qF " $val " "$err"; then
+		echo "$p $*: exit $st: $(cat "$err")"
 		return 1
 	fi
-	case $(cat err) in
+	case $(cat "$err") in
 	*\[*,*\]* | *" or "* | *"<="*) ;;
-	*) echo "$p $*: no range: $(cat err)"; return 1 ;;
+	*) echo "$p $*: no range: $(cat "$err")"; return 1 ;;
 	esac
 }
 

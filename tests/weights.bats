@@ -314,6 +314,6 @@ PY
 	ccmc-estimate --retie s2 | grep -q '"error":{'
 	run traj-stats t2
 	assert_error 65 traj-stats
-	traj-stats --tie-tol 1e-6 t2 | grep -q '"prediction"'
-	traj-stats --retie t2 | grep -q '"prediction"'
+	traj-stats --predict --tie-tol 1e-6 t2 | grep -q '"prediction"'
+	traj-stats --predict --retie t2 | grep -q '"prediction"'
 }
