@@ -156,7 +156,7 @@ check_user(const struct prompts *ps, const struct attn_model *m, double *p,
 		if (ps->plen[s] != m->K)
 			input_fail(&at, "\"p\" has %d entries, the model K = %d",
 			    ps->plen[s], m->K);
-		attn_forward(m, ps->tok[s], ps->len[s], p, work);
+		attn_law(m, ps->tok[s], ps->len[s], p, work);
 		for (int k = 0; k < m->K; k++)
 			diff = fmax(diff, fabs(p[k] - ps->p[s][k]));
 		n++;
@@ -177,7 +177,7 @@ check_user(const struct prompts *ps, const struct attn_model *m, double *p,
 	    (json_int_t)ps->line[where]);
 }
 
-/* The largest difference between the forward pass p = C X^T alpha and the
+/* The largest difference between the forward pass's law (attn_law) and the
  * CCMC over the prompts, as "check"; past the bound, an error at the
  * prompt where it is largest.  With C E^T = I + D and |C r_t| <= X the
  * two differ by at most 2 X per entry (alpha sums to 1), so 10 X leaves
@@ -212,7 +212,7 @@ check(const struct prompts *ps, const struct attn_model *m,
 			    model_work_size(m, L) : (size_t)m->K;
 			work = xrealloc(work, checked_size(nwork, sizeof *work));
 		}
-		attn_forward(m, t, L, p, work);
+		attn_law(m, t, L, p, work);
 		ccmc_probs(c, t, L, q, work);
 		for (int k = 0; k < m->K; k++)
 			diff = fmax(diff, fabs(p[k] - q[k]));

@@ -156,28 +156,17 @@ work(struct generator *g, size_t n)
 	return g->work;
 }
 
-/* The forward pass; returns the total of its positive entries.  Rounding
- * can leave entries a hair below 0: they count as 0, and rng_categorical
- * skips them. */
+/* The forward pass, clamped as attn_law (model.h) says; returns the total of
+ * its positive entries (the draw needs no division). */
 static double
 forward(struct generator *g, const int *prompt, int L, double *p)
 {
-	double total[2] = { 0, 0 };
-	int k;
-
 	if (g->have_grouped)
 		grouped_forward(&g->grouped, prompt, L, p);
 	else
 		attn_forward(g->model, prompt, L, p, work(g,
 		    model_work_size(g->model, L)));
-	/* two partial sums: half the latency of one */
-	for (k = 0; k + 1 < g->K; k += 2) {
-		total[0] += p[k] > 0 ? p[k] : 0;
-		total[1] += p[k + 1] > 0 ? p[k + 1] : 0;
-	}
-	if (k < g->K)
-		total[0] += p[k] > 0 ? p[k] : 0;
-	return total[0] + total[1];
+	return attn_law_clamp(p, g->K);
 }
 
 /* The model's own draw, before any mixing; r NULL: p only. */
@@ -199,7 +188,7 @@ draw(struct generator *g, const int *prompt, int L, struct rng *r, double *p)
 			if (p) {
 				total = forward(g, prompt, L, p);
 				for (int k = 0; k < K; k++)
-					p[k] = p[k] > 0 ? p[k] / total : 0;
+					p[k] /= total;
 			}
 			return y;
 		}
@@ -207,7 +196,7 @@ draw(struct generator *g, const int *prompt, int L, struct rng *r, double *p)
 		y = r ? rng_categorical(r, g->p, K, total) : -1;
 		if (p)
 			for (int k = 0; k < K; k++)
-				p[k] = g->p[k] > 0 ? g->p[k] / total : 0;
+				p[k] = g->p[k] / total;
 		return y;
 	case GEN_CCMC:
 		if (p)

@@ -900,6 +900,36 @@ attn_forward(const struct attn_model *m, const int *prompt, int L, double *p,
 	}
 }
 
+double
+attn_law_clamp(double *p, int K)
+{
+	/* two partial sums: half the latency of one */
+	double total[2] = { 0, 0 };
+	int k;
+
+	for (k = 0; k + 1 < K; k += 2) {
+		p[k] = p[k] > 0 ? p[k] : 0;
+		p[k + 1] = p[k + 1] > 0 ? p[k + 1] : 0;
+		total[0] += p[k];
+		total[1] += p[k + 1];
+	}
+	if (k < K)
+		total[0] += p[k] = p[k] > 0 ? p[k] : 0;
+	return total[0] + total[1];
+}
+
+void
+attn_law(const struct attn_model *m, const int *prompt, int L, double *p,
+    double *work)
+{
+	double total;
+
+	attn_forward(m, prompt, L, p, work);
+	total = attn_law_clamp(p, m->K);
+	for (int k = 0; k < m->K; k++)
+		p[k] /= total;
+}
+
 /* G by rows of GT, its nonzero entries only, if they are few (at most a
  * quarter): then a product costs what the entries do. */
 static void

@@ -89,6 +89,14 @@ int    model_has_ccmc(const struct attn_model *m, char *why, size_t whylen);
 size_t model_work_size(const struct attn_model *m, int L);
 void   attn_forward(const struct attn_model *m, const int *prompt, int L,
            double *p, double *work);
+/* The forward pass's next-token law, the one rule every program applies
+ * (attn-sample --probs and draws, attn-to-ccmc --check): p = C X^T alpha
+ * with its negative entries, which a head tied only within its tolerance
+ * (or rounding) leaves, set to 0 and the rest divided by their sum.
+ * attn_law_clamp does the clamping only and returns that sum. */
+void   attn_law(const struct attn_model *m, const int *prompt, int L,
+           double *p, double *work);
+double attn_law_clamp(double *p, int K);
 /* A headless model's draw: a position by its attention, and its token,
  * in O(L d) (never a vector of K). */
 struct rng;
