@@ -837,10 +837,10 @@ PY
 
 @test "headless at K 200000: samples and trajectories with no K x K (400 MB limit); attn-to-ccmc refuses with the reason" {
 	attn-gen-model --headless --vocab 200000 --dim 4 --embed gaussian --seed 2 >m
-	( ulimit -v 400000; attn-sample -n 2000 --len 32 --seed 1 m ) >s
+	under_vmem 400000 attn-sample -n 2000 --len 32 --seed 1 m >s
 	[ "$(grep -c '"type":"sample"' s)" -eq 2000 ]
 	echo '{"type":"prompt","prompt":[199999,5,77,123456]}' >p
-	( ulimit -v 400000; attn-sample --model m --trajectory --steps 300 --seed 1 p ) >t
+	under_vmem 400000 attn-sample --model m --trajectory --steps 300 --seed 1 p >t
 	py t <<'PY'
 import json, sys
 r = [json.loads(l) for l in open(sys.argv[1])][-1]

@@ -47,3 +47,17 @@ assert_located() {
 # py: run a Python program given on stdin (stdlib only: an independent
 # computation, not the library under test).
 py() { python3 - "$@"; }
+
+# under_vmem KB COMMAND...: COMMAND with its address space capped at KB,
+# the bound the release build is held to.  ASan's shadow memory and
+# valgrind reserve far more address space than any cap, so under them
+# (make check-sanitize, check-valgrind) the command runs uncapped.
+under_vmem() {
+	local kb=$1
+	shift
+	if [ -n "${VALGRIND:-}" ] || ldd "$BIN/attn-sample" | grep -q libasan; then
+		"$@"
+	else
+		(ulimit -v "$kb" && exec "$@")
+	fi
+}

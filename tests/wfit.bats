@@ -169,7 +169,7 @@ EOF
 @test "K 20000: samples and the W-fit need no K x K (run under a 400 MB limit)" {
 	headless 20000 3 2 2 >"$T/model"
 	attn-sample -n 4000 --len 16 --seed 1 <"$T/model" >"$T/s"
-	( ulimit -v 400000; ccmc-estimate --embeddings "$T/model" "$T/s" ) >"$T/w"
+	under_vmem 400000 ccmc-estimate --embeddings "$T/model" "$T/s" >"$T/w"
 	py "$T/w" <<'EOF'
 import json, sys
 f = json.load(open(sys.argv[1]))["meta"]["wfit"]
