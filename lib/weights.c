@@ -541,9 +541,11 @@ weights_matrix(const struct weights *w, const struct wtensor *t, long *rows,
 			size_t at = t->fortran ? (size_t)j * r + i : (size_t)i * c + j;
 			double v = element(t, at);
 
-			if (!isfinite(v))
+			if (!isfinite(v)) {
+				free(m);    /* fail exits: nothing left behind */
 				fail(w, name, "%s at [%ld, %ld]", isnan(v) ? "NaN" :
 				    "an infinite value", i, j);
+			}
 			m[(size_t)i * c + j] = v;
 		}
 	*rows = r;
