@@ -480,6 +480,19 @@ model_parse(const struct input *in, json_t *rec, struct attn_model *m)
 		    "embeddings", m->tol);
 }
 
+/* The record's "meta" and its end, as both forms of a model write them. */
+static void
+meta_end(const struct attn_model *m)
+{
+	out_str(",\"meta\":");
+	if (m->meta)
+		out_json(m->meta);
+	else
+		out_str("{}");
+	out_char('}');
+	out_end();
+}
+
 void
 model_write(const struct attn_model *m)
 {
@@ -505,13 +518,7 @@ model_write(const struct attn_model *m)
 		out_char('}');
 	} else
 		out_str("null");
-	out_str(",\"meta\":");
-	if (m->meta)
-		out_json(m->meta);
-	else
-		out_str("{}");
-	out_char('}');
-	out_end();
+	meta_end(m);
 }
 
 int
@@ -542,13 +549,7 @@ model_write_weights(const struct attn_model *m, const char *path, int dtype)
 	out_quoted(path);
 	if (!m->C)
 		out_str(",\"C\":null");
-	out_str(",\"meta\":");
-	if (m->meta)
-		out_json(m->meta);
-	else
-		out_str("{}");
-	out_char('}');
-	out_end();
+	meta_end(m);
 	return 0;
 }
 
