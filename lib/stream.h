@@ -22,7 +22,9 @@
 #include <string.h>
 
 #define MAX_LINE_BYTES  (512L << 20)   /* longest input line accepted */
-#define MAX_VOCAB       2048           /* largest K any record may have */
+#define MAX_VOCAB       2048           /* largest K of a dense record */
+#define MAX_SPARSE_VOCAB (1 << 20)     /* largest K of a sparse ccmc, of text,
+                                        * samples and trajectories */
 #define MAX_DIM         4096           /* largest embedding dimension d */
 #define MAX_PROMPT      (1L << 20)     /* longest prompt or context, tokens */
 #define MAX_TREE_BYTES  (4L << 30)     /* memory the JSON of one record
