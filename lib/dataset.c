@@ -430,24 +430,7 @@ settle(struct dataset *d)
 	struct corpus *cp = &d->corpus;
 	int fit = d->o.fit;
 
-	if (d->building) {
-		struct vocab *raw = d->words;
-
-		d->words = corpus_keep_frequent(cp, raw, d->o.maxvocab);
-		vocab_free(raw);
-		d->words->grow = 0;
-		d->words->unk = vocab_find(d->words, UNK);
-		d->K = d->words->n;
-		d->ksource = d->o.maxvocab ? "vocabulary (--max-vocab)" :
-		    "vocabulary";
-		if (d->o.vocab && d->o.vocab != d->K)
-			input_fail(&d->end, "--vocab %d, but the words make a "
-			    "vocabulary of %d", d->o.vocab, d->K);
-		if (d->K > MAX_VOCAB)
-			input_fail(&d->end, "%d distinct words, more than %d: "
-			    "--max-vocab V keeps the V most frequent", d->K,
-			    MAX_VOCAB);
-	}
+	/* held out first: the vocabulary is the fit part's */
 	if (d->o.dev_share > 0 && d->keep && cp->steps > 0) {
 		struct corpus all = *cp;
 		long nseq = all.nseq;
@@ -461,6 +444,25 @@ settle(struct dataset *d)
 			*cp = all;
 		} else
 			corpus_free(&all);
+	}
+	if (d->building) {
+		struct vocab *raw = d->words;
+
+		d->words = corpus_keep_frequent(cp, &d->dev, raw,
+		    d->o.maxvocab);
+		vocab_free(raw);
+		d->words->grow = 0;
+		d->words->unk = vocab_find(d->words, UNK);
+		d->K = d->words->n;
+		d->ksource = d->o.maxvocab ? "vocabulary (--max-vocab)" :
+		    "vocabulary";
+		if (d->o.vocab && d->o.vocab != d->K)
+			input_fail(&d->end, "--vocab %d, but the words make a "
+			    "vocabulary of %d", d->o.vocab, d->K);
+		if (d->K > MAX_VOCAB)
+			input_fail(&d->end, "%d distinct words, more than %d: "
+			    "--max-vocab V keeps the V most frequent", d->K,
+			    MAX_VOCAB);
 	}
 	if (fit && d->keep)
 		for (long s = 0; s < cp->nseq; s++) {
