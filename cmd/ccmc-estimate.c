@@ -187,7 +187,7 @@ fit_markov(const struct dataset *d, const struct options *o)
 	struct kn_discounts kn;
 	double *P = xmalloc(2 * (size_t)K * K * sizeof *P), *A = P + (size_t)K * K;
 	double *u = xmalloc((size_t)K * sizeof *u);
-	json_t *extra;
+	json_t *extra, *made;
 
 	if (o->laplace_given)
 		bigram_fit(&d->corpus, K, o->fit.laplace, P);
@@ -215,6 +215,8 @@ fit_markov(const struct dataset *d, const struct options *o)
 		jset(m.meta, "n2", jint(kn.n2));
 	}
 	jset(m.meta, "unigram_laplace", jreal(o->fit.laplace));
+	if ((made = dataset_text_meta(d)))
+		jset(m.meta, "text", made);
 	extra = jpack("{s:{s:I,s:I,s:s},s:o}", "fit", "steps",
 	    (json_int_t)d->corpus.steps, "sequences", (json_int_t)d->corpus.nseq,
 	    "K_from", d->ksource, "unigram", vector_json(u, K));
@@ -245,8 +247,10 @@ evaluate(struct dataset *d, const struct options *o, int nfiles,
 	double *p, *u;
 	json_t *rep;
 
+	struct input at = { .name = o->eval, .line = 1 };   /* its record */
+
 	scored_model_read(&s, o->eval, o->data.window, o->mix);
-	dataset_use_model(d, &s.m);
+	dataset_use_model(d, &s.m, &at);
 	dataset_read(d, nfiles, files);
 	n = d->corpus.steps;
 	p = xmalloc(2 * (size_t)n * sizeof *p);
@@ -277,6 +281,7 @@ evaluate(struct dataset *d, const struct options *o, int nfiles,
 	if (s.unigram)
 		per_step(rep, "unigram_cross_entropy", "unigram_perplexity",
 		    sum.unigram_loglik, n);
+	dataset_text_report(d, rep);
 	jset(rep, "units", jstr("nats per step; "
 	    "perplexity = exp(cross_entropy)"));
 	out_json(rep);

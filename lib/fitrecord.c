@@ -290,7 +290,7 @@ fitrecord_write(const struct fitted *f, const struct fit_settings *o,
 	const struct est_row *row = f->row;
 	struct ccmc est;
 	double *cond, *se, *map = NULL;
-	json_t *extra, *sej;
+	json_t *extra, *sej, *made;
 
 	cond = xmalloc(2 * (size_t)K * K * sizeof *cond);
 	se = cond + (size_t)K * K;
@@ -331,6 +331,8 @@ fitrecord_write(const struct fitted *f, const struct fit_settings *o,
 		    "-infinity");
 	jset(est.meta, "window", o->window ?
 	    jint(o->window) : json_null());
+	if (text && (made = dataset_text_meta(d)))   /* how it was made */
+		jset(est.meta, "text", made);
 
 	extra = json_object();
 	jset(extra, "fit", fit_json(f, o));
