@@ -3,6 +3,7 @@
  * likelihood, and say what the data determine and how well; on text, also
  * the baselines it is compared with, and the held-out scores of all three.
  */
+#include <errno.h>
 #include <getopt.h>
 #include <limits.h>
 #include <math.h>
@@ -105,7 +106,8 @@ struct options {
 	int      progress, markov, l2_given, laplace_given;
 	int      dev_given, merge, others;
 	double   mix;             /* < 0: the model's */
-	const char *eval, *embeddings;
+	double   unigram_laplace; /* the unigram's A: --laplace, 1 for 0 */
+	const char *eval, *embeddings, *arpa;
 };
 
 static void
@@ -175,25 +177,47 @@ fit_ccmc(const struct dataset *d, const struct options *opt)
 	fitted_free(&f);
 }
 
-/* The ordinary bigram chain of the same steps, as a ccmc record marked
- * "chain": "markov" (attn-sample --markov draws from it, --eval scores it
- * as a chain): interpolated Kneser-Ney, the standard smoothing of the
- * field, or add-A with --laplace A. */
+/* What a chain's meta says: how it was counted. */
+static json_t *
+markov_meta(const struct dataset *d, const struct options *o,
+    const struct kn_discounts *kn, int sparse)
+{
+	json_t *m = jpack("{s:s,s:s,s:s}", "gauge", sparse ? "log-probability" :
+	    CCMC_GAUGE, "chain", "markov", "note", "an ordinary Markov chain: "
+	    "the next token is drawn from row P_i of the last token i, with no "
+	    "context weighting"), *made;
+
+	if (o->laplace_given) {
+		jset(m, "smoothing", jstr(o->fit.laplace > 0 ? "add-A (Laplace)" :
+		    "none (maximum likelihood)"));
+		jset(m, "laplace", jreal(o->fit.laplace));
+	} else {
+		jset(m, "smoothing", jstr("interpolated Kneser-Ney"));
+		jset(m, "discount", jreal(kn->D));
+		jset(m, "discount_unigram", jreal(kn->D1));
+		jset(m, "n1", jint(kn->n1));
+		jset(m, "n2", jint(kn->n2));
+	}
+	jset(m, "unigram_laplace", jreal(o->unigram_laplace));
+	if ((made = dataset_text_meta(d)))
+		jset(m, "text", made);
+	return m;
+}
+
+/* The dense record of the chain, P from the counts (K x K). */
 static void
-fit_markov(const struct dataset *d, const struct options *o)
+write_dense_chain(const struct dataset *d, const struct options *o,
+    json_t *extra, json_t *meta)
 {
 	int K = d->K;
 	struct ccmc m;
 	struct kn_discounts kn;
 	double *P = xmalloc(2 * (size_t)K * K * sizeof *P), *A = P + (size_t)K * K;
-	double *u = xmalloc((size_t)K * sizeof *u);
-	json_t *extra, *made;
 
 	if (o->laplace_given)
 		bigram_fit(&d->corpus, K, o->fit.laplace, P);
 	else
 		bigram_kn_fit(&d->corpus, K, P, &kn);
-	unigram_fit(&d->corpus, K, o->fit.laplace, u);
 	for (size_t e = 0; e < (size_t)K * K; e++)
 		A[e] = log(P[e]);
 	memset(&m, 0, sizeof m);
@@ -201,38 +225,75 @@ fit_markov(const struct dataset *d, const struct options *o)
 	ccmc_set_logits(&m, A);
 	memcpy(m.P, P, (size_t)K * K * sizeof *P);   /* the counts' own ratios */
 	m.vocab = d->kind == 2 ? d->words : NULL;
-	m.meta = jpack("{s:s,s:s,s:s}", "gauge", CCMC_GAUGE, "chain",
-	    "markov", "note", "an ordinary Markov chain: the next token is "
-	    "drawn from row P_i of the last token i, with no context weighting");
-	if (o->laplace_given) {
-		jset(m.meta, "smoothing", jstr("add-A (Laplace)"));
-		jset(m.meta, "laplace", jreal(o->fit.laplace));
-	} else {
-		jset(m.meta, "smoothing", jstr("interpolated Kneser-Ney"));
-		jset(m.meta, "discount", jreal(kn.D));
-		jset(m.meta, "discount_unigram", jreal(kn.D1));
-		jset(m.meta, "n1", jint(kn.n1));
-		jset(m.meta, "n2", jint(kn.n2));
-	}
-	jset(m.meta, "unigram_laplace", jreal(o->fit.laplace));
-	if ((made = dataset_text_meta(d)))
-		jset(m.meta, "text", made);
+	m.meta = meta;
+	ccmc_write(&m, extra);
+	m.vocab = NULL;
+	m.meta = NULL;
+	ccmc_free(&m);
+	free(P);
+}
+
+/* --arpa FILE: the chain in the ARPA format of SRILM and KenLM. */
+static void
+write_arpa(const char *path, const struct chain *ch, const struct vocab *v)
+{
+	FILE *f = fopen(path, "w");
+
+	if (!f)
+		die(EXIT_FAIL, "%s: %s", path, strerror(errno));
+	if (chain_write_arpa(ch, v, f) != 0 || fclose(f) != 0)
+		die(EXIT_FAIL, "%s: %s", path, errno == EINVAL ? "a word holds "
+		    "white space, which ARPA cannot hold" : strerror(errno));
+}
+
+/* The ordinary bigram chain of the same steps, as a ccmc record marked
+ * "chain": "markov" (attn-sample --markov draws from it, --eval scores it
+ * as a chain): interpolated Kneser-Ney, the standard smoothing of the
+ * field, add-A with --laplace A, the plain MLE with --laplace 0.  Counted
+ * sparse; written dense up to MAX_VOCAB tokens unless asked otherwise
+ * (the MLE's zeros have no dense logits: sparse always). */
+static void
+fit_markov(const struct dataset *d, const struct options *o)
+{
+	int K = d->K, sparse = o->fit.form == FIT_SPARSE || (o->fit.form ==
+	    FIT_AUTO && K > MAX_VOCAB) || (o->laplace_given && o->fit.laplace == 0);
+	struct chain ch;
+	struct kn_discounts kn;
+	double *u = xmalloc((size_t)K * sizeof *u);
+	json_t *extra, *meta;
+
+	if (!sparse && K > MAX_VOCAB)
+		input_fail(&d->end, "K = %d: a dense record holds at most %d "
+		    "tokens (K x K logits); --form sparse writes one of any K up "
+		    "to %d", K, MAX_VOCAB, MAX_SPARSE_VOCAB);
+	if (o->laplace_given)
+		chain_addk(&d->corpus, K, o->fit.laplace, &ch);
+	else
+		chain_kn(&d->corpus, K, &ch, &kn);
+	unigram_fit(&d->corpus, K, o->unigram_laplace, u);
+	meta = markov_meta(d, o, &kn, sparse);
 	extra = jpack("{s:{s:I,s:I,s:s},s:o}", "fit", "steps",
 	    (json_int_t)d->corpus.steps, "sequences", (json_int_t)d->corpus.nseq,
 	    "K_from", d->ksource, "unigram", vector_json(u, K));
 	if (d->dev.steps) {
 		double *p = xmalloc((size_t)d->dev.steps * sizeof *p);
 
-		score_steps(&d->dev, &m, 1, 0, NULL, p, NULL);
+		chain_score(&ch, &d->dev, p);
 		json_object_set_new(json_object_get(extra, "fit"), "dev",
 		    dev_json(d, p, NULL, 0));
 		free(p);
 	}
-	ccmc_write(&m, extra);
+	if (o->arpa)
+		write_arpa(o->arpa, &ch, d->kind == 2 ? d->words : NULL);
+	if (sparse) {
+		jset(extra, "meta", meta);
+		chain_write(&ch, d->kind == 2 ? d->words : NULL, extra);
+	} else {
+		write_dense_chain(d, o, extra, meta);
+		json_decref(meta);
+	}
 	json_decref(extra);
-	m.vocab = NULL;
-	ccmc_free(&m);
-	free(P);
+	chain_free(&ch);
 	free(u);
 }
 
@@ -308,6 +369,19 @@ parse_rows(struct options *o, const char *arg)
 	o->data.shards = (int)n;
 }
 
+/* --form dense|sparse|auto */
+static int
+parse_form(const char *arg)
+{
+	static const char *const name[] = { "auto", "dense", "sparse" };
+
+	for (int k = 0; k < 3; k++)
+		if (strcmp(arg, name[k]) == 0)
+			return k;   /* FIT_AUTO, FIT_DENSE, FIT_SPARSE */
+	usage_error(NULL, "--form: dense, sparse or auto, not '%s'", arg);
+	return 0;
+}
+
 /* The options, as given. */
 static void
 options_parse(struct options *o, int argc, char **argv)
@@ -336,6 +410,8 @@ options_parse(struct options *o, int argc, char **argv)
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "rows", required_argument, NULL, 'R' },
 		{ "merge", no_argument, NULL, 'G' },
+		{ "form", required_argument, NULL, 'F' },
+		{ "arpa", required_argument, NULL, 'P' },
 		TEXT_LONGOPTS,
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
@@ -347,11 +423,12 @@ options_parse(struct options *o, int argc, char **argv)
 		o->others += c != 'p' && c != 'q' && c != 'G';
 		switch (c) {
 		case 'K':
-			o->data.vocab = (int)opt_long(usage, "--vocab", optarg, 1, MAX_VOCAB);
+			o->data.vocab = (int)opt_long(usage, "--vocab", optarg, 1,
+			    MAX_SPARSE_VOCAB);
 			break;
 		case 'X':
 			o->data.maxvocab = (int)opt_long(usage, "--max-vocab", optarg, 1,
-			    MAX_VOCAB - 1);
+			    MAX_SPARSE_VOCAB - 1);
 			break;
 		case 'T':
 			o->data.text = 1;
@@ -396,7 +473,10 @@ options_parse(struct options *o, int argc, char **argv)
 			o->markov = 1;
 			break;
 		case 'a':
-			o->fit.laplace = opt_double(usage, "--laplace", optarg, 1e-300, 1e12);
+			/* 0 (the MLE), or from 1e-300 on: no subnormal A */
+			o->fit.laplace = opt_double(usage, "--laplace", optarg, 0, 1e12);
+			if (o->fit.laplace > 0 && o->fit.laplace < 1e-300)
+				opt_double(usage, "--laplace", optarg, 1e-300, 1e12);
 			o->laplace_given = 1;
 			break;
 		case 'D':
@@ -428,6 +508,12 @@ options_parse(struct options *o, int argc, char **argv)
 			break;
 		case 'G':
 			o->merge = 1;
+			break;
+		case 'F':
+			o->fit.form = parse_form(optarg);
+			break;
+		case 'P':
+			o->arpa = optarg;
 			break;
 		case 'q':
 			quiet = 1;
@@ -470,6 +556,17 @@ options_check(struct options *o)
 	if (text_options_given(&o->data.split) && !o->data.text)
 		usage_error(usage, "--lower, --punct, --chunk and --pieces go "
 		    "with --text");
+	if (o->laplace_given && o->fit.laplace == 0 && !o->markov)
+		usage_error(NULL, "--laplace 0 goes with --markov (the plain MLE "
+		    "bigram): a CCMC's unigram background must give every token "
+		    "a positive probability");
+	if (o->laplace_given && o->fit.laplace == 0 && o->fit.form == FIT_DENSE)
+		usage_error(NULL, "--laplace 0 --form dense: the MLE's zeros are "
+		    "logits of minus infinity, which a dense record cannot hold");
+	if (o->arpa && (!o->markov || o->laplace_given))
+		usage_error(NULL, "--arpa writes the Kneser-Ney bigram: it goes "
+		    "with --markov, without --laplace");
+	o->unigram_laplace = o->fit.laplace > 0 ? o->fit.laplace : 1;
 	/* a CCMC on text needs held-out steps for its mix weight */
 	if (!o->dev_given && !o->markov && !o->eval && o->data.text)
 		o->data.dev_share = 0.1;

@@ -23,7 +23,11 @@ struct fit_settings {
 	int      bootstrap;    /* resamples, or 0 */
 	uint64_t seed;         /* of the resampling */
 	double   laplace;      /* text: add-A smoothing of the unigram */
+	int      form;         /* FIT_DENSE or FIT_SPARSE */
 };
+
+/* The forms of the record (ccmc-records(5)); auto: dense up to MAX_VOCAB. */
+enum { FIT_AUTO, FIT_DENSE, FIT_SPARSE };
 
 /* A fit as its record tells it: the rows, and what the record says about
  * the data they come from.  A merge rebuilds it from the shards' records. */
