@@ -355,6 +355,20 @@ text_pieces_shared(const struct text *t, const struct text *other)
 	return n;
 }
 
+/* ids with id appended (*n of them, room for *cap), at most MAX_PROMPT. */
+static int *
+push_id(const struct input *in, int *ids, size_t *cap, int *n, int id)
+{
+	if (*n >= MAX_PROMPT) {
+		free(ids);
+		input_fail(in, "more than %ld words, the limit", MAX_PROMPT);
+	}
+	if ((size_t)*n == *cap)
+		ids = xrealloc(ids, (*cap *= 2) * sizeof *ids);
+	ids[(*n)++] = id;
+	return ids;
+}
+
 int *
 text_prompt(const struct text *t, const struct input *in, json_t *a, int K,
     struct vocab *v, int *n)
@@ -378,9 +392,7 @@ text_prompt(const struct text *t, const struct input *in, json_t *a, int K,
 				input_fail(in, "token %lld out of range (K = %d)",
 				    (long long)json_integer_value(x), K);
 			}
-			if ((size_t)*n == cap)
-				ids = xrealloc(ids, (cap *= 2) * sizeof *ids);
-			ids[(*n)++] = (int)json_integer_value(x);
+			ids = push_id(in, ids, &cap, n, (int)json_integer_value(x));
 			continue;
 		}
 		if (!json_is_string(x) || !v) {
@@ -390,18 +402,18 @@ text_prompt(const struct text *t, const struct input *in, json_t *a, int K,
 		}
 		s = json_string_value(x);
 		sl = json_string_length(x);
+		if (vocab_find(v, s) >= 0) {
+			/* a word of the model (<unk> too) stays whole */
+			ids = push_id(in, ids, &cap, n, vocab_find(v, s));
+			continue;
+		}
 		w = xmalloc(sl + 1);
 		while (next_word(t, (const unsigned char *)s, sl, &k, w)) {
-			if (*n >= MAX_PROMPT) {
-				free(ids);
+			int id = word_id(in, v, w, ids, w);
+
+			if (*n >= MAX_PROMPT)
 				free(w);
-				input_fail(in, "more than %ld words, the limit",
-				    MAX_PROMPT);
-			}
-			if ((size_t)*n == cap)
-				ids = xrealloc(ids, (cap *= 2) * sizeof *ids);
-			ids[*n] = word_id(in, v, w, ids, w);
-			(*n)++;
+			ids = push_id(in, ids, &cap, n, id);
 		}
 		free(w);
 	}

@@ -73,8 +73,9 @@ void text_use_model(struct text *t, const struct input *in, json_t *mt,
 /* Of the pieces t has numbered so far, those kept by both t and other. */
 long text_pieces_shared(const struct text *t, const struct text *other);
 /* The words of a prompt of tokens (a JSON array): ids as they are (in
- * [0, K)), each string split into words by t's rules and mapped through
- * v (malloc'd ids, *n of them); fails through input_fail. */
+ * [0, K)), each string that is a word of v as it is, each other string
+ * split into words by t's rules and mapped through v (malloc'd ids, *n of
+ * them); fails through input_fail. */
 int *text_prompt(const struct text *t, const struct input *in, json_t *a,
          int K, struct vocab *v, int *n);
 

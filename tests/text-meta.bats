@@ -129,3 +129,19 @@ EOF2
 	attn-sample --model "$T/old" --ids --lower --punct drop "$T/p" | tail -n 1 >"$T/s4"
 	cmp "$T/s" "$T/s4"
 }
+
+@test "text-meta: a prompt's string that is a word of the model stays whole" {
+	printf '%s\n' "A b, c" "b c a" "c a b" >"$T/t"
+	ccmc-estimate --text --lower --punct drop --markov --max-vocab 2 "$T/t" >"$T/m"
+	# <unk> is a word of the model: not cut into "unk"; "B," becomes b
+	printf '{"type":"prompt","prompt":["<unk>","B,",1]}\n' >"$T/p"
+	attn-sample --model "$T/m" --ids "$T/p" | tail -n 1 >"$T/s"
+	want=$(jq -c '[.vocab | index("<unk>"), index("b"), 1]' "$T/m")
+	[ "$(jq -c .prompt "$T/s")" = "$want" ]
+	# past the limit of a prompt: one located line, exit 65
+	py "$T/long" <<<'import sys, json; open(sys.argv[1], "w").write(json.dumps({"type": "prompt", "prompt": ["a b"] * 600000}) + "\n")'
+	run bash -c 'attn-sample --model "$1" "$2" >/dev/null' - "$T/m" "$T/long"
+	assert_error 65 attn-sample
+	assert_located attn-sample
+	[[ $output == *"more than"*"words"* ]]
+}
