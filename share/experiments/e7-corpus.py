@@ -12,18 +12,21 @@ text into the fit, so repeats go:
 
 Files are read in a fixed order (the licences, then the copyright files,
 each sorted by path), so the corpus is the same on machines with the
-same packages.  A file that is not UTF-8 is skipped and counted.  On
-stderr: files read, kept, skipped; paragraphs kept; words (runs split on
-whitespace); and the SHA-256 of stdout, which names the corpus.
+same packages.  A file that is not UTF-8 is skipped and counted.
 
-Usage: e7-corpus.py [DIR ...]   (default /usr/share/common-licenses then
-       /usr/share/doc; a DIR's copyright files are DIR/*/copyright, or its
-       regular files when it holds no such file)
+Usage: e7-corpus.py [--about] [DIR ...]
+       (default /usr/share/common-licenses then /usr/share/doc; a DIR's
+       files are DIR/*/copyright, or its regular files when it holds no
+       such file).  --about prints, instead of the corpus, one JSON object
+       that describes it: files read, kept and not UTF-8; paragraphs
+       kept; words (runs split on whitespace); bytes; and the SHA-256 of
+       the corpus, which names it.
 
 Standard library only."""
 
 import glob
 import hashlib
+import json
 import os
 import re
 import sys
@@ -41,9 +44,11 @@ def files_of(d):
 
 
 def main():
-    dirs = sys.argv[1:] or ["/usr/share/common-licenses", "/usr/share/doc"]
+    args = sys.argv[1:]
+    about = args[:1] == ["--about"]
+    dirs = args[about:] or ["/usr/share/common-licenses", "/usr/share/doc"]
     files_seen, paragraphs_seen = set(), set()
-    read = kept = skipped = paragraphs = words = 0
+    read = kept = skipped = paragraphs = words = size = 0
     digest = hashlib.sha256()
     out = sys.stdout.buffer
     for d in dirs:
@@ -72,13 +77,17 @@ def main():
                 words += len(w)
             if doc:
                 line = (" ".join(doc) + "\n").encode("utf-8")
-                out.write(line)
+                if not about:
+                    out.write(line)
                 digest.update(line)
+                size += len(line)
                 kept += 1
-    sys.stderr.write("e7-corpus: %d files read, %d kept, %d not UTF-8; "
-                     "%d paragraphs, %d words; sha256 %s\n"
-                     % (read, kept, skipped, paragraphs, words,
-                        digest.hexdigest()))
+    if about:
+        json.dump({"files_read": read, "files_kept": kept,
+                   "not_utf8": skipped, "paragraphs": paragraphs,
+                   "words": words, "bytes": size,
+                   "sha256": digest.hexdigest()}, sys.stdout)
+        sys.stdout.write("\n")
 
 
 main()
