@@ -427,8 +427,7 @@ options_parse(struct options *o, int argc, char **argv)
 		o->others += c != 'p' && c != 'q' && c != 'G';
 		switch (c) {
 		case 'K':
-			o->data.vocab = (int)opt_long(usage, "--vocab", optarg, 1,
-			    MAX_SPARSE_VOCAB);
+			o->data.vocab = (int)opt_long(usage, "--vocab", optarg, 1, MAX_VOCAB);
 			break;
 		case 'X':
 			o->data.maxvocab = (int)opt_long(usage, "--max-vocab", optarg, 1,
