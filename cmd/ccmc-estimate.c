@@ -103,24 +103,33 @@ struct options {
 	struct fit_settings fit;
 	struct dataset_options data;
 	int      progress, markov, l2_given, laplace_given;
-	int      dev_given, merge, others;
+	int      dev_given, merge, others, force;
 	double   mix;             /* < 0: the model's */
 	const char *eval, *embeddings;
 };
 
-static void
-progress(const struct options *o, const char *what, long done, long total)
-{
-	if (o->progress)
-		fprintf(stderr, "\r%s: %s %ld/%ld%s", progname, what, done, total,
-		    done == total ? "\n" : "");
-}
+/* A windowless fit whose work is out of reach is refused before it
+ * starts, with what it would cost (est_row_cost: a pass of Newton-CG over
+ * a row touches each context token once per token of the row, within a
+ * constant, and a fit makes tens of passes).  The threshold, FIT_MAX_COST
+ * such products, is a few hours of one core at the 10^8 to 10^9 simple
+ * steps a second it does; a fit within it needs no --force. */
+#define FIT_MAX_COST 1e13
 
-/* Is row i one this run fits?  All of them, or those of its shard. */
-static int
-own_row(const struct options *o, int i)
+static void
+fit_cost_check(const struct dataset *d, const struct options *o)
 {
-	return !o->data.shards || i % o->data.shards == o->data.shard;
+	double cost = 0;
+
+	for (int i = 0; i < d->K; i++)
+		if (!o->data.shards || i % o->data.shards == o->data.shard)
+			cost += est_row_cost(d->set, i);
+	if (cost > FIT_MAX_COST)
+		input_fail(&d->end, "a fit without --window over these contexts "
+		    "would cost about %.2g context-token x row-token products "
+		    "(more than %.0g, hours of CPU): --window L keeps the last L "
+		    "tokens of each context (e.g. 128), or --force fits anyway",
+		    cost, FIT_MAX_COST);
 }
 
 /* The maximum-likelihood CCMC and what is known about it.  On text, the
@@ -146,28 +155,18 @@ fit_ccmc(const struct dataset *d, const struct options *opt)
 		die(EXIT_USAGE, "--l2 0 with string tokens: the plain MLE leaves "
 		    "the logits of unseen words undetermined, and the record must "
 		    "be complete to be sampled or scored; give --l2 LAMBDA > 0");
+	if (o.fit.form == FIT_DENSE && K > MAX_VOCAB)
+		input_fail(&d->end, "K = %d: a dense record holds at most %d "
+		    "tokens (K x K logits); --form sparse writes one of any K up "
+		    "to %d", K, MAX_VOCAB, MAX_SPARSE_VOCAB);
+	if (o.fit.form == FIT_AUTO)
+		o.fit.form = K <= MAX_VOCAB ? FIT_DENSE : FIT_SPARSE;
+	if (!o.data.window && !o.force)
+		fit_cost_check(d, &o);
 	f.row = xcalloc((size_t)K, sizeof *f.row);
-	for (int i = 0; i < K; i++) {
-		progress(&o, "row", i, K);
-		if (own_row(&o, i))
-			est_fit_row(d->set, K, i, NULL, &o.fit.est, !o.fit.brief,
-			    &f.row[i]);
-		else
-			est_row_init(&f.row[i], K, o.fit.est.l2);
-	}
-	progress(&o, "row", K, K);
-	if (o.fit.bootstrap > 0 && !o.fit.brief) {
-		f.lo = xmalloc(2 * (size_t)K * K * sizeof *f.lo);
-		f.hi = f.lo + (size_t)K * K;
-		for (int i = 0; i < K; i++) {
-			progress(&o, "bootstrap row", i, K);
-			if (own_row(&o, i))
-				est_bootstrap_row(d->set, K, i, &f.row[i], &o.fit.est,
-				    o.fit.bootstrap, o.fit.seed, f.lo + (size_t)i * K,
-				    f.hi + (size_t)i * K);
-		}
-		progress(&o, "bootstrap row", K, K);
-	}
+	est_fit_rows(d->set, K, &o.fit.est, !o.fit.brief, o.fit.brief ? 0 :
+	    o.fit.bootstrap, o.fit.seed, o.data.shard, o.data.shards,
+	    o.progress, f.row);
 	if (o.data.shards)
 		shard_write(&f, d, &o.fit, o.data.shard, o.data.shards);
 	else
@@ -189,6 +188,10 @@ fit_markov(const struct dataset *d, const struct options *o)
 	double *u = xmalloc((size_t)K * sizeof *u);
 	json_t *extra;
 
+	if (K > MAX_VOCAB)
+		input_fail(&d->end, "K = %d: --markov counts a K x K chain, at "
+		    "most %d tokens; --max-vocab %d keeps the most frequent", K,
+		    MAX_VOCAB, MAX_VOCAB);
 	if (o->laplace_given)
 		bigram_fit(&d->corpus, K, o->fit.laplace, P);
 	else
@@ -296,11 +299,24 @@ parse_rows(struct options *o, const char *arg)
 	if (arg[0] >= '0' && arg[0] <= '9')
 		i = strtol(arg, &end, 10);
 	if (i < 1 || *end != '/' || !(end[1] >= '0' && end[1] <= '9') ||
-	    (n = strtol(end + 1, &end, 10)) < i || n > MAX_VOCAB || *end)
+	    (n = strtol(end + 1, &end, 10)) < i || n > MAX_SPARSE_VOCAB || *end)
 		usage_error(NULL, "--rows: I/N with 1 <= I <= N <= %d, not '%s'",
-		    MAX_VOCAB, arg);
+		    MAX_SPARSE_VOCAB, arg);
 	o->data.shard = (int)i - 1;
 	o->data.shards = (int)n;
+}
+
+/* --form dense|sparse|auto */
+static int
+parse_form(const char *arg)
+{
+	static const char *const name[] = { "auto", "dense", "sparse" };
+
+	for (int k = 0; k < 3; k++)
+		if (strcmp(arg, name[k]) == 0)
+			return k;   /* FIT_AUTO, FIT_DENSE, FIT_SPARSE */
+	usage_error(NULL, "--form: dense, sparse or auto, not '%s'", arg);
+	return 0;
 }
 
 /* The options, as given. */
@@ -331,6 +347,8 @@ options_parse(struct options *o, int argc, char **argv)
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "rows", required_argument, NULL, 'R' },
 		{ "merge", no_argument, NULL, 'G' },
+		{ "form", required_argument, NULL, 'F' },
+		{ "force", no_argument, NULL, 'f' },
 		TEXT_LONGOPTS,
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
@@ -342,11 +360,12 @@ options_parse(struct options *o, int argc, char **argv)
 		o->others += c != 'p' && c != 'q' && c != 'G';
 		switch (c) {
 		case 'K':
-			o->data.vocab = (int)opt_long(usage, "--vocab", optarg, 1, MAX_VOCAB);
+			o->data.vocab = (int)opt_long(usage, "--vocab", optarg, 1,
+			    MAX_SPARSE_VOCAB);
 			break;
 		case 'X':
 			o->data.maxvocab = (int)opt_long(usage, "--max-vocab", optarg, 1,
-			    MAX_VOCAB - 1);
+			    MAX_SPARSE_VOCAB - 1);
 			break;
 		case 'T':
 			o->data.text = 1;
@@ -423,6 +442,12 @@ options_parse(struct options *o, int argc, char **argv)
 			break;
 		case 'G':
 			o->merge = 1;
+			break;
+		case 'F':
+			o->fit.form = parse_form(optarg);
+			break;
+		case 'f':
+			o->force = 1;
 			break;
 		case 'q':
 			quiet = 1;

@@ -85,7 +85,7 @@ static void
 check_tokens(const struct dataset *d, const struct input *in, const int *t,
     int n)
 {
-	int K = d->K ? d->K : MAX_VOCAB;
+	int K = d->K ? d->K : MAX_SPARSE_VOCAB;
 
 	for (int j = 0; j < n; j++)
 		if (t[j] < 0 || t[j] >= K)
@@ -141,7 +141,7 @@ add_trajectory(struct dataset *d, const struct input *in, const int *prompt,
     int L, const int *tokens, int T)
 {
 	struct context c;
-	int K = d->K ? d->K : MAX_VOCAB;
+	int K = d->K ? d->K : MAX_SPARSE_VOCAB;
 
 	if (L < 1)
 		input_fail(in, "empty prompt");
@@ -305,9 +305,9 @@ words(struct dataset *d, const struct input *in)
 static void
 check_words(const struct dataset *d, const struct input *in)
 {
-	if (d->building && !d->o.maxvocab && d->words->n > MAX_VOCAB)
+	if (d->building && !d->o.maxvocab && d->words->n > MAX_SPARSE_VOCAB)
 		input_fail(in, "more than %d distinct words: --max-vocab V keeps "
-		    "the V most frequent", MAX_VOCAB);
+		    "the V most frequent", MAX_SPARSE_VOCAB);
 }
 
 /* A string or id token field (an array, or the single "y"). */
@@ -317,7 +317,7 @@ tokens_of(struct dataset *d, const struct input *in, json_t *rec,
 {
 	json_t *x = field_get(in, rec, key);
 	struct vocab *v = d->kind == 2 ? words(d, in) : NULL;
-	int K = d->K ? d->K : MAX_VOCAB, *t;
+	int K = d->K ? d->K : MAX_SPARSE_VOCAB, *t;
 
 	if (v && d->building)
 		K = INT_MAX;   /* ids of the raw vocabulary, renumbered later */
@@ -443,10 +443,10 @@ settle(struct dataset *d)
 		if (d->o.vocab && d->o.vocab != d->K)
 			input_fail(&d->end, "--vocab %d, but the words make a "
 			    "vocabulary of %d", d->o.vocab, d->K);
-		if (d->K > MAX_VOCAB)
+		if (d->K > MAX_SPARSE_VOCAB)
 			input_fail(&d->end, "%d distinct words, more than %d: "
 			    "--max-vocab V keeps the V most frequent", d->K,
-			    MAX_VOCAB);
+			    MAX_SPARSE_VOCAB);
 	}
 	if (d->o.dev_share > 0 && d->keep && cp->steps > 0) {
 		struct corpus all = *cp;
