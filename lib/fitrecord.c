@@ -449,11 +449,13 @@ dense_write(const struct fitted *f, const struct fit_settings *o,
 	const struct est_row *row = f->row;
 	size_t KK = (size_t)K * K;
 	struct ccmc est;
-	double *cond, *se, *map = NULL;
+	double *cond, *se, *Pfit, *map = NULL;
 	json_t *extra, *sej;
 
-	cond = xmalloc(2 * KK * sizeof *cond);
+	/* Pfit: the fit's P, before a text record completes it */
+	cond = xmalloc(3 * KK * sizeof *cond);
 	se = cond + KK;
+	Pfit = se + KK;
 	if (text)
 		map = xmalloc(KK * sizeof *map);
 	memset(&est, 0, sizeof est);
@@ -470,6 +472,7 @@ dense_write(const struct fitted *f, const struct fit_settings *o,
 		if (map)
 			est_row_expand(&row[i], row[i].map, 0, map + e);
 	}
+	memcpy(Pfit, est.P, KK * sizeof *Pfit);
 	if (f->truth && f->truth->lmax) {
 		est.lmax = f->truth->lmax;
 		est.posw = f->truth->posw;
@@ -487,12 +490,12 @@ dense_write(const struct fitted *f, const struct fit_settings *o,
 	if (!o->brief) {
 		double *sep = xmalloc(KK * sizeof *sep);
 
-		where_P(est.P, K, se, sep);
+		where_P(Pfit, K, se, sep);
 		sej = jpack("{s:s,s:o,s:o}", "method", "delta method, inverse "
 		    "observed information over the identified logits", "P",
 		    matrix_json(sep, K, K), "conditional", matrix_json(se, K, K));
 		if (row[0].lo)
-			jset(sej, "bootstrap", bootstrap_json(f, o, est.P));
+			jset(sej, "bootstrap", bootstrap_json(f, o, Pfit));
 		jset(extra, "stderr", sej);
 		free(sep);
 	}
