@@ -31,6 +31,7 @@ static const char usage[] =
 "                     [--method auto|newton|cg] [--bootstrap B] [--seed S]\n"
 "                     [--brief] [--laplace A] [--dev-share F] [--progress]\n"
 "                     [--rows I/N] [--tie-tol X] [--retie] [--quiet]\n"
+"                     [--form dense|sparse|auto] [--max-cost C] [--force]\n"
 "                     [file ...]\n"
 "       ccmc-estimate --merge [--quiet] [file ...]\n"
 "       ccmc-estimate --markov [--laplace A] [--dev-share F]\n"
@@ -95,7 +96,13 @@ static const char help[] =
 "                  i mod N = I - 1, and print them as a ccmc-shard record\n"
 "  --merge         join the ccmc-shard records of --rows 1/N .. N/N into\n"
 "                  the record of the whole fit, byte for byte\n"
-"  --progress      report progress on stderr\n"
+"  --form F        the record: dense (one line, K <= 2048), sparse (a\n"
+"                  header and K ccmc-row lines, K <= 1048576) or auto\n"
+"                  (default: dense up to K = 2048, else sparse)\n"
+"  --max-cost C    refuse a fit without --window whose cost (context\n"
+"                  tokens x row tokens) exceeds C (default 1e11)\n"
+"  --force         fit however much it costs\n"
+"  --progress      report progress on stderr: rows, time spent and left\n"
 "  --quiet         no notes on stderr about weak results\n"
 "  -h, --help      this text;  --version  the version\n";
 
@@ -105,16 +112,18 @@ struct options {
 	int      progress, markov, l2_given, laplace_given;
 	int      dev_given, merge, others, force;
 	double   mix;             /* < 0: the model's */
+	double   max_cost;        /* of a windowless fit, unless force */
 	const char *eval, *embeddings;
 };
 
 /* A windowless fit whose work is out of reach is refused before it
- * starts, with what it would cost (est_row_cost: a pass of Newton-CG over
- * a row touches each context token once per token of the row, within a
- * constant, and a fit makes tens of passes).  The threshold, FIT_MAX_COST
- * such products, is a few hours of one core at the 10^8 to 10^9 simple
- * steps a second it does; a fit within it needs no --force. */
-#define FIT_MAX_COST 1e13
+ * starts, with what it would cost (est_row_cost: each context token of a
+ * row's samples times the row's tokens, the work of the Newton-CG solves
+ * within a constant that grows with the conditioning).  The default limit,
+ * FIT_MAX_COST, is at least an hour of one core: E7's licences at V 1000
+ * cost 2.1e8 in chunks of 96 words (1.8 s) and 6.5e9 as whole documents
+ * (not done after 100 s), so each unit takes 1e-8 s and more. */
+#define FIT_MAX_COST 1e11
 
 static void
 fit_cost_check(const struct dataset *d, const struct options *o)
@@ -124,12 +133,13 @@ fit_cost_check(const struct dataset *d, const struct options *o)
 	for (int i = 0; i < d->K; i++)
 		if (!o->data.shards || i % o->data.shards == o->data.shard)
 			cost += est_row_cost(d->set, i);
-	if (cost > FIT_MAX_COST)
+	if (cost > o->max_cost)
 		input_fail(&d->end, "a fit without --window over these contexts "
-		    "would cost about %.2g context-token x row-token products "
-		    "(more than %.0g, hours of CPU): --window L keeps the last L "
-		    "tokens of each context (e.g. 128), or --force fits anyway",
-		    cost, FIT_MAX_COST);
+		    "would cost about %.2g context-token x row-token products, "
+		    "more than --max-cost %.3g (at least an hour of CPU per 1e11): "
+		    "--window L keeps the last L tokens of each context (e.g. 128), "
+		    "--chunk N cuts text into pieces, --force fits anyway", cost,
+		    o->max_cost);
 }
 
 /* The maximum-likelihood CCMC and what is known about it.  On text, the
@@ -349,6 +359,7 @@ options_parse(struct options *o, int argc, char **argv)
 		{ "merge", no_argument, NULL, 'G' },
 		{ "form", required_argument, NULL, 'F' },
 		{ "force", no_argument, NULL, 'f' },
+		{ "max-cost", required_argument, NULL, 'C' },
 		TEXT_LONGOPTS,
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
@@ -449,6 +460,9 @@ options_parse(struct options *o, int argc, char **argv)
 		case 'f':
 			o->force = 1;
 			break;
+		case 'C':
+			o->max_cost = opt_double(usage, "--max-cost", optarg, 0, 1e300);
+			break;
 		case 'q':
 			quiet = 1;
 			break;
@@ -503,7 +517,8 @@ int
 main(int argc, char **argv)
 {
 	struct options o = { .fit = { .est = EST_OPTIONS_DEFAULT,
-	    .seed = RNG_DEFAULT_SEED, .laplace = 1 }, .mix = -1 };
+	    .seed = RNG_DEFAULT_SEED, .laplace = 1 }, .mix = -1,
+	    .max_cost = FIT_MAX_COST };
 	struct dataset d;
 
 	prog_init(argv[0]);
