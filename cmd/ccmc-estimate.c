@@ -100,7 +100,7 @@ static const char help[] =
 "                  header and K ccmc-row lines, K <= 1048576) or auto\n"
 "                  (default: dense up to K = 2048, else sparse)\n"
 "  --max-cost C    refuse a fit without --window whose cost (context\n"
-"                  tokens x row tokens) exceeds C (default 1e11)\n"
+"                  tokens x row tokens) exceeds C (default 1e12)\n"
 "  --force         fit however much it costs\n"
 "  --progress      report progress on stderr: rows, time spent and left\n"
 "  --quiet         no notes on stderr about weak results\n"
@@ -118,12 +118,14 @@ struct options {
 
 /* A windowless fit whose work is out of reach is refused before it
  * starts, with what it would cost (est_row_cost: each context token of a
- * row's samples times the row's tokens, the work of the Newton-CG solves
- * within a constant that grows with the conditioning).  The default limit,
- * FIT_MAX_COST, is at least an hour of one core: E7's licences at V 1000
- * cost 2.1e8 in chunks of 96 words (1.8 s) and 6.5e9 as whole documents
- * (not done after 100 s), so each unit takes 1e-8 s and more. */
-#define FIT_MAX_COST 1e11
+ * row's samples times the row's tokens, the multiply-adds of one
+ * Newton-CG step at its worst, 2m conjugate-gradient iterations over a
+ * row of m tokens).  The default limit, FIT_MAX_COST, is a quarter of an
+ * hour of one core per worst-case step; typical steps are far cheaper
+ * (E7's licences as whole documents at V 1000 cost 6.5e9 and fit in 3 s),
+ * so a fit it lets through is feasible, and one it stops may run for
+ * hours: --force takes the risk. */
+#define FIT_MAX_COST 1e12
 
 static void
 fit_cost_check(const struct dataset *d, const struct options *o)
@@ -136,7 +138,8 @@ fit_cost_check(const struct dataset *d, const struct options *o)
 	if (cost > o->max_cost)
 		input_fail(&d->end, "a fit without --window over these contexts "
 		    "would cost about %.2g context-token x row-token products, "
-		    "more than --max-cost %.3g (at least an hour of CPU per 1e11): "
+		    "more than --max-cost %.3g (1e12: a quarter of an hour of CPU "
+		    "per Newton step at worst): "
 		    "--window L keeps the last L tokens of each context (e.g. 128), "
 		    "--chunk N cuts text into pieces, --force fits anyway", cost,
 		    o->max_cost);

@@ -1289,6 +1289,19 @@ report(const char *what, long done, long total, double work, double left,
 		    done, total, hms(el, e, sizeof e), last ? "\n" : "");
 }
 
+/* The work progress counts a row as: its context tokens times the most
+ * tokens it can have, the bound est_row_cost reaches when every context
+ * token is new to the row (the large rows, whose tokens recur, weigh
+ * more than they cost, the small ones about what they do). */
+static double
+row_work(const struct sampleset *s, int K, int i, int B)
+{
+	const struct sample_row *r = sampleset_row(s, i);
+	double nt = r->n ? (double)r->start[r->n] : 0;
+
+	return nt * fmin(nt, K) * (1 + B);
+}
+
 void
 est_fit_rows(const struct sampleset *s, int K, const struct est_options *o,
     int want_se, int B, uint64_t seed, int shard, int shards,
@@ -1299,15 +1312,11 @@ est_fit_rows(const struct sampleset *s, int K, const struct est_options *o,
 
 	for (int i = 0; i < K; i++)
 		if (!shards || i % shards == shard) {
-			const struct sample_row *r = sampleset_row(s, i);
-
 			total++;
-			work += (double)(r->n ? r->start[r->n] : 0) * (1 + B);
+			work += row_work(s, K, i, B);
 		}
 	left = work;
 	for (int i = 0; i < K; i++) {
-		const struct sample_row *r = sampleset_row(s, i);
-
 		if (shards && i % shards != shard) {
 			est_row_init(&row[i], K, 0, o->l2);
 			continue;
@@ -1315,7 +1324,7 @@ est_fit_rows(const struct sampleset *s, int K, const struct est_options *o,
 		est_fit_row(s, K, i, NULL, o, want_se, &row[i]);
 		if (B > 0)
 			est_bootstrap_row(s, K, i, &row[i], o, B, seed);
-		left -= (double)(r->n ? r->start[r->n] : 0) * (1 + B);
+		left -= row_work(s, K, i, B);
 		done++;
 		if (progress && (seconds() - last >= 1 || done == total)) {
 			report("rows", done, total, work, left, start, done == total);

@@ -98,8 +98,8 @@ void est_row_intervals(struct est_row *r);
  * row[] (the others empty), with bootstrap intervals from B resamples if
  * B > 0; with progress, reports on stderr about once a second the rows
  * done of those fitted, the time spent and an estimate of the time left
- * (from the samples' context tokens left, which a row's work grows
- * with). */
+ * (from the work left, each row's counted as its context tokens times
+ * the most tokens it can have). */
 void est_fit_rows(const struct sampleset *s, int K, const struct est_options *o,
          int want_se, int B, uint64_t seed, int shard, int shards,
          int progress, struct est_row *row);
