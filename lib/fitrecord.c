@@ -566,8 +566,10 @@ sparse_row(const struct fitted *f, const struct fit_settings *o,
 	}
 	out_str(",\"samples\":");
 	out_double(r->n);
-	row_numbers("conditional", r->cond, cols, n);
 	if (!o->brief) {
+		/* the softmax of A over each component: derivable, so --brief
+		 * leaves it out, and the record half its size */
+		row_numbers("conditional", r->cond, cols, n);
 		x = row_identity_json(r);
 		json_object_del(x, "samples");
 		json_object_del(x, "unseen");
