@@ -126,15 +126,21 @@ fit_json(const struct fitted *f, const struct fit_settings *o)
 	return fit;
 }
 
-/* What the data identify in row r: its components, the tokens it has
- * not seen and those the MLE sends to probability 0. */
+/* What the data identify in row r: its components, whether it is
+ * determined, has an MLE or ties; for the dense record (dense) also its
+ * samples, the tokens it has not seen (O(K)) and those the MLE sends to
+ * probability 0, which a sparse row gives elsewhere. */
 static json_t *
-row_identity_json(const struct est_row *r)
+row_identity_json(const struct est_row *r, int dense)
 {
 	json_t *comps = json_array();
 
 	for (int c = 0; c < r->ncomp; c++)
 		jappend(comps, token_list(r, r->comp, c));
+	if (!dense)
+		return jpack("{s:o,s:b,s:b,s:b}", "components", comps,
+		    "determined", r->determined, "mle_exists", r->mle_exists,
+		    "tied", r->tied);
 	return jpack("{s:f,s:o,s:o,s:b,s:b,s:o,s:b}", "samples", r->n,
 	    "components", comps, "unseen", unseen_list(r), "determined",
 	    r->determined, "mle_exists", r->mle_exists, "zero",
@@ -160,7 +166,7 @@ identifiability_json(const struct est_row *row, int K, const double *cond,
 	json_t *rows = json_array(), *out;
 
 	for (int i = 0; !brief && i < K; i++) {
-		json_t *r = jpack("{s:i}", "row", i), *id = row_identity_json(&row[i]);
+		json_t *r = jpack("{s:i}", "row", i), *id = row_identity_json(&row[i], 1);
 
 		json_object_update(r, id);
 		json_decref(id);
@@ -570,10 +576,7 @@ sparse_row(const struct fitted *f, const struct fit_settings *o,
 		/* the softmax of A over each component: derivable, so --brief
 		 * leaves it out, and the record half its size */
 		row_numbers("conditional", r->cond, cols, n);
-		x = row_identity_json(r);
-		json_object_del(x, "samples");
-		json_object_del(x, "unseen");
-		json_object_del(x, "zero");
+		x = row_identity_json(r, 0);
 		out_str(",\"identifiability\":");
 		out_json(x);
 		json_decref(x);
