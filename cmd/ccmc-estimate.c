@@ -32,6 +32,7 @@ static const char usage[] =
 "                     [--method auto|newton|cg] [--bootstrap B] [--seed S]\n"
 "                     [--brief] [--laplace A] [--dev-share F] [--progress]\n"
 "                     [--rows I/N] [--tie-tol X] [--retie] [--quiet]\n"
+"                     [--form dense|sparse|auto] [--max-cost C] [--force]\n"
 "                     [file ...]\n"
 "       ccmc-estimate --merge [--quiet] [file ...]\n"
 "       ccmc-estimate --markov [--laplace A | --arpa FILE] [--dev-share F]\n"
@@ -100,7 +101,13 @@ static const char help[] =
 "                  i mod N = I - 1, and print them as a ccmc-shard record\n"
 "  --merge         join the ccmc-shard records of --rows 1/N .. N/N into\n"
 "                  the record of the whole fit, byte for byte\n"
-"  --progress      report progress on stderr\n"
+"  --form F        the record: dense (one line, K <= 2048), sparse (a\n"
+"                  header and K ccmc-row lines, K <= 1048576) or auto\n"
+"                  (default: dense up to K = 2048, else sparse)\n"
+"  --max-cost C    refuse a fit without --window whose cost (context\n"
+"                  tokens x row tokens) exceeds C (default 1e12)\n"
+"  --force         fit however much it costs\n"
+"  --progress      report progress on stderr: rows, time spent and left\n"
 "  --quiet         no notes on stderr about weak results\n"
 "  -h, --help      this text;  --version  the version\n";
 
@@ -108,25 +115,40 @@ struct options {
 	struct fit_settings fit;
 	struct dataset_options data;
 	int      progress, markov, l2_given, laplace_given;
-	int      dev_given, merge, others;
+	int      dev_given, merge, others, force;
 	double   mix;             /* < 0: the model's */
 	double   unigram_laplace; /* the unigram's A: --laplace, 1 for 0 */
+	double   max_cost;        /* of a windowless fit, unless force */
 	const char *eval, *embeddings, *arpa;
 };
 
-static void
-progress(const struct options *o, const char *what, long done, long total)
-{
-	if (o->progress)
-		fprintf(stderr, "\r%s: %s %ld/%ld%s", progname, what, done, total,
-		    done == total ? "\n" : "");
-}
+/* A windowless fit whose work is out of reach is refused before it
+ * starts, with what it would cost (est_row_cost: each context token of a
+ * row's samples times the row's tokens, the multiply-adds of one
+ * Newton-CG step at its worst, 2m conjugate-gradient iterations over a
+ * row of m tokens).  The default limit, FIT_MAX_COST, is a quarter of an
+ * hour of one core per worst-case step; typical steps are far cheaper
+ * (E7's licences as whole documents at V 1000 cost 6.5e9 and fit in 3 s),
+ * so a fit it lets through is feasible, and one it stops may run for
+ * hours: --force takes the risk. */
+#define FIT_MAX_COST 1e12
 
-/* Is row i one this run fits?  All of them, or those of its shard. */
-static int
-own_row(const struct options *o, int i)
+static void
+fit_cost_check(const struct dataset *d, const struct options *o)
 {
-	return !o->data.shards || i % o->data.shards == o->data.shard;
+	double cost = 0;
+
+	for (int i = 0; i < d->K; i++)
+		if (!o->data.shards || i % o->data.shards == o->data.shard)
+			cost += est_row_cost(d->set, i);
+	if (cost > o->max_cost)
+		input_fail(&d->end, "a fit without --window over these contexts "
+		    "would cost about %.2g context-token x row-token products, "
+		    "more than --max-cost %.3g (1e12: a quarter of an hour of CPU "
+		    "per Newton step at worst): "
+		    "--window L keeps the last L tokens of each context (e.g. 128), "
+		    "--chunk N cuts text into pieces, --force fits anyway", cost,
+		    o->max_cost);
 }
 
 /* The maximum-likelihood CCMC and what is known about it.  On text, the
@@ -152,28 +174,18 @@ fit_ccmc(const struct dataset *d, const struct options *opt)
 		die(EXIT_USAGE, "--l2 0 with string tokens: the plain MLE leaves "
 		    "the logits of unseen words undetermined, and the record must "
 		    "be complete to be sampled or scored; give --l2 LAMBDA > 0");
+	if (o.fit.form == FIT_DENSE && K > MAX_VOCAB)
+		input_fail(&d->end, "K = %d: a dense record holds at most %d "
+		    "tokens (K x K logits); --form sparse writes one of any K up "
+		    "to %d", K, MAX_VOCAB, MAX_SPARSE_VOCAB);
+	if (o.fit.form == FIT_AUTO)
+		o.fit.form = K <= MAX_VOCAB ? FIT_DENSE : FIT_SPARSE;
+	if (!o.data.window && !o.force)
+		fit_cost_check(d, &o);
 	f.row = xcalloc((size_t)K, sizeof *f.row);
-	for (int i = 0; i < K; i++) {
-		progress(&o, "row", i, K);
-		if (own_row(&o, i))
-			est_fit_row(d->set, K, i, NULL, &o.fit.est, !o.fit.brief,
-			    &f.row[i]);
-		else
-			est_row_init(&f.row[i], K, o.fit.est.l2);
-	}
-	progress(&o, "row", K, K);
-	if (o.fit.bootstrap > 0 && !o.fit.brief) {
-		f.lo = xmalloc(2 * (size_t)K * K * sizeof *f.lo);
-		f.hi = f.lo + (size_t)K * K;
-		for (int i = 0; i < K; i++) {
-			progress(&o, "bootstrap row", i, K);
-			if (own_row(&o, i))
-				est_bootstrap_row(d->set, K, i, &f.row[i], &o.fit.est,
-				    o.fit.bootstrap, o.fit.seed, f.lo + (size_t)i * K,
-				    f.hi + (size_t)i * K);
-		}
-		progress(&o, "bootstrap row", K, K);
-	}
+	est_fit_rows(d->set, K, &o.fit.est, !o.fit.brief, o.fit.brief ? 0 :
+	    o.fit.bootstrap, o.fit.seed, o.data.shard, o.data.shards,
+	    o.progress, f.row);
 	if (o.data.shards)
 		shard_write(&f, d, &o.fit, o.data.shard, o.data.shards);
 	else
@@ -366,9 +378,9 @@ parse_rows(struct options *o, const char *arg)
 	if (arg[0] >= '0' && arg[0] <= '9')
 		i = strtol(arg, &end, 10);
 	if (i < 1 || *end != '/' || !(end[1] >= '0' && end[1] <= '9') ||
-	    (n = strtol(end + 1, &end, 10)) < i || n > MAX_VOCAB || *end)
+	    (n = strtol(end + 1, &end, 10)) < i || n > MAX_SPARSE_VOCAB || *end)
 		usage_error(NULL, "--rows: I/N with 1 <= I <= N <= %d, not '%s'",
-		    MAX_VOCAB, arg);
+		    MAX_SPARSE_VOCAB, arg);
 	o->data.shard = (int)i - 1;
 	o->data.shards = (int)n;
 }
@@ -416,6 +428,8 @@ options_parse(struct options *o, int argc, char **argv)
 		{ "merge", no_argument, NULL, 'G' },
 		{ "form", required_argument, NULL, 'F' },
 		{ "arpa", required_argument, NULL, 'P' },
+		{ "force", no_argument, NULL, 'f' },
+		{ "max-cost", required_argument, NULL, 'C' },
 		TEXT_LONGOPTS,
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
@@ -427,7 +441,8 @@ options_parse(struct options *o, int argc, char **argv)
 		o->others += c != 'p' && c != 'q' && c != 'G';
 		switch (c) {
 		case 'K':
-			o->data.vocab = (int)opt_long(usage, "--vocab", optarg, 1, MAX_VOCAB);
+			o->data.vocab = (int)opt_long(usage, "--vocab", optarg, 1,
+			    MAX_SPARSE_VOCAB);
 			break;
 		case 'X':
 			o->data.maxvocab = (int)opt_long(usage, "--max-vocab", optarg, 1,
@@ -518,6 +533,12 @@ options_parse(struct options *o, int argc, char **argv)
 		case 'P':
 			o->arpa = optarg;
 			break;
+		case 'f':
+			o->force = 1;
+			break;
+		case 'C':
+			o->max_cost = opt_double(usage, "--max-cost", optarg, 0, 1e300);
+			break;
 		case 'q':
 			quiet = 1;
 			break;
@@ -583,7 +604,8 @@ int
 main(int argc, char **argv)
 {
 	struct options o = { .fit = { .est = EST_OPTIONS_DEFAULT,
-	    .seed = RNG_DEFAULT_SEED, .laplace = 1 }, .mix = -1 };
+	    .seed = RNG_DEFAULT_SEED, .laplace = 1 }, .mix = -1,
+	    .max_cost = FIT_MAX_COST };
 	struct dataset d;
 
 	prog_init(argv[0]);

@@ -143,7 +143,7 @@ static void
 check_tokens(const struct dataset *d, const struct input *in, const int *t,
     int n)
 {
-	int K = d->K ? d->K : MAX_VOCAB;
+	int K = d->K ? d->K : MAX_SPARSE_VOCAB;
 
 	for (int j = 0; j < n; j++)
 		if (t[j] < 0 || t[j] >= K)
@@ -199,7 +199,7 @@ add_trajectory(struct dataset *d, const struct input *in, const int *prompt,
     int L, const int *tokens, int T)
 {
 	struct context c;
-	int K = d->K ? d->K : MAX_VOCAB;
+	int K = d->K ? d->K : MAX_SPARSE_VOCAB;
 
 	if (L < 1)
 		input_fail(in, "empty prompt");
@@ -375,7 +375,7 @@ tokens_of(struct dataset *d, const struct input *in, json_t *rec,
 {
 	json_t *x = field_get(in, rec, key);
 	struct vocab *v = d->kind == 2 ? words(d, in) : NULL;
-	int K = d->K ? d->K : MAX_VOCAB, *t;
+	int K = d->K ? d->K : MAX_SPARSE_VOCAB, *t;
 
 	if (v && d->building)
 		K = INT_MAX;   /* ids of the raw vocabulary, renumbered later */
