@@ -237,9 +237,10 @@ is_model(json_t *rec)
 
 /* A model record (attn-model or ccmc) becomes the predictor's chain. */
 static void
-take_model(struct predictor *pr, const struct input *in, json_t *rec)
+take_model(struct predictor *pr, struct input *in, json_t *rec)
 {
 	struct ccmc chain;
+	char why[256];
 	json_int_t K = json_integer_value(json_object_get(rec, "K"));
 
 	if (strcmp(record_type(rec), "attn-model") == 0 && K > MAX_VOCAB &&
@@ -252,6 +253,9 @@ take_model(struct predictor *pr, const struct input *in, json_t *rec)
 		return;
 	}
 	ccmc_from_record(in, rec, &chain);
+	if (ccmc_dense(&chain, MAX_VOCAB, "traj-stats' model tests and mean "
+	    "field", why, sizeof why) != 0)
+		input_fail(in, "%s", why);
 	predictor_set_chain(pr, &chain);
 }
 

@@ -206,11 +206,15 @@ add(struct dataset *d, const struct input *in, const int *prompt, int L,
 /* ---- the ground truth ---- */
 
 static void
-add_truth(struct dataset *d, const struct input *in, json_t *rec)
+add_truth(struct dataset *d, struct input *in, json_t *rec)
 {
 	struct ccmc c;
+	char why[256];
 
 	ccmc_from_record(in, rec, &c);
+	if (ccmc_dense(&c, MAX_VOCAB, "a ground truth (its errors)", why,
+	    sizeof why) != 0)
+		input_fail(in, "%s", why);
 	if (d->have_truth) {
 		if (c.K != d->truth.K)
 			input_fail(in, "mixed K: this record has K = %d, an earlier "
@@ -397,7 +401,7 @@ note_skipped(const struct dataset *d)
 }
 
 static void
-read_record(struct dataset *d, const struct input *in, json_t *rec)
+read_record(struct dataset *d, struct input *in, json_t *rec)
 {
 	const char *type = record_type(rec);
 	int sample = strcmp(type, "sample") == 0, *prompt, *tokens, L, T;
