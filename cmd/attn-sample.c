@@ -361,15 +361,7 @@ write_model(struct run *run)
 		out_json(run->rec);
 	}
 	out_end();
-	/* a sparse ccmc's rows, as read */
-	if (!run->chain->rowtext)
-		return;
-	for (const char *s = run->chain->rowtext, *end = s + run->chain->rowlen,
-	    *nl; s < end; s = nl + 1) {
-		nl = memchr(s, '\n', (size_t)(end - s));
-		out_raw(s, (size_t)(nl - s));
-		out_end();
-	}
+	ccmc_write_rows(run->chain);   /* a sparse ccmc's rows, as read */
 }
 
 /* The path, the generator and the vocabulary; complaints name the model. */
@@ -398,7 +390,7 @@ setup(struct input *in, struct run *run)
 		input_fail(in, "--via attention needs an attn-model: a ccmc record "
 		    "has no forward pass");
 	if (run->have_chain && !ccmc_determined(run->chain, &row))
-		input_fail(in, "no draws from this sparse ccmc: row %d leaves logits "
+		input_fail_line(in, run->chain->line, "no draws from this sparse ccmc: row %d leaves logits "
 		    "undetermined (null; a fit without a ridge)", row);
 	if (path != GEN_ATTENTION && run->have_model &&
 	    ccmc_from_model(&run->model, run->chain, why, sizeof why) != 0)

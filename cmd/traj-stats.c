@@ -240,7 +240,6 @@ static void
 take_model(struct predictor *pr, struct input *in, json_t *rec)
 {
 	struct ccmc chain;
-	char why[256];
 	json_int_t K = json_integer_value(json_object_get(rec, "K"));
 
 	if (strcmp(record_type(rec), "attn-model") == 0 && K > MAX_VOCAB &&
@@ -253,9 +252,8 @@ take_model(struct predictor *pr, struct input *in, json_t *rec)
 		return;
 	}
 	ccmc_from_record(in, rec, &chain);
-	if (ccmc_dense(&chain, MAX_VOCAB, "traj-stats' model tests and mean "
-	    "field", why, sizeof why) != 0)
-		input_fail(in, "%s", why);
+	ccmc_need_dense(in, &chain, MAX_VOCAB, "traj-stats' model tests and "
+	    "mean field need");
 	predictor_set_chain(pr, &chain);
 }
 

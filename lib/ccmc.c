@@ -138,8 +138,8 @@ parse_common(const struct input *in, json_t *rec, struct ccmc *c)
 }
 
 /* "form": absent or "dense" (0), "sparse" (1). */
-static int
-is_sparse(const struct input *in, json_t *rec)
+int
+ccmc_record_sparse(const struct input *in, json_t *rec)
 {
 	json_t *f = json_object_get(rec, "form");
 
@@ -160,7 +160,7 @@ ccmc_parse(const struct input *in, json_t *rec, struct ccmc *c)
 	double *P, diff;
 
 	memset(c, 0, sizeof *c);
-	if (is_sparse(in, rec))
+	if (ccmc_record_sparse(in, rec))
 		input_fail(in, "a sparse ccmc record where only a dense one (with "
 		    "\"A\" and \"P\") can be read");
 	K = c->K = (int)field_long(in, rec, "K", 1, MAX_VOCAB);
@@ -200,6 +200,7 @@ ccmc_parse(const struct input *in, json_t *rec, struct ccmc *c)
 		for (int i = 0; i < K * K; i++)
 			c->A[i] = log(P[i]);
 	}
+	c->line = in->line;
 	ccmc_set_logits(c, c->A);      /* in place: the gauge */
 	diff = max_abs_diff(c->P, P, (size_t)K * K);
 	free(P);
@@ -348,6 +349,132 @@ sparse_row(const struct input *in, json_t *row, struct ccmc *c, int r,
 	logits_sparse_add(&c->lg, b->mcol, b->ma, m, deflt);
 }
 
+/*
+ * Most row lines are exactly {"type":"ccmc-row","i":I,"cols":[..],"A":[..]}
+ * with no spaces: read without a JSON tree (most of the time of loading a
+ * large record).  The reader takes what JSON allows only, and only values
+ * that pass every check of sparse_row; any other line, or any doubt, is
+ * declined and goes to the JSON parser, which reads it the same way or
+ * says what is wrong.
+ */
+static const char *
+fast_lit(const char *p, const char *end, const char *lit)
+{
+	size_t n = strlen(lit);
+
+	return (size_t)(end - p) >= n && memcmp(p, lit, n) == 0 ? p + n : NULL;
+}
+
+/* A non-negative integer below 10^9 without leading zeros. */
+static const char *
+fast_uint(const char *p, const char *end, int *v)
+{
+	const char *s = p;
+	long x = 0;
+
+	while (p < end && *p >= '0' && *p <= '9' && p - s < 10)
+		x = 10 * x + (*p++ - '0');
+	if (p == s || p - s > 9 || (*s == '0' && p - s > 1))
+		return NULL;
+	*v = (int)x;
+	return p;
+}
+
+/* A JSON number (its grammar checked here; strtod converts it as the JSON
+ * parser does), finite and within MAX_SCORE, or null. */
+static const char *
+fast_logit(const char *p, const char *end, double *v)
+{
+	const char *s = p, *q;
+	char buf[64];
+
+	if ((q = fast_lit(p, end, "null"))) {
+		*v = NAN;
+		return q;
+	}
+	if (p < end && *p == '-')
+		p++;
+	if (p < end && *p == '0')
+		p++;
+	else if (p < end && *p >= '1' && *p <= '9')
+		while (p < end && *p >= '0' && *p <= '9')
+			p++;
+	else
+		return NULL;
+	if (p < end && *p == '.') {
+		if (++p == end || *p < '0' || *p > '9')
+			return NULL;
+		while (p < end && *p >= '0' && *p <= '9')
+			p++;
+	}
+	if (p < end && (*p == 'e' || *p == 'E')) {
+		if (++p < end && (*p == '+' || *p == '-'))
+			p++;
+		if (p == end || *p < '0' || *p > '9')
+			return NULL;
+		while (p < end && *p >= '0' && *p <= '9')
+			p++;
+	}
+	if (p - s >= (long)sizeof buf)
+		return NULL;
+	memcpy(buf, s, (size_t)(p - s));
+	buf[p - s] = '\0';
+	*v = strtod(buf, NULL);
+	return isfinite(*v) && fabs(*v) <= MAX_SCORE ? p : NULL;
+}
+
+/* Row r from the line in in->buf into b (cols, a) and c->lg; 0 if the
+ * line is declined. */
+static int
+fast_row(const struct input *in, struct ccmc *c, int r, double deflt,
+    struct rowbuf *b)
+{
+	const char *p = in->buf, *end = in->buf + in->len;
+	int i, n = 0, na = 0;
+
+	if (!(p = fast_lit(p, end, "{\"type\":\"ccmc-row\",\"i\":")) ||
+	    !(p = fast_uint(p, end, &i)) || i != r ||
+	    !(p = fast_lit(p, end, ",\"cols\":[")))
+		return 0;
+	if (p < end && *p == ']')
+		p++;
+	else
+		for (;;) {
+			int j;
+
+			if (n == c->K || !(p = fast_uint(p, end, &j)) || j >= c->K ||
+			    (n > 0 && j <= b->col[n - 1]))
+				return 0;
+			rowbuf_room(b, n + 1);
+			b->col[n++] = j;
+			if (p < end && *p == ']') {
+				p++;
+				break;
+			}
+			if (p == end || *p++ != ',')
+				return 0;
+		}
+	if (!(p = fast_lit(p, end, ",\"A\":[")))
+		return 0;
+	if (p < end && *p == ']')
+		p++;
+	else
+		for (;;) {
+			if (na == n || !(p = fast_logit(p, end, &b->a[na++])))
+				return 0;
+			if (p < end && *p == ']') {
+				p++;
+				break;
+			}
+			if (p == end || *p++ != ',')
+				return 0;
+		}
+	if (na != n || p + 1 != end || *p != '}')
+		return 0;
+	logits_sparse_add(&c->lg, b->col, b->a, n, deflt);
+	return 1;
+}
+
 /* The header's "default" (returned) and "background" (into c->lg). */
 static double
 sparse_header(const struct input *in, json_t *rec, struct ccmc *c)
@@ -442,7 +569,7 @@ keep_line(struct ccmc *c, const struct input *in, size_t *cap)
 }
 
 static void
-sparse_read(struct input *in, json_t *rec, struct ccmc *c, int keep)
+sparse_read(struct input *in, json_t *rec, struct ccmc *c, int flags)
 {
 	long hline = in->line;
 	struct rowbuf b = { 0 };
@@ -451,26 +578,32 @@ sparse_read(struct input *in, json_t *rec, struct ccmc *c, int keep)
 	int r;
 
 	memset(c, 0, sizeof *c);
+	c->line = hline;
 	c->K = (int)field_long(in, rec, "K", 1, MAX_SPARSE_VOCAB);
 	c->sparse = 1;
 	deflt = sparse_header(in, rec, c);
 	parse_common(in, rec, c);
 	for (r = 0; r < c->K; r++) {
-		json_t *row = input_record(in);
+		json_t *row;
 
-		if (!row)
+		if (!input_line(in))
 			input_fail_line(in, hline, "the sparse ccmc of K = %d on this "
 			    "line has %d of its %d rows: the stream ends", c->K, r, c->K);
-		if (strcmp(record_type(row), "ccmc-row") != 0)
-			input_fail(in, "expected ccmc-row %d of the sparse ccmc of line "
-			    "%ld, not a \"%.40s\" record", r, hline, record_type(row));
-		sparse_row(in, row, c, r, deflt, &b);
-		json_decref(row);
-		if (keep)
+		if (!fast_row(in, c, r, deflt, &b)) {
+			row = input_parse(in);
+			if (strcmp(record_type(row), "ccmc-row") != 0)
+				input_fail(in, "expected ccmc-row %d of the sparse ccmc of "
+				    "line %ld, not a \"%.40s\" record", r, hline,
+				    record_type(row));
+			sparse_row(in, row, c, r, deflt, &b);
+			json_decref(row);
+		}
+		if (flags & CCMC_KEEP_ROWS)
 			keep_line(c, in, &cap);
 	}
 	rowbuf_free(&b);
-	sparse_gauge(c);
+	if (!(flags & CCMC_AS_WRITTEN))
+		sparse_gauge(c);
 	c->lognorm = xmalloc((size_t)c->K * sizeof *c->lognorm);
 	for (int q = 0; q < c->K; q++)
 		c->lognorm[q] = logits_lognorm(&c->lg, q);
@@ -496,13 +629,13 @@ ccmc_dense(struct ccmc *c, int limit, const char *what, char *why,
 	if (!c->sparse)
 		return 0;
 	if (K > limit) {
-		snprintf(why, whylen, "%s needs the dense K x K chain; this sparse "
-		    "ccmc has K = %d, beyond its limit %d", what, K, limit);
+		snprintf(why, whylen, "%s the dense K x K chain; this sparse ccmc "
+		    "has K = %d, beyond its limit %d", what, K, limit);
 		return -1;
 	}
 	if (!ccmc_determined(c, &q)) {
-		snprintf(why, whylen, "%s needs every logit: row %d of this sparse "
-		    "ccmc leaves some undetermined (null)", what, q);
+		snprintf(why, whylen, "%s every logit: row %d of this sparse ccmc "
+		    "leaves some undetermined (null)", what, q);
 		return -1;
 	}
 	c->A = xmalloc(checked_size((size_t)K * K, sizeof *c->A));
@@ -517,6 +650,16 @@ ccmc_dense(struct ccmc *c, int limit, const char *what, char *why,
 	c->lognorm = NULL;
 	c->sparse = 0;
 	return 0;
+}
+
+void
+ccmc_need_dense(const struct input *in, struct ccmc *c, int limit,
+    const char *what)
+{
+	char why[256];
+
+	if (ccmc_dense(c, limit, what, why, sizeof why) != 0)
+		input_fail_line(in, c->line, "%s", why);
 }
 
 void
@@ -549,15 +692,15 @@ ccmc_base(const struct ccmc *c, int i, int j)
 	    c->P[(size_t)i * c->K + j];
 }
 
-static void
-read_record(struct input *in, json_t *rec, struct ccmc *c, int keep)
+void
+ccmc_read(struct input *in, json_t *rec, struct ccmc *c, int flags)
 {
 	struct attn_model m;
 	char why[256];
 
 	if (strcmp(record_type(rec), "ccmc") == 0) {
-		if (is_sparse(in, rec))
-			sparse_read(in, rec, c, keep);
+		if (ccmc_record_sparse(in, rec))
+			sparse_read(in, rec, c, flags);
 		else
 			ccmc_parse(in, rec, c);
 		return;
@@ -566,18 +709,13 @@ read_record(struct input *in, json_t *rec, struct ccmc *c, int keep)
 	if (ccmc_from_model(&m, c, why, sizeof why) != 0)
 		input_fail(in, "%s", why);
 	model_free(&m);
+	c->line = in->line;
 }
 
 void
 ccmc_from_record(struct input *in, json_t *rec, struct ccmc *c)
 {
-	read_record(in, rec, c, 0);
-}
-
-void
-ccmc_read_kept(struct input *in, json_t *rec, struct ccmc *c)
-{
-	read_record(in, rec, c, 1);
+	ccmc_read(in, rec, c, 0);
 }
 
 void
@@ -626,6 +764,20 @@ ccmc_write(const struct ccmc *c, json_t *extra)
 		}
 	out_char('}');
 	out_end();
+}
+
+void
+ccmc_write_rows(const struct ccmc *c)
+{
+	const char *s = c->rowtext, *end, *nl;
+
+	if (!s)
+		return;
+	for (end = s + c->rowlen; s < end; s = nl + 1) {
+		nl = memchr(s, '\n', (size_t)(end - s));
+		out_raw(s, (size_t)(nl - s));
+		out_end();
+	}
 }
 
 void

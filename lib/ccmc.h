@@ -42,6 +42,7 @@ struct ccmc {
 	                        * determined), so that P_ij = exp(A_ij - it) */
 	char   *rowtext;       /* sparse, if kept: its row lines as read */
 	size_t  rowlen;
+	long    line;          /* of its record (a sparse one's header) */
 	double *posw;          /* lmax x lmax: posw[(L-1)*lmax + t-1] = exp(B_Lt),
 	                        * each row scaled so its largest entry is 1 */
 	json_t *meta;          /* owned reference, or NULL */
@@ -59,15 +60,24 @@ void   ccmc_parse(const struct input *in, json_t *rec, struct ccmc *c);
  * read from in, which they follow), or of an attn-model record; fails
  * through input_fail, with the reason when the model has none. */
 void   ccmc_from_record(struct input *in, json_t *rec, struct ccmc *c);
-/* The same, keeping a sparse record's row lines in rowtext (to print the
- * record again). */
-void   ccmc_read_kept(struct input *in, json_t *rec, struct ccmc *c);
+/* The same, with flags for a sparse record: CCMC_KEEP_ROWS keeps its row
+ * lines in rowtext (to print the record again); CCMC_AS_WRITTEN keeps its
+ * logits as written (no gauge: see sparse_gauge). */
+enum { CCMC_KEEP_ROWS = 1, CCMC_AS_WRITTEN = 2 };
+void   ccmc_read(struct input *in, json_t *rec, struct ccmc *c, int flags);
+/* Whether a ccmc record is in the sparse form ("form", checked). */
+int    ccmc_record_sparse(const struct input *in, json_t *rec);
+/* Prints the row lines a sparse record kept (CCMC_KEEP_ROWS). */
+void   ccmc_write_rows(const struct ccmc *c);
 /* Makes A and P of a sparse CCMC whose K is at most limit (its dense
  * equivalent: the same numbers a dense record of it gives); 0 if c is
  * dense then, -1 with the reason why not (too large, or logits it leaves
  * undetermined) for what (e.g. "the mean field"). */
 int    ccmc_dense(struct ccmc *c, int limit, const char *what, char *why,
            size_t whylen);
+/* ccmc_dense, or fail at the record's line (exit 65) with the reason. */
+void   ccmc_need_dense(const struct input *in, struct ccmc *c, int limit,
+           const char *what);
 /* 1 if every logit is determined (a draw can always be made), else 0
  * with the first row that is not in *row. */
 int    ccmc_determined(const struct ccmc *c, int *row);

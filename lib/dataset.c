@@ -209,12 +209,9 @@ static void
 add_truth(struct dataset *d, struct input *in, json_t *rec)
 {
 	struct ccmc c;
-	char why[256];
 
 	ccmc_from_record(in, rec, &c);
-	if (ccmc_dense(&c, MAX_VOCAB, "a ground truth (its errors)", why,
-	    sizeof why) != 0)
-		input_fail(in, "%s", why);
+	ccmc_need_dense(in, &c, MAX_VOCAB, "a ground truth (its errors) needs");
 	if (d->have_truth) {
 		if (c.K != d->truth.K)
 			input_fail(in, "mixed K: this record has K = %d, an earlier "

@@ -203,10 +203,7 @@ parse(struct scored_model *s, struct input *in, json_t *rec, int window,
 	const char *chain;
 
 	memset(s, 0, sizeof *s);
-	if (keep)
-		ccmc_read_kept(in, rec, &s->m);
-	else
-		ccmc_from_record(in, rec, &s->m);
+	ccmc_read(in, rec, &s->m, keep ? CCMC_KEEP_ROWS : 0);
 	chain = json_string_value(json_object_get(s->m.meta, "chain"));
 	s->markov = chain && strcmp(chain, "markov") == 0;
 	x = json_object_get(s->m.meta, "window");
