@@ -662,19 +662,26 @@ ccmc_need_dense(const struct input *in, struct ccmc *c, int limit,
 		input_fail_line(in, c->line, "%s", why);
 }
 
+/* c's logits behind the one interface: its sparse rows, or a view of A
+ * (made at each call: an owner may replace A). */
+static struct logits
+view(const struct ccmc *c)
+{
+	struct logits g;
+
+	if (c->sparse)
+		return c->lg;
+	logits_dense(&g, c->K, c->A);
+	return g;
+}
+
 void
 ccmc_logits_at(const struct ccmc *c, int i, const int *cols, int n,
     double *out)
 {
-	if (!c->sparse) {
-		const double *a = c->A + (size_t)i * c->K;
+	struct logits g = view(c);
 
-		for (int k = 0; k < n; k++)
-			out[k] = a[cols[k]];
-		return;
-	}
-	for (int k = 0; k < n; k++)
-		out[k] = logits_sparse_at(&c->lg, i, cols[k]);
+	logits_row(&g, i, cols, n, out);
 }
 
 /* A_ij: the one place that tells the forms apart for a single entry. */
