@@ -116,6 +116,10 @@ draws() {
 		draws d$k -n 3 --len 6 --trajectory --steps 400 $(win $k) --seed 12 >a
 		draws s$k -n 3 --len 6 --trajectory --steps 400 $(win $k) --seed 12 >b
 		[ -s a ] && cmp a b
+		# positions decaying as rho^(L - t), no window: the decaying path
+		draws d2 -n 20 --len 3 --trajectory --steps 7 --seed 14 >a
+		draws s2 -n 20 --len 3 --trajectory --steps 7 --seed 14 >b
+		[ -s a ] && cmp a b
 		# prompts from the stream, a window
 		jq -c '{type: "prompt", prompt: .prompt}' t$k >p
 		attn-sample --model d$k --window 3 --seed 13 <p | grep -v ccmc >a
