@@ -434,6 +434,7 @@ next_trajectory(struct reader *rd, struct predictor *pr, long *L, long *T,
 			continue;
 		}
 		rd->rec = input_parse(&rd->in);
+		ccmc_no_stray_row(&rd->in, record_type(rd->rec));
 		if (is_model(rd->rec))
 			take_model(pr, &rd->in, rd->rec);
 		else if (strcmp(record_type(rd->rec), "trajectory") == 0)

@@ -774,6 +774,14 @@ ccmc_write(const struct ccmc *c, json_t *extra)
 }
 
 void
+ccmc_no_stray_row(const struct input *in, const char *type)
+{
+	if (strcmp(type, "ccmc-row") == 0)
+		input_fail(in, "a ccmc-row record outside a sparse ccmc: after "
+		    "its K rows (an extra row), or with no header before it");
+}
+
+void
 ccmc_write_rows(const struct ccmc *c)
 {
 	const char *s = c->rowtext, *end, *nl;

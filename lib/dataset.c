@@ -397,6 +397,17 @@ note_skipped(const struct dataset *d)
 	note("skipped %s: not samples, trajectories or a ground truth", buf);
 }
 
+/* A sparse model in the data when none is fitted: read, rows and all, and
+ * dropped. */
+static void
+skip_model(struct input *in, json_t *rec)
+{
+	struct ccmc c;
+
+	ccmc_from_record(in, rec, &c);
+	ccmc_free(&c);
+}
+
 static void
 read_record(struct dataset *d, struct input *in, json_t *rec)
 {
@@ -404,9 +415,12 @@ read_record(struct dataset *d, struct input *in, json_t *rec)
 	int sample = strcmp(type, "sample") == 0, *prompt, *tokens, L, T;
 
 	if (!sample && strcmp(type, "trajectory") != 0) {
+		ccmc_no_stray_row(in, type);
 		if (strcmp(type, "attn-model") == 0 || strcmp(type, "ccmc") == 0) {
 			if (d->o.fit)
 				add_truth(d, in, rec);
+			else if (ccmc_record_sparse(in, rec))
+				skip_model(in, rec);   /* its rows with it */
 		} else
 			skip_other(d, type);
 		return;

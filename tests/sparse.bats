@@ -297,6 +297,13 @@ bad() {
 	printf '%s\n' '{"type":"ccmc","form":"sparse","K":3,"default":null}' \
 	    "$R0" "$R1" "$R2" >r
 	bad undetermined r:1: "no draws from this sparse ccmc: row 0"
+	# an extra row, where each reader reads its next record
+	printf '%s\n' "$H" "$R0" "$R1" "$R2" "$R2" >r
+	for cmd in "ccmc-estimate r" "ccmc-estimate --eval d1 r" "traj-stats r"; do
+		run $cmd
+		assert_error 65 "${cmd%% *}"
+		[[ $output == *"r:5: a ccmc-row record outside a sparse ccmc"* ]]
+	done
 	# each reader refuses the same way
 	printf '%s\n' "$H" "$R0" "$R2" >r
 	for cmd in "ccmc-estimate --eval r /dev/null" "traj-stats --model r /dev/null" \
