@@ -68,8 +68,10 @@ logits_sparse_add(struct logits *g, const int *cols, const double *a, int n,
 		g->val = xrealloc(g->val, checked_size((size_t)g->cap,
 		    sizeof *g->val));
 	}
-	memcpy(g->col + g->nent, cols, (size_t)n * sizeof *cols);
-	memcpy(g->val + g->nent, a, (size_t)n * sizeof *a);
+	if (n > 0) {   /* an empty row may come before anything is allocated */
+		memcpy(g->col + g->nent, cols, (size_t)n * sizeof *cols);
+		memcpy(g->val + g->nent, a, (size_t)n * sizeof *a);
+	}
 	g->nent += n;
 	g->start[q + 1] = g->nent;
 	g->deflt[q] = deflt;
