@@ -24,6 +24,7 @@
 #include "rng.h"
 #include "score.h"
 #include "stream.h"
+#include "text.h"
 #include "util.h"
 #include "vocab.h"
 
@@ -40,7 +41,8 @@ static const char usage[] =
 "                   [--via attention|ccmc | --markov] [--window L|none]\n"
 "                   [--mix W|model] [--tie-tol X] [--retie] [--probs] [--ids]\n"
 "                   [--trajectory [--steps T]] [--seed S] [--shard I/N]\n"
-"                   [--progress] [file ...]\n";
+"                   [--lower] [--punct keep|split|drop] [--progress]\n"
+"                   [file ...]\n";
 
 static const char help[] =
 "Read a model (the first record: attn-model or ccmc, or --model FILE) and\n"
@@ -76,6 +78,9 @@ static const char help[] =
 "                   \"meta\" \"retie\" saying how much it changed\n"
 "  --probs          add \"p\": the exact distribution y was drawn from\n"
 "  --ids            print token ids even when the ccmc has a vocabulary\n"
+"  --lower, --punct MODE  cut the strings of prompts into words as\n"
+"                   ccmc-estimate --text does (default: as the model's\n"
+"                   meta.text says; an option that contradicts it is refused)\n"
 "  --trajectory     print trajectory records instead: from each prompt,\n"
 "                   T tokens drawn autoregressively, the context growing\n"
 "  --steps T        tokens per trajectory (default 100, at most 2^20)\n"
@@ -102,6 +107,7 @@ struct options {
 	uint64_t seed;
 	long     shard, nshards;
 	char    *model_file;
+	struct text split;         /* how prompts' strings become words */
 };
 
 struct run {
@@ -118,6 +124,7 @@ struct run {
 	int      have_model, have_chain;
 	struct generator gen;
 	struct vocab *vocab_in;    /* strings in prompts map through it */
+	int      words;            /* ... cut into words by o->split first */
 	const struct vocab *vocab_out;
 	int      prompt_limit;     /* longest prompt: LMAX, or 0 for none */
 	long     context_limit;    /* longest trajectory context, 0 for none */
@@ -364,6 +371,23 @@ write_model(struct run *run)
 	ccmc_write_rows(run->chain);   /* a sparse ccmc's rows, as read */
 }
 
+/* Strings in prompts are cut into words as the model's were in its fit
+ * (meta.text) and by --lower and --punct, which must agree with it. */
+static void
+prompt_words(struct input *in, struct run *run)
+{
+	json_t *made = json_object_get(run->chain->meta, "text");
+
+	if (!made && !run->o->split.given)
+		return;
+	if (!run->vocab_in)
+		usage_error(NULL, "--lower and --punct cut the strings of prompts "
+		    "into words, but the model has no vocabulary");
+	if (made)
+		text_use_model(&run->o->split, in, made, NULL);
+	run->words = 1;
+}
+
 /* The path, the generator and the vocabulary; complaints name the model. */
 static void
 setup(struct input *in, struct run *run)
@@ -413,6 +437,7 @@ setup(struct input *in, struct run *run)
 		if (!o->ids)
 			run->vocab_out = run->vocab_in;
 	}
+	prompt_words(in, run);
 	run->p = xmalloc((size_t)run->gen.K * sizeof *run->p);
 	run->window = window;
 	run->mix = mix;
@@ -427,7 +452,9 @@ prompt_of(struct input *in, struct run *run, json_t *rec, int *L)
 	if (strcmp(record_type(rec), "prompt") != 0)
 		input_fail(in, "expected a prompt record, not \"%.40s\" (the model "
 		    "comes first, once)", record_type(rec));
-	t = field_tokens(in, rec, "prompt", run->gen.K, run->vocab_in, L);
+	t = run->words ? text_prompt(&run->o->split, in, field_get(in, rec,
+	    "prompt"), run->gen.K, run->vocab_in, L) : field_tokens(in, rec,
+	    "prompt", run->gen.K, run->vocab_in, L);
 	if (*L > 0 && (!run->prompt_limit || *L <= run->prompt_limit) &&
 	    (!run->context_limit || *L + run->o->steps <= run->context_limit))
 		return t;
@@ -581,6 +608,7 @@ parse_options(struct options *o, int argc, char **argv)
 		{ "seed", required_argument, NULL, 's' },
 		{ "shard", required_argument, NULL, 'S' },
 		{ "progress", no_argument, NULL, 'g' },
+		TEXT_WORD_LONGOPTS,
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 }
@@ -658,7 +686,8 @@ parse_options(struct options *o, int argc, char **argv)
 			o->progress = 1;
 			break;
 		default:
-			common_option(c, usage, help);
+			if (!text_option(&o->split, c, optarg, usage))
+				common_option(c, usage, help);
 		}
 	}
 	if (o->markov && o->via >= 0)

@@ -3,6 +3,7 @@
  * likelihood, and say what the data determine and how well; on text, also
  * the baselines it is compared with, and the held-out scores of all three.
  */
+#include <errno.h>
 #include <getopt.h>
 #include <limits.h>
 #include <math.h>
@@ -31,9 +32,11 @@ static const char usage[] =
 "                     [--method auto|newton|cg] [--bootstrap B] [--seed S]\n"
 "                     [--brief] [--laplace A] [--dev-share F] [--progress]\n"
 "                     [--rows I/N] [--tie-tol X] [--retie] [--quiet]\n"
+"                     [--form dense|sparse|auto] [--max-cost C] [--force]\n"
 "                     [file ...]\n"
 "       ccmc-estimate --merge [--quiet] [file ...]\n"
-"       ccmc-estimate --markov [--laplace A] [--dev-share F]\n"
+"       ccmc-estimate --markov [--laplace A | --arpa FILE] [--dev-share F]\n"
+"                     [--form dense|sparse|auto]\n"
 "                     [--vocab K | --max-vocab V] [TEXT] [file ...]\n"
 "       ccmc-estimate --embeddings MODEL [--l2 LAMBDA] [--tol X]\n"
 "                     [--max-iter N] [--method auto|newton|cg] [--brief]\n"
@@ -78,7 +81,10 @@ static const char help[] =
 "  --markov        fit an ordinary bigram Markov chain instead (interpolated\n"
 "                  Kneser-Ney), as a ccmc record marked in meta\n"
 "  --laplace A     add-A smoothing of the unigram (default 1) and, with\n"
-"                  --markov, of the bigram instead of Kneser-Ney\n"
+"                  --markov, of the bigram instead of Kneser-Ney (0: the\n"
+"                  plain MLE, its zeros exact)\n"
+"  --form F        dense, sparse or auto (default: dense up to 2048 tokens)\n"
+"  --arpa FILE     --markov: also write the Kneser-Ney chain as ARPA\n"
 "  --dev-share F   hold out this share of the sequences (evenly spread) as\n"
 "                  a dev part: the mix weight is fitted there, and it is\n"
 "                  scored (default 0.1 for a CCMC on text, else 0)\n"
@@ -95,7 +101,13 @@ static const char help[] =
 "                  i mod N = I - 1, and print them as a ccmc-shard record\n"
 "  --merge         join the ccmc-shard records of --rows 1/N .. N/N into\n"
 "                  the record of the whole fit, byte for byte\n"
-"  --progress      report progress on stderr\n"
+"  --form F        the record: dense (one line, K <= 2048), sparse (a\n"
+"                  header and K ccmc-row lines, K <= 1048576) or auto\n"
+"                  (default: dense up to K = 2048, else sparse)\n"
+"  --max-cost C    refuse a fit without --window whose cost (context\n"
+"                  tokens x row tokens) exceeds C (default 1e12)\n"
+"  --force         fit however much it costs\n"
+"  --progress      report progress on stderr: rows, time spent and left\n"
 "  --quiet         no notes on stderr about weak results\n"
 "  -h, --help      this text;  --version  the version\n";
 
@@ -103,24 +115,40 @@ struct options {
 	struct fit_settings fit;
 	struct dataset_options data;
 	int      progress, markov, l2_given, laplace_given;
-	int      dev_given, merge, others;
+	int      dev_given, merge, others, force;
 	double   mix;             /* < 0: the model's */
-	const char *eval, *embeddings;
+	double   unigram_laplace; /* the unigram's A: --laplace, 1 for 0 */
+	double   max_cost;        /* of a windowless fit, unless force */
+	const char *eval, *embeddings, *arpa;
 };
 
-static void
-progress(const struct options *o, const char *what, long done, long total)
-{
-	if (o->progress)
-		fprintf(stderr, "\r%s: %s %ld/%ld%s", progname, what, done, total,
-		    done == total ? "\n" : "");
-}
+/* A windowless fit whose work is out of reach is refused before it
+ * starts, with what it would cost (est_row_cost: each context token of a
+ * row's samples times the row's tokens, the multiply-adds of one
+ * Newton-CG step at its worst, 2m conjugate-gradient iterations over a
+ * row of m tokens).  The default limit, FIT_MAX_COST, is a quarter of an
+ * hour of one core per worst-case step; typical steps are far cheaper
+ * (E7's licences as whole documents at V 1000 cost 6.5e9 and fit in 3 s),
+ * so a fit it lets through is feasible, and one it stops may run for
+ * hours: --force takes the risk. */
+#define FIT_MAX_COST 1e12
 
-/* Is row i one this run fits?  All of them, or those of its shard. */
-static int
-own_row(const struct options *o, int i)
+static void
+fit_cost_check(const struct dataset *d, const struct options *o)
 {
-	return !o->data.shards || i % o->data.shards == o->data.shard;
+	double cost = 0;
+
+	for (int i = 0; i < d->K; i++)
+		if (!o->data.shards || i % o->data.shards == o->data.shard)
+			cost += est_row_cost(d->set, i);
+	if (cost > o->max_cost)
+		input_fail(&d->end, "a fit without --window over these contexts "
+		    "would cost about %.2g context-token x row-token products, "
+		    "more than --max-cost %.3g (1e12: a quarter of an hour of CPU "
+		    "per Newton step at worst): "
+		    "--window L keeps the last L tokens of each context (e.g. 128), "
+		    "--chunk N cuts text into pieces, --force fits anyway", cost,
+		    o->max_cost);
 }
 
 /* The maximum-likelihood CCMC and what is known about it.  On text, the
@@ -146,28 +174,18 @@ fit_ccmc(const struct dataset *d, const struct options *opt)
 		die(EXIT_USAGE, "--l2 0 with string tokens: the plain MLE leaves "
 		    "the logits of unseen words undetermined, and the record must "
 		    "be complete to be sampled or scored; give --l2 LAMBDA > 0");
+	if (o.fit.form == FIT_DENSE && K > MAX_VOCAB)
+		input_fail(&d->end, "K = %d: a dense record holds at most %d "
+		    "tokens (K x K logits); --form sparse writes one of any K up "
+		    "to %d", K, MAX_VOCAB, MAX_SPARSE_VOCAB);
+	if (o.fit.form == FIT_AUTO)
+		o.fit.form = K <= MAX_VOCAB ? FIT_DENSE : FIT_SPARSE;
+	if (!o.data.window && !o.force)
+		fit_cost_check(d, &o);
 	f.row = xcalloc((size_t)K, sizeof *f.row);
-	for (int i = 0; i < K; i++) {
-		progress(&o, "row", i, K);
-		if (own_row(&o, i))
-			est_fit_row(d->set, K, i, NULL, &o.fit.est, !o.fit.brief,
-			    &f.row[i]);
-		else
-			est_row_init(&f.row[i], K, o.fit.est.l2);
-	}
-	progress(&o, "row", K, K);
-	if (o.fit.bootstrap > 0 && !o.fit.brief) {
-		f.lo = xmalloc(2 * (size_t)K * K * sizeof *f.lo);
-		f.hi = f.lo + (size_t)K * K;
-		for (int i = 0; i < K; i++) {
-			progress(&o, "bootstrap row", i, K);
-			if (own_row(&o, i))
-				est_bootstrap_row(d->set, K, i, &f.row[i], &o.fit.est,
-				    o.fit.bootstrap, o.fit.seed, f.lo + (size_t)i * K,
-				    f.hi + (size_t)i * K);
-		}
-		progress(&o, "bootstrap row", K, K);
-	}
+	est_fit_rows(d->set, K, &o.fit.est, !o.fit.brief, o.fit.brief ? 0 :
+	    o.fit.bootstrap, o.fit.seed, o.data.shard, o.data.shards,
+	    o.progress, f.row);
 	if (o.data.shards)
 		shard_write(&f, d, &o.fit, o.data.shard, o.data.shards);
 	else
@@ -175,25 +193,47 @@ fit_ccmc(const struct dataset *d, const struct options *opt)
 	fitted_free(&f);
 }
 
-/* The ordinary bigram chain of the same steps, as a ccmc record marked
- * "chain": "markov" (attn-sample --markov draws from it, --eval scores it
- * as a chain): interpolated Kneser-Ney, the standard smoothing of the
- * field, or add-A with --laplace A. */
+/* What a chain's meta says: how it was counted. */
+static json_t *
+markov_meta(const struct dataset *d, const struct options *o,
+    const struct kn_discounts *kn, int sparse)
+{
+	json_t *m = jpack("{s:s,s:s,s:s}", "gauge", sparse ? "log-probability" :
+	    CCMC_GAUGE, "chain", "markov", "note", "an ordinary Markov chain: "
+	    "the next token is drawn from row P_i of the last token i, with no "
+	    "context weighting"), *made;
+
+	if (o->laplace_given) {
+		jset(m, "smoothing", jstr(o->fit.laplace > 0 ? "add-A (Laplace)" :
+		    "none (maximum likelihood)"));
+		jset(m, "laplace", jreal(o->fit.laplace));
+	} else {
+		jset(m, "smoothing", jstr("interpolated Kneser-Ney"));
+		jset(m, "discount", jreal(kn->D));
+		jset(m, "discount_unigram", jreal(kn->D1));
+		jset(m, "n1", jint(kn->n1));
+		jset(m, "n2", jint(kn->n2));
+	}
+	jset(m, "unigram_laplace", jreal(o->unigram_laplace));
+	if ((made = dataset_text_meta(d)))
+		jset(m, "text", made);
+	return m;
+}
+
+/* The dense record of the chain, P from the counts (K x K). */
 static void
-fit_markov(const struct dataset *d, const struct options *o)
+write_dense_chain(const struct dataset *d, const struct options *o,
+    json_t *extra, json_t *meta)
 {
 	int K = d->K;
 	struct ccmc m;
 	struct kn_discounts kn;
 	double *P = xmalloc(2 * (size_t)K * K * sizeof *P), *A = P + (size_t)K * K;
-	double *u = xmalloc((size_t)K * sizeof *u);
-	json_t *extra;
 
 	if (o->laplace_given)
 		bigram_fit(&d->corpus, K, o->fit.laplace, P);
 	else
 		bigram_kn_fit(&d->corpus, K, P, &kn);
-	unigram_fit(&d->corpus, K, o->fit.laplace, u);
 	for (size_t e = 0; e < (size_t)K * K; e++)
 		A[e] = log(P[e]);
 	memset(&m, 0, sizeof m);
@@ -201,36 +241,75 @@ fit_markov(const struct dataset *d, const struct options *o)
 	ccmc_set_logits(&m, A);
 	memcpy(m.P, P, (size_t)K * K * sizeof *P);   /* the counts' own ratios */
 	m.vocab = d->kind == 2 ? d->words : NULL;
-	m.meta = jpack("{s:s,s:s,s:s}", "gauge", CCMC_GAUGE, "chain",
-	    "markov", "note", "an ordinary Markov chain: the next token is "
-	    "drawn from row P_i of the last token i, with no context weighting");
-	if (o->laplace_given) {
-		jset(m.meta, "smoothing", jstr("add-A (Laplace)"));
-		jset(m.meta, "laplace", jreal(o->fit.laplace));
-	} else {
-		jset(m.meta, "smoothing", jstr("interpolated Kneser-Ney"));
-		jset(m.meta, "discount", jreal(kn.D));
-		jset(m.meta, "discount_unigram", jreal(kn.D1));
-		jset(m.meta, "n1", jint(kn.n1));
-		jset(m.meta, "n2", jint(kn.n2));
-	}
-	jset(m.meta, "unigram_laplace", jreal(o->fit.laplace));
+	m.meta = meta;
+	ccmc_write(&m, extra);
+	m.vocab = NULL;
+	m.meta = NULL;
+	ccmc_free(&m);
+	free(P);
+}
+
+/* --arpa FILE: the chain in the ARPA format of SRILM and KenLM. */
+static void
+write_arpa(const char *path, const struct chain *ch, const struct vocab *v)
+{
+	FILE *f = fopen(path, "w");
+
+	if (!f)
+		die(EXIT_FAIL, "%s: %s", path, strerror(errno));
+	if (chain_write_arpa(ch, v, f) != 0 || fclose(f) != 0)
+		die(EXIT_FAIL, "%s: %s", path, errno == EINVAL ? "a word holds "
+		    "white space, which ARPA cannot hold" : strerror(errno));
+}
+
+/* The ordinary bigram chain of the same steps, as a ccmc record marked
+ * "chain": "markov" (attn-sample --markov draws from it, --eval scores it
+ * as a chain): interpolated Kneser-Ney, the standard smoothing of the
+ * field, add-A with --laplace A, the plain MLE with --laplace 0.  Counted
+ * sparse; written dense up to MAX_VOCAB tokens unless asked otherwise
+ * (the MLE's zeros have no dense logits: sparse always). */
+static void
+fit_markov(const struct dataset *d, const struct options *o)
+{
+	int K = d->K, sparse = o->fit.form == FIT_SPARSE || (o->fit.form ==
+	    FIT_AUTO && K > MAX_VOCAB) || (o->laplace_given && o->fit.laplace == 0);
+	struct chain ch;
+	struct kn_discounts kn;
+	double *u = xmalloc((size_t)K * sizeof *u);
+	json_t *extra, *meta;
+
+	if (!sparse && K > MAX_VOCAB)
+		input_fail(&d->end, "K = %d: a dense record holds at most %d "
+		    "tokens (K x K logits); --form sparse writes one of any K up "
+		    "to %d", K, MAX_VOCAB, MAX_SPARSE_VOCAB);
+	if (o->laplace_given)
+		chain_addk(&d->corpus, K, o->fit.laplace, &ch);
+	else
+		chain_kn(&d->corpus, K, &ch, &kn);
+	unigram_fit(&d->corpus, K, o->unigram_laplace, u);
+	meta = markov_meta(d, o, &kn, sparse);
 	extra = jpack("{s:{s:I,s:I,s:s},s:o}", "fit", "steps",
 	    (json_int_t)d->corpus.steps, "sequences", (json_int_t)d->corpus.nseq,
 	    "K_from", d->ksource, "unigram", vector_json(u, K));
 	if (d->dev.steps) {
 		double *p = xmalloc((size_t)d->dev.steps * sizeof *p);
 
-		score_steps(&d->dev, &m, 1, 0, NULL, p, NULL);
+		chain_score(&ch, &d->dev, p);
 		json_object_set_new(json_object_get(extra, "fit"), "dev",
 		    dev_json(d, p, NULL, 0));
 		free(p);
 	}
-	ccmc_write(&m, extra);
+	if (o->arpa)
+		write_arpa(o->arpa, &ch, d->kind == 2 ? d->words : NULL);
+	if (sparse) {
+		jset(extra, "meta", meta);
+		chain_write(&ch, d->kind == 2 ? d->words : NULL, extra);
+	} else {
+		write_dense_chain(d, o, extra, meta);
+		json_decref(meta);
+	}
 	json_decref(extra);
-	m.vocab = NULL;
-	ccmc_free(&m);
-	free(P);
+	chain_free(&ch);
 	free(u);
 }
 
@@ -245,8 +324,10 @@ evaluate(struct dataset *d, const struct options *o, int nfiles,
 	double *p, *u;
 	json_t *rep;
 
+	struct input at = { .name = o->eval, .line = 1 };   /* its record */
+
 	scored_model_read(&s, o->eval, o->data.window, o->mix);
-	dataset_use_model(d, &s.m);
+	dataset_use_model(d, &s.m, &at);
 	dataset_read(d, nfiles, files);
 	n = d->corpus.steps;
 	p = xmalloc(2 * (size_t)n * sizeof *p);
@@ -277,6 +358,7 @@ evaluate(struct dataset *d, const struct options *o, int nfiles,
 	if (s.unigram)
 		per_step(rep, "unigram_cross_entropy", "unigram_perplexity",
 		    sum.unigram_loglik, n);
+	dataset_text_report(d, rep);
 	jset(rep, "units", jstr("nats per step; "
 	    "perplexity = exp(cross_entropy)"));
 	out_json(rep);
@@ -296,11 +378,24 @@ parse_rows(struct options *o, const char *arg)
 	if (arg[0] >= '0' && arg[0] <= '9')
 		i = strtol(arg, &end, 10);
 	if (i < 1 || *end != '/' || !(end[1] >= '0' && end[1] <= '9') ||
-	    (n = strtol(end + 1, &end, 10)) < i || n > MAX_VOCAB || *end)
+	    (n = strtol(end + 1, &end, 10)) < i || n > MAX_SPARSE_VOCAB || *end)
 		usage_error(NULL, "--rows: I/N with 1 <= I <= N <= %d, not '%s'",
-		    MAX_VOCAB, arg);
+		    MAX_SPARSE_VOCAB, arg);
 	o->data.shard = (int)i - 1;
 	o->data.shards = (int)n;
+}
+
+/* --form dense|sparse|auto */
+static int
+parse_form(const char *arg)
+{
+	static const char *const name[] = { "auto", "dense", "sparse" };
+
+	for (int k = 0; k < 3; k++)
+		if (strcmp(arg, name[k]) == 0)
+			return k;   /* FIT_AUTO, FIT_DENSE, FIT_SPARSE */
+	usage_error(NULL, "--form: dense, sparse or auto, not '%s'", arg);
+	return 0;
 }
 
 /* The options, as given. */
@@ -331,6 +426,10 @@ options_parse(struct options *o, int argc, char **argv)
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "rows", required_argument, NULL, 'R' },
 		{ "merge", no_argument, NULL, 'G' },
+		{ "form", required_argument, NULL, 'F' },
+		{ "arpa", required_argument, NULL, 'P' },
+		{ "force", no_argument, NULL, 'f' },
+		{ "max-cost", required_argument, NULL, 'C' },
 		TEXT_LONGOPTS,
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
@@ -342,11 +441,12 @@ options_parse(struct options *o, int argc, char **argv)
 		o->others += c != 'p' && c != 'q' && c != 'G';
 		switch (c) {
 		case 'K':
-			o->data.vocab = (int)opt_long(usage, "--vocab", optarg, 1, MAX_VOCAB);
+			o->data.vocab = (int)opt_long(usage, "--vocab", optarg, 1,
+			    MAX_SPARSE_VOCAB);
 			break;
 		case 'X':
 			o->data.maxvocab = (int)opt_long(usage, "--max-vocab", optarg, 1,
-			    MAX_VOCAB - 1);
+			    MAX_SPARSE_VOCAB - 1);
 			break;
 		case 'T':
 			o->data.text = 1;
@@ -391,7 +491,10 @@ options_parse(struct options *o, int argc, char **argv)
 			o->markov = 1;
 			break;
 		case 'a':
-			o->fit.laplace = opt_double(usage, "--laplace", optarg, 1e-300, 1e12);
+			/* 0 (the MLE), or from 1e-300 on: no subnormal A */
+			o->fit.laplace = opt_double(usage, "--laplace", optarg, 0, 1e12);
+			if (o->fit.laplace > 0 && o->fit.laplace < 1e-300)
+				opt_double(usage, "--laplace", optarg, 1e-300, 1e12);
 			o->laplace_given = 1;
 			break;
 		case 'D':
@@ -423,6 +526,18 @@ options_parse(struct options *o, int argc, char **argv)
 			break;
 		case 'G':
 			o->merge = 1;
+			break;
+		case 'F':
+			o->fit.form = parse_form(optarg);
+			break;
+		case 'P':
+			o->arpa = optarg;
+			break;
+		case 'f':
+			o->force = 1;
+			break;
+		case 'C':
+			o->max_cost = opt_double(usage, "--max-cost", optarg, 0, 1e300);
 			break;
 		case 'q':
 			quiet = 1;
@@ -465,6 +580,17 @@ options_check(struct options *o)
 	if (text_options_given(&o->data.split) && !o->data.text)
 		usage_error(usage, "--lower, --punct, --chunk and --pieces go "
 		    "with --text");
+	if (o->laplace_given && o->fit.laplace == 0 && !o->markov)
+		usage_error(NULL, "--laplace 0 goes with --markov (the plain MLE "
+		    "bigram): a CCMC's unigram background must give every token "
+		    "a positive probability");
+	if (o->laplace_given && o->fit.laplace == 0 && o->fit.form == FIT_DENSE)
+		usage_error(NULL, "--laplace 0 --form dense: the MLE's zeros are "
+		    "logits of minus infinity, which a dense record cannot hold");
+	if (o->arpa && (!o->markov || o->laplace_given))
+		usage_error(NULL, "--arpa writes the Kneser-Ney bigram: it goes "
+		    "with --markov, without --laplace");
+	o->unigram_laplace = o->fit.laplace > 0 ? o->fit.laplace : 1;
 	/* a CCMC on text needs held-out steps for its mix weight */
 	if (!o->dev_given && !o->markov && !o->eval && o->data.text)
 		o->data.dev_share = 0.1;
@@ -478,7 +604,8 @@ int
 main(int argc, char **argv)
 {
 	struct options o = { .fit = { .est = EST_OPTIONS_DEFAULT,
-	    .seed = RNG_DEFAULT_SEED, .laplace = 1 }, .mix = -1 };
+	    .seed = RNG_DEFAULT_SEED, .laplace = 1 }, .mix = -1,
+	    .max_cost = FIT_MAX_COST };
 	struct dataset d;
 
 	prog_init(argv[0]);

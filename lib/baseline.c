@@ -1,11 +1,14 @@
 #include "baseline.h"
 
+#include <errno.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "corpus.h"
+#include "stream.h"
 #include "util.h"
+#include "vocab.h"
 
 void
 unigram_fit(const struct corpus *c, int K, double alpha, double *u)
@@ -24,36 +27,101 @@ unigram_fit(const struct corpus *c, int K, double alpha, double *u)
 	free(n);
 }
 
-/* n_ij of the steps of c: K x K, malloc'd. */
-static double *
-pair_counts(const struct corpus *c, int K)
-{
-	double *n = xcalloc(checked_size((size_t)K * K, sizeof *n), 1);
+/* The pairs seen, row by row: row i lists col[start[i] .. start[i + 1])
+ * ascending with their counts n, ni[i] their sum. */
+struct counts {
+	long   *start;
+	int    *col;
+	double *n, *ni;
+};
 
+static int
+by_id(const void *a, const void *b)
+{
+	int x = *(const int *)a, y = *(const int *)b;
+
+	return (x > y) - (x < y);
+}
+
+/* Step t of a sequence chooses x[L + t] after query x[L + t - 1]: bucket
+ * the choices by query (a counting sort), sort each bucket, and merge
+ * equal ones into counts.  O(steps log + K). */
+static void
+count_pairs(const struct corpus *c, int K, struct counts *b)
+{
+	long *fill = xcalloc((size_t)K + 1, sizeof *fill), m = 0;
+	int *next;
+
+	b->start = xcalloc((size_t)K + 1, sizeof *b->start);
+	b->ni = xcalloc((size_t)K, sizeof *b->ni);
 	for (long s = 0; s < c->nseq; s++) {
 		const int *x = c->tok + c->seq[s].off;
 
-		/* step t chooses x[L + t] after query x[L + t - 1] */
 		for (int t = c->seq[s].L; t < c->seq[s].L + c->seq[s].T; t++)
-			n[(size_t)x[t - 1] * K + x[t]]++;
+			fill[x[t - 1] + 1]++;
 	}
-	return n;
+	for (int i = 0; i < K; i++)
+		fill[i + 1] += fill[i];
+	next = xmalloc(((size_t)fill[K] + 1) * sizeof *next);
+	for (long s = 0; s < c->nseq; s++) {
+		const int *x = c->tok + c->seq[s].off;
+
+		for (int t = c->seq[s].L; t < c->seq[s].L + c->seq[s].T; t++)
+			next[fill[x[t - 1]]++] = x[t];
+	}
+	/* fill[i] is now the end of bucket i, the start of bucket i + 1 */
+	b->col = xmalloc(((size_t)fill[K > 0 ? K - 1 : 0] + 1) * sizeof *b->col);
+	b->n = xmalloc(((size_t)fill[K > 0 ? K - 1 : 0] + 1) * sizeof *b->n);
+	for (int i = 0; i < K; i++) {
+		long lo = i ? fill[i - 1] : 0, hi = fill[i];
+
+		qsort(next + lo, (size_t)(hi - lo), sizeof *next, by_id);
+		b->start[i] = m;
+		for (long k = lo; k < hi; k++) {
+			if (k == lo || next[k] != next[k - 1]) {
+				b->col[m] = next[k];
+				b->n[m++] = 0;
+			}
+			b->n[m - 1]++;
+		}
+		b->ni[i] = (double)(hi - lo);
+	}
+	b->start[K] = m;
+	free(next);
+	free(fill);
+}
+
+static void
+counts_free(struct counts *b)
+{
+	free(b->start);
+	free(b->col);
+	free(b->n);
+	free(b->ni);
+}
+
+/* (n + alpha) / (ni + K alpha), the add-alpha bigram. */
+static double
+addk(double n, double ni, int K, double alpha)
+{
+	return (n + alpha) / (ni + K * alpha);
 }
 
 void
 bigram_fit(const struct corpus *c, int K, double alpha, double *P)
 {
-	double *n = pair_counts(c, K);
+	struct counts b;
 
+	count_pairs(c, K, &b);
 	for (int i = 0; i < K; i++) {
-		double *row = n + (size_t)i * K, ni = 0;
+		double *row = P + (size_t)i * K;
 
 		for (int j = 0; j < K; j++)
-			ni += row[j];
-		for (int j = 0; j < K; j++)
-			P[(size_t)i * K + j] = (row[j] + alpha) / (ni + K * alpha);
+			row[j] = addk(0, b.ni[i], K, alpha);
+		for (long e = b.start[i]; e < b.start[i + 1]; e++)
+			row[b.col[e]] = addk(b.n[e], b.ni[i], K, alpha);
 	}
-	free(n);
+	counts_free(&b);
 }
 
 /* n1 / (n1 + 2 n2), or 0.5 where that leaves unseen events nothing. */
@@ -63,21 +131,18 @@ discount(long n1, long n2)
 	return n1 > 0 ? (double)n1 / (double)(n1 + 2 * n2) : 0.5;
 }
 
-void
-bigram_kn_fit(const struct corpus *c, int K, double *P,
-    struct kn_discounts *d)
+/* The discounts and the continuation unigram c (K) of the counts. */
+static void
+kn_unigram(const struct counts *b, int K, struct kn_discounts *d, double *cont)
 {
-	double *n = pair_counts(c, K), *cont = xcalloc((size_t)K, sizeof *cont);
-	double pairs = 0, types = 0;
+	double pairs = (double)b->start[K], types = 0;
 
 	memset(d, 0, sizeof *d);
-	for (size_t e = 0; e < (size_t)K * K; e++) {
-		if (n[e] > 0) {
-			cont[e % (size_t)K]++;
-			pairs++;
-		}
-		d->n1 += n[e] == 1;
-		d->n2 += n[e] == 2;
+	memset(cont, 0, (size_t)K * sizeof *cont);
+	for (long e = 0; e < b->start[K]; e++) {
+		cont[b->col[e]]++;
+		d->n1 += b->n[e] == 1;
+		d->n2 += b->n[e] == 2;
 	}
 	for (int j = 0; j < K; j++) {
 		types += cont[j] > 0;
@@ -86,22 +151,234 @@ bigram_kn_fit(const struct corpus *c, int K, double *P,
 	}
 	d->D = discount(d->n1, d->n2);
 	d->D1 = discount(d->n1_cont, d->n2_cont);
-	/* the continuation unigram; uniform where nothing was counted */
+	/* uniform where nothing was counted */
 	for (int j = 0; j < K; j++)
 		cont[j] = pairs > 0 ? (fmax(cont[j] - d->D1, 0) + d->D1 * types /
 		    K) / pairs : 1.0 / K;
-	for (int i = 0; i < K; i++) {
-		const double *row = n + (size_t)i * K;
-		double ni = 0, follow = 0;
+}
 
-		for (int j = 0; j < K; j++) {
-			ni += row[j];
-			follow += row[j] > 0;
-		}
+/* P_ij of Kneser-Ney from n_ij, n_i, N1+(i.) and c_j. */
+static double
+kn(double n, double ni, double follow, double D, double cj)
+{
+	return ni > 0 ? (fmax(n - D, 0) + D * follow * cj) / ni : cj;
+}
+
+void
+bigram_kn_fit(const struct corpus *c, int K, double *P,
+    struct kn_discounts *d)
+{
+	struct counts b;
+	double *cont = xmalloc((size_t)K * sizeof *cont);
+
+	count_pairs(c, K, &b);
+	kn_unigram(&b, K, d, cont);
+	for (int i = 0; i < K; i++) {
+		double *row = P + (size_t)i * K;
+		double follow = (double)(b.start[i + 1] - b.start[i]);
+
 		for (int j = 0; j < K; j++)
-			P[(size_t)i * K + j] = ni > 0 ? (fmax(row[j] - d->D, 0) +
-			    d->D * follow * cont[j]) / ni : cont[j];
+			row[j] = kn(0, b.ni[i], follow, d->D, cont[j]);
+		for (long e = b.start[i]; e < b.start[i + 1]; e++)
+			row[b.col[e]] = kn(b.n[e], b.ni[i], follow, d->D,
+			    cont[b.col[e]]);
 	}
-	free(n);
+	counts_free(&b);
 	free(cont);
+}
+
+/* The chain's rows take the counts' layout. */
+static void
+chain_init(struct chain *ch, int K, struct counts *b)
+{
+	ch->K = K;
+	ch->start = b->start;
+	ch->col = b->col;
+	ch->logp = b->n;           /* overwritten in place */
+	ch->def = xmalloc((size_t)K * sizeof *ch->def);
+	ch->bg = NULL;
+	b->start = NULL;
+	b->col = NULL;
+	b->n = NULL;
+}
+
+void
+chain_addk(const struct corpus *c, int K, double alpha, struct chain *ch)
+{
+	struct counts b;
+
+	count_pairs(c, K, &b);
+	chain_init(ch, K, &b);
+	for (int i = 0; i < K; i++) {
+		for (long e = ch->start[i]; e < ch->start[i + 1]; e++)
+			ch->logp[e] = log(addk(ch->logp[e], b.ni[i], K, alpha));
+		/* the MLE gives unseen pairs, and a query never seen, nothing */
+		ch->def[i] = alpha > 0 ? log(addk(0, b.ni[i], K, alpha)) : NAN;
+	}
+	counts_free(&b);
+}
+
+void
+chain_kn(const struct corpus *c, int K, struct chain *ch,
+    struct kn_discounts *d)
+{
+	struct counts b;
+	double *cont = xmalloc((size_t)K * sizeof *cont);
+
+	count_pairs(c, K, &b);
+	kn_unigram(&b, K, d, cont);
+	chain_init(ch, K, &b);
+	for (int i = 0; i < K; i++) {
+		double follow = (double)(ch->start[i + 1] - ch->start[i]);
+
+		for (long e = ch->start[i]; e < ch->start[i + 1]; e++)
+			ch->logp[e] = log(kn(ch->logp[e], b.ni[i], follow, d->D,
+			    cont[ch->col[e]]));
+		/* unlisted: D N1+(i.) / n_i c_j, or c_j for a query never seen */
+		ch->def[i] = b.ni[i] > 0 ? log(d->D * follow / b.ni[i]) : 0;
+	}
+	for (int j = 0; j < K; j++)
+		cont[j] = log(cont[j]);
+	ch->bg = cont;
+	counts_free(&b);
+}
+
+void
+chain_free(struct chain *ch)
+{
+	free(ch->start);
+	free(ch->col);
+	free(ch->logp);
+	free(ch->def);
+	free(ch->bg);
+	memset(ch, 0, sizeof *ch);
+}
+
+double
+chain_prob(const struct chain *ch, int i, int j)
+{
+	long lo = ch->start[i], hi = ch->start[i + 1];
+
+	while (lo < hi) {
+		long mid = lo + (hi - lo) / 2;
+
+		if (ch->col[mid] < j)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo < ch->start[i + 1] && ch->col[lo] == j)
+		return exp(ch->logp[lo]);
+	if (isnan(ch->def[i]))
+		return 0;
+	return exp(ch->def[i] + (ch->bg ? ch->bg[j] : 0));
+}
+
+void
+chain_score(const struct chain *ch, const struct corpus *cp, double *p)
+{
+	long k = 0;
+
+	for (long s = 0; s < cp->nseq; s++) {
+		const int *x = cp->tok + cp->seq[s].off;
+
+		for (int t = cp->seq[s].L; t < cp->seq[s].L + cp->seq[s].T; t++)
+			p[k++] = chain_prob(ch, x[t - 1], x[t]);
+	}
+}
+
+void
+chain_write(const struct chain *ch, const struct vocab *v, json_t *header)
+{
+	json_t *h = jpack("{s:s,s:s,s:i,s:n}", "type", "ccmc", "form", "sparse",
+	    "K", ch->K, "default"), *words = json_array(), *x;
+	const char *key;
+
+	jset(h, "background", ch->bg ? json_array() : json_null());
+	for (int j = 0; ch->bg && j < ch->K; j++)
+		json_array_append_new(json_object_get(h, "background"),
+		    jreal(ch->bg[j]));
+	jset(h, "posw", json_null());
+	for (int j = 0; v && j < v->n; j++)
+		json_array_append_new(words, jstr(v->word[j]));
+	jset(h, "vocab", v ? words : json_null());
+	if (!v)
+		json_decref(words);
+	json_object_foreach(header, key, x)
+		jset(h, key, json_incref(x));
+	out_json(h);
+	out_end();
+	json_decref(h);
+	for (int i = 0; i < ch->K; i++) {
+		long lo = ch->start[i], n = ch->start[i + 1] - lo;
+
+		out_str("{\"type\":\"ccmc-row\",\"i\":");
+		out_long(i);
+		out_str(",\"cols\":[");
+		for (long e = 0; e < n; e++) {
+			if (e)
+				out_char(',');
+			out_long(ch->col[lo + e]);
+		}
+		out_str("],\"A\":");
+		out_doubles(ch->logp + lo, (int)n);
+		out_str(",\"default\":");
+		out_double_or_null(ch->def[i]);
+		out_char('}');
+		out_end();
+	}
+}
+
+/* The word of id j: v's, or the id in decimal. */
+static const char *
+word_of(const struct vocab *v, int j, char *buf, size_t len)
+{
+	if (v)
+		return v->word[j];
+	snprintf(buf, len, "%d", j);
+	return buf;
+}
+
+/* log10 of a natural log, %.17g: round-trip. */
+static void
+put_log10(FILE *f, double ln)
+{
+	fprintf(f, "%.17g", ln / M_LN10);
+}
+
+int
+chain_write_arpa(const struct chain *ch, const struct vocab *v, FILE *f)
+{
+	int K = ch->K, bos = !v || vocab_find(v, "<s>") < 0;
+	int eos = !v || vocab_find(v, "</s>") < 0;
+	char a[16], b[16];
+
+	for (int j = 0; v && j < K; j++)
+		if (strpbrk(v->word[j], " \t\n\r\f\v") || !*v->word[j]) {
+			errno = EINVAL;
+			return -1;
+		}
+	fprintf(f, "\\data\\\nngram 1=%d\nngram 2=%ld\n\n\\1-grams:\n",
+	    K + bos + eos, ch->start[K]);
+	/* never predicted: the first word of a sequence is its prompt, and
+	 * sequences have no end; P(j | <s>) = bg_j */
+	if (bos)
+		fprintf(f, "-99\t<s>\t0\n");
+	if (eos)
+		fprintf(f, "-99\t</s>\n");
+	for (int j = 0; j < K; j++) {
+		put_log10(f, ch->bg[j]);
+		fprintf(f, "\t%s\t", word_of(v, j, a, sizeof a));
+		put_log10(f, ch->def[j]);
+		fputc('\n', f);
+	}
+	fprintf(f, "\n\\2-grams:\n");
+	for (int i = 0; i < K; i++)
+		for (long e = ch->start[i]; e < ch->start[i + 1]; e++) {
+			put_log10(f, ch->logp[e]);
+			fprintf(f, "\t%s %s\n", word_of(v, i, a, sizeof a),
+			    word_of(v, ch->col[e], b, sizeof b));
+		}
+	fprintf(f, "\n\\end\\\n");
+	return ferror(f) ? -1 : 0;
 }

@@ -1,6 +1,7 @@
 #include "corpus.h"
 
 #include <math.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -91,7 +92,8 @@ corpus_steps_choosing(const struct corpus *c, int t)
 }
 
 struct rank {
-	long count;
+	long count;           /* occurrences in the fit part */
+	size_t first;         /* first position: fit part, then dev part */
 	int  id;
 };
 
@@ -102,25 +104,55 @@ by_count(const void *a, const void *b)
 
 	if (x->count != y->count)
 		return x->count > y->count ? -1 : 1;
-	return x->id - y->id;
+	return x->first < y->first ? -1 : x->first > y->first;
+}
+
+/* Counts and first positions of raw ids: the fit part's, then (first
+ * only) the dev part's, offset past the fit part. */
+static void
+rank_words(const struct corpus *c, const struct corpus *dev, struct rank *r,
+    int n)
+{
+	for (int i = 0; i < n; i++) {
+		r[i].count = 0;
+		r[i].first = SIZE_MAX;
+		r[i].id = i;
+	}
+	for (size_t k = 0; k < c->ntok; k++) {
+		if (r[c->tok[k]].first == SIZE_MAX)
+			r[c->tok[k]].first = k;
+		r[c->tok[k]].count++;
+	}
+	for (size_t k = 0; dev && k < dev->ntok; k++)
+		if (r[dev->tok[k]].first == SIZE_MAX)
+			r[dev->tok[k]].first = c->ntok + k;
+}
+
+static void
+renumber(struct corpus *c, const int *map)
+{
+	c->maxtok = -1;
+	for (size_t k = 0; k < c->ntok; k++) {
+		c->tok[k] = map[c->tok[k]];
+		if (c->tok[k] > c->maxtok)
+			c->maxtok = c->tok[k];
+	}
 }
 
 struct vocab *
-corpus_keep_frequent(struct corpus *c, const struct vocab *raw, int maxv)
+corpus_keep_frequent(struct corpus *c, struct corpus *dev,
+    const struct vocab *raw, int maxv)
 {
 	int n = raw->n, unk = vocab_find(raw, UNK), keep = 0;
 	struct rank *r = xmalloc(((size_t)n + 1) * sizeof *r);
 	int *map = xmalloc(((size_t)n + 1) * sizeof *map);
 	struct vocab *v;
 
-	for (int i = 0; i < n; i++) {
-		r[i].count = 0;
-		r[i].id = i;
-	}
-	for (size_t k = 0; k < c->ntok; k++)
-		r[c->tok[k]].count++;
-	if (maxv > 0)
-		qsort(r, (size_t)n, sizeof *r, by_count);
+	rank_words(c, dev, r, n);
+	if (maxv == 0)    /* every word held, in order of first appearance */
+		for (int i = 0; i < n; i++)
+			r[i].count = r[i].first != SIZE_MAX;
+	qsort(r, (size_t)n, sizeof *r, by_count);
 	v = vocab_new(n + 1);
 	for (int k = 0; k < n; k++) {
 		int id = r[k].id;
@@ -139,12 +171,9 @@ corpus_keep_frequent(struct corpus *c, const struct vocab *raw, int maxv)
 			if (map[i] < 0)
 				map[i] = u;
 	}
-	c->maxtok = -1;
-	for (size_t k = 0; k < c->ntok; k++) {
-		c->tok[k] = map[c->tok[k]];
-		if (c->tok[k] > c->maxtok)
-			c->maxtok = c->tok[k];
-	}
+	renumber(c, map);
+	if (dev)
+		renumber(dev, map);
 	free(r);
 	free(map);
 	return v;

@@ -47,14 +47,16 @@ void corpus_split(const struct corpus *all, double share, struct corpus *fit,
 /* The steps that choose token t. */
 long corpus_steps_choosing(const struct corpus *c, int t);
 
-/* Keeps the maxv most frequent strings of raw (by occurrences in the
- * corpus, ties to the one seen first), gives them ids 0..maxv-1 in that
- * order and one more id to "<unk>", which every other string (and the
- * string "<unk>" itself) becomes; renumbers the corpus and returns the new
- * vocabulary.  maxv = 0: every string that occurs is kept (in the same
- * order), and "<unk>" gets an id only if it occurs.  Strings that do not
- * occur in the corpus (read, but in no sequence kept) get no id. */
-struct vocab *corpus_keep_frequent(struct corpus *c, const struct vocab *raw,
-         int maxv);
+/* Keeps the maxv most frequent strings of raw by their occurrences in the
+ * sequences of c (the fit part: prompts and steps), ties to the one that
+ * occurs first there, gives them ids 0..maxv-1 in that order and one more
+ * id to "<unk>", which every other string (and the string "<unk>" itself)
+ * becomes.  dev (or NULL), the held-out part, decides nothing: its words
+ * count only as not kept.  maxv = 0: every string that occurs in c or dev
+ * is kept, in order of first occurrence (c first), and "<unk>" gets an id
+ * only if it occurs.  Strings that occur in no sequence (read, but in no
+ * piece kept) get no id.  Both corpora are renumbered. */
+struct vocab *corpus_keep_frequent(struct corpus *c, struct corpus *dev,
+         const struct vocab *raw, int maxv);
 
 #endif

@@ -26,8 +26,28 @@ dataset_init(struct dataset *d, const struct dataset_options *o)
 	}
 }
 
+/* A --window that a text model (not a chain) was not fitted with. */
+static void
+check_window(const struct dataset *d, const struct ccmc *m)
+{
+	json_t *w = json_object_get(d->made, "window");
+	const char *chain = json_string_value(json_object_get(m->meta,
+	    "chain"));
+	char made[48];
+
+	if (!d->o.window || (chain && strcmp(chain, "markov") == 0) ||
+	    (json_is_integer(w) && json_integer_value(w) == d->o.window))
+		return;
+	if (json_is_integer(w))
+		snprintf(made, sizeof made, "--window %lld",
+		    (long long)json_integer_value(w));
+	usage_error(NULL, "--window %d contradicts the model's %s "
+	    "(meta.text.window)", d->o.window, json_is_integer(w) ? made :
+	    "whole contexts (no --window)");
+}
+
 void
-dataset_use_model(struct dataset *d, struct ccmc *m)
+dataset_use_model(struct dataset *d, struct ccmc *m, const struct input *at)
 {
 	d->K = m->K;
 	d->ksource = "model";
@@ -38,6 +58,11 @@ dataset_use_model(struct dataset *d, struct ccmc *m)
 		d->borrowed = 1;
 	} else
 		d->fixed = 1;
+	if (!(d->made = json_object_get(m->meta, "text")))
+		return;
+	check_window(d, m);
+	if (d->o.text)
+		text_use_model(&d->o.split, at, d->made, &d->made_split);
 }
 
 void
@@ -54,6 +79,39 @@ dataset_free(struct dataset *d)
 	corpus_free(&d->dev);
 	sampleset_free(d->set);
 	free(d->ctx);
+}
+
+json_t *
+dataset_text_meta(const struct dataset *d)
+{
+	json_t *t;
+
+	if (!d->o.text)
+		return NULL;
+	t = text_json(&d->o.split);
+	jset(t, "max_vocab", d->o.maxvocab ? jint(d->o.maxvocab) : json_null());
+	jset(t, "window", d->o.window ? jint(d->o.window) : json_null());
+	jset(t, "dev_share", jreal(d->o.dev_share));
+	jset(t, "input", jstr(d->digest));
+	return t;
+}
+
+void
+dataset_text_report(const struct dataset *d, json_t *rep)
+{
+	const char *made = json_string_value(json_object_get(d->made, "input"));
+	int same = made && strcmp(made, d->digest) == 0;
+	long shared;
+
+	if (!d->o.text)
+		return;
+	jset(rep, "text", text_json(&d->o.split));
+	jset(rep, "input", jstr(d->digest));
+	jset(rep, "same_input", made ? json_boolean(same) : json_null());
+	if (same && (shared = text_pieces_shared(&d->o.split, &d->made_split)))
+		note("%ld of the pieces scored are pieces the model was fitted "
+		    "on: the input is its training input (meta.text.input)",
+		    shared);
 }
 
 /* ---- samples for a fit ---- */
@@ -85,7 +143,7 @@ static void
 check_tokens(const struct dataset *d, const struct input *in, const int *t,
     int n)
 {
-	int K = d->K ? d->K : MAX_VOCAB;
+	int K = d->K ? d->K : MAX_SPARSE_VOCAB;
 
 	for (int j = 0; j < n; j++)
 		if (t[j] < 0 || t[j] >= K)
@@ -141,7 +199,7 @@ add_trajectory(struct dataset *d, const struct input *in, const int *prompt,
     int L, const int *tokens, int T)
 {
 	struct context c;
-	int K = d->K ? d->K : MAX_VOCAB;
+	int K = d->K ? d->K : MAX_SPARSE_VOCAB;
 
 	if (L < 1)
 		input_fail(in, "empty prompt");
@@ -306,9 +364,9 @@ words(struct dataset *d, const struct input *in)
 static void
 check_words(const struct dataset *d, const struct input *in)
 {
-	if (d->building && !d->o.maxvocab && d->words->n > MAX_VOCAB)
+	if (d->building && !d->o.maxvocab && d->words->n > MAX_SPARSE_VOCAB)
 		input_fail(in, "more than %d distinct words: --max-vocab V keeps "
-		    "the V most frequent", MAX_VOCAB);
+		    "the V most frequent", MAX_SPARSE_VOCAB);
 }
 
 /* A string or id token field (an array, or the single "y"). */
@@ -318,7 +376,7 @@ tokens_of(struct dataset *d, const struct input *in, json_t *rec,
 {
 	json_t *x = field_get(in, rec, key);
 	struct vocab *v = d->kind == 2 ? words(d, in) : NULL;
-	int K = d->K ? d->K : MAX_VOCAB, *t;
+	int K = d->K ? d->K : MAX_SPARSE_VOCAB, *t;
 
 	if (v && d->building)
 		K = INT_MAX;   /* ids of the raw vocabulary, renumbered later */
@@ -445,24 +503,7 @@ settle(struct dataset *d)
 	struct corpus *cp = &d->corpus;
 	int fit = d->o.fit;
 
-	if (d->building) {
-		struct vocab *raw = d->words;
-
-		d->words = corpus_keep_frequent(cp, raw, d->o.maxvocab);
-		vocab_free(raw);
-		d->words->grow = 0;
-		d->words->unk = vocab_find(d->words, UNK);
-		d->K = d->words->n;
-		d->ksource = d->o.maxvocab ? "vocabulary (--max-vocab)" :
-		    "vocabulary";
-		if (d->o.vocab && d->o.vocab != d->K)
-			input_fail(&d->end, "--vocab %d, but the words make a "
-			    "vocabulary of %d", d->o.vocab, d->K);
-		if (d->K > MAX_VOCAB)
-			input_fail(&d->end, "%d distinct words, more than %d: "
-			    "--max-vocab V keeps the V most frequent", d->K,
-			    MAX_VOCAB);
-	}
+	/* held out first: the vocabulary is the fit part's */
 	if (d->o.dev_share > 0 && d->keep && cp->steps > 0) {
 		struct corpus all = *cp;
 		long nseq = all.nseq;
@@ -476,6 +517,25 @@ settle(struct dataset *d)
 			*cp = all;
 		} else
 			corpus_free(&all);
+	}
+	if (d->building) {
+		struct vocab *raw = d->words;
+
+		d->words = corpus_keep_frequent(cp, &d->dev, raw,
+		    d->o.maxvocab);
+		vocab_free(raw);
+		d->words->grow = 0;
+		d->words->unk = vocab_find(d->words, UNK);
+		d->K = d->words->n;
+		d->ksource = d->o.maxvocab ? "vocabulary (--max-vocab)" :
+		    "vocabulary";
+		if (d->o.vocab && d->o.vocab != d->K)
+			input_fail(&d->end, "--vocab %d, but the words make a "
+			    "vocabulary of %d", d->o.vocab, d->K);
+		if (d->K > MAX_SPARSE_VOCAB)
+			input_fail(&d->end, "%d distinct words, more than %d: "
+			    "--max-vocab V keeps the V most frequent", d->K,
+			    MAX_SPARSE_VOCAB);
 	}
 	if (fit && d->keep)
 		for (long s = 0; s < cp->nseq; s++) {
@@ -504,7 +564,7 @@ dataset_read(struct dataset *d, int nfiles, char **files)
 	struct fastrec *f = &d->fast;
 	struct input in;
 
-	if (d->o.shards) {
+	if (d->o.shards || d->o.text) {
 		if (sodium_init() < 0)
 			die(EXIT_FAIL, "libsodium failed to initialise");
 		/* the state is declared 64-byte aligned */

@@ -70,18 +70,35 @@ struct dataset {
 	long     other_more;     /* of types beyond those eight */
 	struct input end;        /* file and line of the end: what complaints
 	                          * about the input as a whole name */
-	void    *hash;           /* with shards: the digest of the lines read */
+	void    *hash;           /* with shards or text: the digest of the
+	                          * lines read */
 	char     digest[33];     /* its hex, once read */
+	json_t  *made;           /* the scoring model's meta.text, or NULL */
+	struct text made_split;  /* the options it holds */
 };
 
 void dataset_init(struct dataset *d, const struct dataset_options *o);
-/* The ids, K and words are those of the model that will score the data. */
-void dataset_use_model(struct dataset *d, struct ccmc *m);
+/* The ids, K and words are those of the model that will score the data
+ * (read from at); with --text, its text options too (text_use_model), and
+ * a --window that contradicts a text model's is a usage error. */
+void dataset_use_model(struct dataset *d, struct ccmc *m,
+         const struct input *at);
 /* Reads the operands (none or "-": stdin), then settles the vocabulary and
- * K and, for a fit, turns what was kept into samples.  With shards, digest
+ * K and, for a fit, turns what was kept into samples.  With shards or
+ * text, digest
  * holds a fingerprint of the input: BLAKE2b (128 bits) of its lines as
  * read (blank lines and trailing CRs dropped), each ended by a newline. */
 void dataset_read(struct dataset *d, int nfiles, char **files);
 void dataset_free(struct dataset *d);
+/* How a model fitted on d's text was made, for its meta.text: the text
+ * options (text_json), "max_vocab", "window" and "dev_share" (null where
+ * not given), and "input", the fingerprint of the input (digest above);
+ * NULL unless d is text. */
+json_t *dataset_text_meta(const struct dataset *d);
+/* What an evaluation of text says about it in rep: "text", the options
+ * the words were read with, "input", its fingerprint, and "same_input",
+ * whether that is the model's training input (null if the model does not
+ * say); then the scored pieces the model was fitted on, in a note. */
+void dataset_text_report(const struct dataset *d, json_t *rep);
 
 #endif

@@ -3,7 +3,9 @@
 #include <float.h>
 #include <math.h>
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "graph.h"
 #include "numeric.h"
@@ -626,7 +628,7 @@ row_components(struct rowfit *w)
 			w->lid[root] = out->ncomp++;
 		out->comp[j] = w->lid[root];
 	}
-	if (out->ncomp != 1)
+	if (out->ncomp != 1 || out->m != out->K)
 		out->determined = 0;
 	free(parent);
 }
@@ -911,20 +913,23 @@ row_gauge(struct rowfit *w)
 }
 
 void
-est_row_init(struct est_row *out, int K, double l2)
+est_row_init(struct est_row *out, int K, int m, double l2)
 {
+	size_t n = m ? (size_t)m : 1;
+
 	memset(out, 0, sizeof *out);
 	out->K = K;
-	out->comp = xmalloc(2 * (size_t)K * sizeof *out->comp);
-	out->zero = out->comp + K;
-	out->A = xmalloc(5 * (size_t)K * sizeof *out->A);
-	out->P = out->A + K;
-	out->cond = out->P + K;
-	out->se = out->cond + K;
-	out->map = out->se + K;
-	for (int j = 0; j < 4 * K; j++)
-		out->A[j] = NAN;
-	for (int j = 0; j < K; j++) {
+	out->m = m;
+	out->tok = xmalloc(3 * n * sizeof *out->tok);
+	out->comp = out->tok + n;
+	out->zero = out->comp + n;
+	out->A = xmalloc(5 * n * sizeof *out->A);
+	out->P = out->A + n;
+	out->cond = out->P + n;
+	out->se = out->cond + n;
+	out->map = out->se + n;
+	for (int j = 0; j < m; j++) {
+		out->A[j] = out->P[j] = out->cond[j] = out->se[j] = NAN;
 		out->map[j] = l2 > 0 ? 0 : NAN;
 		out->zero[j] = 0;
 	}
@@ -933,20 +938,110 @@ est_row_init(struct est_row *out, int K, double l2)
 }
 
 void
+est_row_intervals(struct est_row *r)
+{
+	size_t n = r->m ? (size_t)r->m : 1;
+
+	r->lo = xmalloc(2 * n * sizeof *r->lo);
+	r->hi = r->lo + n;
+	for (int j = 0; j < r->m; j++)
+		r->lo[j] = r->hi[j] = NAN;
+}
+
+int
+est_row_find(const struct est_row *r, int j)
+{
+	int lo = 0, hi = r->m;
+
+	while (lo < hi) {
+		int mid = lo + (hi - lo) / 2;
+
+		if (r->tok[mid] < j)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < r->m && r->tok[lo] == j ? lo : -1;
+}
+
+void
+est_row_expand(const struct est_row *r, const double *v, double fill,
+    double *out)
+{
+	for (int j = 0; j < r->K; j++)
+		out[j] = fill;
+	for (int l = 0; l < r->m; l++)
+		out[r->tok[l]] = v[l];
+}
+
+static int
+by_id(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+
+	return (x > y) - (x < y);
+}
+
+/* The row's tokens (every token of its samples, drawn or not, so that a
+ * resample's row lines up with the fit's), ascending, into out->tok; and
+ * its samples over their positions there (local ids) into loc, whose tok
+ * the caller frees. */
+static void
+row_tokens(const struct sample_row *r, struct sample_row *loc, int *ntok,
+    uint32_t **ids)
+{
+	size_t nt = r->n ? r->start[r->n] : 0, m = 0;
+	uint32_t *t = xmalloc((nt ? nt : 1) * sizeof *t);
+
+	memcpy(t, r->tok, nt * sizeof *t);
+	qsort(t, nt, sizeof *t, by_id);
+	for (size_t u = 0; u < nt; u++)
+		if (m == 0 || t[u] != t[m - 1])
+			t[m++] = t[u];
+	*loc = *r;
+	loc->tok = xmalloc((nt ? nt : 1) * sizeof *loc->tok);
+	for (size_t u = 0; u < nt; u++) {
+		size_t lo = 0, hi = m;
+
+		while (lo < hi) {
+			size_t mid = lo + (hi - lo) / 2;
+
+			if (t[mid] < r->tok[u])
+				lo = mid + 1;
+			else
+				hi = mid;
+		}
+		loc->tok[u] = (uint32_t)lo;
+	}
+	*ntok = (int)m;
+	*ids = t;
+}
+
+void
 est_fit_row(const struct sampleset *set, int K, int i, const double *mult,
     const struct est_options *o, int want_se, struct est_row *out)
 {
-	struct rowfit w = { .r = &set->row[i], .mult = mult, .o = o, .K = K,
+	struct sample_row loc;
+	struct rowfit w = { .r = &loc, .mult = mult, .o = o,
 	    .weighted = set->weighted, .out = out };
 	struct problem *prob;
+	uint32_t *ids;
+	int m;
 
-	est_row_init(out, K, o->l2);
-	w.seen = xcalloc(4 * (size_t)K, sizeof *w.seen);
-	w.block = w.seen + K;
-	w.lid = w.block + K;
-	w.compsrc = w.lid + K;
-	w.adjstart = xcalloc((size_t)K + 1, sizeof *w.adjstart);
-	w.chosen = xcalloc((size_t)K, sizeof *w.chosen);
+	/* the row is fitted over local ids 0..m-1, in the order of the
+	 * tokens' ids: every sum runs as it would over all K */
+	row_tokens(sampleset_row(set, i), &loc, &m, &ids);
+	est_row_init(out, K, m, o->l2);
+	for (int l = 0; l < m; l++)
+		out->tok[l] = (int)ids[l];
+	free(ids);
+	w.K = m;
+	w.seen = xcalloc(4 * (size_t)m + 1, sizeof *w.seen);
+	w.block = w.seen + m;
+	w.lid = w.block + m;
+	w.compsrc = w.lid + m;
+	w.adjstart = xcalloc((size_t)m + 1, sizeof *w.adjstart);
+	w.chosen = xcalloc((size_t)m + 1, sizeof *w.chosen);
 
 	row_components(&w);
 	row_classes(&w);
@@ -961,6 +1056,7 @@ est_fit_row(const struct sampleset *set, int K, int i, const double *mult,
 	out->loglik = fmin(out->loglik, 0);
 	row_gauge(&w);
 
+	free(loc.tok);
 	free(w.seen);
 	free(w.edge);
 	free(w.adjstart);
@@ -970,8 +1066,9 @@ est_fit_row(const struct sampleset *set, int K, int i, const double *mult,
 void
 est_row_free(struct est_row *r)
 {
-	free(r->comp);
+	free(r->tok);
 	free(r->A);
+	free(r->lo);
 	memset(r, 0, sizeof *r);
 }
 
@@ -1007,7 +1104,8 @@ est_error(const struct est_row *row, int K, const double *A,
 		const struct est_row *r = &row[i];
 		const double *Pi = P + (size_t)i * K, *Ai = A + (size_t)i * K;
 
-		if (!isnan(r->P[0])) {
+		/* a determined row holds all K tokens: r->tok[j] == j */
+		if (r->determined && !r->tied) {
 			double d = 0;
 			int inf = 0;
 
@@ -1035,26 +1133,28 @@ est_error(const struct est_row *row, int K, const double *A,
 			double ta = 0, tp = 0;
 			int n = 0;
 
-			for (int j = 0; j < K; j++)
-				if (r->comp[j] == c) {
-					tp += Pi[j];
-					if (!isnan(r->A[j])) {
-						ta += Ai[j];
+			for (int l = 0; l < r->m; l++)
+				if (r->comp[l] == c) {
+					tp += Pi[r->tok[l]];
+					if (!isnan(r->A[l])) {
+						ta += Ai[r->tok[l]];
 						n++;
 					}
 				}
-			for (int j = 0; j < K; j++) {
-				if (r->comp[j] != c)
+			for (int l = 0; l < r->m; l++) {
+				int j = r->tok[l];
+
+				if (r->comp[l] != c)
 					continue;
-				if (!isnan(r->A[j])) {
-					double x = r->A[j] - (Ai[j] - ta / n);
+				if (!isnan(r->A[l])) {
+					double x = r->A[l] - (Ai[j] - ta / n);
 
 					e->A_sq += x * x;
 					e->A_max_abs = fmax(e->A_max_abs, fabs(x));
 					e->A_entries++;
 				}
-				if (!isnan(r->cond[j])) {
-					double x = r->cond[j] - Pi[j] / tp;
+				if (!isnan(r->cond[l])) {
+					double x = r->cond[l] - Pi[j] / tp;
 
 					e->cond_sq += x * x;
 					e->cond_max_abs = fmax(e->cond_max_abs, fabs(x));
@@ -1083,39 +1183,46 @@ quantile(const double *x, int n, double q)
 	return x[k] + (k + 1 < n ? (at - k) * (x[k + 1] - x[k]) : 0);
 }
 
+/* The streams of resamples: b * 2048 + i, as they were numbered when K
+ * could not exceed 2048, and b * K + i beyond, so that no two meet. */
+#define EST_BOOT_STRIDE 2048
+
 void
 est_bootstrap_row(const struct sampleset *s, int K, int i,
-    const struct est_row *fit, const struct est_options *o, int B,
-    uint64_t seed, double *lo, double *hi)
+    struct est_row *fit, const struct est_options *o, int B,
+    uint64_t seed)
 {
-	long n = s->row[i].n;
+	long n = sampleset_row(s, i)->n;
+	int m = fit->m;
+	uint64_t stride = K > EST_BOOT_STRIDE ? (uint64_t)K : EST_BOOT_STRIDE;
 	double *mult, *draw;
 
-	for (int j = 0; j < K; j++)
-		lo[j] = hi[j] = NAN;
+	est_row_intervals(fit);
 	/* a row without samples determines nothing, however resampled */
 	if (n == 0)
 		return;
 	mult = xmalloc(((size_t)n + 1) * sizeof *mult);
-	draw = xmalloc(checked_size(checked_size((size_t)K, (size_t)B),
+	draw = xmalloc(checked_size(checked_size((size_t)m, (size_t)B),
 	    sizeof *draw));
 	for (int b = 0; b < B; b++) {
 		struct est_row r;
 		struct rng rng;
 
-		rng_init(&rng, seed, "bootstrap", (uint64_t)b * MAX_VOCAB +
+		rng_init(&rng, seed, "bootstrap", (uint64_t)b * stride +
 		    (uint64_t)i);
 		memset(mult, 0, (size_t)n * sizeof *mult);
 		for (long k = 0; k < n; k++)
 			mult[rng_below(&rng, (uint32_t)n)] += 1;
+		/* the resample's row holds the fit's tokens, in the same
+		 * places: a row's tokens are those of all its samples */
 		est_fit_row(s, K, i, mult, o, 0, &r);
-		for (int j = 0; j < K; j++)
+		for (int j = 0; j < m; j++)
 			draw[(size_t)j * B + b] = fit->comp[j] >= 0 &&
 			    r.comp[j] >= 0 && r.ncomp == fit->ncomp ? r.cond[j] :
 			    NAN;
 		est_row_free(&r);
 	}
-	for (int j = 0; j < K; j++) {
+	for (int j = 0; j < m; j++) {
 		double *x = draw + (size_t)j * B;
 		int nan = 0;
 
@@ -1124,9 +1231,104 @@ est_bootstrap_row(const struct sampleset *s, int K, int i,
 		if (nan || isnan(fit->cond[j]))
 			continue;
 		qsort(x, (size_t)B, sizeof *x, by_value);
-		lo[j] = quantile(x, B, 0.025);
-		hi[j] = quantile(x, B, 0.975);
+		fit->lo[j] = quantile(x, B, 0.025);
+		fit->hi[j] = quantile(x, B, 0.975);
 	}
 	free(mult);
 	free(draw);
+}
+
+double
+est_row_cost(const struct sampleset *s, int i)
+{
+	const struct sample_row *r = sampleset_row(s, i);
+	struct sample_row loc;
+	uint32_t *ids;
+	int m;
+
+	if (r->n == 0)
+		return 0;
+	row_tokens(r, &loc, &m, &ids);
+	free(ids);
+	free(loc.tok);
+	return (double)r->start[r->n] * m;
+}
+
+static double
+seconds(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
+}
+
+/* h:mm:ss into buf. */
+static const char *
+hms(double t, char *buf, size_t len)
+{
+	long s = (long)(t + 0.5);
+
+	snprintf(buf, len, "%ld:%02ld:%02ld", s / 3600, s / 60 % 60, s % 60);
+	return buf;
+}
+
+static void
+report(const char *what, long done, long total, double work, double left,
+    double start, int last)
+{
+	double el = seconds() - start;
+	char e[32], r[32];
+
+	if (work > 0 && left < work)
+		fprintf(stderr, "\r%s: %s %ld/%ld, %s elapsed, about %s left   %s",
+		    progname, what, done, total, hms(el, e, sizeof e),
+		    hms(el * left / (work - left), r, sizeof r), last ? "\n" : "");
+	else
+		fprintf(stderr, "\r%s: %s %ld/%ld, %s elapsed%s", progname, what,
+		    done, total, hms(el, e, sizeof e), last ? "\n" : "");
+}
+
+/* The work progress counts a row as: its context tokens times the most
+ * tokens it can have, the bound est_row_cost reaches when every context
+ * token is new to the row (the large rows, whose tokens recur, weigh
+ * more than they cost, the small ones about what they do). */
+static double
+row_work(const struct sampleset *s, int K, int i, int B)
+{
+	const struct sample_row *r = sampleset_row(s, i);
+	double nt = r->n ? (double)r->start[r->n] : 0;
+
+	return nt * fmin(nt, K) * (1 + B);
+}
+
+void
+est_fit_rows(const struct sampleset *s, int K, const struct est_options *o,
+    int want_se, int B, uint64_t seed, int shard, int shards,
+    int progress, struct est_row *row)
+{
+	double work = 0, left, start = seconds(), last = start;
+	long total = 0, done = 0;
+
+	for (int i = 0; i < K; i++)
+		if (!shards || i % shards == shard) {
+			total++;
+			work += row_work(s, K, i, B);
+		}
+	left = work;
+	for (int i = 0; i < K; i++) {
+		if (shards && i % shards != shard) {
+			est_row_init(&row[i], K, 0, o->l2);
+			continue;
+		}
+		est_fit_row(s, K, i, NULL, o, want_se, &row[i]);
+		if (B > 0)
+			est_bootstrap_row(s, K, i, &row[i], o, B, seed);
+		left -= row_work(s, K, i, B);
+		done++;
+		if (progress && (seconds() - last >= 1 || done == total)) {
+			report("rows", done, total, work, left, start, done == total);
+			last = seconds();
+		}
+	}
 }

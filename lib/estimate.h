@@ -37,9 +37,16 @@ struct est_options {
 
 #define EST_OPTIONS_DEFAULT { 0, 1e-8, 200, EST_AUTO, 160, 400 }
 
-/* The fit of one query row.  NaN marks what the data do not determine. */
+/* The fit of one query row, over its tokens: those in the contexts of the
+ * samples whose query it is (ascending ids), the only ones the data say
+ * anything about.  Every per-token array has m entries, one per token of
+ * tok; a token not in tok is unseen (no component, not determined, map 0
+ * under a ridge), so a row costs what its samples hold, never K.  NaN
+ * marks what the data do not determine. */
 struct est_row {
 	int     K;
+	int     m;            /* tokens of the row */
+	int    *tok;          /* their ids, ascending */
 	double  n;            /* samples (with bootstrap multiplicities) */
 	int    *comp;         /* component of G_i per token, -1 if unseen */
 	int     ncomp;
@@ -49,13 +56,14 @@ struct est_row {
 	int     tied;         /* a component has several top classes: their
 	                       * relative levels are not determined */
 	double *A;            /* logits, each component of mean 0 */
-	double *P;            /* the row of P, if determined */
+	double *P;            /* the row of P, if determined (then m = K) */
 	double *cond;         /* P_ij / sum of P_il over j's component */
 	double *se;           /* standard error of cond (delta method) */
 	double *map;          /* with a ridge: the whole row's MAP logits under
-	                       * the prior A_ij ~ N(0, 1/l2), before any gauge,
-	                       * 0 (the prior mean) for unseen tokens; defined
-	                       * everywhere, so it completes the row */
+	                       * the prior A_ij ~ N(0, 1/l2), before any gauge;
+	                       * the tokens not listed sit at the prior mean 0,
+	                       * so it completes the row */
+	double *lo, *hi;      /* bootstrap intervals of cond, or NULL */
 	double  loglik, objective;
 	double  gnorm;        /* largest scaled gradient norm of its blocks */
 	int     iters;        /* most iterations of its blocks */
@@ -73,9 +81,28 @@ extern const char *const est_reasons[EST_NREASONS];
 void est_fit_row(const struct sampleset *s, int K, int i, const double *mult,
          const struct est_options *o, int want_se, struct est_row *out);
 void est_row_free(struct est_row *r);
-/* An empty row as est_fit_row starts it (NaN everywhere, "converged"),
- * for a caller that fills it in itself; freed by est_row_free. */
-void est_row_init(struct est_row *r, int K, double l2);
+/* A row of m tokens as est_fit_row starts it (NaN everywhere, tok and
+ * comp unset, "converged"), for a caller that fills it in itself; m = 0
+ * for a row with no samples.  Freed by est_row_free. */
+void est_row_init(struct est_row *r, int K, int m, double l2);
+/* Where token j sits in r->tok, or -1 if the row does not hold it. */
+int  est_row_find(const struct est_row *r, int j);
+/* The K values of a per-token array v of r (m entries), fill where the
+ * row does not hold the token. */
+void est_row_expand(const struct est_row *r, const double *v, double fill,
+         double *out);
+/* Allocates r->lo and r->hi (NaN), for bootstrap intervals. */
+void est_row_intervals(struct est_row *r);
+
+/* Fits the rows i of K with i mod shards == shard (shards 0: all) into
+ * row[] (the others empty), with bootstrap intervals from B resamples if
+ * B > 0; with progress, reports on stderr about once a second the rows
+ * done of those fitted, the time spent and an estimate of the time left
+ * (from the work left, each row's counted as its context tokens times
+ * the most tokens it can have). */
+void est_fit_rows(const struct sampleset *s, int K, const struct est_options *o,
+         int want_se, int B, uint64_t seed, int shard, int shards,
+         int progress, struct est_row *row);
 
 /* What the rows of a fit add up to. */
 struct est_total {
@@ -103,13 +130,18 @@ struct est_error {
 void est_error(const struct est_row *row, int K, const double *A,
          const double *P, struct est_error *e);
 
-/* 95% percentile intervals [lo, hi] (K each) of the conditionals of row i
- * over B resamples of its samples (a stratified bootstrap: rows are
- * independent), resample b drawn from stream b * MAX_VOCAB + i of
- * "bootstrap" under seed.  NaN where the fit, or a resample, does not
- * determine the conditional. */
+/* 95% percentile intervals fit->lo, fit->hi (over fit's tokens) of the
+ * conditionals of row i over B resamples of its samples (a stratified
+ * bootstrap: rows are independent), resample b drawn from stream
+ * b * max(K, 2048) + i of "bootstrap" under seed (b * 2048 + i, as ever,
+ * at dense sizes).  NaN where the fit, or a resample, does not determine
+ * the conditional. */
 void est_bootstrap_row(const struct sampleset *s, int K, int i,
-         const struct est_row *fit, const struct est_options *o, int B,
-         uint64_t seed, double *lo, double *hi);
+         struct est_row *fit, const struct est_options *o, int B,
+         uint64_t seed);
+/* The work of a fit of row i: sum over its samples of the context's
+ * distinct tokens times the row's tokens (what a pass of Newton-CG over
+ * the row costs, within a constant). */
+double est_row_cost(const struct sampleset *s, int i);
 
 #endif

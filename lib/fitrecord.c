@@ -6,9 +6,12 @@
 #include <string.h>
 
 #include "baseline.h"
+#include "context.h"
+#include "corpus.h"
 #include "score.h"
 #include "stream.h"
 #include "util.h"
+#include "vocab.h"
 
 json_t *
 number_or_null(double x)
@@ -46,27 +49,42 @@ matrix_json(const double *m, int rows, int K)
 	return a;
 }
 
+/* The tokens of row r whose entry of which is value. */
 static json_t *
-token_list(const int *which, int K, int value)
+token_list(const struct est_row *r, const int *which, int value)
 {
 	json_t *a = json_array();
 
-	for (int j = 0; j < K; j++)
-		if (which[j] == value)
-			jappend(a, jint(j));
+	for (int l = 0; l < r->m; l++)
+		if (which[l] == value)
+			jappend(a, jint(r->tok[l]));
 	return a;
 }
 
-/* x where the fit determines the row of P, else NaN. */
-static void
-where_P(const struct est_row *row, int K, const double *x, double *out)
+/* The tokens row r does not hold. */
+static json_t *
+unseen_list(const struct est_row *r)
 {
-	for (int i = 0; i < K; i++)
-		for (int j = 0; j < K; j++) {
-			size_t e = (size_t)i * K + j;
+	json_t *a = json_array();
 
-			out[e] = isnan(row[i].P[j]) ? NAN : x[e];
+	for (int j = 0, l = 0; j < r->K; j++) {
+		if (l < r->m && r->tok[l] == j && r->comp[l] >= 0) {
+			l++;
+			continue;
 		}
+		if (l < r->m && r->tok[l] == j)
+			l++;
+		jappend(a, jint(j));
+	}
+	return a;
+}
+
+/* x where the fit determines the row of P (P not NaN), else NaN. */
+static void
+where_P(const double *P, int K, const double *x, double *out)
+{
+	for (size_t e = 0; e < (size_t)K * K; e++)
+		out[e] = isnan(P[e]) ? NAN : x[e];
 }
 
 /* ---- the parts of the fitted record ---- */
@@ -108,6 +126,37 @@ fit_json(const struct fitted *f, const struct fit_settings *o)
 	return fit;
 }
 
+/* What the data identify in row r: its components, whether it is
+ * determined, has an MLE or ties; for the dense record (dense) also its
+ * samples, the tokens it has not seen (O(K)) and those the MLE sends to
+ * probability 0, which a sparse row gives elsewhere. */
+static json_t *
+row_identity_json(const struct est_row *r, int dense)
+{
+	json_t *comps = json_array();
+
+	for (int c = 0; c < r->ncomp; c++)
+		jappend(comps, token_list(r, r->comp, c));
+	if (!dense)
+		return jpack("{s:o,s:b,s:b,s:b}", "components", comps,
+		    "determined", r->determined, "mle_exists", r->mle_exists,
+		    "tied", r->tied);
+	return jpack("{s:f,s:o,s:o,s:b,s:b,s:o,s:b}", "samples", r->n,
+	    "components", comps, "unseen", unseen_list(r), "determined",
+	    r->determined, "mle_exists", r->mle_exists, "zero",
+	    token_list(r, r->zero, 1), "tied", r->tied);
+}
+
+static int
+determined_rows(const struct est_row *row, int K)
+{
+	int ndet = 0;
+
+	for (int i = 0; i < K; i++)
+		ndet += row[i].determined && !row[i].tied;
+	return ndet;
+}
+
 /* What the data identify; brief: only the conditionals (under blocks
  * prompts they are all that is identified), not the rows' details. */
 static json_t *
@@ -115,25 +164,15 @@ identifiability_json(const struct est_row *row, int K, const double *cond,
     int brief)
 {
 	json_t *rows = json_array(), *out;
-	int ndet = 0;
 
-	for (int i = 0; i < K; i++) {
-		const struct est_row *r = &row[i];
-		json_t *comps;
+	for (int i = 0; !brief && i < K; i++) {
+		json_t *r = jpack("{s:i}", "row", i), *id = row_identity_json(&row[i], 1);
 
-		ndet += r->determined && !r->tied;
-		if (brief)
-			continue;
-		comps = json_array();
-		for (int c = 0; c < r->ncomp; c++)
-			jappend(comps, token_list(r->comp, K, c));
-		jappend(rows, jpack("{s:i,s:f,s:o,s:o,s:b,s:b,"
-		    "s:o,s:b}", "row", i, "samples", r->n, "components", comps,
-		    "unseen", token_list(r->comp, K, -1), "determined",
-		    r->determined, "mle_exists", r->mle_exists, "zero",
-		    token_list(r->zero, K, 1), "tied", r->tied));
+		json_object_update(r, id);
+		json_decref(id);
+		jappend(rows, r);
 	}
-	out = jpack("{s:i}", "determined_rows", ndet);
+	out = jpack("{s:i}", "determined_rows", determined_rows(row, K));
 	if (brief)
 		json_decref(rows);
 	else
@@ -152,8 +191,8 @@ weak_fit_notes(const struct est_row *row, int K, int text)
 		undetermined += !(row[i].determined && !row[i].tied);
 		if (!row[i].mle_exists) {
 			nomle++;
-			for (int j = 0; j < K; j++)
-				zero += row[i].zero[j];
+			for (int l = 0; l < row[i].m; l++)
+				zero += row[i].zero[l];
 		}
 	}
 	/* text records are completed by the ridge's prior */
@@ -168,22 +207,30 @@ weak_fit_notes(const struct est_row *row, int K, int text)
 		    "logit goes" : "logits go");
 }
 
+/* The resampling of --bootstrap; P: the fit's (K x K), whose rows say
+ * where its intervals are those of P. */
 static json_t *
-bootstrap_json(const struct fitted *f, const struct fit_settings *o)
+bootstrap_json(const struct fitted *f, const struct fit_settings *o,
+    const double *P)
 {
 	int K = f->K;
-	double *Plo = xmalloc(2 * (size_t)K * K * sizeof *Plo);
-	double *Phi = Plo + (size_t)K * K;
+	size_t KK = (size_t)K * K;
+	double *lo = xmalloc(4 * KK * sizeof *lo), *hi = lo + KK;
+	double *Plo = hi + KK, *Phi = Plo + KK;
 	json_t *out;
 
-	where_P(f->row, K, f->lo, Plo);
-	where_P(f->row, K, f->hi, Phi);
+	for (int i = 0; i < K; i++) {
+		est_row_expand(&f->row[i], f->row[i].lo, NAN, lo + (size_t)i * K);
+		est_row_expand(&f->row[i], f->row[i].hi, NAN, hi + (size_t)i * K);
+	}
+	where_P(P, K, lo, Plo);
+	where_P(P, K, hi, Phi);
 	out = jpack("{s:i,s:o,s:f,s:o,s:o,s:o,s:o}", "B", o->bootstrap,
 	    "seed", jseed(o->seed), "level", 0.95, "P_lo",
 	    matrix_json(Plo, K, K), "P_hi", matrix_json(Phi, K, K),
-	    "conditional_lo", matrix_json(f->lo, K, K), "conditional_hi",
-	    matrix_json(f->hi, K, K));
-	free(Plo);
+	    "conditional_lo", matrix_json(lo, K, K), "conditional_hi",
+	    matrix_json(hi, K, K));
+	free(lo);
 	return out;
 }
 
@@ -253,24 +300,121 @@ dev_json(const struct dataset *d, const double *p, const double *u,
 	return dev;
 }
 
+/* The text fit's logits in the record's gauge: row i's MAP (0 where it
+ * holds no token) less its mean over all K, as ccmc_set_logits makes them
+ * (the zeros change no sum).  A sparse record lists them at the row's
+ * tokens, with default_i = -mean_i for the others. */
+struct gauged {
+	double **a;          /* per row: its m logits */
+	double  *dflt;       /* per row: the logit of a token it does not hold */
+};
+
+static void
+gauged_make(const struct fitted *f, struct gauged *g)
+{
+	int K = f->K;
+
+	g->a = xmalloc((size_t)K * sizeof *g->a);
+	g->dflt = xmalloc((size_t)K * sizeof *g->dflt);
+	for (int i = 0; i < K; i++) {
+		const struct est_row *r = &f->row[i];
+		double mean = 0;
+
+		g->a[i] = xmalloc(((size_t)r->m + 1) * sizeof *g->a[i]);
+		for (int l = 0; l < r->m; l++)
+			mean += r->map[l];
+		mean /= K;
+		for (int l = 0; l < r->m; l++)
+			g->a[i][l] = r->map[l] - mean;
+		g->dflt[i] = 0 - mean;
+	}
+}
+
+static void
+gauged_free(const struct fitted *f, struct gauged *g)
+{
+	for (int i = 0; i < f->K; i++)
+		free(g->a[i]);
+	free(g->a);
+	free(g->dflt);
+}
+
+static double
+gauged_at(const struct fitted *f, const struct gauged *g, int i, int j)
+{
+	int l = est_row_find(&f->row[i], j);
+
+	return l >= 0 ? g->a[i][l] : g->dflt[i];
+}
+
+/* p[s] of each step of cp under the sparse text fit: score_steps'
+ * formula (score.c) for counts, with row i's logits looked up at the
+ * context's tokens, so that no row is ever made whole. */
+static void
+sparse_score_steps(const struct corpus *cp, const struct fitted *f,
+    const struct gauged *g, int window, const double *unigram, double *p,
+    double *u)
+{
+	struct context c;
+	double *a = NULL;
+	int cap = 0;
+	long n = 0;
+
+	context_init(&c, f->K, window);
+	for (long s = 0; s < cp->nseq; s++) {
+		const struct sequence *q = &cp->seq[s];
+		const int *x = cp->tok + q->off;
+
+		context_reset(&c);
+		for (int t = 0; t < q->L; t++)
+			context_push(&c, x[t]);
+		for (int t = q->L; t < q->L + q->T; t++, n++) {
+			int i = x[t - 1], y = x[t];
+			double mx = -INFINITY, z = 0;
+
+			if (c.npresent > cap) {
+				cap = 2 * c.npresent;
+				a = xrealloc(a, (size_t)cap * sizeof *a);
+			}
+			for (int k = 0; k < c.npresent; k++) {
+				a[k] = gauged_at(f, g, i, c.present[k]);
+				mx = fmax(mx, a[k]);
+			}
+			for (int k = 0; k < c.npresent; k++)
+				z += c.count[k] * exp(a[k] - mx);
+			p[n] = context_count(&c, y) ? context_count(&c, y) *
+			    exp(gauged_at(f, g, i, y) - mx) / z : 0;
+			u[n] = unigram[y];
+			context_push(&c, y);
+		}
+	}
+	context_free(&c);
+	free(a);
+}
+
 /* The unigram background of text, counted on the steps the CCMC was
  * fitted to, and the weight that mixes it in best on the dev part: steps
  * the fit has not seen, like those it will be scored on.  Without a dev
  * part (--dev-share 0) the weight is fitted on the training steps, which
- * leans towards the CCMC, and the record says so. */
+ * leans towards the CCMC, and the record says so.  c: the dense record's
+ * CCMC, or NULL for the sparse one's, g. */
 static void
 background(const struct dataset *d, const struct fit_settings *o,
-    const struct ccmc *c, json_t *extra)
+    const struct fitted *f, const struct ccmc *c, const struct gauged *g,
+    json_t *extra)
 {
 	const struct corpus *on = d->dev.steps ? &d->dev : &d->corpus;
 	long n = on->steps;
-	double *u = xmalloc((size_t)c->K * sizeof *u), mix;
+	double *u = xmalloc((size_t)f->K * sizeof *u), mix;
 	double *p = xmalloc(2 * (size_t)n * sizeof *p), *pu = p + n;
 
-	unigram_fit(&d->corpus, c->K, o->laplace, u);
-	score_steps(on, c, 0, o->window, u, p, pu);
+	unigram_fit(&d->corpus, f->K, o->laplace, u);
+	if (c)
+		score_steps(on, c, 0, o->window, u, p, pu);
+	else
+		sparse_score_steps(on, f, g, o->window, u, p, pu);
 	mix = score_fit_mix(p, pu, n);
-	jset(extra, "unigram", vector_json(u, c->K));
+	jset(extra, "unigram", vector_json(u, f->K));
 	jset(extra, "mix", jreal(mix));
 	jset(extra, "mix_fitted_on", jstr(d->dev.steps ? "dev part" :
 	    "training steps (no dev part: leans towards the CCMC)"));
@@ -280,38 +424,65 @@ background(const struct dataset *d, const struct fit_settings *o,
 	free(p);
 }
 
-/* The record of a fit.  d: the data of a fit on text (for its background),
- * NULL otherwise. */
-void
-fitrecord_write(const struct fitted *f, const struct fit_settings *o,
+/* The meta of the record: its gauge, what the estimate is and, on text,
+ * how the model was made. */
+static json_t *
+fit_meta(const struct fit_settings *o, const struct dataset *d)
+{
+	int text = d && d->kind == 2;
+	json_t *meta, *made;
+
+	if (text)
+		meta = jpack("{s:s,s:s,s:f}", "gauge", CCMC_GAUGE,
+		    "estimate", "ridge MAP of each whole row (prior A_ij ~ "
+		    "N(0, 1/l2)); logits the data leave free at the prior mean 0",
+		    "l2", o->est.l2);
+	else
+		meta = jpack("{s:s,s:s}", "gauge", "component-mean-zero",
+		    "gauge_note", "in each row, the logits of each connected "
+		    "component of the co-occurrence graph G_i have mean 0; null "
+		    "where the data determine nothing or the MLE logit is "
+		    "-infinity");
+	jset(meta, "window", o->window ? jint(o->window) : json_null());
+	if (text && (made = dataset_text_meta(d)))
+		jset(meta, "text", made);
+	return meta;
+}
+
+/* The dense record: A and P as K x K arrays, the rows' details in
+ * "identifiability" and "stderr". */
+static void
+dense_write(const struct fitted *f, const struct fit_settings *o,
     const struct dataset *d)
 {
 	int K = f->K, text = d && d->kind == 2;
 	const struct est_row *row = f->row;
+	size_t KK = (size_t)K * K;
 	struct ccmc est;
-	double *cond, *se, *map = NULL;
+	double *cond, *se, *Pfit, *map = NULL;
 	json_t *extra, *sej;
 
-	cond = xmalloc(2 * (size_t)K * K * sizeof *cond);
-	se = cond + (size_t)K * K;
+	/* Pfit: the fit's P, before a text record completes it */
+	cond = xmalloc(3 * KK * sizeof *cond);
+	se = cond + KK;
+	Pfit = se + KK;
 	if (text)
-		map = xmalloc((size_t)K * K * sizeof *map);
+		map = xmalloc(KK * sizeof *map);
 	memset(&est, 0, sizeof est);
 	est.K = K;
-	est.A = xmalloc(2 * (size_t)K * K * sizeof *est.A);
-	est.P = est.A + (size_t)K * K;
-	for (int i = 0; i < K; i++)
-		for (int j = 0; j < K; j++) {
-			size_t e = (size_t)i * K + j;
+	est.A = xmalloc(2 * KK * sizeof *est.A);
+	est.P = est.A + KK;
+	for (int i = 0; i < K; i++) {
+		size_t e = (size_t)i * K;
 
-			est.A[e] = row[i].A[j];
-			est.P[e] = row[i].P[j];
-			cond[e] = row[i].cond[j];
-			se[e] = row[i].se[j];
-			if (map)
-				map[e] = row[i].map[j];
-		}
-	weak_fit_notes(row, K, text);
+		est_row_expand(&row[i], row[i].A, NAN, est.A + e);
+		est_row_expand(&row[i], row[i].P, NAN, est.P + e);
+		est_row_expand(&row[i], row[i].cond, NAN, cond + e);
+		est_row_expand(&row[i], row[i].se, NAN, se + e);
+		if (map)
+			est_row_expand(&row[i], row[i].map, 0, map + e);
+	}
+	memcpy(Pfit, est.P, KK * sizeof *Pfit);
 	if (f->truth && f->truth->lmax) {
 		est.lmax = f->truth->lmax;
 		est.posw = f->truth->posw;
@@ -319,39 +490,29 @@ fitrecord_write(const struct fitted *f, const struct fit_settings *o,
 	if (text) {
 		ccmc_set_logits(&est, map);
 		est.vocab = d->words;
-		est.meta = jpack("{s:s,s:s,s:f}", "gauge", CCMC_GAUGE,
-		    "estimate", "ridge MAP of each whole row (prior A_ij ~ "
-		    "N(0, 1/l2)); logits the data leave free at the prior mean 0",
-		    "l2", o->est.l2);
-	} else
-		est.meta = jpack("{s:s,s:s}", "gauge", "component-mean-zero",
-		    "gauge_note", "in each row, the logits of each connected "
-		    "component of the co-occurrence graph G_i have mean 0; null "
-		    "where the data determine nothing or the MLE logit is "
-		    "-infinity");
-	jset(est.meta, "window", o->window ?
-	    jint(o->window) : json_null());
+	}
+	est.meta = fit_meta(o, d);
 
 	extra = json_object();
 	jset(extra, "fit", fit_json(f, o));
 	jset(extra, "identifiability", identifiability_json(row, K, cond,
 	    o->brief));
 	if (!o->brief) {
-		double *sep = xmalloc((size_t)K * K * sizeof *sep);
+		double *sep = xmalloc(KK * sizeof *sep);
 
-		where_P(row, K, se, sep);
+		where_P(Pfit, K, se, sep);
 		sej = jpack("{s:s,s:o,s:o}", "method", "delta method, inverse "
 		    "observed information over the identified logits", "P",
 		    matrix_json(sep, K, K), "conditional", matrix_json(se, K, K));
-		if (f->lo)
-			jset(sej, "bootstrap", bootstrap_json(f, o));
+		if (row[0].lo)
+			jset(sej, "bootstrap", bootstrap_json(f, o, Pfit));
 		jset(extra, "stderr", sej);
 		free(sep);
 	}
 	if (f->truth)
 		jset(extra, "error", error_json(f->truth, row, K));
 	if (text)
-		background(d, o, &est, extra);
+		background(d, o, f, &est, NULL, extra);
 	ccmc_write(&est, extra);
 
 	json_decref(extra);
@@ -361,12 +522,164 @@ fitrecord_write(const struct fitted *f, const struct fit_settings *o,
 	free(map);
 }
 
+/* Writes the numbers v of row r at the columns cols (ncols local ids) as
+ * ,"key":[...]. */
+static void
+row_numbers(const char *key, const double *v, const int *cols, int ncols)
+{
+	out_str(",\"");
+	out_str(key);
+	out_str("\":[");
+	for (int k = 0; k < ncols; k++) {
+		if (k)
+			out_char(',');
+		out_double_or_null(v[cols[k]]);
+	}
+	out_char(']');
+}
+
+/* Row i of the sparse record: its columns (the tokens of its components
+ * that the MLE does not send to -infinity; on text every token it holds)
+ * and their logits, then what the dense record says about the row
+ * elsewhere.  cols: scratch, m ints. */
+static void
+sparse_row(const struct fitted *f, const struct fit_settings *o,
+    const struct gauged *g, int i, int *cols)
+{
+	const struct est_row *r = &f->row[i];
+	int n = 0, nzero = 0;
+	json_t *x;
+
+	for (int l = 0; l < r->m; l++) {
+		if (r->comp[l] >= 0 && !r->zero[l])
+			cols[n++] = l;
+		nzero += r->zero[l];
+	}
+	out_str("{\"type\":\"ccmc-row\",\"i\":");
+	out_long(i);
+	out_str(",\"cols\":[");
+	for (int k = 0; k < n; k++) {
+		if (k)
+			out_char(',');
+		out_long(r->tok[cols[k]]);
+	}
+	out_char(']');
+	row_numbers("A", g ? g->a[i] : r->A, cols, n);
+	if (g) {
+		out_str(",\"default\":");
+		out_double(g->dflt[i]);
+	}
+	if (nzero) {
+		out_str(",\"zero\":");
+		out_json(x = token_list(r, r->zero, 1));
+		json_decref(x);
+	}
+	out_str(",\"samples\":");
+	out_double(r->n);
+	if (!o->brief) {
+		/* the softmax of A over each component: derivable, so --brief
+		 * leaves it out, and the record half its size */
+		row_numbers("conditional", r->cond, cols, n);
+		x = row_identity_json(r, 0);
+		out_str(",\"identifiability\":");
+		out_json(x);
+		json_decref(x);
+		row_numbers("stderr", r->se, cols, n);
+	}
+	if (r->lo) {
+		row_numbers("conditional_lo", r->lo, cols, n);
+		row_numbers("conditional_hi", r->hi, cols, n);
+	}
+	out_char('}');
+	out_end();
+}
+
+/* The sparse record (ccmc-records(5)): a header with what the dense
+ * record says of the whole fit, then K ccmc-row lines. */
+static void
+sparse_write(const struct fitted *f, const struct fit_settings *o,
+    const struct dataset *d)
+{
+	int K = f->K, text = d && d->kind == 2, mmax = 1;
+	struct gauged g;
+	json_t *h = json_object(), *meta = fit_meta(o, d), *x;
+	const char *key;
+
+	if (text)
+		gauged_make(f, &g);
+	jset(h, "type", jstr("ccmc"));
+	jset(h, "form", jstr("sparse"));
+	jset(h, "K", jint(K));
+	jset(h, "default", text ? jreal(0) : json_null());
+	jset(h, "background", json_null());
+	jset(h, "posw", json_null());
+	if (f->truth && f->truth->lmax) {
+		x = json_array();
+		for (int L = 1; L <= f->truth->lmax; L++)
+			jappend(x, vector_json(f->truth->posw + (size_t)(L - 1) *
+			    f->truth->lmax, L));
+		jset(h, "posw", x);
+	}
+	if (text) {
+		x = json_array();
+		for (int j = 0; j < d->words->n; j++)
+			jappend(x, jstr(d->words->word[j]));
+		jset(h, "vocab", x);
+	}
+	jset(h, "meta", meta);
+	jset(h, "fit", fit_json(f, o));
+	jset(h, "identifiability", jpack("{s:i}", "determined_rows",
+	    determined_rows(f->row, K)));
+	if (!o->brief) {
+		x = jpack("{s:s}", "method", "delta method, inverse observed "
+		    "information over the identified logits");
+		if (f->row[0].lo)
+			jset(x, "bootstrap", jpack("{s:i,s:o,s:f}", "B",
+			    o->bootstrap, "seed", jseed(o->seed), "level", 0.95));
+		jset(h, "stderr", x);
+	}
+	if (f->truth)
+		jset(h, "error", error_json(f->truth, f->row, K));
+	if (text)
+		background(d, o, f, NULL, &g, h);
+	json_object_foreach(h, key, x) {
+		out_str(strcmp(key, "type") == 0 ? "{" : ",");
+		out_quoted(key);
+		out_char(':');
+		out_json(x);
+	}
+	out_char('}');
+	out_end();
+	json_decref(h);
+	for (int i = 0; i < K; i++)
+		mmax = f->row[i].m > mmax ? f->row[i].m : mmax;
+	{
+		int *cols = xmalloc((size_t)mmax * sizeof *cols);
+
+		for (int i = 0; i < K; i++)
+			sparse_row(f, o, text ? &g : NULL, i, cols);
+		free(cols);
+	}
+	if (text)
+		gauged_free(f, &g);
+}
+
+void
+fitrecord_write(const struct fitted *f, const struct fit_settings *o,
+    const struct dataset *d)
+{
+	weak_fit_notes(f->row, f->K, d && d->kind == 2);
+	if (o->form == FIT_SPARSE)
+		sparse_write(f, o, d);
+	else
+		dense_write(f, o, d);
+}
+
 void
 fitted_free(struct fitted *f)
 {
 	for (int i = 0; i < f->K; i++)
 		est_row_free(&f->row[i]);
 	free(f->row);
-	free(f->lo);
 }
 

@@ -23,22 +23,26 @@ struct fit_settings {
 	int      bootstrap;    /* resamples, or 0 */
 	uint64_t seed;         /* of the resampling */
 	double   laplace;      /* text: add-A smoothing of the unigram */
+	int      form;         /* FIT_DENSE or FIT_SPARSE */
 };
+
+/* The forms of the record (ccmc-records(5)); auto: dense up to MAX_VOCAB. */
+enum { FIT_AUTO, FIT_DENSE, FIT_SPARSE };
 
 /* A fit as its record tells it: the rows, and what the record says about
  * the data they come from.  A merge rebuilds it from the shards' records. */
 struct fitted {
 	int      K;
-	struct est_row *row;
-	double  *lo, *hi;        /* bootstrap intervals (K x K each), or NULL */
+	struct est_row *row;     /* bootstrap intervals in them, if any */
 	long     samples, skipped;
 	int      weighted;
 	const char *ksource;
 	const struct ccmc *truth;   /* NULL without one */
 };
 
-/* Writes the ccmc record of the fit.  d: the data of a fit on text (for
- * its unigram background and dev part), NULL otherwise. */
+/* Writes the ccmc record of the fit, in the form s->form (dense: one
+ * line; sparse: a header and K ccmc-row lines).  d: the data of a fit on
+ * text (for its unigram background and dev part), NULL otherwise. */
 void    fitrecord_write(const struct fitted *f, const struct fit_settings *s,
             const struct dataset *d);
 void    fitted_free(struct fitted *f);

@@ -1,6 +1,7 @@
 #include "sampleset.h"
 
 #include <stdlib.h>
+#include <string.h>
 
 #include "stream.h"
 #include "util.h"
@@ -10,7 +11,7 @@ sampleset_new(int weighted)
 {
 	struct sampleset *s;
 
-	s = xcalloc(1, sizeof *s + MAX_VOCAB * sizeof s->row[0]);
+	s = xcalloc(1, sizeof *s);
 	s->weighted = weighted;
 	s->maxtok = -1;
 	return s;
@@ -21,13 +22,54 @@ sampleset_free(struct sampleset *s)
 {
 	if (!s)
 		return;
-	for (int i = 0; i < MAX_VOCAB; i++) {
+	for (int i = 0; i < s->nrow; i++) {
 		free(s->row[i].start);
 		free(s->row[i].tok);
 		free(s->row[i].cnt);
 		free(s->row[i].wt);
 	}
+	free(s->row);
+	free(s->stamp);
+	free(s->count);
+	free(s->weight);
 	free(s);
+}
+
+const struct sample_row *
+sampleset_row(const struct sampleset *s, int i)
+{
+	static const struct sample_row empty;
+
+	return i < s->nrow ? &s->row[i] : &empty;
+}
+
+/* Room for tokens up to max (< MAX_SPARSE_VOCAB, checked by the caller)
+ * in the scratch arrays and rows up to query; grown by doubling, so the
+ * set costs what the largest id seen needs, not MAX_SPARSE_VOCAB. */
+static void
+grow(struct sampleset *s, int max, int query)
+{
+	if (max >= s->cap) {
+		int cap = s->cap ? s->cap : 256;
+
+		while (cap <= max)
+			cap *= 2;
+		s->stamp = xrealloc(s->stamp, (size_t)cap * sizeof *s->stamp);
+		s->count = xrealloc(s->count, (size_t)cap * sizeof *s->count);
+		s->weight = xrealloc(s->weight, (size_t)cap * sizeof *s->weight);
+		memset(s->stamp + s->cap, 0, (size_t)(cap - s->cap) *
+		    sizeof *s->stamp);
+		s->cap = cap;
+	}
+	if (query >= s->nrow) {
+		int n = s->nrow ? s->nrow : 64;
+
+		while (n <= query)
+			n *= 2;
+		s->row = xrealloc(s->row, (size_t)n * sizeof *s->row);
+		memset(s->row + s->nrow, 0, (size_t)(n - s->nrow) * sizeof *s->row);
+		s->nrow = n;
+	}
 }
 
 /* Rows start small (there may be thousands of them, most of them short)
@@ -98,12 +140,12 @@ finish(struct sampleset *s, struct sample_row *r, int m, int query)
  * (m moves on) if the token is new. */
 static int
 distinct(long *stamp, uint32_t *count, double *weight, long gen,
-    const int *ctx, int L, int y, const double *posw, uint16_t *tok,
+    const int *ctx, int L, int y, const double *posw, uint32_t *tok,
     uint32_t *cnt, double *wt, int *max)
 {
 	int m = 1, found = 0, mx = *max;
 
-	tok[0] = (uint16_t)y;
+	tok[0] = (uint32_t)y;
 	stamp[y] = gen;
 	count[y] = 0;
 	weight[y] = 0;
@@ -114,7 +156,7 @@ distinct(long *stamp, uint32_t *count, double *weight, long gen,
 
 		mx = k > mx ? k : mx;
 		stamp[k] = gen;
-		tok[m] = (uint16_t)k;
+		tok[m] = (uint32_t)k;
 		m += fresh;
 		found |= k == y;
 		if (wt)
@@ -135,10 +177,15 @@ int
 sampleset_add(struct sampleset *s, const int *ctx, int L, int y,
     const double *posw)
 {
-	struct sample_row *r = &s->row[ctx[L - 1]];
-	int m, max = s->maxtok;
+	struct sample_row *r;
+	int m, max = ctx[L - 1] > y ? ctx[L - 1] : y;
 	size_t base;
 
+	for (int t = 0; t < L; t++)
+		max = ctx[t] > max ? ctx[t] : max;
+	grow(s, max, ctx[L - 1]);
+	max = s->maxtok;
+	r = &s->row[ctx[L - 1]];
 	reserve(s, r, L + 1);   /* y, then at most L others */
 	base = r->ntok;
 	/* The chosen token goes first, the rest in order of first occurrence. */
@@ -158,22 +205,24 @@ int
 sampleset_add_context(struct sampleset *s, const struct context *c, int query,
     int y)
 {
-	struct sample_row *r = &s->row[query];
+	struct sample_row *r;
 	size_t base;
 	int m = 1;
 
 	if (context_count(c, y) == 0)
 		return -1;
+	grow(s, 0, query);
+	r = &s->row[query];
 	reserve(s, r, c->npresent);
 	base = r->ntok;
-	r->tok[base] = (uint16_t)y;
+	r->tok[base] = (uint32_t)y;
 	r->cnt[base] = (uint32_t)context_count(c, y);
 	for (int j = 0; j < c->npresent; j++) {
 		int k = c->present[j];
 
 		if (k == y)
 			continue;
-		r->tok[base + m] = (uint16_t)k;
+		r->tok[base + m] = (uint32_t)k;
 		r->cnt[base + m] = (uint32_t)c->count[j];
 		m++;
 	}

@@ -22,7 +22,7 @@ struct sample_row {
 	size_t    ntok, cap;  /* support entries held; capacity */
 	long      scap;
 	uint32_t *start;      /* n + 1 offsets into tok/cnt/wt */
-	uint16_t *tok;        /* distinct context tokens, the chosen one first */
+	uint32_t *tok;        /* distinct context tokens, the chosen one first */
 	uint32_t *cnt;        /* their counts (unweighted sets) */
 	double   *wt;         /* their weights (weighted sets) */
 };
@@ -36,14 +36,17 @@ struct sampleset {
 	long   dropped;       /* valid samples of the rows not kept */
 	size_t entries;       /* distinct context tokens stored, all rows */
 	long   gen;           /* for sampleset_add: */
-	long     stamp[MAX_VOCAB];
-	uint32_t count[MAX_VOCAB];
-	double   weight[MAX_VOCAB];
-	struct sample_row row[];   /* one per possible query token */
+	int    cap;           /* tokens the arrays below have room for */
+	long     *stamp;
+	uint32_t *count;
+	double   *weight;
+	int    nrow;          /* rows allocated: queries 0..nrow-1 */
+	struct sample_row *row;   /* grown as queries come; read them with
+	                           * sampleset_row */
 };
 
-/* What a fit may keep: each sample's distinct context tokens (6 bytes
- * each, 10 with positions), at most SAMPLESET_BASE of them plus
+/* What a fit may keep: each sample's distinct context tokens (8 bytes
+ * each, 12 with positions), at most SAMPLESET_BASE of them plus
  * SAMPLESET_PER_TOKEN per token of the input, so that memory, and the time
  * of a pass over the samples, grow with the data: one trajectory over a
  * context of K distinct tokens would otherwise keep K of them per step. */
@@ -52,11 +55,14 @@ struct sampleset {
 
 struct sampleset *sampleset_new(int weighted);
 void   sampleset_free(struct sampleset *s);
+/* The samples of query i (an empty row if there are none). */
+const struct sample_row *sampleset_row(const struct sampleset *s, int i);
 /* Keeps from now on only the samples of the rows i with i mod shards ==
  * shard (0 <= shard < shards): the others are checked as before, and
  * count towards maxtok and dropped, but are not stored. */
 void   sampleset_shard(struct sampleset *s, int shard, int shards);
-/* Adds the sample (ctx[0..L-1], y): query ctx[L-1]; posw: the L position
+/* Adds the sample (ctx[0..L-1], y), tokens in [0, MAX_SPARSE_VOCAB):
+ * query ctx[L-1]; posw: the L position
  * weights, or NULL for counts.  -1 if y is not in the context, or only
  * at positions of weight 0. */
 int    sampleset_add(struct sampleset *s, const int *ctx, int L, int y,

@@ -12,15 +12,17 @@
 #include "util.h"
 
 static const char *const method_name[] = { "auto", "newton", "cg" };
+static const char *const form_name[] = { "auto", "dense", "sparse" };
 
 /* Every field of a fitted row, as an array over the shard's rows. */
 enum { R_SAMPLES, R_NCOMP, R_DET, R_MLE, R_TIED, R_LOGLIK, R_OBJ, R_GNORM,
-	R_ITERS, R_CONV, R_CG, R_WHY, R_COMP, R_ZERO, R_A, R_P, R_COND, R_SE,
-	R_MAP, R_LO, R_HI, R_NKEYS };
+	R_ITERS, R_CONV, R_CG, R_WHY, R_TOK, R_COMP, R_ZERO, R_A, R_P, R_COND,
+	R_SE, R_MAP, R_LO, R_HI, R_NKEYS };
 static const char *const row_key[R_NKEYS] = { "samples", "ncomp",
 	"determined", "mle_exists", "tied", "loglik", "objective", "grad_norm",
-	"iterations", "converged", "cg", "why", "components", "zero", "A", "P",
-	"conditional", "stderr", "map", "bootstrap_lo", "bootstrap_hi" };
+	"iterations", "converged", "cg", "why", "tokens", "components", "zero",
+	"A", "P", "conditional", "stderr", "map", "bootstrap_lo",
+	"bootstrap_hi" };
 
 /* Counts are whole numbers up to 2^53, exact as doubles; a row holds at
  * most 2^32 - 1 samples (sampleset.h: 32-bit offsets). */
@@ -34,13 +36,13 @@ static const char *const row_key[R_NKEYS] = { "samples", "ncomp",
 static json_t *
 options_json(const struct fit_settings *o)
 {
-	return jpack("{s:o,s:o,s:f,s:f,s:i,s:s,s:b,s:i,s:o,s:s}",
+	return jpack("{s:o,s:o,s:f,s:f,s:i,s:s,s:b,s:i,s:o,s:s,s:s}",
 	    "vocab", o->vocab ? jint(o->vocab) : json_null(),
 	    "window", o->window ? jint(o->window) : json_null(),
 	    "l2", o->est.l2, "tol", o->est.tol, "max_iter", o->est.max_iter,
 	    "method", method_name[o->est.method], "brief", o->brief,
 	    "bootstrap", o->bootstrap, "seed", jseed(o->seed),
-	    "version", TOOLKIT_VERSION);
+	    "version", TOOLKIT_VERSION, "form", form_name[o->form]);
 }
 
 static json_t *
@@ -56,11 +58,11 @@ ints_json(const int *v, int n)
 /* Every field of the shard's rows (NaN as null); their log-likelihoods
  * summed into loglik, and whether all converged. */
 static json_t *
-row_fits_json(const struct fitted *f, int shard, int N, double *loglik,
-    int *converged)
+row_fits_json(const struct fitted *f, int shard, int N, int boot,
+    double *loglik, int *converged)
 {
 	json_t *v[R_NKEYS], *rf = json_object();
-	int K = f->K, nkeys = f->lo ? R_NKEYS : R_LO;
+	int K = f->K, nkeys = boot ? R_NKEYS : R_LO;
 
 	for (int k = 0; k < nkeys; k++)
 		v[k] = json_array();
@@ -79,16 +81,17 @@ row_fits_json(const struct fitted *f, int shard, int N, double *loglik,
 		jappend(v[R_CONV], json_boolean(r->converged));
 		jappend(v[R_CG], json_boolean(r->cg));
 		jappend(v[R_WHY], r->why ? jstr(r->why) : json_null());
-		jappend(v[R_COMP], ints_json(r->comp, K));
-		jappend(v[R_ZERO], ints_json(r->zero, K));
-		jappend(v[R_A], vector_or_null_json(r->A, K));
-		jappend(v[R_P], vector_or_null_json(r->P, K));
-		jappend(v[R_COND], vector_or_null_json(r->cond, K));
-		jappend(v[R_SE], vector_or_null_json(r->se, K));
-		jappend(v[R_MAP], vector_or_null_json(r->map, K));
-		if (f->lo) {
-			jappend(v[R_LO], vector_or_null_json(f->lo + (size_t)i * K, K));
-			jappend(v[R_HI], vector_or_null_json(f->hi + (size_t)i * K, K));
+		jappend(v[R_TOK], ints_json(r->tok, r->m));
+		jappend(v[R_COMP], ints_json(r->comp, r->m));
+		jappend(v[R_ZERO], ints_json(r->zero, r->m));
+		jappend(v[R_A], vector_or_null_json(r->A, r->m));
+		jappend(v[R_P], vector_or_null_json(r->P, r->m));
+		jappend(v[R_COND], vector_or_null_json(r->cond, r->m));
+		jappend(v[R_SE], vector_or_null_json(r->se, r->m));
+		jappend(v[R_MAP], vector_or_null_json(r->map, r->m));
+		if (boot) {
+			jappend(v[R_LO], vector_or_null_json(r->lo, r->m));
+			jappend(v[R_HI], vector_or_null_json(r->hi, r->m));
 		}
 		*loglik += r->loglik;
 		*converged &= r->converged;
@@ -130,7 +133,8 @@ shard_write(const struct fitted *f, const struct dataset *d,
 
 	for (int i = shard; i < f->K; i += N)
 		jappend(rows, jint(i));
-	rf = row_fits_json(f, shard, N, &loglik, &converged);
+	rf = row_fits_json(f, shard, N, o->bootstrap > 0 && !o->brief, &loglik,
+	    &converged);
 	rec = jpack("{s:s,s:i,s:i,s:i,s:o,s:s,s:o,s:{s:I,s:b,s:s,s:b},"
 	    "s:{s:I,s:o,s:b},s:o}", "type", "ccmc-shard", "shard", shard + 1,
 	    "shards", N, "K", f->K, "rows", rows, "input", d->digest,
@@ -155,10 +159,14 @@ shard_write(const struct fitted *f, const struct dataset *d,
 
 /* ---- reading a shard: every field as strictly as the fit wrote it ---- */
 
-/* One shard's rows as read: each field an array over its nr rows (K
- * entries a row for the per-token ones). */
+/* One shard's rows as read: each field an array over its nr rows; the
+ * per-token ones hold row r's m[r] entries from off[r] on, one per token
+ * of tok (ascending ids: the tokens of its samples). */
 struct rows_read {
 	int     nr;
+	int    *m;
+	size_t *off;
+	double *tok;
 	double *n, *ncomp, *loglik, *obj, *gnorm, *iters;
 	int    *det, *mle, *tied, *conv, *cg;
 	double *comp, *zero, *A, *P, *cond, *se, *map, *lo, *hi;
@@ -185,6 +193,7 @@ struct merge {
 	const char **file;      /* per shard, where it was read (NULL: not yet) */
 	long   *line;
 	int     N;
+	int     boot;           /* rows carry bootstrap intervals */
 	int    *used;           /* scratch: K */
 	struct comp_acc *acc;   /* scratch: K + 1 */
 	/* what one shard's reading allocated, freed once it is in: an error
@@ -333,7 +342,7 @@ merge_options(struct merge *m, const struct input *in, json_t *oj)
 	const char *method;
 
 	m->o.vocab = json_is_null(vocab) ? 0 : (int)number_at(in, oj, "vocab",
-	    1, MAX_VOCAB, 1);
+	    1, MAX_SPARSE_VOCAB, 1);
 	if (m->o.vocab && m->o.vocab != m->f.K)
 		input_fail(in, "\"vocab\" is %d, but K = %d", m->o.vocab, m->f.K);
 	m->o.window = json_is_null(field_get(in, oj, "window")) ? 0 :
@@ -347,6 +356,15 @@ merge_options(struct merge *m, const struct input *in, json_t *oj)
 			break;
 	if (m->o.est.method == 3)
 		input_fail(in, "\"method\" must be auto, newton or cg");
+	method = json_string_value(field_get(in, oj, "form"));
+	for (m->o.form = FIT_DENSE; m->o.form <= FIT_SPARSE; m->o.form++)
+		if (method && strcmp(method, form_name[m->o.form]) == 0)
+			break;
+	if (m->o.form > FIT_SPARSE)
+		input_fail(in, "\"form\" must be dense or sparse");
+	if (m->o.form == FIT_DENSE && m->f.K > MAX_VOCAB)
+		input_fail(in, "\"form\" dense, but K = %d is more than a dense "
+		    "record holds, %d", m->f.K, MAX_VOCAB);
 	m->o.brief = flag_at(in, oj, "brief");
 	m->o.bootstrap = (int)number_at(in, oj, "bootstrap", 0, 100000, 1);
 	m->o.seed = seed_at(in, oj);
@@ -384,7 +402,7 @@ merge_start(struct merge *m, const struct input *in, json_t *rec, int N)
 	const char *digest = json_string_value(field_get(in, rec, "input"));
 
 	m->N = N;
-	m->f.K = (int)number_at(in, rec, "K", 1, MAX_VOCAB, 1);
+	m->f.K = (int)number_at(in, rec, "K", 1, MAX_SPARSE_VOCAB, 1);
 	if (!digest || strlen(digest) != 32 || strspn(digest,
 	    "0123456789abcdef") != 32)
 		input_fail(in, "\"input\" must be 32 hex digits");
@@ -398,10 +416,7 @@ merge_start(struct merge *m, const struct input *in, json_t *rec, int N)
 	m->f.row = xcalloc((size_t)m->f.K, sizeof *m->f.row);
 	merge_options(m, in, object_at(in, rec, "options"));
 	merge_data(m, in, object_at(in, rec, "data"));
-	if (m->o.bootstrap > 0 && !m->o.brief) {
-		m->f.lo = xmalloc(2 * (size_t)m->f.K * m->f.K * sizeof *m->f.lo);
-		m->f.hi = m->f.lo + (size_t)m->f.K * m->f.K;
-	}
+	m->boot = m->o.bootstrap > 0 && !m->o.brief;
 }
 
 /* The ground truth of shard 1, checked as a ccmc record is; its logits and
@@ -538,6 +553,68 @@ merge_agrees(const struct merge *m, const struct input *in, json_t *rec)
 	}
 }
 
+/* The rows' tokens: per row an array of strictly ascending ids in
+ * [0, K), into x->tok, with their counts m and offsets off. */
+static void
+ragged_tokens(struct merge *m, const struct input *in, json_t *rf,
+    struct rows_read *x)
+{
+	json_t *a = array_at(in, rf, "tokens", x->nr);
+	size_t total = 0;
+
+	x->m = hold(m, xmalloc(((size_t)x->nr + 1) * sizeof *x->m));
+	x->off = hold(m, xmalloc(((size_t)x->nr + 1) * sizeof *x->off));
+	for (int r = 0; r < x->nr; r++) {
+		json_t *t = json_array_get(a, (size_t)r);
+
+		if (!json_is_array(t) || json_array_size(t) > (size_t)m->f.K)
+			input_fail(in, "\"tokens\"[%d] must be an array of at most "
+			    "K = %d ids", r, m->f.K);
+		x->m[r] = (int)json_array_size(t);
+		x->off[r] = total;
+		total += (size_t)x->m[r];
+	}
+	x->off[x->nr] = total;
+	x->tok = hold(m, xmalloc((total + 1) * sizeof *x->tok));
+	for (int r = 0; r < x->nr; r++) {
+		json_t *t = json_array_get(a, (size_t)r);
+
+		for (int l = 0; l < x->m[r]; l++) {
+			double v = number_in(in, json_array_get(t, (size_t)l),
+			    "tokens", 0, m->f.K - 1, 1, 0);
+
+			if (l && !(v > x->tok[x->off[r] + l - 1]))
+				input_fail(in, "\"tokens\"[%d] must be ascending, each "
+				    "once", r);
+			x->tok[x->off[r] + l] = v;
+		}
+	}
+}
+
+/* A per-token field: per row an array of its m[r] numbers in [lo, hi]
+ * (whole ones if whole, null as NaN if nulls), concatenated. */
+static double *
+ragged(struct merge *m, const struct input *in, json_t *rf, const char *key,
+    const struct rows_read *x, double lo, double hi, int whole, int nulls)
+{
+	json_t *a = array_at(in, rf, key, x->nr);
+	double *v = hold(m, xmalloc((x->off[x->nr] + 1) * sizeof *v));
+	char name[64];
+
+	for (int r = 0; r < x->nr; r++) {
+		json_t *t = json_array_get(a, (size_t)r);
+
+		if (!json_is_array(t) || json_array_size(t) != (size_t)x->m[r])
+			input_fail(in, "\"%s\"[%d] must be an array of %d values, "
+			    "one per token of the row", key, r, x->m[r]);
+		snprintf(name, sizeof name, "%s[%d]", key, r);
+		for (int l = 0; l < x->m[r]; l++)
+			v[x->off[r] + l] = number_in(in, json_array_get(t, (size_t)l),
+			    name, lo, hi, whole, nulls);
+	}
+	return v;
+}
+
 /* The fields of a shard's rows, each in the range the fit gives it; how
  * they hang together is checked row by row below. */
 static void
@@ -559,17 +636,18 @@ rows_read(struct merge *m, const struct input *in, json_t *rf,
 	x->iters = numbers(m, in, rf, "iterations", nr, 0, m->o.est.max_iter,
 	    1, 0);
 	x->why = array_at(in, rf, "why", nr);
-	x->comp = hold(m, field_matrix(in, rf, "components", nr, K, 0));
-	x->zero = hold(m, field_matrix(in, rf, "zero", nr, K, 0));
-	x->A = hold(m, field_matrix(in, rf, "A", nr, K, 1));
-	x->P = hold(m, field_matrix(in, rf, "P", nr, K, 1));
-	x->cond = hold(m, field_matrix(in, rf, "conditional", nr, K, 1));
-	x->se = hold(m, field_matrix(in, rf, "stderr", nr, K, 1));
-	x->map = hold(m, field_matrix(in, rf, "map", nr, K, 1));
+	ragged_tokens(m, in, rf, x);
+	x->comp = ragged(m, in, rf, "components", x, -1, K - 1, 1, 0);
+	x->zero = ragged(m, in, rf, "zero", x, 0, 1, 1, 0);
+	x->A = ragged(m, in, rf, "A", x, -DBL_MAX, DBL_MAX, 0, 1);
+	x->P = ragged(m, in, rf, "P", x, -DBL_MAX, DBL_MAX, 0, 1);
+	x->cond = ragged(m, in, rf, "conditional", x, -DBL_MAX, DBL_MAX, 0, 1);
+	x->se = ragged(m, in, rf, "stderr", x, -DBL_MAX, DBL_MAX, 0, 1);
+	x->map = ragged(m, in, rf, "map", x, -DBL_MAX, DBL_MAX, 0, 1);
 	x->lo = x->hi = NULL;
-	if (m->f.lo) {
-		x->lo = hold(m, field_matrix(in, rf, "bootstrap_lo", nr, K, 1));
-		x->hi = hold(m, field_matrix(in, rf, "bootstrap_hi", nr, K, 1));
+	if (m->boot) {
+		x->lo = ragged(m, in, rf, "bootstrap_lo", x, -DBL_MAX, DBL_MAX, 0, 1);
+		x->hi = ragged(m, in, rf, "bootstrap_hi", x, -DBL_MAX, DBL_MAX, 0, 1);
 	} else if (json_object_get(rf, "bootstrap_lo") ||
 	    json_object_get(rf, "bootstrap_hi"))
 		input_fail(in, "bootstrap intervals, but the options ask for none");
@@ -583,15 +661,17 @@ check_row_facts(struct merge *m, const struct input *in,
     const struct rows_read *x, int r, int i)
 {
 	const struct est_options *o = &m->o.est;
-	int K = m->f.K, ncomp = (int)x->ncomp[r], unseen = 0, zeros = 0, k;
-	const double *comp = x->comp + (size_t)r * K, *zero = x->zero +
-	    (size_t)r * K;
+	int K = m->f.K, ncomp = (int)x->ncomp[r], mr = x->m[r], zeros = 0, k;
+	int unseen = K - mr;
+	const double *comp = x->comp + x->off[r], *zero = x->zero + x->off[r];
+	const double *tok = x->tok + x->off[r];
 	json_t *why = json_array_get(x->why, (size_t)r);
 	double n = x->n[r], ll = x->loglik[r], obj = x->obj[r];
 
 	memset(m->used, 0, (size_t)K * sizeof *m->used);
-	for (int j = 0; j < K; j++) {
-		double c = comp[j], z = zero[j];
+	for (int l = 0; l < mr; l++) {
+		double c = comp[l], z = zero[l];
+		int j = (int)tok[l];
 
 		if (c != floor(c) || c < -1 || c >= ncomp)
 			input_fail(in, "row %d: \"components\"[%d] = %g is not one "
@@ -607,9 +687,9 @@ check_row_facts(struct merge *m, const struct input *in,
 	for (int c = 0; c < ncomp; c++)
 		if (!m->used[c])
 			input_fail(in, "row %d: component %d has no token", i, c);
-	if ((n == 0) != (ncomp == 0))
-		input_fail(in, "row %d: %.0f samples, but %d components", i, n,
-		    ncomp);
+	if ((n == 0) != (ncomp == 0) || (n == 0) != (mr == 0))
+		input_fail(in, "row %d: %.0f samples, but %d components and %d "
+		    "tokens", i, n, ncomp, mr);
 	if (x->det[r] != (ncomp == 1 && !unseen))
 		input_fail(in, "row %d: \"determined\" must be %s", i,
 		    x->det[r] ? "false: its tokens are not one component" :
@@ -652,17 +732,18 @@ check_row_facts(struct merge *m, const struct input *in,
 /* Row r (query i): the bootstrap intervals lie in [0, 1], low below high,
  * and only where the conditional is. */
 static void
-check_row_intervals(const struct merge *m, const struct input *in,
+check_row_intervals(const struct input *in,
     const struct rows_read *x, int r, int i)
 {
-	size_t at = (size_t)r * m->f.K;
+	size_t at = x->off[r];
 
 	if (!x->lo)
 		return;
-	for (int j = 0; j < m->f.K; j++) {
-		double lo = x->lo[at + j], hi = x->hi[at + j];
+	for (int l = 0; l < x->m[r]; l++) {
+		double lo = x->lo[at + l], hi = x->hi[at + l];
+		int j = (int)x->tok[at + l];
 
-		if (isnan(lo) != isnan(hi) || (isnan(x->cond[at + j]) &&
+		if (isnan(lo) != isnan(hi) || (isnan(x->cond[at + l]) &&
 		    !isnan(lo)) || (!isnan(lo) && !(0 <= lo && lo <= hi &&
 		    hi <= 1)))
 			input_fail(in, "row %d: bootstrap interval %d is not one "
@@ -678,8 +759,9 @@ static void
 check_row_values(struct merge *m, const struct input *in,
     const struct rows_read *x, int r, int i)
 {
-	int K = m->f.K, ncomp = (int)x->ncomp[r], ntied = 0, c;
-	size_t at = (size_t)r * K;
+	int ncomp = (int)x->ncomp[r], mr = x->m[r], ntied = 0, c;
+	size_t at = x->off[r];
+	const double *tok = x->tok + at;
 	const double *comp = x->comp + at, *zero = x->zero + at, *A = x->A + at;
 	const double *P = x->P + at, *cond = x->cond + at, *se = x->se + at;
 	const double *map = x->map + at;
@@ -687,37 +769,37 @@ check_row_values(struct merge *m, const struct input *in,
 	struct comp_acc *acc = m->acc;
 
 	memset(acc, 0, ((size_t)ncomp + 1) * sizeof *acc);
-	for (int j = 0; j < K; j++) {
-		c = (int)comp[j];
-		if (isnan(map[j]) != !(l2 > 0) || (l2 > 0 && c < 0 && map[j] != 0))
-			input_fail(in, "row %d: \"map\"[%d] must be %s", i, j, l2 > 0 ?
+	for (int l = 0; l < mr; l++) {
+		c = (int)comp[l];
+		if (isnan(map[l]) != !(l2 > 0) || (l2 > 0 && c < 0 && map[l] != 0))
+			input_fail(in, "row %d: \"map\"[%d] must be %s", i, (int)tok[l], l2 > 0 ?
 			    "a number, 0 for an unseen token" : "null without a ridge");
-		if ((!isnan(se[j]) && (se[j] < 0 || m->o.brief)) || (c < 0 &&
-		    !(isnan(A[j]) && isnan(cond[j]) && isnan(se[j]))))
+		if ((!isnan(se[l]) && (se[l] < 0 || m->o.brief)) || (c < 0 &&
+		    !(isnan(A[l]) && isnan(cond[l]) && isnan(se[l]))))
 			input_fail(in, "row %d: a logit, conditional or standard error "
-			    "at %d where the fit leaves null", i, j);
+			    "at %d where the fit leaves null", i, (int)tok[l]);
 		if (c < 0)
 			continue;
 		acc[c].ntok++;
-		acc[c].summap += map[j];
-		if (isnan(cond[j])) {
+		acc[c].summap += map[l];
+		if (isnan(cond[l])) {
 			acc[c].nnull++;
-			if (!isnan(A[j]) || !isnan(se[j]))
+			if (!isnan(A[l]) || !isnan(se[l]))
 				input_fail(in, "row %d: token %d has a logit or standard "
-				    "error but no conditional", i, j);
+				    "error but no conditional", i, (int)tok[l]);
 			continue;
 		}
-		if (!(cond[j] >= 0 && cond[j] <= 1) || (zero[j] && (cond[j] != 0 ||
-		    !isnan(A[j]) || !isnan(se[j]))) || (!zero[j] && isnan(A[j])))
+		if (!(cond[l] >= 0 && cond[l] <= 1) || (zero[l] && (cond[l] != 0 ||
+		    !isnan(A[l]) || !isnan(se[l]))) || (!zero[l] && isnan(A[l])))
 			input_fail(in, "row %d: token %d: the conditional must be a "
 			    "probability, 0 with no logit where \"zero\", else with "
-			    "a logit", i, j);
-		acc[c].sumcond += cond[j];
-		if (zero[j])
+			    "a logit", i, (int)tok[l]);
+		acc[c].sumcond += cond[l];
+		if (zero[l])
 			continue;
-		acc[c].maxA = acc[c].nA++ ? fmax(acc[c].maxA, A[j]) : A[j];
-		acc[c].sumA += A[j];
-		acc[c].maxabs = fmax(acc[c].maxabs, fabs(A[j]));
+		acc[c].maxA = acc[c].nA++ ? fmax(acc[c].maxA, A[l]) : A[l];
+		acc[c].sumA += A[l];
+		acc[c].maxabs = fmax(acc[c].maxabs, fabs(A[l]));
 	}
 	for (c = 0; c < ncomp; c++) {
 		struct comp_acc *a = &acc[c];
@@ -733,24 +815,24 @@ check_row_values(struct merge *m, const struct input *in,
 	if ((ntied > 0) != x->tied[r])
 		input_fail(in, "row %d: \"tied\" must be %s", i, ntied ? "true" :
 		    "false");
-	for (int j = 0; j < K; j++)
-		if ((c = (int)comp[j]) >= 0 && !isnan(A[j]))
-			acc[c].z += exp(A[j] - acc[c].maxA);
-	for (int j = 0; j < K; j++) {
-		c = (int)comp[j];
-		if (c >= 0 && !isnan(A[j]) && (fabs(cond[j] - exp(A[j] -
-		    acc[c].maxA) / acc[c].z) > 1e-9 || (l2 > 0 && fabs(A[j] -
-		    (map[j] - acc[c].summap / acc[c].ntok)) > 1e-9 * (1 +
-		    fabs(map[j])))))
+	for (int l = 0; l < mr; l++)
+		if ((c = (int)comp[l]) >= 0 && !isnan(A[l]))
+			acc[c].z += exp(A[l] - acc[c].maxA);
+	for (int l = 0; l < mr; l++) {
+		c = (int)comp[l];
+		if (c >= 0 && !isnan(A[l]) && (fabs(cond[l] - exp(A[l] -
+		    acc[c].maxA) / acc[c].z) > 1e-9 || (l2 > 0 && fabs(A[l] -
+		    (map[l] - acc[c].summap / acc[c].ntok)) > 1e-9 * (1 +
+		    fabs(map[l])))))
 			input_fail(in, "row %d: \"conditional\"[%d] is not the "
 			    "softmax of the logits of its component, or \"A\" not "
-			    "\"map\" in the gauge", i, j);
-		if (x->det[r] && !x->tied[r] ? !(P[j] == cond[j]) : !isnan(P[j]))
-			input_fail(in, "row %d: \"P\"[%d] must be %s", i, j,
+			    "\"map\" in the gauge", i, (int)tok[l]);
+		if (x->det[r] && !x->tied[r] ? !(P[l] == cond[l]) : !isnan(P[l]))
+			input_fail(in, "row %d: \"P\"[%d] must be %s", i, (int)tok[l],
 			    x->det[r] && !x->tied[r] ? "the conditional in a "
 			    "determined row" : "null in a row not determined");
 	}
-	check_row_intervals(m, in, x, r, i);
+	check_row_intervals(in, x, r, i);
 }
 
 /* Row r of x into the fit, as row i. */
@@ -758,13 +840,14 @@ static void
 fill_row(struct merge *m, const struct rows_read *x, int r, int i, int why)
 {
 	struct est_row *e = &m->f.row[i];
-	int K = m->f.K;
-	size_t at = (size_t)r * K, bytes = (size_t)K * sizeof *e->A;
+	int mr = x->m[r];
+	size_t at = x->off[r], bytes = (size_t)mr * sizeof *e->A;
 
-	est_row_init(e, K, m->o.est.l2);
-	for (int j = 0; j < K; j++) {
-		e->comp[j] = (int)x->comp[at + j];
-		e->zero[j] = (int)x->zero[at + j];
+	est_row_init(e, m->f.K, mr, m->o.est.l2);
+	for (int l = 0; l < mr; l++) {
+		e->tok[l] = (int)x->tok[at + l];
+		e->comp[l] = (int)x->comp[at + l];
+		e->zero[l] = (int)x->zero[at + l];
 	}
 	memcpy(e->A, x->A + at, bytes);
 	memcpy(e->P, x->P + at, bytes);
@@ -772,8 +855,9 @@ fill_row(struct merge *m, const struct rows_read *x, int r, int i, int why)
 	memcpy(e->se, x->se + at, bytes);
 	memcpy(e->map, x->map + at, bytes);
 	if (x->lo) {
-		memcpy(m->f.lo + (size_t)i * K, x->lo + at, bytes);
-		memcpy(m->f.hi + (size_t)i * K, x->hi + at, bytes);
+		est_row_intervals(e);
+		memcpy(e->lo, x->lo + at, bytes);
+		memcpy(e->hi, x->hi + at, bytes);
 	}
 	e->n = x->n[r];
 	e->ncomp = (int)x->ncomp[r];
@@ -868,14 +952,14 @@ shard_merge(int nfiles, char **files)
 		if (strcmp(type, "ccmc-shard") != 0)
 			input_fail(&in, "a record of type \"%s\": --merge joins "
 			    "the ccmc-shard records of ccmc-estimate --rows", type);
-		N = (int)number_at(&in, rec, "shards", 1, MAX_VOCAB, 1);
+		N = (int)number_at(&in, rec, "shards", 1, MAX_SPARSE_VOCAB, 1);
 		I = (int)number_at(&in, rec, "shard", 1, N, 1) - 1;
 		if (!m.first)
 			merge_start(&m, &in, rec, N);
 		if (N != m.N)
 			input_fail(&in, "shard %d/%d, but %s:%ld is one of %d", I + 1,
 			    N, m.first_file, m.first_line, m.N);
-		if (number_at(&in, rec, "K", 1, MAX_VOCAB, 1) != m.f.K)
+		if (number_at(&in, rec, "K", 1, MAX_SPARSE_VOCAB, 1) != m.f.K)
 			input_fail(&in, "K = %.0f, but %s:%ld has K = %d",
 			    json_number_value(json_object_get(rec, "K")),
 			    m.first_file, m.first_line, m.f.K);

@@ -1,49 +1,67 @@
 #include "text.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "util.h"
 #include "vocab.h"
 
-int
-text_option(struct text *t, int c, const char *arg, const char *usage)
+/* I/M, 1 <= I <= M <= 1000000, digits only (as for --rows): 0, or -1. */
+static int
+parse_pieces(const char *arg, int *sel, int *of)
 {
 	char *end;
 	long i, m;
 
+	i = arg[0] >= '0' && arg[0] <= '9' ? strtol(arg, &end, 10) : 0;
+	if (i < 1 || *end != '/' || !(end[1] >= '0' && end[1] <= '9') ||
+	    (m = strtol(end + 1, &end, 10)) < i || m > 1000000 || *end)
+		return -1;
+	*sel = (int)i;
+	*of = (int)m;
+	return 0;
+}
+
+static const char *const punct_name[] = { "keep", "split", "drop" };
+
+static int
+punct_mode(const char *arg)
+{
+	for (int k = 0; k < 3; k++)
+		if (strcmp(arg, punct_name[k]) == 0)
+			return k;
+	return -1;
+}
+
+int
+text_option(struct text *t, int c, const char *arg, const char *usage)
+{
 	switch (c) {
 	case TEXT_OPT_LOWER:
 		t->lower = 1;
+		t->given |= TEXT_GIVEN_LOWER;
 		return 1;
 	case TEXT_OPT_PUNCT:
-		if (strcmp(arg, "keep") == 0)
-			t->punct = TEXT_KEEP;
-		else if (strcmp(arg, "split") == 0)
-			t->punct = TEXT_SPLIT;
-		else if (strcmp(arg, "drop") == 0)
-			t->punct = TEXT_DROP;
-		else
+		if ((t->punct = punct_mode(arg)) < 0)
 			usage_error(NULL, "--punct: keep, split or drop, not '%s'",
 			    arg);
+		t->given |= TEXT_GIVEN_PUNCT;
 		return 1;
 	case TEXT_OPT_CHUNK:
 		t->chunk = (int)opt_long(usage, "--chunk", arg, 2, MAX_PROMPT);
+		t->given |= TEXT_GIVEN_CHUNK;
 		return 1;
 	case TEXT_OPT_PIECES:
 	case TEXT_OPT_SKIP:
-		/* I/M, 1 <= I <= M: digits only, as for --shard */
 		if (t->of)
 			usage_error(NULL, "one of --pieces and --skip-pieces, once");
-		i = arg[0] >= '0' && arg[0] <= '9' ? strtol(arg, &end, 10) : 0;
-		if (i < 1 || *end != '/' || !(end[1] >= '0' && end[1] <= '9') ||
-		    (m = strtol(end + 1, &end, 10)) < i || m > 1000000 || *end)
+		if (parse_pieces(arg, &t->sel, &t->of) != 0)
 			usage_error(NULL, "%s: I/M with 1 <= I <= M <= 1000000, not "
 			    "'%s'", c == TEXT_OPT_SKIP ? "--skip-pieces" : "--pieces",
 			    arg);
-		t->sel = (int)i;
-		t->of = (int)m;
 		t->skip = c == TEXT_OPT_SKIP;
+		t->given |= TEXT_GIVEN_PIECES;
 		return 1;
 	}
 	return 0;
@@ -187,6 +205,25 @@ next_word(const struct text *t, const unsigned char *s, size_t n, size_t *k,
 	return 1;
 }
 
+/* The id of word w under v, or a failure naming it. */
+static int
+word_id(const struct input *in, struct vocab *v, const char *w, int *ids,
+    char *buf)
+{
+	int id = vocab_token(v, w);
+	char word[48];
+
+	if (id >= 0)
+		return id;
+	snprintf(word, sizeof word, "%.40s", w);
+	free(ids);
+	free(buf);
+	if (v->grow)
+		input_fail(in, "more than %d distinct words", v->limit);
+	input_fail(in, "word \"%s\" is not in the vocabulary and it has no "
+	    "\"<unk>\"", word);
+}
+
 int *
 text_words(struct text *t, const struct input *in, struct vocab *v, int *n)
 {
@@ -211,19 +248,175 @@ text_words(struct text *t, const struct input *in, struct vocab *v, int *n)
 			free(w);
 			input_fail(in, "more than %ld words, the limit", MAX_PROMPT);
 		}
-		if ((ids[(*n)++] = vocab_token(v, w)) < 0) {
-			char word[48];
-
-			snprintf(word, sizeof word, "%.40s", w);
-			free(ids);
-			free(w);
-			if (v->grow)
-				input_fail(in, "more than %d distinct words", v->limit);
-			input_fail(in, "word \"%s\" is not in the vocabulary and "
-			    "it has no \"<unk>\"", word);
-		}
+		ids[*n] = word_id(in, v, w, ids, w);
+		(*n)++;
 	}
 	free(w);
+	return ids;
+}
+
+json_t *
+text_json(const struct text *t)
+{
+	char sel[32];
+
+	snprintf(sel, sizeof sel, "%d/%d", t->sel, t->of);
+	return jpack("{s:b,s:s,s:o,s:o,s:o}", "lower", t->lower, "punct",
+	    punct_name[t->punct], "chunk", t->chunk ? jint(t->chunk) :
+	    json_null(), "pieces", t->of && !t->skip ? jstr(sel) : json_null(),
+	    "skip_pieces", t->of && t->skip ? jstr(sel) : json_null());
+}
+
+/* The options of meta.text; a field that is not as text_json writes it
+ * fails, naming it. */
+static void
+model_text(const struct input *in, json_t *mt, struct text *m)
+{
+	json_t *x;
+
+	memset(m, 0, sizeof *m);
+	if (!json_is_object(mt))
+		input_fail(in, "meta.text must be an object");
+	if (!json_is_boolean(x = json_object_get(mt, "lower")))
+		input_fail(in, "meta.text.lower must be true or false");
+	m->lower = json_is_true(x);
+	x = json_object_get(mt, "punct");
+	if (!json_is_string(x) || (m->punct = punct_mode(json_string_value(x)))
+	    < 0)
+		input_fail(in, "meta.text.punct must be \"keep\", \"split\" or "
+		    "\"drop\"");
+	x = json_object_get(mt, "chunk");
+	if (!json_is_null(x) && (!json_is_integer(x) || json_integer_value(x) <
+	    2 || json_integer_value(x) > MAX_PROMPT))
+		input_fail(in, "meta.text.chunk must be null or an integer in "
+		    "[2, %ld]", MAX_PROMPT);
+	m->chunk = json_is_integer(x) ? (int)json_integer_value(x) : 0;
+	for (int skip = 0; skip < 2; skip++) {
+		const char *key = skip ? "skip_pieces" : "pieces";
+
+		x = json_object_get(mt, key);
+		if (json_is_null(x))
+			continue;
+		if (!json_is_string(x) || m->of || parse_pieces(json_string_value(x),
+		    &m->sel, &m->of) != 0)
+			input_fail(in, "meta.text.%s must be null or \"I/M\" (and "
+			    "only one of pieces and skip_pieces a string)", key);
+		m->skip = skip;
+	}
+}
+
+void
+text_use_model(struct text *t, const struct input *in, json_t *mt,
+    struct text *model)
+{
+	struct text m;
+	char given[32], made[32];
+
+	model_text(in, mt, &m);
+	if ((t->given & TEXT_GIVEN_LOWER) && !m.lower)
+		usage_error(NULL, "--lower contradicts the model's text options: "
+		    "it was fitted without --lower (meta.text.lower false)");
+	if ((t->given & TEXT_GIVEN_PUNCT) && t->punct != m.punct)
+		usage_error(NULL, "--punct %s contradicts the model's --punct %s "
+		    "(meta.text.punct)", punct_name[t->punct], punct_name[m.punct]);
+	if ((t->given & TEXT_GIVEN_CHUNK) && t->chunk != m.chunk) {
+		snprintf(given, sizeof given, "%d", t->chunk);
+		snprintf(made, sizeof made, "--chunk %d", m.chunk);
+		usage_error(NULL, "--chunk %s contradicts the model's %s "
+		    "(meta.text.chunk)", given, m.chunk ? made : "whole lines "
+		    "(no --chunk)");
+	}
+	t->lower = m.lower;
+	t->punct = m.punct;
+	t->chunk = m.chunk;
+	if (!(t->given & TEXT_GIVEN_PIECES) && m.of) {
+		t->sel = m.sel;
+		t->of = m.of;
+		t->skip = !m.skip;
+	}
+	if (model)
+		*model = m;
+}
+
+/* Is piece k one that t keeps? */
+static int
+kept(const struct text *t, long k)
+{
+	return !t->of || (k % t->of == t->sel - 1) != t->skip;
+}
+
+long
+text_pieces_shared(const struct text *t, const struct text *other)
+{
+	long n = 0;
+
+	for (long k = 0; k < t->piece; k++)
+		n += kept(t, k) && kept(other, k);
+	return n;
+}
+
+/* ids with id appended (*n of them, room for *cap), at most MAX_PROMPT. */
+static int *
+push_id(const struct input *in, int *ids, size_t *cap, int *n, int id)
+{
+	if (*n >= MAX_PROMPT) {
+		free(ids);
+		input_fail(in, "more than %ld words, the limit", MAX_PROMPT);
+	}
+	if ((size_t)*n == *cap)
+		ids = xrealloc(ids, (*cap *= 2) * sizeof *ids);
+	ids[(*n)++] = id;
+	return ids;
+}
+
+int *
+text_prompt(const struct text *t, const struct input *in, json_t *a, int K,
+    struct vocab *v, int *n)
+{
+	size_t cap = 16, len = json_array_size(a);
+	int *ids;
+	json_t *x;
+
+	if (!json_is_array(a))
+		input_fail(in, "\"prompt\" must be an array of tokens");
+	ids = xmalloc(cap * sizeof *ids);
+	*n = 0;
+	for (size_t i = 0; i < len; i++) {
+		const char *s;
+		char *w;
+		size_t k = 0, sl;
+
+		if (json_is_integer(x = json_array_get(a, i))) {
+			if (json_integer_value(x) < 0 || json_integer_value(x) >= K) {
+				free(ids);
+				input_fail(in, "token %lld out of range (K = %d)",
+				    (long long)json_integer_value(x), K);
+			}
+			ids = push_id(in, ids, &cap, n, (int)json_integer_value(x));
+			continue;
+		}
+		if (!json_is_string(x) || !v) {
+			free(ids);
+			input_fail(in, !v ? "string tokens, but the model has no "
+			    "vocabulary" : "a token must be an id or a string");
+		}
+		s = json_string_value(x);
+		sl = json_string_length(x);
+		if (vocab_find(v, s) >= 0) {
+			/* a word of the model (<unk> too) stays whole */
+			ids = push_id(in, ids, &cap, n, vocab_find(v, s));
+			continue;
+		}
+		w = xmalloc(sl + 1);
+		while (next_word(t, (const unsigned char *)s, sl, &k, w)) {
+			int id = word_id(in, v, w, ids, w);
+
+			if (*n >= MAX_PROMPT)
+				free(w);
+			ids = push_id(in, ids, &cap, n, id);
+		}
+		free(w);
+	}
 	return ids;
 }
 

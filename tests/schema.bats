@@ -188,7 +188,7 @@ PY
 	ccmc-estimate --text --markov --max-vocab 60 train.txt >x2
 	ccmc-estimate --text --eval x1 held.txt >x3
 	ccmc-estimate --text --eval x2 held.txt >x4
-	ccmc-estimate --text --eval x1 --mix 0.3 --window 8 held.txt >x5
+	ccmc-estimate --text --eval x1 --mix 0.3 --window 16 held.txt >x5
 	attn-sample -n 500 m | ccmc-estimate --eval m >x6
 	attn-sample --model x1 --trajectory --steps 20 wprompts >x7
 	ccmc-estimate --eval words x7 >x8

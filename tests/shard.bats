@@ -156,7 +156,7 @@ PY
 
 @test "shard: what does not go with --rows or --merge is refused up front (2), string tokens as invalid input (65)" {
 	attn-gen-model --vocab 4 --seed 2 | attn-sample -n 200 --len 3 >"$T/s"
-	for a in "--rows 0/3" "--rows 4/3" "--rows 1/" "--rows 1/3x" "--rows 1/2049" \
+	for a in "--rows 0/3" "--rows 4/3" "--rows 1/" "--rows 1/3x" "--rows 1/1048577" \
 	    "--rows 1/2 --markov" "--rows 1/2 --eval $T/s" "--rows 1/2 --text" \
 	    "--rows 1/2 --dev-share 0.2" "--rows 1/2 --max-vocab 3" \
 	    "--rows 1/2 --laplace 2" "--merge --l2 1" "--merge --rows 1/2" \
