@@ -117,6 +117,8 @@ struct run {
 	                               * background; or the CCMC of model */
 	struct ccmc *chain;
 	json_t  *rec;              /* the model record */
+	char    *line;             /* its line as read */
+	size_t   len;
 	int      window;           /* what draws see, 0: the whole context */
 	double   mix;              /* weight of the background */
 	int      have_model, have_chain;
@@ -263,6 +265,19 @@ shard_block(struct run *run, long n)
 	    run->o->steps : 1);
 }
 
+/* The line just read, to print later. */
+static char *
+copy_line(const struct input *in, size_t *len)
+{
+	char *s = xmalloc(in->len + 1);
+
+	memcpy(s, in->buf, in->len + 1);
+	*len = in->len;
+	return s;
+}
+
+/* The model record, and its line (a sparse ccmc's rows, which follow it,
+ * are kept by the ccmc). */
 static void
 read_model(struct input *in, struct run *run)
 {
@@ -271,6 +286,7 @@ read_model(struct input *in, struct run *run)
 
 	if (!rec)
 		input_fail(in, "no attn-model or ccmc record in the input");
+	run->line = copy_line(in, &run->len);
 	type = record_type(rec);
 	if (strcmp(type, "attn-model") == 0) {
 		model_parse(in, rec, &run->model);
@@ -293,17 +309,6 @@ read_model(struct input *in, struct run *run)
 	}
 	run->rec = rec;
 	run->chain = &run->scored.m;
-}
-
-/* The line just read, to print later. */
-static char *
-copy_line(const struct input *in, size_t *len)
-{
-	char *s = xmalloc(in->len + 1);
-
-	memcpy(s, in->buf, in->len + 1);
-	*len = in->len;
-	return s;
 }
 
 /* The window and background draws use: the options', else the ccmc's. */
@@ -337,7 +342,7 @@ context_of(struct input *in, struct run *run, int *window, double *mix)
  * draws used when options changed them, so that the stream still carries
  * its own ground truth. */
 static void
-write_model(struct run *run, const char *line, size_t len)
+write_model(struct run *run)
 {
 	json_t *meta;
 
@@ -349,20 +354,21 @@ write_model(struct run *run, const char *line, size_t len)
 		model_write(&run->model);
 		return;
 	}
-	if (!run->o->window && run->o->mix < -1.5) {
-		out_raw(line, len);
-		out_end();
-		return;
+	if (!run->o->window && run->o->mix < -1.5)
+		out_raw(run->line, run->len);
+	else {
+		if (!json_is_object(meta = json_object_get(run->rec, "meta"))) {
+			meta = jpack("{}");
+			jset(run->rec, "meta", meta);
+		}
+		jset(meta, "window", run->window ? jint(run->window) :
+		    jpack("n"));
+		if (run->o->mix > -1.5)
+			jset(run->rec, "mix", jreal(run->mix));
+		out_json(run->rec);
 	}
-	if (!json_is_object(meta = json_object_get(run->rec, "meta"))) {
-		meta = jpack("{}");
-		jset(run->rec, "meta", meta);
-	}
-	jset(meta, "window", run->window ? jint(run->window) : jpack("n"));
-	if (run->o->mix > -1.5)
-		jset(run->rec, "mix", jreal(run->mix));
-	out_json(run->rec);
 	out_end();
+	ccmc_write_rows(run->chain);   /* a sparse ccmc's rows, as read */
 }
 
 /* Strings in prompts are cut into words as the model's were in its fit
@@ -389,7 +395,7 @@ setup(struct input *in, struct run *run)
 	struct options *o = run->o;
 	enum gen_path path;
 	char why[256];
-	int window;
+	int window, row;
 	double mix;
 
 	context_of(in, run, &window, &mix);
@@ -407,6 +413,9 @@ setup(struct input *in, struct run *run)
 	if (path == GEN_ATTENTION && run->have_chain)
 		input_fail(in, "--via attention needs an attn-model: a ccmc record "
 		    "has no forward pass");
+	if (run->have_chain && !ccmc_determined(run->chain, &row))
+		input_fail_line(in, run->chain->line, "no draws from this sparse ccmc: row %d leaves logits "
+		    "undetermined (null; a fit without a ridge)", row);
 	if (path != GEN_ATTENTION && run->have_model &&
 	    ccmc_from_model(&run->model, run->chain, why, sizeof why) != 0)
 		input_fail(in, "%s", why);
@@ -704,8 +713,6 @@ main(int argc, char **argv)
 	struct run run = { .o = &o };
 	struct input in, model_in;
 	json_t *rec = NULL;
-	char *model_line;
-	size_t model_len;
 
 	prog_init(argv[0]);
 	argv[0] = (char *)progname;    /* getopt's complaints name us too */
@@ -716,12 +723,10 @@ main(int argc, char **argv)
 		input_open(&model_in, 1, &o.model_file);
 		read_model(&model_in, &run);
 		setup(&model_in, &run);
-		model_line = copy_line(&model_in, &model_len);
 		input_close(&model_in);
 	} else {
 		read_model(&in, &run);
 		setup(&in, &run);
-		model_line = copy_line(&in, &model_len);
 	}
 	rng_init(&run.rng, o.seed, "attn-sample", 0);
 
@@ -742,7 +747,7 @@ main(int argc, char **argv)
 	if (!rec)
 		check_generated(&run);
 	share_randomness(&run, !rec);
-	write_model(&run, model_line, model_len);
+	write_model(&run);
 	if (rec)
 		from_records(&in, &run, rec);
 	else
@@ -751,7 +756,7 @@ main(int argc, char **argv)
 	out_flush();
 	tick_end(&run);
 
-	free(model_line);
+	free(run.line);
 	free(run.prompt);
 	free(run.tokens);
 	free(run.p);

@@ -14,6 +14,7 @@
 #include "ccmc.h"
 #include "chain.h"
 #include "model.h"
+#include "numeric.h"
 #include "stream.h"
 #include "util.h"
 
@@ -298,6 +299,37 @@ analyze_ccmc(const struct input *in, json_t *rec)
 	out_end();
 }
 
+/* A sparse ccmc record analysed as its dense equivalent: P the softmax of
+ * each row as written (a row leaving a logit undetermined is null), the
+ * header printed with "chain", then its rows as read.  Past the dense
+ * form's K, where the analysis of a K x K P is out of reach, refused. */
+static void
+analyze_sparse(struct input *in, json_t *rec)
+{
+	json_int_t K = json_integer_value(json_object_get(rec, "K"));
+	struct ccmc c;
+	double *P;
+
+	if (K > MAX_VOCAB)
+		input_fail(in, "--analyze: the chain analysis needs the dense K x K "
+		    "P, which stops at K = %d; this sparse ccmc has K = %lld",
+		    MAX_VOCAB, (long long)K);
+	ccmc_read(in, rec, &c, CCMC_KEEP_ROWS | CCMC_AS_WRITTEN);
+	P = xmalloc((size_t)K * K * sizeof *P);
+	for (int i = 0; i < K; i++) {
+		double *row = P + (size_t)i * K;
+
+		logits_full_row(&c.lg, i, row);
+		softmax(row, row, (int)K);
+	}
+	json_object_set_new(rec, "chain", chain_analyze(P, (int)K));
+	free(P);
+	out_json(rec);
+	out_end();
+	ccmc_write_rows(&c);
+	ccmc_free(&c);
+}
+
 static void
 parse_options(struct options *o, int argc, char **argv)
 {
@@ -356,7 +388,10 @@ main(int argc, char **argv)
 		char why[256];
 
 		if (o.analyze && strcmp(record_type(rec), "ccmc") == 0) {
-			analyze_ccmc(&in, rec);
+			if (ccmc_record_sparse(&in, rec))
+				analyze_sparse(&in, rec);
+			else
+				analyze_ccmc(&in, rec);
 			nmodels++;
 			json_decref(rec);
 			continue;

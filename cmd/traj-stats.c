@@ -238,7 +238,7 @@ is_model(json_t *rec)
 
 /* A model record (attn-model or ccmc) becomes the predictor's chain. */
 static void
-take_model(struct predictor *pr, const struct input *in, json_t *rec)
+take_model(struct predictor *pr, struct input *in, json_t *rec)
 {
 	struct ccmc chain;
 	json_int_t K = json_integer_value(json_object_get(rec, "K"));
@@ -253,6 +253,8 @@ take_model(struct predictor *pr, const struct input *in, json_t *rec)
 		return;
 	}
 	ccmc_from_record(in, rec, &chain);
+	ccmc_need_dense(in, &chain, MAX_VOCAB, "traj-stats' model tests and "
+	    "mean field need");
 	predictor_set_chain(pr, &chain);
 }
 
@@ -433,6 +435,7 @@ next_trajectory(struct reader *rd, struct predictor *pr, long *L, long *T,
 			continue;
 		}
 		rd->rec = input_parse(&rd->in);
+		ccmc_no_stray_row(&rd->in, record_type(rd->rec));
 		if (is_model(rd->rec))
 			take_model(pr, &rd->in, rd->rec);
 		else if (strcmp(record_type(rd->rec), "trajectory") == 0)

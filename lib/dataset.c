@@ -264,11 +264,12 @@ add(struct dataset *d, const struct input *in, const int *prompt, int L,
 /* ---- the ground truth ---- */
 
 static void
-add_truth(struct dataset *d, const struct input *in, json_t *rec)
+add_truth(struct dataset *d, struct input *in, json_t *rec)
 {
 	struct ccmc c;
 
 	ccmc_from_record(in, rec, &c);
+	ccmc_need_dense(in, &c, MAX_VOCAB, "a ground truth (its errors) needs");
 	if (d->have_truth) {
 		if (c.K != d->truth.K)
 			input_fail(in, "mixed K: this record has K = %d, an earlier "
@@ -454,16 +455,30 @@ note_skipped(const struct dataset *d)
 	note("skipped %s: not samples, trajectories or a ground truth", buf);
 }
 
+/* A sparse model in the data when none is fitted: read, rows and all, and
+ * dropped. */
 static void
-read_record(struct dataset *d, const struct input *in, json_t *rec)
+skip_model(struct input *in, json_t *rec)
+{
+	struct ccmc c;
+
+	ccmc_from_record(in, rec, &c);
+	ccmc_free(&c);
+}
+
+static void
+read_record(struct dataset *d, struct input *in, json_t *rec)
 {
 	const char *type = record_type(rec);
 	int sample = strcmp(type, "sample") == 0, *prompt, *tokens, L, T;
 
 	if (!sample && strcmp(type, "trajectory") != 0) {
+		ccmc_no_stray_row(in, type);
 		if (strcmp(type, "attn-model") == 0 || strcmp(type, "ccmc") == 0) {
 			if (d->o.fit)
 				add_truth(d, in, rec);
+			else if (ccmc_record_sparse(in, rec))
+				skip_model(in, rec);   /* its rows with it */
 		} else
 			skip_other(d, type);
 		return;

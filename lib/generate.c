@@ -66,6 +66,105 @@ posw_geometric(const struct ccmc *c, double *rho)
 	return 1;
 }
 
+/*
+ * The ordinary chain of a sparse CCMC, row i: P_ij = exp(A_ij - log Z_i).
+ * Its listed columns are weighed one by one; the rest of the row, the
+ * unlisted columns, is proportional to exp(bg_j) (or uniform without a
+ * background): drawn from an alias table of the background over all K,
+ * a listed column rejected.  O(entries of the row) per draw on average,
+ * unless the listed columns hold most of the background: then, after
+ * MARKOV_TRIES rejections, the unlisted are weighed one by one (the law
+ * stays exact: each try, and the fallback, draws from the same law).
+ */
+#define MARKOV_TRIES 64
+
+static void
+markov_sparse_init(struct generator *g)
+{
+	const struct logits *lg = &g->chain->lg;
+	int K = g->K, *work;
+	double *w;
+
+	if (!lg->bg)
+		return;
+	w = xmalloc((size_t)K * sizeof *w);
+	work = xmalloc(2 * (size_t)K * sizeof *work);
+	g->bgprob = xmalloc((size_t)K * sizeof *g->bgprob);
+	g->bgalias = xmalloc((size_t)K * sizeof *g->bgalias);
+	for (int j = 0; j < K; j++)
+		w[j] = exp(lg->bg[j] - lg->bgmax);
+	rng_alias_build(w, K, lg->bgsum, g->bgprob, g->bgalias, work);
+	free(w);
+	free(work);
+}
+
+/* Whether sparse row i lists column j. */
+static int
+listed(const int *cols, int n, int j)
+{
+	int lo = 0, hi = n;
+
+	while (lo < hi) {
+		int mid = lo + (hi - lo) / 2;
+
+		if (cols[mid] < j)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < n && cols[lo] == j;
+}
+
+static int
+markov_sparse_draw(struct generator *g, int i, struct rng *r)
+{
+	const struct logits *lg = &g->chain->lg;
+	const int *cols;
+	const double *a;
+	double lz = g->chain->lognorm[i], u = rng_uniform(r), total = 0;
+	int n, K = g->K;
+
+	logits_sparse_row(lg, i, &cols, &a, &n);
+	for (int k = 0; k < n; k++)
+		if ((u -= exp(a[k] - lz)) < 0)
+			return cols[k];
+	if (n == K) {
+		/* rounding left u above the row's total: its last positive */
+		for (int k = n - 1; k >= 0; k--)
+			if (a[k] > -INFINITY)
+				return cols[k];
+	}
+	for (int t = 0; t < MARKOV_TRIES; t++) {
+		int j = (int)rng_below(r, (uint32_t)K);
+
+		if (lg->bg && !(rng_uniform(r) < g->bgprob[j]))
+			j = g->bgalias[j];
+		if (!listed(cols, n, j))
+			return j;
+	}
+	for (int j = 0; j < K; j++) {
+		g->p[j] = listed(cols, n, j) ? 0 : lg->bg ?
+		    exp(lg->bg[j] - lg->bgmax) : 1;
+		total += g->p[j];
+	}
+	return rng_categorical(r, g->p, K, total);
+}
+
+/* Row i of a chain, as probabilities (K). */
+static void
+markov_row(const struct generator *g, int i, double *p)
+{
+	const struct ccmc *c = g->chain;
+
+	if (!c->sparse) {
+		for (int k = 0; k < g->K; k++)
+			p[k] = c->P[(size_t)i * g->K + k] / g->rowsum[i];
+		return;
+	}
+	for (int k = 0; k < g->K; k++)
+		p[k] = ccmc_base(c, i, k);
+}
+
 int
 gen_init(struct generator *g, enum gen_path path, const struct attn_model *m,
     const struct ccmc *c, int window, char *why, size_t whylen)
@@ -86,7 +185,9 @@ gen_init(struct generator *g, enum gen_path path, const struct attn_model *m,
 	}
 	g->window = window;
 	g->p = xmalloc((size_t)g->K * sizeof *g->p);
-	if (path == GEN_MARKOV) {
+	if (path == GEN_MARKOV && c->sparse)
+		markov_sparse_init(g);
+	else if (path == GEN_MARKOV) {
 		g->rowsum = xcalloc((size_t)g->K, sizeof *g->rowsum);
 		for (int i = 0; i < g->K; i++)
 			for (int j = 0; j < g->K; j++)
@@ -132,6 +233,8 @@ gen_free(struct generator *g)
 	free(g->aw);
 	free(g->alias);
 	free(g->awork);
+	free(g->bgprob);
+	free(g->bgalias);
 	grouped_free(&g->grouped);
 	context_free(&g->ctx);
 	memset(g, 0, sizeof *g);
@@ -204,8 +307,9 @@ draw(struct generator *g, const int *prompt, int L, struct rng *r, double *p)
 		return r ? ccmc_draw(c, prompt, L, r, work(g, (size_t)L)) : -1;
 	case GEN_MARKOV:
 		if (p)
-			for (int k = 0; k < K; k++)
-				p[k] = c->P[(size_t)i * K + k] / g->rowsum[i];
+			markov_row(g, i, p);
+		if (r && c->sparse)
+			return markov_sparse_draw(g, i, r);
 		return r ? rng_categorical(r, c->P + (size_t)i * K, K,
 		    g->rowsum[i]) : -1;
 	}
@@ -255,8 +359,7 @@ sup_set(struct generator *g, int a, int b)
 {
 	const int *tok = g->ctx.present;
 
-	g->Psup[(size_t)a * g->stride + b] =
-	    g->chain->P[(size_t)tok[a] * g->K + tok[b]];
+	g->Psup[(size_t)a * g->stride + b] = ccmc_base(g->chain, tok[a], tok[b]);
 }
 
 /* grow_step's tables for the stride. */
@@ -407,14 +510,14 @@ count_step(struct generator *g, struct rng *r)
 	total = (part[0] + part[1]) + (part[2] + part[3]);
 	if (!(total >= DBL_MIN)) {
 		/* Every present token's P_ij underflowed: go to the logits. */
-		const double *a = g->chain->A + (size_t)g->query * g->K;
 		double max = -INFINITY;
 
+		ccmc_logits_at(g->chain, g->query, c->present, n, w);
 		for (s = 0; s < n; s++)
-			max = fmax(max, a[c->present[s]]);
+			max = fmax(max, w[s]);
 		total = 0;
 		for (s = 0; s < n; s++)
-			total += w[s] = m[s] * exp(a[c->present[s]] - max);
+			total += w[s] = m[s] * exp(w[s] - max);
 	}
 	return c->present[rng_categorical(r, w, n, total)];
 }
@@ -445,13 +548,12 @@ grow_q(struct generator *g, int a)
 		for (int b = 0; b < n; b++)
 			q[b] = pa[b] / max;
 	else {
-		const double *la = g->chain->A + (size_t)c->present[a] * g->K;
-
+		ccmc_logits_at(g->chain, c->present[a], c->present, n, q);
 		max = -INFINITY;
 		for (int b = 0; b < n; b++)
-			max = la[c->present[b]] > max ? la[c->present[b]] : max;
+			max = q[b] > max ? q[b] : max;
 		for (int b = 0; b < n; b++)
-			q[b] = exp(la[c->present[b]] - max);
+			q[b] = exp(q[b] - max);
 	}
 	g->row[a].qgen = g->present_gen;
 }
@@ -565,19 +667,18 @@ static int
 decay_step(struct generator *g, struct rng *r)
 {
 	const struct context *c = &g->ctx;
-	const double *pi = g->chain->P + (size_t)g->query * g->K;
 	double *w = g->weight, total = 0;
 	int n = c->npresent;
 
 	for (int s = 0; s < n; s++)
-		total += w[s] = g->wpos[s] * pi[c->present[s]];
+		total += w[s] = g->wpos[s] * ccmc_base(g->chain, g->query,
+		    c->present[s]);
 	if (!(total >= 1e-200)) {
-		const double *a = g->chain->A + (size_t)g->query * g->K;
 		double max = -INFINITY;
 
+		ccmc_logits_at(g->chain, g->query, c->present, n, w);
 		for (int s = 0; s < n; s++) {
-			w[s] = g->wpos[s] > 0 ? log(g->wpos[s]) + a[c->present[s]] :
-			    -INFINITY;
+			w[s] = g->wpos[s] > 0 ? log(g->wpos[s]) + w[s] : -INFINITY;
 			max = fmax(max, w[s]);
 		}
 		total = 0;

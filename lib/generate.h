@@ -39,6 +39,8 @@ struct generator {
 	double  mix, utotal;
 	double *p;             /* K */
 	double *rowsum;        /* GEN_MARKOV: totals of the rows of P */
+	double *bgprob;        /* GEN_MARKOV of a sparse chain: the alias */
+	int    *bgalias;       /* table of its background, if it has one */
 	double *work;
 	size_t  nwork;
 	/* a trajectory's context, and on the counting path (CCMC without

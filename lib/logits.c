@@ -1,5 +1,6 @@
 #include "logits.h"
 
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -31,10 +32,187 @@ logits_lowrank(struct logits *g, int K, int d, const double *E,
 }
 
 void
+logits_sparse(struct logits *g, int K, const double *bg)
+{
+	memset(g, 0, sizeof *g);
+	g->kind = LOGITS_SPARSE;
+	g->K = K;
+	g->uq = -1;
+	g->start = xcalloc((size_t)K + 1, sizeof *g->start);
+	g->deflt = xmalloc(2 * (size_t)K * sizeof *g->deflt);
+	g->shift = g->deflt + K;
+	g->bgmax = 0;
+	g->bgsum = K;
+	if (bg) {
+		g->bg = xmalloc((size_t)K * sizeof *g->bg);
+		memcpy(g->bg, bg, (size_t)K * sizeof *g->bg);
+		g->bgmax = -INFINITY;
+		for (int j = 0; j < K; j++)
+			g->bgmax = fmax(g->bgmax, bg[j]);
+		g->bgsum = 0;
+		for (int j = 0; j < K; j++)
+			g->bgsum += exp(bg[j] - g->bgmax);
+	}
+}
+
+void
+logits_sparse_add(struct logits *g, const int *cols, const double *a, int n,
+    double deflt)
+{
+	int q = g->rows++;
+
+	if (g->nent + n > g->cap) {
+		g->cap = g->nent + n > 2 * g->cap ? g->nent + n : 2 * g->cap;
+		g->col = xrealloc(g->col, checked_size((size_t)g->cap,
+		    sizeof *g->col));
+		g->val = xrealloc(g->val, checked_size((size_t)g->cap,
+		    sizeof *g->val));
+	}
+	if (n > 0) {   /* an empty row may come before anything is allocated */
+		memcpy(g->col + g->nent, cols, (size_t)n * sizeof *cols);
+		memcpy(g->val + g->nent, a, (size_t)n * sizeof *a);
+	}
+	g->nent += n;
+	g->start[q + 1] = g->nent;
+	g->deflt[q] = deflt;
+	g->shift[q] = 0;
+}
+
+void
+logits_sparse_shift(struct logits *g, int q, double m)
+{
+	for (long e = g->start[q]; e < g->start[q + 1]; e++)
+		g->val[e] -= m;
+	g->shift[q] = m;
+}
+
+void
 logits_free(struct logits *g)
 {
 	free(g->u);
+	free(g->start);
+	free(g->col);
+	free(g->val);
+	free(g->deflt);
+	free(g->bg);
 	memset(g, 0, sizeof *g);
+}
+
+void
+logits_sparse_row(const struct logits *g, int q, const int **cols,
+    const double **a, int *n)
+{
+	*cols = g->col + g->start[q];
+	*a = g->val + g->start[q];
+	*n = (int)(g->start[q + 1] - g->start[q]);
+}
+
+double
+logits_sparse_at(const struct logits *g, int q, int j)
+{
+	const int *c = g->col;
+	long lo = g->start[q], hi = g->start[q + 1];
+
+	while (lo < hi) {
+		long mid = lo + (hi - lo) / 2;
+
+		if (c[mid] < j)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo < g->start[q + 1] && c[lo] == j)
+		return g->val[lo];
+	/* as the dense equivalent holds it: the entry, then the gauge */
+	return (g->deflt[q] + (g->bg ? g->bg[j] : 0)) - g->shift[q];
+}
+
+double
+logits_at(struct logits *g, int q, int j)
+{
+	double x;
+
+	if (g->kind == LOGITS_SPARSE)
+		return logits_sparse_at(g, q, j);
+	logits_row(g, q, &j, 1, &x);
+	return x;
+}
+
+/* log of the mass of the columns sparse row q does not list. */
+static double
+sparse_unlisted(const struct logits *g, int q)
+{
+	const int *c = g->col + g->start[q];
+	int n = (int)(g->start[q + 1] - g->start[q]), u = g->K - n;
+	double base = g->deflt[q] - g->shift[q], rest = 0;
+
+	if (u == 0)
+		return -INFINITY;
+	if (isnan(base))
+		return NAN;
+	if (!g->bg)
+		return base + log((double)u);
+	if (u <= n) {
+		/* few unlisted: summed one by one, no cancellation */
+		for (int j = 0, k = 0; j < g->K; j++) {
+			if (k < n && c[k] == j) {
+				k++;
+				continue;
+			}
+			rest += exp(g->bg[j] - g->bgmax);
+		}
+	} else {
+		/* many: the whole background less the listed columns' share,
+		 * which is less than half of it (the listed are fewer) */
+		double listed = 0;
+
+		for (int k = 0; k < n; k++)
+			listed += exp(g->bg[c[k]] - g->bgmax);
+		rest = g->bgsum - listed;
+		rest = rest > 0 ? rest : 0;
+	}
+	return base + g->bgmax + log(rest);
+}
+
+double
+logits_lognorm(struct logits *g, int q)
+{
+	double max = -INFINITY, s = 0, un;
+
+	if (g->kind == LOGITS_SPARSE) {
+		const double *a = g->val + g->start[q];
+		int n = (int)(g->start[q + 1] - g->start[q]);
+
+		un = sparse_unlisted(g, q);
+		if (isnan(un))
+			return NAN;
+		max = un;
+		for (int k = 0; k < n; k++) {
+			if (isnan(a[k]))
+				return NAN;
+			max = fmax(max, a[k]);
+		}
+		if (max == -INFINITY)
+			return -INFINITY;
+		s = exp(un - max);
+		for (int k = 0; k < n; k++)
+			s += exp(a[k] - max);
+		return max + log(s);
+	}
+	double *row = xmalloc((size_t)g->K * sizeof *row);
+
+	logits_full_row(g, q, row);
+	for (int k = 0; k < g->K; k++) {
+		if (isnan(row[k])) {
+			free(row);
+			return NAN;
+		}
+		max = fmax(max, row[k]);
+	}
+	for (int k = 0; k < g->K && max > -INFINITY; k++)
+		s += exp(row[k] - max);
+	free(row);
+	return max == -INFINITY ? max : max + log(s);
 }
 
 const double *
@@ -83,6 +261,11 @@ logits_dot(const double *x, const double *y, int d)
 void
 logits_row(struct logits *g, int q, const int *cols, int n, double *out)
 {
+	if (g->kind == LOGITS_SPARSE) {
+		for (int i = 0; i < n; i++)
+			out[i] = logits_sparse_at(g, q, cols[i]);
+		return;
+	}
 	if (g->kind == LOGITS_DENSE) {
 		const double *a = g->A + (size_t)q * g->K;
 
@@ -99,6 +282,18 @@ logits_row(struct logits *g, int q, const int *cols, int n, double *out)
 void
 logits_full_row(struct logits *g, int q, double *out)
 {
+	if (g->kind == LOGITS_SPARSE) {
+		const int *c;
+		const double *a;
+		int n;
+
+		for (int k = 0; k < g->K; k++)
+			out[k] = (g->deflt[q] + (g->bg ? g->bg[k] : 0)) - g->shift[q];
+		logits_sparse_row(g, q, &c, &a, &n);
+		for (int k = 0; k < n; k++)
+			out[c[k]] = a[k];
+		return;
+	}
 	if (g->kind == LOGITS_DENSE) {
 		memcpy(out, g->A + (size_t)q * g->K, (size_t)g->K * sizeof *out);
 		return;

@@ -9,22 +9,36 @@
 #include "corpus.h"
 #include "util.h"
 
+static void parse(struct scored_model *s, struct input *in, json_t *rec,
+    int window, double mix, int keep);
+
 /* The CCMC probability of y given the context c (counts, no positions):
  * w_y exp(A_iy) / sum over present l of w_l exp(A_il), in logits so that
- * no entry of P needs to be representable. */
+ * no entry of P needs to be representable; A is asked at the present
+ * tokens only (a: room for them).  NaN if one is not determined. */
 static double
-ccmc_step(const struct ccmc *m, const struct context *c, int query, int y)
+ccmc_step(const struct ccmc *m, const struct context *c, int query, int y,
+    double *a)
 {
-	const double *a = m->A + (size_t)query * m->K;
 	double mx = -INFINITY, z = 0;
+	int sy = c->slot[y];
 
 	if (context_count(c, y) == 0)
 		return 0;
+	ccmc_logits_at(m, query, c->present, c->npresent, a);
 	for (int k = 0; k < c->npresent; k++)
-		mx = fmax(mx, a[c->present[k]]);
+		mx = fmax(mx, a[k]);
 	for (int k = 0; k < c->npresent; k++)
-		z += c->count[k] * exp(a[c->present[k]] - mx);
-	return context_count(c, y) * exp(a[y] - mx) / z;
+		z += c->count[k] * exp(a[k] - mx);
+	return context_count(c, y) * exp(a[sy] - mx) / z;
+}
+
+/* A probability a logit not determined left NaN is 0: the step is not
+ * covered, as a CCMC's step is whose token is absent. */
+static double
+covered(double p)
+{
+	return isnan(p) ? 0 : p;
 }
 
 /* The longest context a step of q is scored with; a model with positions
@@ -53,7 +67,7 @@ score_steps(const struct corpus *cp, const struct ccmc *m, int markov,
 {
 	struct context c;
 	int *ctx = NULL, K = m->K;
-	double *probs = NULL, *work = NULL;
+	double *probs = NULL, *work = NULL, *a;
 	long n = 0, longest = 1;
 
 	for (long s = 0; s < cp->nseq; s++) {
@@ -63,6 +77,8 @@ score_steps(const struct corpus *cp, const struct ccmc *m, int markov,
 			longest = len;
 	}
 	context_init(&c, K, window);
+	/* the distinct tokens of a context: at most its length and K */
+	a = xmalloc((size_t)(longest < K ? longest : K) * sizeof *a);
 	if (m->lmax && !markov) {
 		ctx = xmalloc(checked_size((size_t)longest, sizeof *ctx));
 		probs = xmalloc(2 * (size_t)K * sizeof *probs);
@@ -79,14 +95,14 @@ score_steps(const struct corpus *cp, const struct ccmc *m, int markov,
 			int i = x[t - 1], y = x[t];
 
 			if (markov)
-				p[n] = m->P[(size_t)i * K + y];
+				p[n] = covered(ccmc_base(m, i, y));
 			else if (ctx) {
 				/* positional weights: the general formula */
 				context_tokens(&c, ctx);
 				ccmc_probs(m, ctx, c.len, probs, work);
-				p[n] = context_count(&c, y) ? probs[y] : 0;
+				p[n] = context_count(&c, y) ? covered(probs[y]) : 0;
 			} else
-				p[n] = ccmc_step(m, &c, i, y);
+				p[n] = covered(ccmc_step(m, &c, i, y, a));
 			if (u)
 				u[n] = unigram[y];
 			context_push(&c, y);
@@ -95,6 +111,7 @@ score_steps(const struct corpus *cp, const struct ccmc *m, int markov,
 	context_free(&c);
 	free(ctx);
 	free(probs);
+	free(a);
 }
 
 /* d/dw of the mixed log-likelihood; decreasing in w (it is concave). */
@@ -173,20 +190,20 @@ scored_model_read(struct scored_model *s, const char *path, int window,
 		input_fail(&in, "--eval needs a ccmc or attn-model record, not "
 		    "\"%s\"", first);
 	}
-	scored_model_parse(s, &in, rec, window, mix);
+	parse(s, &in, rec, window, mix, 0);
 	json_decref(rec);
 	input_close(&in);
 }
 
-void
-scored_model_parse(struct scored_model *s, const struct input *in,
-    json_t *rec, int window, double mix)
+static void
+parse(struct scored_model *s, struct input *in, json_t *rec, int window,
+    double mix, int keep)
 {
 	json_t *x;
 	const char *chain;
 
 	memset(s, 0, sizeof *s);
-	ccmc_from_record(in, rec, &s->m);
+	ccmc_read(in, rec, &s->m, keep ? CCMC_KEEP_ROWS : 0);
 	chain = json_string_value(json_object_get(s->m.meta, "chain"));
 	s->markov = chain && strcmp(chain, "markov") == 0;
 	x = json_object_get(s->m.meta, "window");
@@ -234,6 +251,13 @@ scored_model_parse(struct scored_model *s, const struct input *in,
 	}
 	if (s->mix >= 0 && !s->unigram)
 		input_fail(in, "a mixing weight but no \"unigram\" to mix in");
+}
+
+void
+scored_model_parse(struct scored_model *s, struct input *in, json_t *rec,
+    int window, double mix)
+{
+	parse(s, in, rec, window, mix, 1);
 }
 
 void

@@ -32,8 +32,10 @@ struct scored_model {
  * given on the command line and override the model's (window < 0: none). */
 void   scored_model_read(struct scored_model *s, const char *path, int window,
            double mix);
-/* The same from the record rec, read from in (rec stays the caller's). */
-void   scored_model_parse(struct scored_model *s, const struct input *in,
+/* The same from the record rec, read from in (rec stays the caller's); a
+ * sparse record's rows, which follow it in in, are read too, and their
+ * lines kept in s->m.rowtext, to print the record again. */
+void   scored_model_parse(struct scored_model *s, struct input *in,
            json_t *rec, int window, double mix);
 void   scored_model_free(struct scored_model *s);
 

@@ -260,6 +260,15 @@ input_fail(const struct input *in, const char *fmt, ...)
 	vlocated(in, in->line, EXIT_DATA, fmt, ap);
 }
 
+void
+input_fail_line(const struct input *in, long line, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vlocated(in, line, EXIT_DATA, fmt, ap);
+}
+
 static int
 blank(const char *s, size_t n)
 {

@@ -62,6 +62,11 @@ void    input_close(struct input *in);
 void    input_fail(const struct input *in, const char *fmt, ...)
             __attribute__((format(printf, 2, 3), noreturn));
 
+/* input_fail naming an earlier line of the current file (a header whose
+ * rows, read since, fell short). */
+void    input_fail_line(const struct input *in, long line, const char *fmt,
+            ...) __attribute__((format(printf, 3, 4), noreturn));
+
 const char *record_type(json_t *rec);
 
 /* Fields of a record; each fails through input_fail with the field named. */

@@ -263,6 +263,24 @@ PY
 	rejected ccmc "$(jq -c '.fit.samples = -1' e1)"
 }
 
+@test "schema: the sparse form of ccmc, header and ccmc-row records" {
+	cd "$BATS_FILE_TMPDIR"
+	printf '%s\n' '{"type":"ccmc","form":"sparse","K":3,"default":0.0,"background":[0.5,-1,0],"posw":null,"meta":{"gauge":"row-mean-zero","chain":"markov"},"unigram":[0.2,0.3,0.5]}' \
+	    '{"type":"ccmc-row","i":0,"cols":[1],"A":[0.5]}' \
+	    '{"type":"ccmc-row","i":1,"cols":[],"A":[],"default":null}' \
+	    '{"type":"ccmc-row","i":2,"cols":[0,2],"A":[1.0,null],"zero":[1]}' >sp
+	# every logit determined: drawn from
+	sed 's/,"default":null//; s/null\],"zero"/2],"zero"/' sp >spd
+	attn-sample -n 2 --seed 1 <spd >sps
+	attn-to-ccmc --analyze spd >spa
+	validate sps spa
+	rejected ccmc '{"type":"ccmc","form":"sparse","K":3,"default":0,"A":[[0]]}'
+	rejected ccmc '{"type":"ccmc","form":"sparse","K":3}'
+	rejected ccmc '{"type":"ccmc","K":3000,"P":[[1]]}'
+	rejected ccmc-row '{"type":"ccmc-row","i":0,"A":[]}'
+	rejected ccmc-row '{"type":"ccmc-row","i":0,"cols":[1,1],"A":[0,0]}'
+}
+
 # Run after the tests above have gathered the field names they met.
 @test "schema: ccmc-records(5) names every field the programs print" {
 	cd "$BATS_FILE_TMPDIR"
