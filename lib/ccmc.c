@@ -351,6 +351,7 @@ sparse_row(const struct input *in, json_t *row, struct ccmc *c, int r,
 
 /*
  * Most row lines are exactly {"type":"ccmc-row","i":I,"cols":[..],"A":[..]}
+ * (a text fit's add "default" and "samples", in that order)
  * with no spaces: read without a JSON tree (most of the time of loading a
  * large record).  The reader takes what JSON allows only, and only values
  * that pass every check of sparse_row; any other line, or any doubt, is
@@ -383,15 +384,11 @@ fast_uint(const char *p, const char *end, int *v)
 /* A JSON number (its grammar checked here; strtod converts it as the JSON
  * parser does), finite and within MAX_SCORE, or null. */
 static const char *
-fast_logit(const char *p, const char *end, double *v)
+fast_number(const char *p, const char *end, double *v)
 {
-	const char *s = p, *q;
+	const char *s = p;
 	char buf[64];
 
-	if ((q = fast_lit(p, end, "null"))) {
-		*v = NAN;
-		return q;
-	}
 	if (p < end && *p == '-')
 		p++;
 	if (p < end && *p == '0')
@@ -420,7 +417,21 @@ fast_logit(const char *p, const char *end, double *v)
 	memcpy(buf, s, (size_t)(p - s));
 	buf[p - s] = '\0';
 	*v = strtod(buf, NULL);
-	return isfinite(*v) && fabs(*v) <= MAX_SCORE ? p : NULL;
+	return isfinite(*v) ? p : NULL;
+}
+
+/* A logit: null (not determined: NaN) or a number within MAX_SCORE. */
+static const char *
+fast_logit(const char *p, const char *end, double *v)
+{
+	const char *q;
+
+	if ((q = fast_lit(p, end, "null"))) {
+		*v = NAN;
+		return q;
+	}
+	q = fast_number(p, end, v);
+	return q && fabs(*v) <= MAX_SCORE ? q : NULL;
 }
 
 /* Row r from the line in in->buf into b (cols, a) and c->lg; 0 if the
@@ -429,8 +440,9 @@ static int
 fast_row(const struct input *in, struct ccmc *c, int r, double deflt,
     struct rowbuf *b)
 {
-	const char *p = in->buf, *end = in->buf + in->len;
+	const char *p = in->buf, *end = in->buf + in->len, *q;
 	int i, n = 0, na = 0;
+	double samples;
 
 	if (!(p = fast_lit(p, end, "{\"type\":\"ccmc-row\",\"i\":")) ||
 	    !(p = fast_uint(p, end, &i)) || i != r ||
@@ -469,7 +481,16 @@ fast_row(const struct input *in, struct ccmc *c, int r, double deflt,
 			if (p == end || *p++ != ',')
 				return 0;
 		}
-	if (na != n || p + 1 != end || *p != '}')
+	if (na != n)
+		return 0;
+	/* a fit's text rows: their own default, and how many samples */
+	if ((q = fast_lit(p, end, ",\"default\":")) &&
+	    !(p = fast_logit(q, end, &deflt)))
+		return 0;
+	if ((q = fast_lit(p, end, ",\"samples\":")) &&
+	    !(p = fast_number(q, end, &samples)))
+		return 0;
+	if (p + 1 != end || *p != '}')
 		return 0;
 	logits_sparse_add(&c->lg, b->col, b->a, n, deflt);
 	return 1;

@@ -422,3 +422,31 @@ crit = df * (1 - 2 / (9 * df) + z * math.sqrt(2 / (9 * df))) ** 3
 assert chi < crit, (chi, crit, df)
 PY
 }
+
+# A text fit's rows carry their own "default" and "samples": the row
+# reader without a JSON tree takes them, and reads them as the JSON
+# parser does (a space after a comma sends a line to the parser).
+@test "sparse: a text fit's rows read alike with and without a JSON tree" {
+	py <<'PY' >doc
+import random
+random.seed(5)
+for d in range(40):
+    w = ["w%d" % random.randint(0, 3000) for _ in range(150)]
+    print(" ".join(w + w[:100]))
+PY
+	ccmc-estimate --text --window 32 --brief doc >fast
+	[ "$(head -1 fast | jq -r .form)" = sparse ]
+	sed -n 2p fast | grep -q '^{"type":"ccmc-row","i":0,"cols":\[.*\],"A":\[.*\],"default":[^,]*,"samples":[0-9.e+]*}$'
+	sed 's/,"default"/, "default"/' fast >slow
+	ccmc-estimate --text --eval fast doc >e1
+	ccmc-estimate --text --eval slow doc >e2
+	cmp e1 e2
+	echo '{"type":"prompt","prompt":["w1"]}' >p
+	attn-sample --model fast --trajectory --steps 50 --seed 2 p | tail -1 >t1
+	attn-sample --model slow --trajectory --steps 50 --seed 2 p | tail -1 >t2
+	cmp t1 t2
+	# the rows' defaults are read, not skipped: other defaults, other scores
+	sed 's/"default":[^,]*,/"default":-3,/' fast >other
+	ccmc-estimate --text --eval other doc >e3
+	! cmp -s e1 e3
+}
