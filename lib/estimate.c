@@ -1065,24 +1065,6 @@ est_error(const struct est_row *row, int K, const double *A,
 	}
 }
 
-static int
-by_value(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return (x > y) - (x < y);
-}
-
-/* The q-quantile of the n sorted values x, interpolated linearly. */
-static double
-quantile(const double *x, int n, double q)
-{
-	double at = q * (n - 1);
-	int k = (int)at;
-
-	return x[k] + (k + 1 < n ? (at - k) * (x[k + 1] - x[k]) : 0);
-}
-
 void
 est_bootstrap_row(const struct sampleset *s, int K, int i,
     const struct est_row *fit, const struct est_options *o, int B,
@@ -1123,9 +1105,7 @@ est_bootstrap_row(const struct sampleset *s, int K, int i,
 			nan |= isnan(x[b]);
 		if (nan || isnan(fit->cond[j]))
 			continue;
-		qsort(x, (size_t)B, sizeof *x, by_value);
-		lo[j] = quantile(x, B, 0.025);
-		hi[j] = quantile(x, B, 0.975);
+		quantile_pair(x, B, 0.025, 0.975, &lo[j], &hi[j]);
 	}
 	free(mult);
 	free(draw);
