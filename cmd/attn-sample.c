@@ -38,7 +38,8 @@
 static const char usage[] =
 "usage: attn-sample [-n N] [--model FILE] [--prompts DIST] [--len L[:LMAX]]\n"
 "                   [--via attention|ccmc | --markov] [--window L|none]\n"
-"                   [--mix W|model] [--tie-tol X] [--retie] [--probs] [--ids]\n"
+"                   [--mix W|model] [--tie-tol X] [--retie]\n"
+"                   [--head tied|linear|softmax] [--probs] [--ids]\n"
 "                   [--trajectory [--steps T]] [--seed S] [--shard I/N]\n"
 "                   [--progress] [file ...]\n";
 
@@ -74,6 +75,9 @@ static const char help[] =
 "                   (and separation) reach X (default 1e-9)\n"
 "  --retie          replace C by (E E^T)^-1 E first; printed, with\n"
 "                   \"meta\" \"retie\" saying how much it changed\n"
+"  --head H         the law of the model's head C: tied (default: C E^T = I),\n"
+"                   linear (C x_att clamped at 0, normalised) or softmax\n"
+"                   (softmax(C x_att)); default: the record's \"head\"\n"
 "  --probs          add \"p\": the exact distribution y was drawn from\n"
 "  --ids            print token ids even when the ccmc has a vocabulary\n"
 "  --trajectory     print trajectory records instead: from each prompt,\n"
@@ -98,7 +102,7 @@ struct options {
 	int      window;           /* 0: the model's, -1: none */
 	double   mix;              /* -1: the model's "mix"; -2: none */
 	double   tol;              /* of the model's exactness conditions */
-	int      retie;
+	int      retie, head_given;
 	uint64_t seed;
 	long     shard, nshards;
 	char    *model_file;
@@ -342,16 +346,21 @@ write_model(struct run *run, const char *line, size_t len)
 		model_write(&run->model);
 		return;
 	}
-	if (!run->o->window && run->o->mix < -1.5) {
+	if (!run->o->window && run->o->mix < -1.5 && !run->o->head_given) {
 		out_raw(line, len);
 		out_end();
 		return;
 	}
+	/* --head: the law the draws use */
+	if (run->have_model && run->o->head_given && run->model.C)
+		jset(run->rec, "head", jstr(model_head_name(run->model.head)));
 	if (!json_is_object(meta = json_object_get(run->rec, "meta"))) {
 		meta = jpack("{}");
 		jset(run->rec, "meta", meta);
 	}
-	jset(meta, "window", run->window ? jint(run->window) : jpack("n"));
+	if (run->o->window || run->o->mix > -1.5)
+		jset(meta, "window", run->window ? jint(run->window) :
+		    jpack("n"));
 	if (run->o->mix > -1.5)
 		jset(run->rec, "mix", jreal(run->mix));
 	out_json(run->rec);
@@ -376,7 +385,8 @@ setup(struct input *in, struct run *run)
 	else if (run->have_chain && run->scored.markov)
 		path = GEN_MARKOV;
 	else if (run->have_chain || (o->trajectory &&
-	    !(run->have_model && run->model.K > MAX_VOCAB)))
+	    !(run->have_model && (run->model.K > MAX_VOCAB ||
+	    !model_has_ccmc(&run->model, why, sizeof why)))))
 		path = GEN_CCMC;      /* beyond MAX_VOCAB a model has no CCMC */
 	else
 		path = GEN_ATTENTION;
@@ -565,6 +575,7 @@ parse_options(struct options *o, int argc, char **argv)
 		{ "mix", required_argument, NULL, 'x' },
 		{ "tie-tol", required_argument, NULL, 'e' },
 		{ "retie", no_argument, NULL, 'r' },
+		{ "head", required_argument, NULL, 'H' },
 		{ "probs", no_argument, NULL, 'p' },
 		{ "ids", no_argument, NULL, 'i' },
 		{ "trajectory", no_argument, NULL, 't' },
@@ -621,6 +632,10 @@ parse_options(struct options *o, int argc, char **argv)
 			break;
 		case 'r':
 			o->retie = 1;
+			break;
+		case 'H':
+			model_head_option(optarg);
+			o->head_given = 1;
 			break;
 		case 'x':
 			o->mix = strcmp(optarg, "model") == 0 ? -1 :
