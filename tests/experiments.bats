@@ -42,7 +42,7 @@ is_png() {
 	! grep -qxF -f "$BATS_TEST_TMPDIR/notes" "$BATS_TEST_TMPDIR/err"
 	grep -q '^e5: [0-9]* of [0-9]* jobs left notes' "$BATS_TEST_TMPDIR/err"
 	figs=$(xmake RESULTS="$r" figures)
-	[ "$(printf '%s\n' "$figs" | wc -l)" -eq 14 ]
+	[ "$(printf '%s\n' "$figs" | wc -l)" -eq 15 ]
 	for f in $figs; do is_png "$f"; done
 	for e in 1 2 3 4 5 6 7; do
 		jq -e '.verdict | test("^E[1-7] ")' "$r/e$e/summary.json" >/dev/null

@@ -22,6 +22,16 @@
 # continuations repeat more than the human ones and the bigram chain's
 # (seq-rep-4 and rep-32 both higher, over all prompts and seeds).
 # Perplexities are reported side by side and the lowest named, not judged.
+#
+# The scan (ours; reported, not judged): the same fits over a grid of
+# vocabularies E7_SCAN_V and windows E7_SCAN_W, each scored on the same
+# held-out steps (coverage; perplexities of CCMC+unigram, Kneser-Ney and
+# add-k with k chosen on the dev part), with its continuations' repetition
+# (seed 1), the written model's size and the fit's CPU time and peak
+# memory (e7-measure.py, in FILE.res beside each job: measurements are
+# not part of a job's reproducible bytes).  At full size the text is the
+# machine's licences and copyright files (e7-corpus.py: repeated files
+# and paragraphs dropped), which data/corpus.json describes.
 
 E7_V_tiny = 200
 E7_V_demo = 300
@@ -34,6 +44,14 @@ E7_K = 0.001 0.003 0.01 0.03 0.1 0.3 1
 E7_SEEDS_tiny = 1
 E7_SEEDS_demo = 1 2 3
 E7_SEEDS_full = 1 2 3 4 5 6 7 8 9 10
+E7_SCAN_V_tiny = 100 200
+E7_SCAN_V_demo = 100 300 1000
+E7_SCAN_V_full = 1000 10000 50000
+E7_SCAN_V = $(E7_SCAN_V_$(SCALE))
+E7_SCAN_W_tiny = 32
+E7_SCAN_W_demo = 32 128
+E7_SCAN_W_full = 32 128 512
+E7_SCAN_W = $(E7_SCAN_W_$(SCALE))
 E7_DIR = /usr/share/common-licenses
 E7_FILES = Apache-2.0 Artistic BSD CC0-1.0 GFDL-1.3 GPL-2 GPL-3 LGPL-2.1 \
 	LGPL-3 MPL-1.1 MPL-2.0
@@ -45,7 +63,10 @@ JOBS_e7 = $(E7)/fit/ccmc.json $(E7)/fit/markov.json $(E7)/eval/ccmc.json \
 	$(E7)/gen/ccmc_s1.ndjson $(E7)/gen/markov_s1.ndjson \
 	$(E7)/stats/human.ndjson \
 	$(foreach s,$(E7_SEEDS_$(SCALE)),$(E7)/stats/ccmc_s$s.ndjson \
-	$(E7)/stats/markov_s$s.ndjson)
+	$(E7)/stats/markov_s$s.ndjson) \
+	$(E7)/data/corpus.json \
+	$(foreach v,$(E7_SCAN_V),$(foreach w,$(E7_SCAN_W),$(E7)/scan/ccmc_v$v_w$w.json) \
+	$(E7)/scan/markov_v$v.json $(foreach k,$(E7_K),$(E7)/scan/addk_v$v_k$k.json))
 
 # Every job starts from the text, so that each stands alone (jobs may run
 # in any order, or in parallel).  A job that needs a model takes the fit
@@ -53,10 +74,14 @@ JOBS_e7 = $(E7)/fit/ccmc.json $(E7)/fit/markov.json $(E7)/eval/ccmc.json \
 # fits the same model again: the fits are most of E7's time.  Distinct
 # texts only: symlinks (GPL -> GPL-3, ...) and near-copies (GFDL-1.2,
 # LGPL-2, GPL-1) would put held-out text into training.
-E7_DOCS = for f in $(E7_FILES); do tr -s "[:space:]" " " <$(E7_DIR)/$$f || \
+E7_DOCS_tiny = for f in $(E7_FILES); do tr -s "[:space:]" " " <$(E7_DIR)/$$f || \
 	exit 1; echo; done
+E7_DOCS_demo = $(E7_DOCS_tiny)
+E7_DOCS_full = $(PYTHON) $(X)/e7-corpus.py
+E7_DOCS = $(E7_DOCS_$(SCALE))
 E7_SPLIT = --text --lower --punct drop --chunk 96
-E7_TRAIN = $(E7_SPLIT) --skip-pieces 5/5 --dev-share 0.2 --max-vocab $(E7_V)
+e7_train = $(E7_SPLIT) --skip-pieces 5/5 --dev-share 0.2 --max-vocab $1
+E7_TRAIN = $(call e7_train,$(E7_V))
 E7_TEST = $(E7_SPLIT) --pieces 5/5
 E7_DATA = $(E7_DOCS) | $(PYTHON) $(X)/e7-data.py
 E7_FIT_ccmc = $(E7_DOCS) | $(call prog,ccmc-estimate) $(E7_TRAIN) \
@@ -86,7 +111,31 @@ cmd_e7 = $(cmd_e7_$(call e7_dir,$1))
 cmd_e7_fit = $(e7_fit)
 cmd_e7_eval = $(E7_DOCS) | $(call prog,ccmc-estimate) $(E7_TEST) \
 	--eval <($(e7_model))
-cmd_e7_data = $(E7_DATA) steps
+cmd_e7_data = $(if $(filter corpus,$(call e7_kind,$1)),$(if $(filter \
+	full,$(SCALE)),$(E7_DOCS_full) --about,$(E7_DOCS) | wc -w -c | { read w \
+	b; printf "{\"words\":%s,\"bytes\":%s}\n" $$w $$b; }),$(E7_DATA) steps)
+
+# The scan's jobs (scan/ccmc_v300_w32.json, scan/markov_v300.json,
+# scan/addk_v300_k0.01.json): a fit measured into FILE.model, then its
+# record on the held-out steps (eval), the model's size, and for the CCMC
+# and Kneser-Ney its continuations' repetition (a traj-stats summary); an
+# add-k fit first says its perplexity on the dev part.
+e7_v = $(call arg,v,$(call stem,$1))
+e7_scanfit = $(E7_DOCS) | $(PYTHON) $(X)/e7-measure.py $1.res \
+	$(call prog,ccmc-estimate) $(call e7_train,$(e7_v)) $2 >$1.model
+e7_scaneval = $(E7_DOCS) | $(call prog,ccmc-estimate) $(E7_TEST) --eval $1.model && \
+	printf "{\"type\":\"model\",\"bytes\":%s}\n" $$(wc -c <$1.model)
+e7_scanrep = $(E7_DATA) prompts $(E7_P) $(E7_C) | $(call prog,attn-sample) \
+	--trajectory --steps $(E7_C) --seed 1 $2 --model $1.model | tail -n +2 | \
+	$(call prog,traj-stats) --summary --window $(E7_C)
+cmd_e7_scan = $(cmd_e7_scan_$(call e7_kind,$1)) && rm -f $1.model
+cmd_e7_scan_ccmc = $(call e7_scanfit,$1,--window $(call arg,w,$(call \
+	stem,$1)) --brief) && $(e7_scaneval) && $(e7_scanrep)
+cmd_e7_scan_markov = $(call e7_scanfit,$1,--markov) && $(e7_scaneval) && \
+	$(call e7_scanrep,$1,--markov)
+cmd_e7_scan_addk = $(call e7_scanfit,$1,--markov --laplace $(call arg,k,$(call \
+	stem,$1))) && jq -c "select(.type == \"ccmc\") | {type: \"dev\", \
+	perplexity: .fit.dev.perplexity}" $1.model && $(e7_scaneval)
 cmd_e7_gen = $(e7_gen)
 cmd_e7_stats = $(if $(filter human,$(call e7_kind,$1)),$(E7_DATA) human \
 	$(E7_P) $(E7_C) <($(e7_model)) | $(call prog,traj-stats) --text \
@@ -94,13 +143,16 @@ cmd_e7_stats = $(if $(filter human,$(call e7_kind,$1)),$(E7_DATA) human \
 
 PROGS_e7 = $(call prog,ccmc-estimate) $(call prog,attn-sample) \
 	$(call prog,traj-stats)
-$(JOBS_e7): $(PROGS_e7) $(X)/e7.mk $(X)/e7-data.py
+$(JOBS_e7): $(PROGS_e7) $(X)/e7.mk $(X)/e7-data.py $(X)/e7-corpus.py \
+	$(X)/e7-measure.py
 	@$(call run,e7,$@)
 LATE_e7 = $(filter $(E7)/eval/% $(E7)/gen/% $(E7)/stats/%,$(JOBS_e7))
 $(foreach f,$(LATE_e7),$(eval $f: $(call e7_fitfile,$f)))
 
-FIGS_e7 = $(E7)/text.png
+FIGS_e7 = $(E7)/text.png $(E7)/scan.png
 $(E7)/summary.json: $(JOBS_e7) $(X)/e7.py $(X)/expt.py
 	@E7_W=$(E7_W) E7_C=$(E7_C) $(call reduce,e7)
+$(E7)/scan.png: $(E7)/summary.json $(PLOT)/e7-scan.gp $(PLOT)/common.gp
+	@$(call plot,e7-scan,$@)
 $(E7)/text.png: $(E7)/summary.json $(PLOT)/e7-text.gp $(PLOT)/common.gp
 	@$(call plot,e7-text,$@)

@@ -2,12 +2,78 @@
 baselines on the same steps, and the repetition of CCMC, bigram and human
 continuations.  See e7.mk for the claims and their thresholds."""
 
+import json
 import os
 import sys
 
 import expt
 
 COVERAGE = 0.9    # (ours) held-out coverage far from 1: below this
+
+
+def scan(files, outdir):
+    """The scan over vocabularies and windows (reported, not judged): per
+    (V, W) the CCMC's coverage and perplexities, per V the Kneser-Ney and
+    the add-k chain whose k is best on the dev part, the continuations'
+    repetition and the models' sizes.  Writes scan.dat, and what each fit
+    took to resources.json; returns the rows."""
+    rows, chains = {}, {}
+    for f in files:
+        if os.path.basename(os.path.dirname(f)) != "scan":
+            continue
+        name = expt.stem(f)
+        a = dict((w[0], w[1:]) for w in name.split("_")[1:])
+        kind, v = name.split("_")[0], int(a["v"])
+        res = json.load(open(f + ".res"))
+        rec = {"eval": expt.one(f, "eval"), "bytes": expt.one(f, "model")["bytes"],
+               "cpu_s": res["cpu_s"], "max_rss_mb": res["max_rss_mb"]}
+        if kind == "addk":
+            rec["k"], rec["dev"] = float(a["k"]), expt.one(f, "dev")["perplexity"]
+        else:
+            rep = expt.one(f, "traj-stats")["repetition"]
+            rec["seq_rep_4"], rec["rep_32"] = rep["seq_rep_4"], rep["rep_32"]
+        if kind == "ccmc":
+            rows[(v, int(a["w"]))] = rec
+        else:
+            chains.setdefault((kind, v), []).append(rec)
+    out, took = [], []
+    for (v, w), r in sorted(rows.items()):
+        kn = chains[("markov", v)][0]
+        addk = min(chains[("addk", v)], key=lambda x: x["dev"])
+        e = r["eval"]
+        out.append({"V": v, "window": w, "K": e["K"], "coverage": e["coverage"],
+                    "ccmc_unigram_perplexity": e["full_perplexity"],
+                    "ccmc_covered_perplexity": e["perplexity"],
+                    "kneser_ney_perplexity": kn["eval"]["full_perplexity"],
+                    "addk_k": addk["k"], "addk_perplexity": addk["eval"]["full_perplexity"],
+                    "unigram_perplexity": e["unigram_perplexity"],
+                    "seq_rep_4": {"ccmc": r["seq_rep_4"], "kneser_ney": kn["seq_rep_4"]},
+                    "rep_32": {"ccmc": r["rep_32"], "kneser_ney": kn["rep_32"]},
+                    "model_bytes": {"ccmc": r["bytes"], "kneser_ney": kn["bytes"]}})
+        took.append({"V": v, "window": w,
+                     "fit_cpu_s": {"ccmc": r["cpu_s"], "kneser_ney": kn["cpu_s"]},
+                     "fit_max_rss_mb": {"ccmc": r["max_rss_mb"],
+                                        "kneser_ney": kn["max_rss_mb"]}})
+    # one gnuplot index per window, V ascending; the chains' lines from
+    # the first (they have no window)
+    windows = sorted({x["window"] for x in out})
+    table = []
+    for w in windows:
+        table += [[x["V"], x["coverage"], x["ccmc_unigram_perplexity"],
+                   x["kneser_ney_perplexity"], x["addk_perplexity"], t["fit_cpu_s"]["ccmc"],
+                   t["fit_max_rss_mb"]["ccmc"]] for x, t in zip(out, took)
+                  if x["window"] == w]
+        table += [None, None]
+    expt.write_data(outdir, "scan.dat", table,
+                    "V coverage ppl_ccmc_unigram ppl_kneser_ney ppl_addk_best fit_cpu_s "
+                    "fit_max_rss_mb (an index per window)")
+    expt.write_data(outdir, "scan-windows.dat", [windows])
+    # what the fits took differs from run to run: apart from summary.json,
+    # whose bytes a rerun reproduces
+    with open(os.path.join(outdir, "resources.json"), "w") as f:
+        json.dump(took, f, indent=1, sort_keys=True)
+        f.write("\n")
+    return out
 
 
 def main():
@@ -30,7 +96,7 @@ def main():
         elif part == "gen":
             gen[kind] = list(expt.records(f, "trajectory"))
         elif part == "data":
-            data[name] = int(open(f).read())
+            data[name] = expt.one(f, None) if name == "corpus" else int(open(f).read())
 
     # Every model scores the same steps, cut alike by the toolkit and by
     # the prompts' helper; otherwise nothing here compares.
@@ -114,6 +180,7 @@ def main():
         "addk_best": {"k": k_best, "dev_perplexity": dev_best,
                       "heldout_perplexity": ev[n_best]["full_perplexity"]},
         "perplexity": dict(ppl), "lowest_perplexity": best[0],
+        "corpus": data["corpus"], "scan": scan(files, outdir),
         "repetition": rep,
         "examples": {"prompt": " ".join(gen["ccmc"][0]["prompt"]) if gen.get("ccmc") else "",
                      "ccmc": example("ccmc"), "bigram": example("markov")}}
