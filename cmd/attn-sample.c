@@ -374,7 +374,7 @@ setup(struct input *in, struct run *run)
 	struct options *o = run->o;
 	enum gen_path path;
 	char why[256];
-	int window;
+	int window, made = 0;     /* the model's CCMC made in choosing the path */
 	double mix;
 
 	context_of(in, run, &window, &mix);
@@ -384,16 +384,17 @@ setup(struct input *in, struct run *run)
 		path = (enum gen_path)o->via;
 	else if (run->have_chain && run->scored.markov)
 		path = GEN_MARKOV;
-	else if (run->have_chain || (o->trajectory &&
-	    !(run->have_model && (run->model.K > MAX_VOCAB ||
-	    !model_has_ccmc(&run->model, why, sizeof why)))))
-		path = GEN_CCMC;      /* beyond MAX_VOCAB a model has no CCMC */
-	else
+	else if (run->have_chain)
+		path = GEN_CCMC;
+	else if (o->trajectory && run->model.K <= MAX_VOCAB &&
+	    ccmc_from_model(&run->model, run->chain, why, sizeof why) == 0)
+		path = GEN_CCMC, made = 1;
+	else      /* a model without a CCMC (or beyond MAX_VOCAB): its pass */
 		path = GEN_ATTENTION;
 	if (path == GEN_ATTENTION && run->have_chain)
 		input_fail(in, "--via attention needs an attn-model: a ccmc record "
 		    "has no forward pass");
-	if (path != GEN_ATTENTION && run->have_model &&
+	if (path != GEN_ATTENTION && run->have_model && !made &&
 	    ccmc_from_model(&run->model, run->chain, why, sizeof why) != 0)
 		input_fail(in, "%s", why);
 	if (gen_init(&run->gen, path, &run->model, run->chain, window, why,
