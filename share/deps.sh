@@ -33,6 +33,7 @@ case $what in
 bench)
 	want python3-numpy /usr/bin/python3 -c 'import numpy'
 	want python3-scipy /usr/bin/python3 -c 'import scipy.optimize'
+	want python3-torch /usr/bin/python3 -c 'import torch'
 	want valgrind      command -v valgrind
 	;;
 esac

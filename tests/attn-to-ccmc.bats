@@ -329,20 +329,10 @@ PY
 # systems; the doubles of P taken exactly, each row divided by its sum.
 write_chain_reference() {
 	cat >chainref.py <<'PY'
-import json, math, sys
+import json, math, os, sys
 from fractions import Fraction as F
-
-def solve(M, b):
-    n = len(M)
-    M = [row[:] + [bb] for row, bb in zip(M, b)]
-    for c in range(n):
-        p = next(r for r in range(c, n) if M[r][c] != 0)
-        M[c], M[p] = M[p], M[c]
-        for r in range(n):
-            if r != c and M[r][c] != 0:
-                f = M[r][c] / M[c][c]
-                M[r] = [x - f * y for x, y in zip(M[r], M[c])]
-    return [M[i][n] / M[i][i] for i in range(n)]
+sys.path.insert(0, os.environ["TESTS"])
+from markov import solve     # Gauss-Jordan in rationals
 
 def analyse(P):
     K = len(P)
@@ -441,7 +431,7 @@ PY
 	    ccmc-estimate 2>/dev/null >nulls
 	cat fit red nulls | attn-to-ccmc --analyze >out
 	[ "$(wc -l <out)" -eq 3 ]
-	run py out <<'PY'
+	TESTS=$TOP/tests run py out <<'PY'
 import json, sys
 sys.path.insert(0, ".")
 from chainref import check

@@ -20,11 +20,11 @@ print(math.floor(n * (0.01 + 2.33 * math.sqrt(0.01 * 0.99 / n))))
 PY
 }
 
-@test "a model where token 0 must win: >= 98% of 4000-step trajectories decided collapsed onto {0}" {
-	# Every row of A favours 0 by 3, its own by 6; prompts of 1 to 7
-	# tokens and a 0, with another token in each (else nothing can lose).
-	py <<'PY' >in
-import json, math, random
+# The ccmc record (K = 5) where token 0 must win: every row of A favours
+# 0 by 3, its own row by 6.
+forced_winner() {
+	py <<'PY'
+import json, math
 K = 5
 A = [[0.0] * K for _ in range(K)]
 for i in range(K):
@@ -32,6 +32,15 @@ for i in range(K):
 A[0][0] = 6.0
 P = [[math.exp(x) / sum(math.exp(z) for z in r) for x in r] for r in A]
 print(json.dumps({"type": "ccmc", "K": K, "A": A, "P": P, "posw": None}))
+PY
+}
+
+@test "a model where token 0 must win: >= 98% of 4000-step trajectories decided collapsed onto {0}" {
+	# prompts of 1 to 7 tokens and a 0, with another token in each (else
+	# nothing can lose)
+	{ forced_winner; py <<'PY'; } >in
+import json, random
+K = 5
 rnd, n = random.Random(11), 0
 while n < 200:
     p = [rnd.randrange(K) for _ in range(rnd.randrange(1, 8))]
@@ -148,15 +157,9 @@ PY
 	# a mixing chain (iid uniform over 5 tokens) for s steps, s uniform on
 	# [200, 1000), then 3000 steps of the CCMC where token 0 must win,
 	# continuing from that context; the record holds no model
-	py <<'PY' >in
-import json, math, random
+	{ forced_winner; py <<'PY'; } >in
+import json, random
 K = 5
-A = [[0.0] * K for _ in range(K)]
-for i in range(K):
-    A[i][0] = 3.0
-A[0][0] = 6.0
-P = [[math.exp(x) / sum(math.exp(z) for z in r) for x in r] for r in A]
-print(json.dumps({"type": "ccmc", "K": K, "A": A, "P": P, "posw": None}))
 rnd = random.Random(5)
 for k in range(100):
     s = rnd.randrange(200, 1000)
