@@ -39,7 +39,8 @@
 static const char usage[] =
 "usage: attn-sample [-n N] [--model FILE] [--prompts DIST] [--len L[:LMAX]]\n"
 "                   [--via attention|ccmc | --markov] [--window L|none]\n"
-"                   [--mix W|model] [--tie-tol X] [--retie] [--probs] [--ids]\n"
+"                   [--mix W|model] [--tie-tol X] [--retie]\n"
+"                   [--head tied|linear|softmax] [--probs] [--ids]\n"
 "                   [--trajectory [--steps T]] [--seed S] [--shard I/N]\n"
 "                   [--lower] [--punct keep|split|drop] [--progress]\n"
 "                   [file ...]\n";
@@ -76,6 +77,9 @@ static const char help[] =
 "                   (and separation) reach X (default 1e-9)\n"
 "  --retie          replace C by (E E^T)^-1 E first; printed, with\n"
 "                   \"meta\" \"retie\" saying how much it changed\n"
+"  --head H         the law of the model's head C: tied (default: C E^T = I),\n"
+"                   linear (C x_att clamped at 0, normalised) or softmax\n"
+"                   (softmax(C x_att)); default: the record's \"head\"\n"
 "  --probs          add \"p\": the exact distribution y was drawn from\n"
 "  --ids            print token ids even when the ccmc has a vocabulary\n"
 "  --lower, --punct MODE  cut the strings of prompts into words as\n"
@@ -103,7 +107,7 @@ struct options {
 	int      window;           /* 0: the model's, -1: none */
 	double   mix;              /* -1: the model's "mix"; -2: none */
 	double   tol;              /* of the model's exactness conditions */
-	int      retie;
+	int      retie, head_given;
 	uint64_t seed;
 	long     shard, nshards;
 	char    *model_file;
@@ -354,15 +358,20 @@ write_model(struct run *run)
 		model_write(&run->model);
 		return;
 	}
-	if (!run->o->window && run->o->mix < -1.5)
+	if (!run->o->window && run->o->mix < -1.5 && !run->o->head_given)
 		out_raw(run->line, run->len);
 	else {
+		/* --head: the law the draws use */
+		if (run->have_model && run->o->head_given && run->model.C)
+			jset(run->rec, "head",
+			    jstr(model_head_name(run->model.head)));
 		if (!json_is_object(meta = json_object_get(run->rec, "meta"))) {
 			meta = jpack("{}");
 			jset(run->rec, "meta", meta);
 		}
-		jset(meta, "window", run->window ? jint(run->window) :
-		    jpack("n"));
+		if (run->o->window || run->o->mix > -1.5)
+			jset(meta, "window", run->window ? jint(run->window) :
+			    jpack("n"));
 		if (run->o->mix > -1.5)
 			jset(run->rec, "mix", jreal(run->mix));
 		out_json(run->rec);
@@ -395,7 +404,8 @@ setup(struct input *in, struct run *run)
 	struct options *o = run->o;
 	enum gen_path path;
 	char why[256];
-	int window, row;
+	int window, row, made = 0;   /* made: the model's CCMC, in choosing
+	                              * the path */
 	double mix;
 
 	context_of(in, run, &window, &mix);
@@ -405,18 +415,21 @@ setup(struct input *in, struct run *run)
 		path = (enum gen_path)o->via;
 	else if (run->have_chain && run->scored.markov)
 		path = GEN_MARKOV;
-	else if (run->have_chain || (o->trajectory &&
-	    !(run->have_model && run->model.K > MAX_VOCAB)))
-		path = GEN_CCMC;      /* beyond MAX_VOCAB a model has no CCMC */
-	else
+	else if (run->have_chain)
+		path = GEN_CCMC;
+	else if (o->trajectory && run->model.K <= MAX_VOCAB &&
+	    ccmc_from_model(&run->model, run->chain, why, sizeof why) == 0)
+		path = GEN_CCMC, made = 1;
+	else      /* a model without a CCMC (or beyond MAX_VOCAB): its pass */
 		path = GEN_ATTENTION;
 	if (path == GEN_ATTENTION && run->have_chain)
 		input_fail(in, "--via attention needs an attn-model: a ccmc record "
 		    "has no forward pass");
 	if (run->have_chain && !ccmc_determined(run->chain, &row))
-		input_fail_line(in, run->chain->line, "no draws from this sparse ccmc: row %d leaves logits "
-		    "undetermined (null; a fit without a ridge)", row);
-	if (path != GEN_ATTENTION && run->have_model &&
+		input_fail_line(in, run->chain->line, "no draws from this sparse "
+		    "ccmc: row %d leaves logits undetermined (null; a fit without "
+		    "a ridge)", row);
+	if (path != GEN_ATTENTION && run->have_model && !made &&
 	    ccmc_from_model(&run->model, run->chain, why, sizeof why) != 0)
 		input_fail(in, "%s", why);
 	if (gen_init(&run->gen, path, &run->model, run->chain, window, why,
@@ -601,6 +614,7 @@ parse_options(struct options *o, int argc, char **argv)
 		{ "mix", required_argument, NULL, 'x' },
 		{ "tie-tol", required_argument, NULL, 'e' },
 		{ "retie", no_argument, NULL, 'r' },
+		{ "head", required_argument, NULL, 'H' },
 		{ "probs", no_argument, NULL, 'p' },
 		{ "ids", no_argument, NULL, 'i' },
 		{ "trajectory", no_argument, NULL, 't' },
@@ -658,6 +672,10 @@ parse_options(struct options *o, int argc, char **argv)
 			break;
 		case 'r':
 			o->retie = 1;
+			break;
+		case 'H':
+			model_head_option(optarg);
+			o->head_given = 1;
 			break;
 		case 'x':
 			o->mix = strcmp(optarg, "model") == 0 ? -1 :

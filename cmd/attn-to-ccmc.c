@@ -13,6 +13,7 @@
 
 #include "ccmc.h"
 #include "chain.h"
+#include "layerdist.h"
 #include "model.h"
 #include "numeric.h"
 #include "stream.h"
@@ -20,13 +21,15 @@
 
 static const char usage[] =
 "usage: attn-to-ccmc [--analyze] [--tie-tol X] [--retie] [--check PROMPTS]\n"
-"                    [file ...]\n";
+"                    [--head tied|linear|softmax] [file ...]\n";
 
 static const char help[] =
 "Read attn-model records and write each one's CCMC: logits A = E W E^T\n"
 "(each row of mean 0), base chain P = row-softmax(A), and position weights\n"
 "posw when the model has positional encodings.  A model with no exact CCMC\n"
-"is refused.  Records of other types pass through unchanged, in order.\n"
+"is refused, unless --check gives prompts: then the CCMC of its scores is\n"
+"written with \"distance\", how far the model's law is from it there.\n"
+"Records of other types pass through unchanged, in order.\n"
 "\n"
 "  --analyze        add \"chain\": communicating classes, their periods,\n"
 "                   stationary laws and mean first-passage times, absorption\n"
@@ -40,7 +43,12 @@ static const char help[] =
 "  --check PROMPTS  compare the forward pass with the CCMC on the prompt\n"
 "                   records of PROMPTS; add \"check\", and fail (65) when\n"
 "                   they differ by more than max(1e-9, 10 X); prompts that\n"
-"                   carry \"p\" are compared with the forward pass too\n"
+"                   carry \"p\" are compared with the forward pass too;\n"
+"                   add \"distance\": the total-variation distance between\n"
+"                   the model's law and the CCMC's on them\n"
+"  --head H         the law of the head C: tied (default: C E^T = I),\n"
+"                   linear (C x_att clamped at 0, normalised) or softmax\n"
+"                   (softmax(C x_att)); default: the record's \"head\"\n"
 "  -h, --help       this text;  --version  the version\n";
 
 struct options {
@@ -178,6 +186,73 @@ check_user(const struct prompts *ps, const struct attn_model *m, double *p,
 	    (json_int_t)ps->line[where]);
 }
 
+/* Every prompt within the model: tokens below K, at most LMAX of them. */
+static void
+prompts_fit(const struct prompts *ps, const struct attn_model *m)
+{
+	struct input at = { .name = ps->file };
+
+	for (long s = 0; s < ps->n; s++) {
+		at.line = ps->line[s];
+		for (int k = 0; k < ps->len[s]; k++)
+			if (ps->tok[s][k] >= m->K)
+				input_fail(&at, "token %d out of range (K = %d)",
+				    ps->tok[s][k], m->K);
+		if (m->lmax && ps->len[s] > m->lmax)
+			input_fail(&at, "prompt of %d tokens is longer than the "
+			    "model's LMAX %d", ps->len[s], m->lmax);
+	}
+}
+
+/* "distance": how far the model's law is from the CCMC c on the prompts
+ * (lib/layerdist); why: why the model has no exact CCMC, or NULL. */
+static json_t *
+distance(const struct prompts *ps, const struct attn_model *m,
+    const struct ccmc *c, const char *why)
+{
+	struct layer_distance r;
+
+	prompts_fit(ps, m);
+	layer_distance(m, c, ps->n, ps->tok, ps->len, &r);
+	return jpack("{s:b,s:o,s:s,s:I,s:f,s:f,s:I,s:f,s:f}", "exact", !why,
+	    "why", why ? jstr(why) : json_null(), "to", "the CCMC of the "
+	    "scores, A = E W E^T (posw from R W R^T)", "prompts",
+	    (json_int_t)r.prompts, "max_tv", r.max_tv, "mean_tv", r.mean_tv,
+	    "worst_line", (json_int_t)ps->line[r.worst], "max_off_prompt",
+	    r.max_out, "mean_off_prompt", r.mean_out);
+}
+
+/* A model with no exact CCMC, but a law (learned positions, an untied or
+ * softmax head): with prompts, the CCMC of its scores and "distance";
+ * else refused, with why. */
+static json_t *
+inexact(const struct input *in, const struct options *o,
+    const struct prompts *ps, const struct attn_model *m, struct ccmc *c,
+    const char *why)
+{
+	char lawwhy[256];
+	json_t *d;
+	size_t nwork = (size_t)m->K;
+	double *p, *work;
+
+	if (m->K > MAX_VOCAB || !model_law_ok(m, lawwhy, sizeof lawwhy))
+		input_fail(in, "%s", why);
+	if (!o->check)
+		input_fail(in, "%s; --check PROMPTS measures how far it is from the "
+		    "CCMC of its scores on those prompts", why);
+	ccmc_of_scores(m, c);
+	d = distance(ps, m, c, why);
+	for (long s = 0; s < ps->n; s++)
+		if (model_work_size(m, ps->len[s]) > nwork)
+			nwork = model_work_size(m, ps->len[s]);
+	p = xmalloc((size_t)m->K * sizeof *p);
+	work = xmalloc(checked_size(nwork, sizeof *work));
+	jset(d, "user", check_user(ps, m, p, work));
+	free(p);
+	free(work);
+	return d;
+}
+
 /* The largest difference between the forward pass's law (attn_law) and the
  * CCMC over the prompts, as "check"; past the bound, an error at the
  * prompt where it is largest.  With C E^T = I + D and |C r_t| <= X the
@@ -194,19 +269,13 @@ check(const struct prompts *ps, const struct attn_model *m,
 	long where = 0;
 	json_t *user;
 
+	prompts_fit(ps, m);
 	for (long s = 0; s < ps->n; s++) {
 		const int *t = ps->tok[s];
 		int L = ps->len[s];
 		double diff = 0;
 
 		at.line = ps->line[s];
-		for (int k = 0; k < L; k++)
-			if (t[k] >= m->K)
-				input_fail(&at, "token %d out of range (K = %d)", t[k],
-				    m->K);
-		if (m->lmax && L > m->lmax)
-			input_fail(&at, "prompt of %d tokens is longer than the "
-			    "model's LMAX %d", L, m->lmax);
 		if (model_work_size(m, L) > nwork || (size_t)m->K > nwork) {
 			/* ccmc_probs needs K: more than 2d + L when headless */
 			nwork = model_work_size(m, L) > (size_t)m->K ?
@@ -338,6 +407,7 @@ parse_options(struct options *o, int argc, char **argv)
 		{ "tie-tol", required_argument, NULL, 't' },
 		{ "retie", no_argument, NULL, 'r' },
 		{ "check", required_argument, NULL, 'c' },
+		{ "head", required_argument, NULL, 'H' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 }
@@ -357,6 +427,9 @@ parse_options(struct options *o, int argc, char **argv)
 			break;
 		case 'c':
 			o->check = optarg;
+			break;
+		case 'H':
+			model_head_option(optarg);
 			break;
 		default:
 			common_option(c, usage, help);
@@ -407,14 +480,17 @@ main(int argc, char **argv)
 		if (o.retie && model_retie(&model) != 0)
 			input_fail(&in, "--retie: E E^T is singular, so no head is "
 			    "tied to these embeddings");
-		if (ccmc_from_model(&model, &chain, why, sizeof why) != 0)
-			input_fail(&in, "%s", why);
 		if (o.analyze || o.check)
 			extra = json_object();
+		if (ccmc_from_model(&model, &chain, why, sizeof why) != 0)
+			jset(extra, "distance", inexact(&in, &o, &ps, &model, &chain,
+			    why));
+		else if (o.check) {
+			jset(extra, "check", check(&ps, &model, &chain));
+			jset(extra, "distance", distance(&ps, &model, &chain, NULL));
+		}
 		if (o.analyze)
 			jset(extra, "chain", chain_analyze(chain.P, chain.K));
-		if (o.check)
-			jset(extra, "check", check(&ps, &model, &chain));
 		ccmc_write(&chain, extra);
 		if (extra)
 			json_decref(extra);

@@ -39,8 +39,9 @@ static const char usage[] =
 "                     [--form dense|sparse|auto]\n"
 "                     [--vocab K | --max-vocab V] [TEXT] [file ...]\n"
 "       ccmc-estimate --embeddings MODEL [--l2 LAMBDA] [--tol X]\n"
-"                     [--max-iter N] [--method auto|newton|cg] [--brief]\n"
-"                     [--progress] [--quiet] [file ...]\n"
+"                     [--max-iter N] [--method auto|newton|cg]\n"
+"                     [--bootstrap B] [--seed S] [--brief] [--progress]\n"
+"                     [--quiet] [file ...]\n"
 "       ccmc-estimate --eval MODEL [--window L] [--mix W] [TEXT] [file ...]\n"
 "  TEXT: --text [--lower] [--punct keep|split|drop] [--chunk N]\n"
 "        [--pieces I/M | --skip-pieces I/M]\n";
@@ -616,14 +617,18 @@ main(int argc, char **argv)
 		struct wfit_options w = { o.fit.est.l2, o.fit.est.tol,
 		    o.fit.est.max_iter, o.fit.est.method == EST_NEWTON ?
 		    WFIT_NEWTON : o.fit.est.method == EST_CG ? WFIT_CG : WFIT_AUTO,
-		    o.progress };
+		    o.progress, o.fit.bootstrap, o.fit.seed };
 
-		if (o.fit.bootstrap || o.data.shards || o.merge || o.markov ||
-		    o.eval || o.data.text || o.data.window || o.data.vocab ||
-		    o.data.maxvocab)
+		if (o.data.shards)
+			usage_error(NULL, "--rows with --embeddings: the rows share "
+			    "one W, and every Newton step needs every sample's "
+			    "attention at the current W, so no shard can be fitted "
+			    "alone and merged; fit W in one run");
+		if (o.markov || o.eval || o.data.text || o.data.window ||
+		    o.data.vocab || o.data.maxvocab)
 			usage_error(NULL, "--embeddings fits W to integer samples: "
-			    "not with --bootstrap, --rows, --merge, --markov, --eval, "
-			    "--text, --window, --vocab or --max-vocab");
+			    "not with --markov, --eval, --text, --window, --vocab or "
+			    "--max-vocab");
 		wfit_run(o.embeddings, &w, o.fit.brief, argc - optind,
 		    argv + optind);
 		out_flush();

@@ -36,8 +36,7 @@ int
 ccmc_from_model(const struct attn_model *m, struct ccmc *c, char *why,
     size_t whylen)
 {
-	int K = m->K, L;
-	double *A;
+	int K = m->K;
 
 	memset(c, 0, sizeof *c);
 	if (K > MAX_VOCAB) {
@@ -50,6 +49,17 @@ ccmc_from_model(const struct attn_model *m, struct ccmc *c, char *why,
 	}
 	if (!model_has_ccmc(m, why, whylen))
 		return -1;
+	ccmc_of_scores(m, c);
+	return 0;
+}
+
+void
+ccmc_of_scores(const struct attn_model *m, struct ccmc *c)
+{
+	int K = m->K, L;
+	double *A;
+
+	memset(c, 0, sizeof *c);
 	c->K = K;
 	A = xmalloc((size_t)K * K * sizeof *A);
 	mat_mul_bt(m->EW, m->E, A, K, m->d, K);     /* A = E W E^T */
@@ -74,7 +84,6 @@ ccmc_from_model(const struct attn_model *m, struct ccmc *c, char *why,
 	    "each row divided by its largest entry");
 	if (m->meta)
 		jset(c->meta, "model", json_incref(m->meta));
-	return 0;
 }
 
 /* "posw", "vocab" and "meta", the same in both forms. */

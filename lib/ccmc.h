@@ -52,6 +52,10 @@ struct ccmc {
 /* The CCMC of a model; -1 with a reason if it has none. */
 int    ccmc_from_model(const struct attn_model *m, struct ccmc *c, char *why,
            size_t whylen);
+/* The CCMC of a model's scores, whether or not it is the model's law:
+ * A = E W E^T and, with positions, posw from B_Lt = r_L^T W r_t; what
+ * ccmc_from_model gives when the model has an exact CCMC (K <= MAX_VOCAB). */
+void   ccmc_of_scores(const struct attn_model *m, struct ccmc *c);
 /* Fills A from P (or P from A), in the gauge above. */
 void   ccmc_set_logits(struct ccmc *c, const double *A);
 /* A dense ccmc record (one line; a sparse header is refused here). */

@@ -1165,24 +1165,6 @@ est_error(const struct est_row *row, int K, const double *A,
 	}
 }
 
-static int
-by_value(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return (x > y) - (x < y);
-}
-
-/* The q-quantile of the n sorted values x, interpolated linearly. */
-static double
-quantile(const double *x, int n, double q)
-{
-	double at = q * (n - 1);
-	int k = (int)at;
-
-	return x[k] + (k + 1 < n ? (at - k) * (x[k + 1] - x[k]) : 0);
-}
-
 /* The streams of resamples: b * 2048 + i, as they were numbered when K
  * could not exceed 2048, and b * K + i beyond, so that no two meet. */
 #define EST_BOOT_STRIDE 2048
@@ -1230,9 +1212,7 @@ est_bootstrap_row(const struct sampleset *s, int K, int i,
 			nan |= isnan(x[b]);
 		if (nan || isnan(fit->cond[j]))
 			continue;
-		qsort(x, (size_t)B, sizeof *x, by_value);
-		fit->lo[j] = quantile(x, B, 0.025);
-		fit->hi[j] = quantile(x, B, 0.975);
+		quantile_pair(x, B, 0.025, 0.975, &fit->lo[j], &fit->hi[j]);
 	}
 	free(mult);
 	free(draw);

@@ -9,38 +9,6 @@
 #include "numeric.h"
 #include "util.h"
 
-/* The forward pass yields a probability vector only if C x_t is the one-hot
- * of k_t: C E^T = I, and C r_t = 0 for the positional encodings. */
-static int
-output_is_distribution(const struct attn_model *m, char *why, size_t whylen)
-{
-	double err = model_head_error(m), pos = 0;
-
-	if (!(err <= m->tol)) {
-		snprintf(why, whylen, "the output head is not tied to the "
-		    "embeddings, max|C E^T - I| = %.3g > %.3g, so the forward pass "
-		    "gives no probability vector " TIE_HINT, err, m->tol);
-		return 0;
-	}
-	for (int t = 0; m->C && t < m->lmax; t++)
-		for (int k = 0; k < m->K; k++) {
-			const double *c = m->C + (size_t)k * m->d;
-			const double *rt = m->R + (size_t)t * m->d;
-			double cr = 0;
-
-			for (int l = 0; l < m->d; l++)
-				cr += c[l] * rt[l];
-			pos = max_nan(pos, fabs(cr));
-		}
-	if (!(pos <= m->tol)) {
-		snprintf(why, whylen, "positional encodings reach the output, "
-		    "max|C r_t| = %.3g > %.3g, so the forward pass gives no "
-		    "probability vector", pos, m->tol);
-		return 0;
-	}
-	return 1;
-}
-
 /* Whether the position weights of every length L are rho^(L - t) (rho
  * read off the longest), up to rounding (relative 1e-9: the scores B_Lt
  * come out of matrix products).  Then w_j of a context of length L + 1 is
@@ -172,7 +140,7 @@ gen_init(struct generator *g, enum gen_path path, const struct attn_model *m,
 	memset(g, 0, sizeof *g);
 	g->path = path;
 	if (path == GEN_ATTENTION) {
-		if (!output_is_distribution(m, why, whylen))
+		if (!model_law_ok(m, why, whylen))
 			return -1;
 		g->model = m;
 		g->have_grouped = grouped_init(&g->grouped, m) == 0;
@@ -259,8 +227,8 @@ work(struct generator *g, size_t n)
 	return g->work;
 }
 
-/* The forward pass, clamped as attn_law (model.h) says; returns the total of
- * its positive entries (the draw needs no division). */
+/* The forward pass, as weights of the law attn_law (model.h) says; returns
+ * their total (the draw needs no division). */
 static double
 forward(struct generator *g, const int *prompt, int L, double *p)
 {
@@ -269,7 +237,7 @@ forward(struct generator *g, const int *prompt, int L, double *p)
 	else
 		attn_forward(g->model, prompt, L, p, work(g,
 		    model_work_size(g->model, L)));
-	return attn_law_clamp(p, g->K);
+	return attn_law_weights(g->model, p);
 }
 
 /* The model's own draw, before any mixing; r NULL: p only. */

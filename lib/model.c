@@ -375,9 +375,10 @@ parse_weights(const struct input *in, json_t *rec, json_t *spec, int headless,
 		m->C = weights_tensor(in, spec, "C", &r, &c);
 	if (m->C)
 		check_shape(in, "C", r, c, m->K, m->d);
-	if (m->C && m->d < m->K)
+	if (m->C && m->head == HEAD_TIED && m->d < m->K)
 		input_fail(in, "attn-model has d = %d < K = %d: no head with "
-		    "C E^T = I exists", m->d, m->K);
+		    "C E^T = I exists (\"head\": \"linear\" or \"softmax\" for "
+		    "an untied head)", m->d, m->K);
 	if ((m->R = weights_tensor(in, spec, "R", &r, &c))) {
 		if (r < 1 || r > MAX_LMAX)
 			input_fail(in, "weights: tensor R has %ld rows: LMAX must lie "
@@ -397,10 +398,11 @@ parse_arrays(const struct input *in, json_t *rec, int headless,
 	m->K = (int)field_long(in, rec, "K", 1, headless ? MAX_MODEL_VOCAB :
 	    MAX_VOCAB);
 	m->d = (int)field_long(in, rec, "d", 1, MAX_DIM);
-	if (!headless && m->d < m->K)
+	if (!headless && m->head == HEAD_TIED && m->d < m->K)
 		input_fail(in, "attn-model has d = %d < K = %d: no head with "
 		    "C E^T = I exists (\"C\": null makes it headless, the next "
-		    "token the token at the attended position)", m->d, m->K);
+		    "token the token at the attended position; \"head\": "
+		    "\"linear\" or \"softmax\" an untied head)", m->d, m->K);
 	m->E = field_matrix(in, rec, "E", m->K, m->d, 0);
 	m->W = field_matrix(in, rec, "W", m->d, m->d, 0);
 	if (!headless)
@@ -441,7 +443,59 @@ query_side(const struct input *in, json_t *rec, struct attn_model *m)
 /* What model_parse does beyond the record: --tie-tol and --retie of the
  * programs that only read models (model_set_tie). */
 static double parse_tol = TIE_TOL;
-static int parse_retie;
+static int parse_retie, parse_head = -1;
+static const char *const head_names[] = { "tied", "linear", "softmax" };
+
+void
+model_set_head(int head)
+{
+	parse_head = head;
+}
+
+int
+model_head_parse(const char *name)
+{
+	for (int h = 0; h < 3; h++)
+		if (name && strcmp(name, head_names[h]) == 0)
+			return h;
+	return -1;
+}
+
+void
+model_head_option(const char *arg)
+{
+	if (model_head_parse(arg) < 0)
+		usage_error(NULL, "--head: tied, linear or softmax, not '%s'", arg);
+	model_set_head(model_head_parse(arg));
+}
+
+const char *
+model_head_name(enum model_head h)
+{
+	return head_names[h];
+}
+
+/* The head law: --head's, else the record's "head" (tied if none). */
+static void
+head_of(const struct input *in, json_t *rec, int headless,
+    struct attn_model *m)
+{
+	json_t *h = json_object_get(rec, "head");
+
+	m->head = HEAD_TIED;
+	if (h && !json_is_null(h)) {
+		if (headless)
+			input_fail(in, "\"head\" with \"C\": null: a headless model "
+			    "has no head (its next token is the attended "
+			    "position's)");
+		if (model_head_parse(json_string_value(h)) < 0)
+			input_fail(in, "\"head\" must be \"tied\", \"linear\" or "
+			    "\"softmax\"");
+		m->head = (enum model_head)model_head_parse(json_string_value(h));
+	}
+	if (parse_head >= 0)
+		m->head = (enum model_head)parse_head;
+}
 
 void
 model_set_tie(double tol, int retie)
@@ -461,6 +515,7 @@ model_parse(const struct input *in, json_t *rec, struct attn_model *m)
 
 	memset(m, 0, sizeof *m);
 	m->tol = parse_tol;
+	head_of(in, rec, headless, m);
 	if (weights)
 		parse_weights(in, rec, weights, headless, m);
 	else
@@ -478,6 +533,16 @@ model_parse(const struct input *in, json_t *rec, struct attn_model *m)
 		input_fail(in, "--retie: E E^T is singular, or too ill-conditioned "
 		    "for a head tied within %.3g: no head is tied to these "
 		    "embeddings", m->tol);
+}
+
+/* "head", when C has a law other than the tie. */
+static void
+head_end(const struct attn_model *m)
+{
+	if (!m->C || m->head == HEAD_TIED)
+		return;
+	out_str(",\"head\":");
+	out_quoted(model_head_name(m->head));
 }
 
 /* The record's "meta" and its end, as both forms of a model write them. */
@@ -509,6 +574,7 @@ model_write(const struct attn_model *m)
 		out_matrix(m->C, m->K, m->d);
 	else
 		out_str("null");
+	head_end(m);
 	out_str(",\"pos\":");
 	if (m->lmax) {
 		out_str("{\"LMAX\":");
@@ -549,6 +615,7 @@ model_write_weights(const struct attn_model *m, const char *path, int dtype)
 	out_quoted(path);
 	if (!m->C)
 		out_str(",\"C\":null");
+	head_end(m);
 	meta_end(m);
 	return 0;
 }
@@ -684,6 +751,7 @@ model_retie(struct attn_model *m)
 		free(old);
 		return -1;
 	}
+	m->head = HEAD_TIED;       /* the law of the head it now is */
 	r = jpack("{s:o,s:o,s:o}", "tie_before", jreal(before), "tie_after",
 	    jreal(model_head_error(m)), "max_change_C",
 	    jreal(max_abs_diff(old, m->C, n)));
@@ -695,12 +763,50 @@ model_retie(struct attn_model *m)
 }
 
 int
+model_law_ok(const struct attn_model *m, char *why, size_t whylen)
+{
+	double err, pos = 0;
+
+	if (!m->C || m->head != HEAD_TIED)
+		return 1;
+	if (!((err = model_head_error(m)) <= m->tol)) {
+		snprintf(why, whylen, "the output head is not tied to the "
+		    "embeddings, max|C E^T - I| = %.3g > %.3g, so the forward pass "
+		    "gives no probability vector " TIE_HINT, err, m->tol);
+		return 0;
+	}
+	for (int t = 0; t < m->lmax; t++)
+		for (int k = 0; k < m->K; k++) {
+			const double *c = m->C + (size_t)k * m->d;
+			const double *rt = m->R + (size_t)t * m->d;
+			double cr = 0;
+
+			for (int l = 0; l < m->d; l++)
+				cr += c[l] * rt[l];
+			pos = max_nan(pos, fabs(cr));
+		}
+	if (!(pos <= m->tol)) {
+		snprintf(why, whylen, "positional encodings reach the output, "
+		    "max|C r_t| = %.3g > %.3g, so the forward pass gives no "
+		    "probability vector (\"head\": \"linear\" clamps it at 0)",
+		    pos, m->tol);
+		return 0;
+	}
+	return 1;
+}
+
+int
 model_has_ccmc(const struct attn_model *m, char *why, size_t whylen)
 {
-	double err = model_head_error(m), tol, worst[3] = { 0, 0, 0 };
+	double err, tol, worst[3] = { 0, 0, 0 };
 	int d = m->d;
 
-	if (!(err <= m->tol)) {
+	if (m->C && m->head == HEAD_SOFTMAX) {
+		snprintf(why, whylen, "no exact CCMC: a softmax head, "
+		    "softmax(C x_att), is not the attention itself");
+		return 0;
+	}
+	if (!((err = model_head_error(m)) <= m->tol)) {
 		snprintf(why, whylen, "no exact CCMC: the head is not tied to the "
 		    "embeddings, max|C E^T - I| = %.3g > %.3g " TIE_HINT, err,
 		    m->tol);
@@ -901,8 +1007,8 @@ attn_forward(const struct attn_model *m, const int *prompt, int L, double *p,
 	}
 }
 
-double
-attn_law_clamp(double *p, int K)
+static double
+law_clamp(double *p, int K)
 {
 	/* two partial sums: half the latency of one */
 	double total[2] = { 0, 0 };
@@ -919,6 +1025,20 @@ attn_law_clamp(double *p, int K)
 	return total[0] + total[1];
 }
 
+double
+attn_law_weights(const struct attn_model *m, double *p)
+{
+	double max = -INFINITY, total = 0;
+
+	if (m->head != HEAD_SOFTMAX || !m->C)
+		return law_clamp(p, m->K);
+	for (int k = 0; k < m->K; k++)
+		max = p[k] > max ? p[k] : max;
+	for (int k = 0; k < m->K; k++)
+		total += p[k] = exp(p[k] - max);
+	return total;
+}
+
 void
 attn_law(const struct attn_model *m, const int *prompt, int L, double *p,
     double *work)
@@ -926,7 +1046,7 @@ attn_law(const struct attn_model *m, const int *prompt, int L, double *p,
 	double total;
 
 	attn_forward(m, prompt, L, p, work);
-	total = attn_law_clamp(p, m->K);
+	total = attn_law_weights(m, p);
 	for (int k = 0; k < m->K; k++)
 		p[k] /= total;
 }
@@ -963,7 +1083,8 @@ grouped_init(struct attn_grouped *g, const struct attn_model *m)
 	double *G;
 
 	memset(g, 0, sizeof *g);
-	if (m->R || K > GROUPED_MAX_K)
+	/* softmax: p must be C x_att itself, not a multiple */
+	if (m->R || K > GROUPED_MAX_K || (m->C && m->head == HEAD_SOFTMAX))
 		return -1;
 	g->K = K;
 	g->S = xmalloc((size_t)K * K * sizeof *g->S);

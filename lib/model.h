@@ -27,8 +27,16 @@
 #define TIE_HINT "(--tie-tol X accepts a looser tie, --retie refits C to " \
 	"E: attn-to-ccmc, attn-sample)"
 
+/* The law of the output head C (attn-ccmc(7)): tied (C E^T = I within
+ * the tolerance, the default), or any C with p = C x_att clamped at 0
+ * and normalised (linear), or p = softmax(C x_att) (softmax, the usual
+ * LM head).  A headless model (C NULL) has none: the next token is the
+ * attended position's. */
+enum model_head { HEAD_TIED, HEAD_LINEAR, HEAD_SOFTMAX };
+
 struct attn_model {
 	int     K, d;
+	enum model_head head;  /* of C, if any */
 	int     lmax;          /* positions with encodings, 0 if none */
 	double *E;             /* K x d embeddings */
 	double *W;             /* d x d combined query-key matrix */
@@ -64,6 +72,14 @@ void   model_write(const struct attn_model *m);
  * --tie-tol and --retie of programs that read models only.  A negative
  * argument leaves that setting as it was. */
 void   model_set_tie(double tol, int retie);
+/* Every model_parse after this reads models with this head law, whatever
+ * their "head" says (--head of the programs that read models); -1 (the
+ * default): the record's.  "tied", "linear", "softmax": the enum, else -1. */
+void   model_set_head(int head);
+int    model_head_parse(const char *name);
+/* --head NAME of a program: model_set_head, or a usage error. */
+void   model_head_option(const char *arg);
+const char *model_head_name(enum model_head h);
 /* Writes E, W, C (if any) and R (if any) to the weights file path
  * (lib/weights: .safetensors or .npz, dtype a enum wdtype) and prints the
  * record that names it ("weights": path).  0, or weights_write's error. */
@@ -75,11 +91,16 @@ void   model_free(struct attn_model *m);
 double model_head_error(const struct attn_model *m);
 /* Replaces C by the head tied to E and blind to positions, C = (F F^T)^{-1}
  * F with F the rows of E projected off the span of the r_t (F = E without
- * positions), and records in meta "retie" the tie error before and after
- * and the largest change of an entry of C.  -1 if F F^T is singular (E has
+ * positions), so that the head law is tied, and records in meta "retie"
+ * the tie error before and after and the largest change of an entry of C.
+ * -1 if F F^T is singular (E has
  * dependent rows, or rows in the span of the positions), or so close to it
  * that the head it gives is not tied within m->tol. */
 int    model_retie(struct attn_model *m);
+/* Whether the forward pass gives a law: headless, a linear or softmax
+ * head, or a tied head (within tol) that positions do not reach (C r_t
+ * = 0); if not, why. */
+int    model_law_ok(const struct attn_model *m, char *why, size_t whylen);
 /* Whether the model has an exact CCMC (attn-ccmc(7)); if not, why. */
 int    model_has_ccmc(const struct attn_model *m, char *why, size_t whylen);
 
@@ -92,11 +113,13 @@ void   attn_forward(const struct attn_model *m, const int *prompt, int L,
 /* The forward pass's next-token law, the one rule every program applies
  * (attn-sample --probs and draws, attn-to-ccmc --check): p = C X^T alpha
  * with its negative entries, which a head tied only within its tolerance
- * (or rounding) leaves, set to 0 and the rest divided by their sum.
- * attn_law_clamp does the clamping only and returns that sum. */
+ * (or rounding) or a linear head leaves, set to 0 and the rest divided by
+ * their sum; with a softmax head, softmax(C X^T alpha).
+ * attn_law_weights turns attn_forward's p into weights of that law in
+ * place and returns their sum (clamping only, or exp(p - max p)). */
 void   attn_law(const struct attn_model *m, const int *prompt, int L,
            double *p, double *work);
-double attn_law_clamp(double *p, int K);
+double attn_law_weights(const struct attn_model *m, double *p);
 /* A headless model's draw: a position by its attention, and its token,
  * in O(L d) (never a vector of K). */
 struct rng;

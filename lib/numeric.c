@@ -245,3 +245,30 @@ entropy(const double *p, int n)
 			h -= p[i] * log(p[i]);
 	return h;
 }
+
+static int
+by_value(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return (x > y) - (x < y);
+}
+
+/* The q-quantile of the n sorted values x, interpolated linearly. */
+static double
+quantile(const double *x, int n, double q)
+{
+	double at = q * (n - 1);
+	int k = (int)at;
+
+	return x[k] + (k + 1 < n ? (at - k) * (x[k + 1] - x[k]) : 0);
+}
+
+void
+quantile_pair(double *x, int n, double qlo, double qhi, double *lo,
+    double *hi)
+{
+	qsort(x, (size_t)n, sizeof *x, by_value);
+	*lo = quantile(x, n, qlo);
+	*hi = quantile(x, n, qhi);
+}

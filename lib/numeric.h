@@ -33,6 +33,12 @@ void   lu_solve(const double *a, const int *piv, double *x, int n);
  * Returns 0, or -1 if singular to working precision. */
 int    mat_inverse(const double *A, double *inv, int n);
 
+/* The qlo- and qhi-quantiles of the n values x (a percentile interval:
+ * 0.025 and 0.975 for 95%), interpolated linearly between order
+ * statistics; sorts x. */
+void   quantile_pair(double *x, int n, double qlo, double qhi, double *lo,
+           double *hi);
+
 /* Shannon entropy (nats) of a probability vector. */
 double entropy(const double *p, int n);
 

@@ -6,8 +6,10 @@
 #include <string.h>
 
 #include "fastrec.h"
+#include "fitrecord.h"
 #include "logits.h"
 #include "numeric.h"
+#include "rng.h"
 #include "stream.h"
 #include "util.h"
 
@@ -37,6 +39,7 @@ push_sample(struct wfit_data *D, long start, int len)
 		    sizeof *D->start));
 		D->len = xrealloc(D->len, (size_t)D->cap * sizeof *D->len);
 		D->slot = xrealloc(D->slot, (size_t)D->cap * sizeof *D->slot);
+		D->seq = xrealloc(D->seq, (size_t)D->cap * sizeof *D->seq);
 	}
 	if (D->slot_of[q] < 0) {
 		D->slot_of[q] = D->nq;
@@ -44,6 +47,7 @@ push_sample(struct wfit_data *D, long start, int len)
 	}
 	D->start[D->n] = start;
 	D->len[D->n] = len;
+	D->seq[D->n] = D->nseq;
 	D->slot[D->n++] = D->slot_of[q];
 }
 
@@ -78,6 +82,7 @@ add_sequence(struct wfit_data *D, const struct input *in, long *seen,
 	push_tokens(D, next, T);
 	for (int t = 0; t < T; t++)
 		push_sample(D, start, L + t);
+	D->nseq++;
 }
 
 /* A sample or trajectory record read as a JSON tree. */
@@ -159,6 +164,7 @@ wfit_data_free(struct wfit_data *D)
 	free(D->start);
 	free(D->len);
 	free(D->slot);
+	free(D->seq);
 	free(D->tok);
 	free(D->qtok);
 	free(D->slot_of);
@@ -175,6 +181,9 @@ struct pass {
 	const struct wfit_data *D;
 	const double *E;
 	int     d;
+	const double *mult;    /* per sample: its weight (a bootstrap's
+	                        * multiplicity), or NULL for 1 */
+	double  total;         /* of the weights */
 	long   *order;         /* samples grouped by query slot */
 	long   *first;         /* group j is order[first[j] .. first[j+1]) */
 	double *s, *ds, *m, *gq, *Mq, *du, *hq;   /* scratch */
@@ -185,16 +194,29 @@ struct pass {
 	int     alpha_valid;
 };
 
+/* An entry of W whose unit vector has more than this share outside the
+ * range of the Hessian is moved by a direction the data leave open. */
+#define WFIT_MOVABLE 1e-6
+
 #define WFIT_CACHE (1L << 27)   /* doubles of cached attention, 1 GiB */
 
 static void
-pass_init(struct pass *P, const struct wfit_data *D, const double *E, int d)
+pass_init(struct pass *P, const struct wfit_data *D, const double *E, int d,
+    const double *mult)
 {
 	long maxlen = 0;
 
+	memset(P, 0, sizeof *P);
 	P->D = D;
 	P->E = E;
 	P->d = d;
+	P->mult = mult;
+	P->total = (double)D->n;
+	if (mult) {
+		P->total = 0;
+		for (long i = 0; i < D->n; i++)
+			P->total += mult[i];
+	}
 	P->first = xcalloc((size_t)D->nq + 1, sizeof *P->first);
 	P->order = xmalloc(checked_size((size_t)D->n, sizeof *P->order));
 	for (long i = 0; i < D->n; i++) {
@@ -313,8 +335,11 @@ evaluate(struct pass *P, const double *W, double *G, double *H)
 			long i = P->order[o];
 			const int *ctx = D->tok + D->start[i];
 			int L = D->len[i];
+			double w = P->mult ? P->mult[i] : 1;
 
-			ll += attention(P, &g, i);
+			if (w == 0)
+				continue;
+			ll += w * attention(P, &g, i);
 			if (!G)
 				continue;
 			if (P->alpha)
@@ -322,6 +347,7 @@ evaluate(struct pass *P, const double *W, double *G, double *H)
 			memset(P->m, 0, (size_t)d * sizeof *P->m);
 			for (int t = 0; t < L; t++) {
 				const double *e = P->E + (size_t)ctx[t] * d;
+				double ws = w * P->s[t];
 
 				for (int l = 0; l < d; l++)
 					P->m[l] += P->s[t] * e[l];
@@ -329,18 +355,19 @@ evaluate(struct pass *P, const double *W, double *G, double *H)
 					for (int b = 0; b < d; b++)
 						for (int l = 0; l < d; l++)
 							P->Mq[(size_t)b * d + l] +=
-							    P->s[t] * e[b] * e[l];
+							    ws * e[b] * e[l];
 			}
 			{
 				const double *ey = P->E + (size_t)ctx[L] * d;
 
 				for (int l = 0; l < d; l++)
-					P->gq[l] += ey[l] - P->m[l];
+					P->gq[l] += w * (ey[l] - P->m[l]);
 			}
 			if (H)
 				for (int b = 0; b < d; b++)
 					for (int l = 0; l < d; l++)
-						P->Mq[(size_t)b * d + l] -= P->m[b] * P->m[l];
+						P->Mq[(size_t)b * d + l] -= w * P->m[b] *
+						    P->m[l];
 		}
 		if (G)
 			for (int a = 0; a < d; a++)
@@ -379,9 +406,11 @@ hess_vec(struct pass *P, const double *W, const double *V, double *HV)
 			long i = P->order[o];
 			const int *ctx = D->tok + D->start[i];
 			int L = D->len[i];
-			double mean = 0;
+			double mean = 0, w = P->mult ? P->mult[i] : 1;
 			const double *a = P->s;
 
+			if (w == 0)
+				continue;
 			if (P->alpha_valid)
 				a = P->alpha + P->aoff[o];
 			else
@@ -391,10 +420,10 @@ hess_vec(struct pass *P, const double *W, const double *V, double *HV)
 				    (size_t)ctx[t] * d, d));
 			for (int t = 0; t < L; t++) {
 				const double *e = P->E + (size_t)ctx[t] * d;
-				double w = a[t] * (P->ds[t] - mean);
+				double wt = w * a[t] * (P->ds[t] - mean);
 
 				for (int l = 0; l < d; l++)
-					P->hq[l] += w * e[l];
+					P->hq[l] += wt * e[l];
 			}
 		}
 		for (int a = 0; a < d; a++)
@@ -411,7 +440,7 @@ wfit_loglik(const struct wfit_data *D, const double *E, int d,
 	struct pass P;
 	double ll;
 
-	pass_init(&P, D, E, d);
+	pass_init(&P, D, E, d, NULL);
 	ll = evaluate(&P, W, NULL, NULL);
 	pass_free(&P);
 	return ll;
@@ -535,7 +564,7 @@ cg_step(struct pass *P, const double *W, double l2, const double *g,
 	double *r = xmalloc(bytes), *dir = xmalloc(bytes), *Hd = xmalloc(bytes);
 	double rr, g0 = sqrt(logits_dot(g, g, p)), stop;
 
-	stop = g0 * fmin(0.5, sqrt(g0 / (double)P->D->n));
+	stop = g0 * fmin(0.5, sqrt(g0 / P->total));
 	memset(x, 0, bytes);
 	for (int i = 0; i < p; i++)
 		r[i] = dir[i] = -g[i];
@@ -595,8 +624,25 @@ line_search(struct pass *P, double *W, const double *x, const double *g,
 	return f;
 }
 
+/* How far each entry of W can move unseen: the share of its unit vector
+ * outside the range spanned by the rows of B (r x p). */
+static double *
+movable_entries(const double *B, int r, int p)
+{
+	double *mv = xmalloc((size_t)p * sizeof *mv);
+
+	for (int i = 0; i < p; i++) {
+		double in = 0;
+
+		for (int k = 0; k < r; k++)
+			in += B[(size_t)k * p + i] * B[(size_t)k * p + i];
+		mv[i] = fmax(0, 1 - in);
+	}
+	return mv;
+}
+
 /* Standard errors of the entries of W from the inverse Fisher information
- * in the Hessian's range, and how far each entry can move unseen. */
+ * in the Hessian's range (R->movable set). */
 static void
 standard_errors(struct pass *P, struct wfit_result *R, const double *B,
     int r, double l2)
@@ -614,7 +660,6 @@ standard_errors(struct pass *P, struct wfit_result *R, const double *B,
 	mat_mul(B, H, T, r, p, p);
 	mat_mul_bt(T, B, A, r, p, r);
 	R->se = xmalloc((size_t)p * sizeof *R->se);
-	R->movable = xmalloc((size_t)p * sizeof *R->movable);
 	if (r > 0 && cholesky(A, r) != 0) {
 		for (int i = 0; i < p; i++)
 			R->se[i] = NAN, R->movable[i] = 1;
@@ -622,14 +667,11 @@ standard_errors(struct pass *P, struct wfit_result *R, const double *B,
 	}
 	for (int i = 0; i < p; i++) {
 		/* B e_i: its projection on the range; var = |L^{-1} B e_i|^2 */
-		double in = 0, var = 0;
+		double var = 0;
 
-		for (int k = 0; k < r; k++) {
+		for (int k = 0; k < r; k++)
 			col[k] = B[(size_t)k * p + i];
-			in += col[k] * col[k];
-		}
-		R->movable[i] = fmax(0, 1 - in);
-		if (R->movable[i] > 1e-6) {
+		if (R->movable[i] > WFIT_MOVABLE) {
 			R->se[i] = NAN;
 			continue;
 		}
@@ -651,9 +693,19 @@ done:
 	free(col);
 }
 
-int
-wfit_fit(const struct wfit_data *D, const double *E, int d,
-    const struct wfit_options *o, struct wfit_result *R)
+/* Whether a fit of dimension d is dense Newton. */
+static int
+newton_for(const struct wfit_options *o, int d)
+{
+	return o->method == WFIT_NEWTON ||
+	    (o->method == WFIT_AUTO && d <= WFIT_NEWTON_MAX_D);
+}
+
+/* The fit with per-sample weights mult (NULL: 1 each); standard errors
+ * only without. */
+static void
+fit(const struct wfit_data *D, const double *E, int d,
+    const struct wfit_options *o, const double *mult, struct wfit_result *R)
 {
 	int p = d * d, newton, r = 0;
 	size_t bytes = (size_t)p * sizeof(double);
@@ -665,9 +717,8 @@ wfit_fit(const struct wfit_data *D, const double *E, int d,
 	R->d = d;
 	R->rank = -1;
 	R->W = xcalloc((size_t)p, sizeof *R->W);
-	pass_init(&P, D, E, d);
-	newton = o->method == WFIT_NEWTON ||
-	    (o->method == WFIT_AUTO && d <= WFIT_NEWTON_MAX_D);
+	pass_init(&P, D, E, d, mult);
+	newton = newton_for(o, d);
 	if (newton) {
 		H = xmalloc(checked_size((size_t)p * p, sizeof *H));
 		/* the range is the same at every W: from W = 0 */
@@ -676,6 +727,7 @@ wfit_fit(const struct wfit_data *D, const double *E, int d,
 		evaluate(&P, R->W, G, H);
 		B = range_basis(H, p, &r);
 		R->rank = r;
+		R->movable = movable_entries(B, r, p);
 	}
 	R->cg = !newton;
 	ll = evaluate(&P, R->W, NULL, NULL);
@@ -691,8 +743,8 @@ wfit_fit(const struct wfit_data *D, const double *E, int d,
 			g[i] = -G[i] + o->l2 * R->W[i];
 		R->gnorm = 0;
 		for (int i = 0; i < p; i++)
-			R->gnorm = max_nan(R->gnorm, fabs(g[i]) / D->n);
-		if (o->progress)
+			R->gnorm = max_nan(R->gnorm, fabs(g[i]) / P.total);
+		if (o->progress && !mult)
 			fprintf(stderr, "%s: W-fit iteration %d: loglik %.12g, "
 			    "gradient %.3g\n", progname, R->iters, ll, R->gnorm);
 		if (R->gnorm <= o->tol) {
@@ -727,7 +779,7 @@ wfit_fit(const struct wfit_data *D, const double *E, int d,
 	}
 	R->loglik = ll;
 	R->objective = -f;
-	if (newton && r >= 0)
+	if (newton && !mult)
 		standard_errors(&P, R, B, r, o->l2);
 	free(H);
 	free(B);
@@ -735,7 +787,72 @@ wfit_fit(const struct wfit_data *D, const double *E, int d,
 	free(g);
 	free(x);
 	pass_free(&P);
+}
+
+int
+wfit_fit(const struct wfit_data *D, const double *E, int d,
+    const struct wfit_options *o, struct wfit_result *R)
+{
+	fit(D, E, d, o, NULL, R);
 	return 0;
+}
+
+/* Resample b: each record drawn with replacement, nseq times, its count
+ * the weight of each of its samples. */
+static void
+resample(const struct wfit_data *D, uint64_t seed, int b, double *count,
+    double *mult)
+{
+	struct rng rng;
+
+	rng_init(&rng, seed, "wfit-bootstrap", (uint64_t)b);
+	memset(count, 0, (size_t)D->nseq * sizeof *count);
+	for (long k = 0; k < D->nseq; k++)
+		count[rng_below(&rng, (uint32_t)D->nseq)] += 1;
+	for (long i = 0; i < D->n; i++)
+		mult[i] = count[D->seq[i]];
+}
+
+void
+wfit_bootstrap(const struct wfit_data *D, const double *E, int d,
+    const struct wfit_options *o, struct wfit_result *R)
+{
+	int p = d * d, B = o->bootstrap;
+	double *count = xmalloc(((size_t)D->nseq + 1) * sizeof *count);
+	double *mult = xmalloc(((size_t)D->n + 1) * sizeof *mult);
+	double *draw = xmalloc(checked_size(checked_size((size_t)p, (size_t)B),
+	    sizeof *draw));
+
+	for (int b = 0; b < B; b++) {
+		struct wfit_result r;
+
+		if (o->progress)
+			fprintf(stderr, "\r%s: W-fit bootstrap %d/%d", progname, b, B);
+		resample(D, o->seed, b, count, mult);
+		fit(D, E, d, o, mult, &r);
+		R->unconverged += !r.converged;
+		for (int i = 0; i < p; i++)
+			draw[(size_t)i * B + b] = r.movable[i] <= WFIT_MOVABLE ?
+			    r.W[i] : NAN;
+		wfit_result_free(&r);
+	}
+	if (o->progress)
+		fprintf(stderr, "\r%s: W-fit bootstrap %d/%d\n", progname, B, B);
+	R->lo = xmalloc(2 * (size_t)p * sizeof *R->lo);
+	R->hi = R->lo + p;
+	for (int i = 0; i < p; i++) {
+		double *x = draw + (size_t)i * B;
+		int nan = R->unconverged > 0 || R->movable[i] > WFIT_MOVABLE;
+
+		for (int b = 0; b < B; b++)
+			nan |= isnan(x[b]);
+		R->lo[i] = R->hi[i] = NAN;
+		if (!nan)
+			quantile_pair(x, B, 0.025, 0.975, &R->lo[i], &R->hi[i]);
+	}
+	free(count);
+	free(mult);
+	free(draw);
 }
 
 void
@@ -744,16 +861,11 @@ wfit_result_free(struct wfit_result *r)
 	free(r->W);
 	free(r->se);
 	free(r->movable);
+	free(r->lo);
 	memset(r, 0, sizeof *r);
 }
 
 /* ---- ccmc-estimate --embeddings ---- */
-
-static json_t *
-number_or_null(double x)
-{
-	return isfinite(x) ? jreal(x) : json_null();
-}
 
 /* The model whose E is taken as known: headless, or tied (then the law
  * is the same), and without positions. */
@@ -835,18 +947,13 @@ wfit_json(const struct wfit_data *D, const struct attn_model *m,
 	jset(j, "null_dim", R->rank >= 0 ? jint(p - R->rank) : json_null());
 	jset(j, "undetermined_entries", R->se ? jint(undetermined) :
 	    json_null());
-	if (!brief) {
-		json_t *se = json_array();
-
-		for (int a = 0; R->se && a < d; a++) {
-			json_t *row = json_array();
-
-			for (int b = 0; b < d; b++)
-				jappend(row, number_or_null(R->se[(size_t)a * d + b]));
-			jappend(se, row);
-		}
-		jset(j, "stderr", R->se ? se : (json_decref(se), json_null()));
-	}
+	if (!brief)
+		jset(j, "stderr", R->se ? matrix_json(R->se, d, d) : json_null());
+	if (R->lo)
+		jset(j, "bootstrap", jpack("{s:i,s:o,s:f,s:s,s:i,s:o,s:o}", "B",
+		    o->bootstrap, "seed", jseed(o->seed), "level", 0.95,
+		    "resampled", "records", "unconverged", R->unconverged,
+		    "lo", matrix_json(R->lo, d, d), "hi", matrix_json(R->hi, d, d)));
 	if (D->truth)
 		jset(j, "truth", truth_json(D, m, R));
 	return j;
@@ -862,10 +969,25 @@ wfit_run(const char *model_file, const struct wfit_options *o, int brief,
 	json_t *meta;
 
 	read_embeddings(model_file, &m);
+	if (o->bootstrap && !newton_for(o, m.d))
+		usage_error(NULL, "--bootstrap with --embeddings needs the dense "
+		    "Newton fit (d <= %d, --method auto or newton), whose null "
+		    "space says which entries of W have intervals; d is %d",
+		    WFIT_NEWTON_MAX_D, m.d);
 	wfit_read(&D, m.K, nfiles, files);
+	if (o->bootstrap && D.nseq > UINT32_MAX)
+		die(EXIT_USAGE, "--bootstrap: %ld records, beyond the %lu a "
+		    "resample draws from", D.nseq, (unsigned long)UINT32_MAX);
 	wfit_fit(&D, m.E, m.d, o, &R);
 	if (!R.converged)
 		note("the W-fit did not converge: %s", R.why);
+	if (o->bootstrap && !brief) {
+		wfit_bootstrap(&D, m.E, m.d, o, &R);
+		if (R.unconverged)
+			note("%d of %d bootstrap resamples of the W-fit did not "
+			    "converge: no intervals (meta.wfit.bootstrap)",
+			    R.unconverged, o->bootstrap);
+	}
 	if (R.rank >= 0 && R.rank < m.d * m.d)
 		note("the data determine %d of the %d directions of W; the rest "
 		    "is set to 0 (meta.wfit.stderr: null entries)", R.rank,

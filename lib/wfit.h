@@ -32,6 +32,8 @@
 #ifndef WFIT_H
 #define WFIT_H
 
+#include <stdint.h>
+
 #include "model.h"
 
 #define WFIT_NEWTON_MAX_D 32
@@ -44,6 +46,8 @@ struct wfit_data {
 	long    *start;
 	int     *len;
 	int     *slot;         /* the sample's query's slot */
+	long    *seq;          /* the record (sequence) it comes from */
+	long     nseq;         /* records: the units a bootstrap resamples */
 	int     *tok;
 	long     ntok, tokcap, cap;
 	int      nq;           /* distinct queries */
@@ -68,6 +72,8 @@ struct wfit_options {
 	int    max_iter;
 	int    method;
 	int    progress;
+	int    bootstrap;      /* resamples, 0 for none */
+	uint64_t seed;         /* of the resampling */
 };
 
 struct wfit_result {
@@ -81,11 +87,21 @@ struct wfit_result {
 	double *movable;       /* d x d: the share of each entry's unit vector
 	                        * in the null space (0 determined), or NULL */
 	const char *why;       /* why it did not converge, or NULL */
+	/* --bootstrap: 95% percentile intervals (d x d, NaN where there is
+	 * none), and the resamples whose fit did not converge */
+	double *lo, *hi;
+	int     unconverged;
 };
 
 /* E: K x d (the model's embeddings).  Returns 0. */
 int    wfit_fit(const struct wfit_data *D, const double *E, int d,
            const struct wfit_options *o, struct wfit_result *r);
+/* The bootstrap of a fit R made with o (Newton: R->movable set): B
+ * resamples of the records (a trajectory with all its steps), each
+ * refitted; sets R->lo, R->hi for the entries R determines, if every
+ * resample converged and determines them too (else NaN). */
+void   wfit_bootstrap(const struct wfit_data *D, const double *E, int d,
+           const struct wfit_options *o, struct wfit_result *R);
 /* The log-likelihood of W on the data. */
 double wfit_loglik(const struct wfit_data *D, const double *E, int d,
            const double *W);

@@ -128,7 +128,8 @@ PY
 	attn-sample -n 2000 mh >sh
 	ccmc-estimate --embeddings mh sh >w1
 	tail -n +2 sh | ccmc-estimate --embeddings mh --method cg --brief >w2
-	validate w1 w2
+	ccmc-estimate --embeddings mh --bootstrap 5 sh >w3
+	validate w1 w2 w3
 }
 
 @test "schema: attn-to-ccmc, with and without positions and --analyze" {
@@ -142,7 +143,11 @@ PY
 	attn-sample --probs -n 3 m | tail -n +2 |
 	    sed 's/"type":"sample"/"type":"prompt"/; s/,"y":[0-9]*//' >pp
 	attn-to-ccmc --check pp m >cu
-	validate c cr cd pass cq mbig cbig pp cu
+	# a layer that is no CCMC: a softmax head, its distance from one
+	jq -c '.head = "softmax"' m >msm
+	attn-to-ccmc --check prompts msm >csm
+	attn-sample --head linear -n 2 m >sl
+	validate c cr cd pass cq mbig cbig pp cu msm csm sl
 }
 
 @test "schema: attn-sample, samples, probabilities, paths and prompts" {

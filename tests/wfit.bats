@@ -198,7 +198,7 @@ EOF
 	cmp "$T/a" "$T/b"
 }
 
-@test "bad input: next token not in the context, positions, markov draws, no samples (exit 65); --bootstrap (exit 2)" {
+@test "bad input: next token not in the context, positions, markov draws, no samples (exit 65); --bootstrap with cg (exit 2)" {
 	headless 5 2 1 1 >"$T/model"
 	echo '{"type":"sample","prompt":[0,1],"y":3}' >"$T/bad"
 	run ccmc-estimate --embeddings "$T/model" "$T/bad"
@@ -216,6 +216,6 @@ EOF
 	run ccmc-estimate --embeddings "$T/pos" "$T/ok"
 	assert_error 65 ccmc-estimate
 	[[ $output == *"positional"* ]]
-	run ccmc-estimate --embeddings "$T/model" --bootstrap 10 "$T/ok"
+	run ccmc-estimate --embeddings "$T/model" --bootstrap 10 --method cg "$T/ok"
 	assert_error 2 ccmc-estimate
 }
