@@ -339,57 +339,18 @@ gauged_free(const struct fitted *f, struct gauged *g)
 	free(g->dflt);
 }
 
-static double
-gauged_at(const struct fitted *f, const struct gauged *g, int i, int j)
-{
-	int l = est_row_find(&f->row[i], j);
-
-	return l >= 0 ? g->a[i][l] : g->dflt[i];
-}
-
-/* p[s] of each step of cp under the sparse text fit: score_steps'
- * formula (score.c) for counts, with row i's logits looked up at the
- * context's tokens, so that no row is ever made whole. */
+/* The sparse text fit as a CCMC behind the sparse logits, which
+ * score_steps looks up at each context's tokens: no row is made whole. */
 static void
-sparse_score_steps(const struct corpus *cp, const struct fitted *f,
-    const struct gauged *g, int window, const double *unigram, double *p,
-    double *u)
+gauged_ccmc(const struct fitted *f, const struct gauged *g, struct ccmc *c)
 {
-	struct context c;
-	double *a = NULL;
-	int cap = 0;
-	long n = 0;
-
-	context_init(&c, f->K, window);
-	for (long s = 0; s < cp->nseq; s++) {
-		const struct sequence *q = &cp->seq[s];
-		const int *x = cp->tok + q->off;
-
-		context_reset(&c);
-		for (int t = 0; t < q->L; t++)
-			context_push(&c, x[t]);
-		for (int t = q->L; t < q->L + q->T; t++, n++) {
-			int i = x[t - 1], y = x[t];
-			double mx = -INFINITY, z = 0;
-
-			if (c.npresent > cap) {
-				cap = 2 * c.npresent;
-				a = xrealloc(a, (size_t)cap * sizeof *a);
-			}
-			for (int k = 0; k < c.npresent; k++) {
-				a[k] = gauged_at(f, g, i, c.present[k]);
-				mx = fmax(mx, a[k]);
-			}
-			for (int k = 0; k < c.npresent; k++)
-				z += c.count[k] * exp(a[k] - mx);
-			p[n] = context_count(&c, y) ? context_count(&c, y) *
-			    exp(gauged_at(f, g, i, y) - mx) / z : 0;
-			u[n] = unigram[y];
-			context_push(&c, y);
-		}
-	}
-	context_free(&c);
-	free(a);
+	memset(c, 0, sizeof *c);
+	c->K = f->K;
+	c->sparse = 1;
+	logits_sparse(&c->lg, f->K, NULL);
+	for (int i = 0; i < f->K; i++)
+		logits_sparse_add(&c->lg, f->row[i].tok, g->a[i], f->row[i].m,
+		    g->dflt[i]);
 }
 
 /* The unigram background of text, counted on the steps the CCMC was
@@ -411,8 +372,13 @@ background(const struct dataset *d, const struct fit_settings *o,
 	unigram_fit(&d->corpus, f->K, o->laplace, u);
 	if (c)
 		score_steps(on, c, 0, o->window, u, p, pu);
-	else
-		sparse_score_steps(on, f, g, o->window, u, p, pu);
+	else {
+		struct ccmc sc;
+
+		gauged_ccmc(f, g, &sc);
+		score_steps(on, &sc, 0, o->window, u, p, pu);
+		ccmc_free(&sc);
+	}
 	mix = score_fit_mix(p, pu, n);
 	jset(extra, "unigram", vector_json(u, f->K));
 	jset(extra, "mix", jreal(mix));
