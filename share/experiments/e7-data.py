@@ -7,6 +7,7 @@ e7.mk cut them (ccmc-estimate(1), "How words are cut"):
                   characters beyond ASCII, an apostrophe between two of them
                   kept inside; every other character separates words
   --chunk CHUNK   pieces of CHUNK words, numbered from 0 over the input
+                  (CHUNK: 96, or the environment's E7_CHUNK)
   --pieces 5/5    the held-out pieces: number k with k % 5 == 4
 
 Prints one part on stdout:
@@ -30,7 +31,7 @@ import sys
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import expt
 
-CHUNK = 96
+CHUNK = int(os.environ.get("E7_CHUNK", "96"))
 WORD = re.compile(r"(?:[A-Za-z0-9]|[^\x00-\x7f])+(?:'(?:[A-Za-z0-9]|[^\x00-\x7f])+)*")
 
 

@@ -24,7 +24,9 @@
 # Perplexities are reported side by side and the lowest named, not judged.
 #
 # The scan (ours; reported, not judged): the same fits over a grid of
-# vocabularies E7_SCAN_V and windows E7_SCAN_W, each scored on the same
+# vocabularies E7_SCAN_V and windows E7_SCAN_W, on pieces of
+# E7_SCAN_CHUNK words (pieces of 96 would make every window past 95 the
+# whole piece), each scored on the same
 # held-out steps (coverage; perplexities of CCMC+unigram, Kneser-Ney and
 # add-k with k chosen on the dev part), with its continuations' repetition
 # (seed 1), the written model's size and the fit's CPU time and peak
@@ -52,6 +54,9 @@ E7_SCAN_W_tiny = 32
 E7_SCAN_W_demo = 32 128
 E7_SCAN_W_full = 32 128 512
 E7_SCAN_W = $(E7_SCAN_W_$(SCALE))
+# the scan's pieces: longer than its widest window, or the windows would
+# all see the whole piece
+E7_SCAN_CHUNK = 1024
 E7_DIR = /usr/share/common-licenses
 E7_FILES = Apache-2.0 Artistic BSD CC0-1.0 GFDL-1.3 GPL-2 GPL-3 LGPL-2.1 \
 	LGPL-3 MPL-1.1 MPL-2.0
@@ -79,9 +84,10 @@ E7_DOCS_tiny = for f in $(E7_FILES); do tr -s "[:space:]" " " <$(E7_DIR)/$$f || 
 E7_DOCS_demo = $(E7_DOCS_tiny)
 E7_DOCS_full = $(PYTHON) $(X)/e7-corpus.py
 E7_DOCS = $(E7_DOCS_$(SCALE))
-E7_SPLIT = --text --lower --punct drop --chunk 96
-e7_train = $(E7_SPLIT) --skip-pieces 5/5 --dev-share 0.2 --max-vocab $1
-E7_TRAIN = $(call e7_train,$(E7_V))
+e7_split = --text --lower --punct drop --chunk $1
+E7_SPLIT = $(call e7_split,96)
+e7_train = $(call e7_split,$2) --skip-pieces 5/5 --dev-share 0.2 --max-vocab $1
+E7_TRAIN = $(call e7_train,$(E7_V),96)
 E7_TEST = $(E7_SPLIT) --pieces 5/5
 E7_DATA = $(E7_DOCS) | $(PYTHON) $(X)/e7-data.py
 E7_FIT_ccmc = $(E7_DOCS) | $(call prog,ccmc-estimate) $(E7_TRAIN) \
@@ -122,10 +128,12 @@ cmd_e7_data = $(if $(filter corpus,$(call e7_kind,$1)),$(if $(filter \
 # add-k fit first says its perplexity on the dev part.
 e7_v = $(call arg,v,$(call stem,$1))
 e7_scanfit = $(E7_DOCS) | $(PYTHON) $(X)/e7-measure.py $1.res \
-	$(call prog,ccmc-estimate) $(call e7_train,$(e7_v)) $2 >$1.model
-e7_scaneval = $(E7_DOCS) | $(call prog,ccmc-estimate) $(E7_TEST) --eval $1.model && \
+	$(call prog,ccmc-estimate) $(call e7_train,$(e7_v),$(E7_SCAN_CHUNK)) $2 >$1.model
+e7_scaneval = $(E7_DOCS) | $(call prog,ccmc-estimate) $(call \
+	e7_split,$(E7_SCAN_CHUNK)) --pieces 5/5 --eval $1.model && \
 	printf "{\"type\":\"model\",\"bytes\":%s}\n" $$(wc -c <$1.model)
-e7_scanrep = $(E7_DATA) prompts $(E7_P) $(E7_C) | $(call prog,attn-sample) \
+e7_scanrep = $(E7_DOCS) | E7_CHUNK=$(E7_SCAN_CHUNK) $(PYTHON) $(X)/e7-data.py \
+	prompts $(E7_P) $(E7_C) | $(call prog,attn-sample) \
 	--trajectory --steps $(E7_C) --seed 1 $2 --model $1.model | tail -n +2 | \
 	$(call prog,traj-stats) --summary --window $(E7_C)
 cmd_e7_scan = $(cmd_e7_scan_$(call e7_kind,$1)) && rm -f $1.model
