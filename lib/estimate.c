@@ -993,7 +993,8 @@ row_tokens(const struct sample_row *r, struct sample_row *loc, int *ntok,
 	size_t nt = r->n ? r->start[r->n] : 0, m = 0;
 	uint32_t *t = xmalloc((nt ? nt : 1) * sizeof *t);
 
-	memcpy(t, r->tok, nt * sizeof *t);
+	if (nt)           /* a row without samples has no array */
+		memcpy(t, r->tok, nt * sizeof *t);
 	qsort(t, nt, sizeof *t, by_id);
 	for (size_t u = 0; u < nt; u++)
 		if (m == 0 || t[u] != t[m - 1])

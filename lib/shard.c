@@ -849,15 +849,18 @@ fill_row(struct merge *m, const struct rows_read *x, int r, int i, int why)
 		e->comp[l] = (int)x->comp[at + l];
 		e->zero[l] = (int)x->zero[at + l];
 	}
-	memcpy(e->A, x->A + at, bytes);
-	memcpy(e->P, x->P + at, bytes);
-	memcpy(e->cond, x->cond + at, bytes);
-	memcpy(e->se, x->se + at, bytes);
-	memcpy(e->map, x->map + at, bytes);
-	if (x->lo) {
+	if (x->lo)
 		est_row_intervals(e);
-		memcpy(e->lo, x->lo + at, bytes);
-		memcpy(e->hi, x->hi + at, bytes);
+	if (mr > 0) {     /* a shard of empty rows may hold no arrays at all */
+		memcpy(e->A, x->A + at, bytes);
+		memcpy(e->P, x->P + at, bytes);
+		memcpy(e->cond, x->cond + at, bytes);
+		memcpy(e->se, x->se + at, bytes);
+		memcpy(e->map, x->map + at, bytes);
+		if (x->lo) {
+			memcpy(e->lo, x->lo + at, bytes);
+			memcpy(e->hi, x->hi + at, bytes);
+		}
 	}
 	e->n = x->n[r];
 	e->ncomp = (int)x->ncomp[r];
