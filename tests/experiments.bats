@@ -229,3 +229,17 @@ PY
 	cmp "$a/e7/eval/markov.json" "$b/e7/eval/markov.json"
 	cmp "$a/e7/stats/markov_s1.ndjson" "$b/e7/stats/markov_s1.ndjson"
 }
+
+# A scan job of a sparse model (as every model past 2048 words is): its
+# continuations reach traj-stats without the model's rows, which
+# attn-sample prints first.
+@test "E7: a scan job of a sparse model scores, measures and continues" {
+	r=$BATS_TEST_TMPDIR/r
+	f=$r/e7/scan/ccmc_v300_w32.json
+	xmake RESULTS="$r" EXPERIMENTS=e7 E7_SCAN_V=300 E7_FORM=sparse "$f" \
+	    2>"$BATS_TEST_TMPDIR/err" || { cat "$BATS_TEST_TMPDIR/err" "$f.log"; false; }
+	[ "$(jq -s 'map(.type)' "$f" | jq -c .)" = '["eval","model","traj-stats"]' ]
+	jq -se 'map(select(.type == "eval"))[0] | .K == 301 and .coverage > 0' "$f" >/dev/null
+	jq -se 'map(select(.type == "traj-stats"))[0] | .trajectories > 0' "$f" >/dev/null
+	jq -e '.cpu_s >= 0 and .max_rss_mb > 0' "$f.res" >/dev/null
+}

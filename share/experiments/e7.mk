@@ -57,6 +57,9 @@ E7_SCAN_W = $(E7_SCAN_W_$(SCALE))
 # the scan's pieces: longer than its widest window, or the windows would
 # all see the whole piece
 E7_SCAN_CHUNK = 1024
+# the scan's records: dense up to 2048 words, sparse beyond (ccmc-estimate
+# --form); E7_FORM=sparse writes every one sparse
+E7_FORM = auto
 E7_DIR = /usr/share/common-licenses
 E7_FILES = Apache-2.0 Artistic BSD CC0-1.0 GFDL-1.3 GPL-2 GPL-3 LGPL-2.1 \
 	LGPL-3 MPL-1.1 MPL-2.0
@@ -105,11 +108,12 @@ e7_fitname = $(if $(filter addk,$(call e7_kind,$1)),$(call stem,$1),$(if \
 	$(filter markov,$(call e7_kind,$1)),markov,ccmc))
 e7_fitfile = $(E7)/fit/$(e7_fitname).json
 e7_model = { cat $(e7_fitfile) 2>/dev/null || $(call e7_fit,$(e7_fitfile)); }
-# continuations: the model record attn-sample prints first is dropped
+# continuations: the trajectory records alone (attn-sample first prints its
+# model: a header, and a sparse model's rows too)
 e7_gen = $(E7_DATA) prompts $(E7_P) $(E7_C) | $(call prog,attn-sample) \
 	--trajectory --steps $(E7_C) --seed $(call arg,s,$(call stem,$1)) \
 	$(if $(filter markov,$(call e7_kind,$1)),--markov) \
-	--model <($(e7_model)) | tail -n +2
+	--model <($(e7_model)) | grep "^{\"type\":\"trajectory\""
 
 # results/e7/fit/ccmc.json, eval/addk_k0.01.json, gen/ccmc_s1.ndjson,
 # stats/markov_s2.ndjson, stats/human.ndjson, data/steps.txt -> pipeline
@@ -128,13 +132,14 @@ cmd_e7_data = $(if $(filter corpus,$(call e7_kind,$1)),$(if $(filter \
 # add-k fit first says its perplexity on the dev part.
 e7_v = $(call arg,v,$(call stem,$1))
 e7_scanfit = $(E7_DOCS) | $(PYTHON) $(X)/e7-measure.py $1.res \
-	$(call prog,ccmc-estimate) $(call e7_train,$(e7_v),$(E7_SCAN_CHUNK)) $2 >$1.model
+	$(call prog,ccmc-estimate) $(call e7_train,$(e7_v),$(E7_SCAN_CHUNK)) \
+	--form $(E7_FORM) $2 >$1.model
 e7_scaneval = $(E7_DOCS) | $(call prog,ccmc-estimate) $(call \
 	e7_split,$(E7_SCAN_CHUNK)) --pieces 5/5 --eval $1.model && \
 	printf "{\"type\":\"model\",\"bytes\":%s}\n" $$(wc -c <$1.model)
 e7_scanrep = $(E7_DOCS) | E7_CHUNK=$(E7_SCAN_CHUNK) $(PYTHON) $(X)/e7-data.py \
 	prompts $(E7_P) $(E7_C) | $(call prog,attn-sample) \
-	--trajectory --steps $(E7_C) --seed 1 $2 --model $1.model | tail -n +2 | \
+	--trajectory --steps $(E7_C) --seed 1 $2 --model $1.model | grep "^{\"type\":\"trajectory\"" | \
 	$(call prog,traj-stats) --summary --window $(E7_C)
 cmd_e7_scan = $(cmd_e7_scan_$(call e7_kind,$1)) && rm -f $1.model
 cmd_e7_scan_ccmc = $(call e7_scanfit,$1,--window $(call arg,w,$(call \
