@@ -951,17 +951,7 @@ est_row_intervals(struct est_row *r)
 int
 est_row_find(const struct est_row *r, int j)
 {
-	int lo = 0, hi = r->m;
-
-	while (lo < hi) {
-		int mid = lo + (hi - lo) / 2;
-
-		if (r->tok[mid] < j)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo < r->m && r->tok[lo] == j ? lo : -1;
+	return (int)sorted_find(r->tok, r->m, j);
 }
 
 void

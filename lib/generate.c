@@ -70,17 +70,7 @@ markov_sparse_init(struct generator *g)
 static int
 listed(const int *cols, int n, int j)
 {
-	int lo = 0, hi = n;
-
-	while (lo < hi) {
-		int mid = lo + (hi - lo) / 2;
-
-		if (cols[mid] < j)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo < n && cols[lo] == j;
+	return sorted_find(cols, n, j) >= 0;
 }
 
 static int

@@ -110,19 +110,11 @@ logits_sparse_row(const struct logits *g, int q, const int **cols,
 double
 logits_sparse_at(const struct logits *g, int q, int j)
 {
-	const int *c = g->col;
-	long lo = g->start[q], hi = g->start[q + 1];
+	long at = g->start[q], k = sorted_find(g->col + at, g->start[q + 1] - at,
+	    j);
 
-	while (lo < hi) {
-		long mid = lo + (hi - lo) / 2;
-
-		if (c[mid] < j)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	if (lo < g->start[q + 1] && c[lo] == j)
-		return g->val[lo];
+	if (k >= 0)
+		return g->val[at + k];
 	/* as the dense equivalent holds it: the entry, then the gauge */
 	return (g->deflt[q] + (g->bg ? g->bg[j] : 0)) - g->shift[q];
 }

@@ -380,3 +380,19 @@ opt_seed(const char *usage, const char *s)
 		    "], not '%s'", UINT64_MAX, s);
 	return (uint64_t)v;
 }
+
+long
+sorted_find(const int *a, long n, int x)
+{
+	long lo = 0, hi = n;
+
+	while (lo < hi) {
+		long mid = lo + (hi - lo) / 2;
+
+		if (a[mid] < x)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < n && a[lo] == x ? lo : -1;
+}

@@ -66,4 +66,7 @@ long     opt_long(const char *usage, const char *opt, const char *s, long lo, lo
 double   opt_double(const char *usage, const char *opt, const char *s, double lo, double hi);
 uint64_t opt_seed(const char *usage, const char *s);
 
+/* The index of x in the n ascending ints of a, or -1 (binary search). */
+long    sorted_find(const int *a, long n, int x);
+
 #endif
