@@ -1,7 +1,8 @@
 #!/bin/sh
 # bench/sparse.sh [V ...]: the sparse CCMC of text at real vocabularies
-# (issue targets), on the licences and copyright files of this machine
-# (share/experiments/e7-corpus.py: repeated files and paragraphs dropped).
+# (issue targets), on the licences, copyright files and Debian changelogs
+# of this machine (share/experiments/e7-corpus.py: repeated files and
+# paragraphs dropped).
 #
 # 1. ccmc-estimate --text --lower --punct drop --chunk 96 --window 128
 #    --max-vocab 20000: CPU seconds and peak memory of the fit, the
