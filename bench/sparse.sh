@@ -22,9 +22,9 @@ VS=${*:-1000 20000}
 TEXT_V=${TEXT_V:-20000}   # the text fit's --max-vocab
 D=$(mktemp -d "${TMPDIR:-/tmp}/sparse-bench.XXXXXX")
 trap 'rm -rf "$D"' EXIT
-timed() {    # timed NAME CMD...: user, system, wall seconds, peak KiB
+timed() {    # timed NAME CMD...: user, system, wall seconds, peak KiB in NAME.time
 	name=$1; shift
-	/usr/bin/time -f "%U %S %e %M" -o "$D/$name" "$@"
+	/usr/bin/time -f "%U %S %e %M" -o "$D/$name.time" "$@"
 }
 python3 share/experiments/e7-corpus.py >"$D/corpus.txt"
 SPLIT="--text --lower --punct drop --chunk 96"
@@ -64,7 +64,7 @@ done
 python3 - "$D" "$VS" <<'PY'
 import json, os, sys
 d, vs = sys.argv[1], sys.argv[2].split()
-t = lambda k: list(map(float, open(os.path.join(d, k)).read().split()))
+t = lambda k: list(map(float, open(os.path.join(d, k + ".time")).read().split()))
 cpu = lambda k: t(k)[0] + t(k)[1]
 head = lambda f: json.loads(open(os.path.join(d, f)).readline())
 size = lambda f: os.path.getsize(os.path.join(d, f))
