@@ -27,4 +27,7 @@ teardown() { rm -rf "$D"; }
 	[ "$status" -eq 0 ]
 	echo "$output" | jq -e '.files_read == 5 and .files_kept == 3 and
 	    .unreadable == 1 and .not_utf8 == 0 and .words == 24' >/dev/null
+	run python3 "$TOP/share/experiments/e7-corpus.py" --no-changelogs "$D/lic" "$D/doc"
+	[ "$status" -eq 0 ]
+	[ "${#lines[@]}" -eq 2 ] && [ "${lines[1]}" = "Package a by A. Own text of a." ]
 }

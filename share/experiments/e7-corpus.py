@@ -27,13 +27,15 @@ then the changelogs, each sorted by path), so the corpus is the same on
 machines with the same packages.  A file that is not UTF-8, or cannot be read or
 uncompressed, is skipped and counted.
 
-Usage: e7-corpus.py [--about] [DIR ...]
+Usage: e7-corpus.py [--about] [--no-changelogs] [DIR ...]
        (default /usr/share/common-licenses then /usr/share/doc; a DIR's
        files are DIR/*/copyright then DIR/*/changelog.Debian.gz, or its
        regular files when it holds neither).  --about prints, instead of
        the corpus, one JSON object that describes it: files read, kept,
        not UTF-8 and unreadable; paragraphs kept; words (runs split on
        whitespace); bytes; and the SHA-256 of the corpus, which names it.
+       --no-changelogs leaves the changelogs out: the licences and
+       copyright files alone.
 
 Standard library only."""
 
@@ -52,10 +54,11 @@ CHANGELOG_LINE = re.compile(r"^(?:\S.*\(.*\).*;.*urgency=.*| -- .*<.*>  .*)$",
 CHANGELOG = "changelog.Debian.gz"
 
 
-def files_of(d):
+def files_of(d, changelogs):
     """The files of one source directory, sorted."""
     found = sorted(glob.glob(os.path.join(d, "*", "copyright")))
-    found += sorted(glob.glob(os.path.join(d, "*", CHANGELOG)))
+    if changelogs:
+        found += sorted(glob.glob(os.path.join(d, "*", CHANGELOG)))
     if not found:
         found = sorted(p for p in glob.glob(os.path.join(d, "*"))
                        if os.path.isfile(p))
@@ -64,14 +67,17 @@ def files_of(d):
 
 def main():
     args = sys.argv[1:]
-    about = args[:1] == ["--about"]
-    dirs = args[about:] or ["/usr/share/common-licenses", "/usr/share/doc"]
+    flags = set()
+    while args[:1] in (["--about"], ["--no-changelogs"]):
+        flags.add(args.pop(0))
+    about = "--about" in flags
+    dirs = args or ["/usr/share/common-licenses", "/usr/share/doc"]
     files_seen, paragraphs_seen = set(), set()
     read = kept = skipped = unreadable = paragraphs = words = size = 0
     digest = hashlib.sha256()
     out = sys.stdout.buffer
     for d in dirs:
-        for path in files_of(d):
+        for path in files_of(d, "--no-changelogs" not in flags):
             read += 1
             try:
                 with open(path, "rb") as f:
