@@ -361,8 +361,8 @@ sparse_row(const struct input *in, json_t *row, struct ccmc *c, int r,
 /*
  * Most row lines are exactly {"type":"ccmc-row","i":I,"cols":[..],"A":[..]}
  * (a text fit's add "default" and "samples", and without --brief
- * "identifiability" and "stderr", in that order) with no spaces: read without a JSON tree (most of the time of loading a
- * large record).  The reader takes what JSON allows only, and only values
+ * "identifiability" and "stderr", in that order) with no spaces: read
+ * without a JSON tree (most of the time of loading a large record).  The reader takes what JSON allows only, and only values
  * that pass every check of sparse_row; any other line, or any doubt, is
  * declined and goes to the JSON parser, which reads it the same way or
  * says what is wrong.

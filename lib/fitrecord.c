@@ -511,10 +511,10 @@ row_numbers(const char *key, const double *v, const int *cols, int ncols)
 	out_char(']');
 }
 
-/* The standard errors of row r at the columns cols (ncols local ids) as
- * ,"stderr":[...] to STDERR_DIGITS significant digits (a standard error
- * is itself an estimate, uncertain from its second or third digit; the
- * full 17 would make a text model half as large again), or as
+/* The standard errors se of a row at the columns cols (ncols local ids)
+ * as ,"stderr":[...] to STDERR_DIGITS significant digits (a standard
+ * error is itself an estimate, uncertain from its second or third digit;
+ * all 17 would add a fifth to a text model), or as
  * ,"stderr":null where none is a number (no samples, or blocks of more
  * than est_options.stderr_max tokens). */
 #define STDERR_DIGITS 4
