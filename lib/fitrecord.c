@@ -512,17 +512,11 @@ row_numbers(const char *key, const double *v, const int *cols, int ncols)
 }
 
 /* The standard errors se of a row at the columns cols (ncols local ids)
- * as ,"stderr":[...] to STDERR_DIGITS significant digits (a standard
- * error is itself an estimate, uncertain from its second or third digit;
- * all 17 would add a fifth to a text model), or as
- * ,"stderr":null where none is a number (no samples, or blocks of more
- * than est_options.stderr_max tokens). */
-#define STDERR_DIGITS 4
-
+ * as ,"stderr":[...], or as ,"stderr":null where none is a number (no
+ * samples, or blocks of more than est_options.stderr_max tokens). */
 static void
 row_stderr(const double *se, const int *cols, int ncols)
 {
-	char buf[32];
 	int k = 0;
 
 	while (k < ncols && isnan(se[cols[k]]))
@@ -535,11 +529,7 @@ row_stderr(const double *se, const int *cols, int ncols)
 	for (k = 0; k < ncols; k++) {
 		if (k)
 			out_char(',');
-		if (isnan(se[cols[k]]))
-			out_str("null");
-		else
-			out_raw(buf, (size_t)snprintf(buf, sizeof buf, "%.*g",
-			    STDERR_DIGITS, se[cols[k]]));
+		out_double_or_null(se[cols[k]]);
 	}
 	out_char(']');
 }
