@@ -604,13 +604,27 @@ newton_step(const double *Hf, const double *B, int r, int p, const double *g,
 	return rc;
 }
 
+/* The largest |x_i| / n: the convergence test's measure of a gradient. */
+static double
+per_sample_max(const double *x, int p, double n)
+{
+	double m = 0;
+
+	for (int i = 0; i < p; i++)
+		m = max_nan(m, fabs(x[i]) / n);
+	return m;
+}
+
 /* Newton-CG: x approximately solving (H + l2 I) x = -g by conjugate
  * gradients on Hessian-vector products, from x = 0 (so x stays in the
  * span of the gradients: the Hessian's range), stopping at a relative
- * residual min(0.5, sqrt(|g| / n)) or on negative curvature. */
+ * residual min(0.5, sqrt(|g| / n)), or once the residual, the gradient
+ * the step's quadratic model leaves, would pass the convergence test with
+ * a factor 2 to spare (a last step needs no more), or on negative
+ * curvature. */
 static void
-cg_step(struct pass *P, const double *W, double l2, const double *g,
-    double *x, long *hv)
+cg_step(struct pass *P, const double *W, double l2, double tol,
+    const double *g, double *x, long *hv)
 {
 	int p = P->d * P->d;
 	size_t bytes = (size_t)p * sizeof(double);
@@ -622,7 +636,8 @@ cg_step(struct pass *P, const double *W, double l2, const double *g,
 	for (int i = 0; i < p; i++)
 		r[i] = dir[i] = -g[i];
 	rr = logits_dot(r, r, p);
-	for (int it = 0; it < 2 * p + 10 && sqrt(rr) > stop; it++) {
+	for (int it = 0; it < 2 * p + 10 && sqrt(rr) > stop &&
+	    per_sample_max(r, p, P->total) > tol / 2; it++) {
 		double curv, a, rr2;
 
 		hess_vec(P, W, dir, Hd);
@@ -795,9 +810,7 @@ fit(const struct wfit_data *D, const double *E, int d,
 
 		for (int i = 0; i < p; i++)
 			g[i] = -G[i] + o->l2 * R->W[i];
-		R->gnorm = 0;
-		for (int i = 0; i < p; i++)
-			R->gnorm = max_nan(R->gnorm, fabs(g[i]) / P.total);
+		R->gnorm = per_sample_max(g, p, P.total);
 		if (o->progress && !mult)
 			fprintf(stderr, "%s: W-fit iteration %d: loglik %.12g, "
 			    "gradient %.3g\n", progname, R->iters, ll, R->gnorm);
@@ -823,7 +836,7 @@ fit(const struct wfit_data *D, const double *E, int d,
 				break;
 			}
 		} else
-			cg_step(&P, R->W, o->l2, g, x, &R->hv);
+			cg_step(&P, R->W, o->l2, o->tol, g, x, &R->hv);
 		fnew = line_search(&P, R->W, x, g, f, o->l2, &ll, &G, &Gt);
 		if (!(fnew < f)) {
 			/* no step lowers it: at the limit of rounding */
@@ -840,6 +853,7 @@ fit(const struct wfit_data *D, const double *E, int d,
 	R->objective = -f;
 	if (newton && !mult)
 		standard_errors(&P, R, B, r, o->l2);
+	R->passes = P.passes;
 	free(H);
 	free(B);
 	free(G);
@@ -995,11 +1009,12 @@ wfit_json(const struct wfit_data *D, const struct attn_model *m,
 
 	for (int i = 0; R->se && i < p; i++)
 		undetermined += isnan(R->se[i]);
-	j = jpack("{s:I,s:i,s:f,s:f,s:f,s:f,s:s,s:i,s:I,s:b,s:o,s:f,s:i}",
+	j = jpack("{s:I,s:i,s:f,s:f,s:f,s:f,s:s,s:i,s:I,s:I,s:b,s:o,s:f,s:i}",
 	    "samples", (json_int_t)D->n, "queries", D->nq, "loglik", R->loglik,
 	    "objective", R->objective, "l2", o->l2, "tol", o->tol,
 	    "method", R->cg ? "newton-cg" : "newton", "iterations", R->iters,
 	    "hessian_vector_products", (json_int_t)R->hv,
+	    "passes", (json_int_t)R->passes,
 	    "converged", R->converged,
 	    "why", R->why ? jstr(R->why) : json_null(), "gradient", R->gnorm,
 	    "params", p);

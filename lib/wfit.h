@@ -82,6 +82,8 @@ struct wfit_result {
 	double  loglik, objective, gnorm;
 	int     iters, converged, cg;
 	long    hv;            /* Hessian-vector products (Newton-CG) */
+	long    passes;        /* over the samples (each O(n L d), Newton's
+	                        * with the Hessian O(n L d^2)) */
 	int     rank;          /* of the Hessian, -1 if not computed */
 	double *se;            /* d x d, NaN where undetermined; or NULL */
 	double *movable;       /* d x d: the share of each entry's unit vector
