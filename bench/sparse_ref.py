@@ -13,7 +13,8 @@ race to the same optimum: it stops at the first evaluation whose
 objective is within 1e-9 relative of TARGET ("reached": true), as a
 user who knew the answer would stop it; without TARGET, or if L-BFGS
 stops first, it runs to its own tests (largest |gradient| <= 1e-9,
-100000 iterations).  The penalised objective is strictly concave, so
+100000 iterations); and it stops when its optimisation has spent
+SPARSE_REF_BUDGET seconds of CPU (environment; default 1800).  The penalised objective is strictly concave, so
 there is one optimum and the gap measures the distance to it.  Progress
 (evaluations, CPU seconds, objective, gap to TARGET) goes to stderr
 every 10 evaluations.
@@ -21,12 +22,14 @@ every 10 evaluations.
 Prints one JSON object: fit seconds (CPU, the optimisation alone),
 seconds (CPU, the whole process), the objective (log-likelihood minus
 LAMBDA/2 times the sum of squared logits), the log-likelihood, samples,
-parameters, L-BFGS evaluations, the final largest |gradient| and
-whether TARGET was reached.
+parameters, L-BFGS evaluations, the final largest |gradient|, whether
+TARGET was reached and what stopped it ("stopped": reached, budget or
+its own tests).
 
 usage: sparse_ref.py W LAMBDA TRAJECTORIES.ndjson [TARGET]
 """
 import json
+import os
 import sys
 import time
 import warnings
@@ -72,11 +75,16 @@ class Reached(Exception):
     """The objective came within 1e-9 relative of the target."""
 
 
+class Budget(Exception):
+    """The optimisation spent its CPU budget."""
+
+
 def main():
     if len(sys.argv) not in (4, 5):
         sys.exit("usage: sparse_ref.py W LAMBDA TRAJECTORIES.ndjson [TARGET]")
     W, l2 = int(sys.argv[1]), float(sys.argv[2])
     target = float(sys.argv[4]) if len(sys.argv) == 5 else None
+    budget = float(os.environ.get("SPARSE_REF_BUDGET", "1800"))
     evals = [0]
     sample, key, count, chosen, n = steps(sys.argv[3], W)
     pairs, param = np.unique(key, return_inverse=True)
@@ -106,17 +114,21 @@ def main():
                   file=sys.stderr, flush=True)
         if target is not None and target - f.item() <= 1e-9 * abs(target):
             raise Reached
+        if time.process_time() - t0 > budget:
+            raise Budget
         return -f.item()
 
     opt = torch.optim.LBFGS([theta], lr=1, max_iter=100000, history_size=20,
                             tolerance_grad=1e-9, tolerance_change=0,
                             line_search_fn="strong_wolfe")
     t0 = time.process_time()
-    reached = False
+    stopped = "its own tests"
     try:
         opt.step(closure)
     except Reached:
-        reached = True
+        stopped = "reached"
+    except Budget:
+        stopped = "budget"
     fit = time.process_time() - t0
     opt.zero_grad()
     loglik, f = objective()
@@ -124,7 +136,8 @@ def main():
     print(json.dumps({"fit_seconds": fit, "seconds": time.process_time(),
                       "objective": f.item(), "loglik": loglik.item(),
                       "samples": n, "parameters": len(pairs),
-                      "evaluations": evals[0], "reached": reached,
+                      "evaluations": evals[0], "reached": stopped == "reached",
+                      "stopped": stopped,
                       "gradient": theta.grad.abs().max().item()}))
 
 
