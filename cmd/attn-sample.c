@@ -8,7 +8,6 @@
  * its own random stream i, prompt first: a shard of the run prints exactly
  * the records the whole run prints for its block of indices.
  */
-#include <ctype.h>
 #include <getopt.h>
 #include <limits.h>
 #include <stdio.h>
@@ -587,16 +586,12 @@ from_records(struct input *in, struct run *run, json_t *rec)
 		    "records", n, i);
 }
 
+/* --shard I/N: 0 <= I < N. */
 static void
 parse_shard(struct options *o, const char *arg)
 {
-	char *end;
-
-	/* digits only, as for --pieces */
-	o->shard = isdigit((unsigned char)arg[0]) ? strtol(arg, &end, 10) : -1;
-	if (o->shard < 0 || *end != '/' || !isdigit((unsigned char)end[1]) ||
-	    (o->nshards = strtol(end + 1, &end, 10)) <= o->shard ||
-	    o->nshards > MAX_SHARDS || *end)
+	if (opt_fraction(arg, &o->shard, &o->nshards) != 0 || o->shard < 0 ||
+	    o->nshards <= o->shard || o->nshards > MAX_SHARDS)
 		usage_error(NULL, "--shard: I/N with 0 <= I < N <= %d, not '%s'",
 		    MAX_SHARDS, arg);
 }

@@ -369,17 +369,14 @@ evaluate(struct dataset *d, const struct options *o, int nfiles,
 	scored_model_free(&s);
 }
 
-/* --rows I/N: digits only, 1 <= I <= N. */
+/* --rows I/N: 1 <= I <= N. */
 static void
 parse_rows(struct options *o, const char *arg)
 {
-	char *end;
-	long i = 0, n = 0;
+	long i, n;
 
-	if (arg[0] >= '0' && arg[0] <= '9')
-		i = strtol(arg, &end, 10);
-	if (i < 1 || *end != '/' || !(end[1] >= '0' && end[1] <= '9') ||
-	    (n = strtol(end + 1, &end, 10)) < i || n > MAX_SPARSE_VOCAB || *end)
+	if (opt_fraction(arg, &i, &n) != 0 || i < 1 || n < i ||
+	    n > MAX_SPARSE_VOCAB)
 		usage_error(NULL, "--rows: I/N with 1 <= I <= N <= %d, not '%s'",
 		    MAX_SPARSE_VOCAB, arg);
 	o->data.shard = (int)i - 1;

@@ -11,12 +11,9 @@
 static int
 parse_pieces(const char *arg, int *sel, int *of)
 {
-	char *end;
 	long i, m;
 
-	i = arg[0] >= '0' && arg[0] <= '9' ? strtol(arg, &end, 10) : 0;
-	if (i < 1 || *end != '/' || !(end[1] >= '0' && end[1] <= '9') ||
-	    (m = strtol(end + 1, &end, 10)) < i || m > 1000000 || *end)
+	if (opt_fraction(arg, &i, &m) != 0 || i < 1 || m < i || m > 1000000)
 		return -1;
 	*sel = (int)i;
 	*of = (int)m;

@@ -381,6 +381,20 @@ opt_seed(const char *usage, const char *s)
 	return (uint64_t)v;
 }
 
+int
+opt_fraction(const char *s, long *i, long *n)
+{
+	char *end;
+
+	if (!isdigit((unsigned char)s[0]))
+		return -1;
+	*i = strtol(s, &end, 10);
+	if (*end != '/' || !isdigit((unsigned char)end[1]))
+		return -1;
+	*n = strtol(end + 1, &end, 10);
+	return *end ? -1 : 0;
+}
+
 long
 sorted_find(const int *a, long n, int x)
 {

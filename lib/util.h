@@ -65,6 +65,10 @@ int    cmp_int(const void *a, const void *b);
 long     opt_long(const char *usage, const char *opt, const char *s, long lo, long hi);
 double   opt_double(const char *usage, const char *opt, const char *s, double lo, double hi);
 uint64_t opt_seed(const char *usage, const char *s);
+/* "I/N", two runs of decimal digits (no blanks, signs or "0x", which
+ * strtol would take): 0 with their values, -1 if s is not of that form.
+ * The ranges are the caller's (--pieces, --rows and --shard differ). */
+int      opt_fraction(const char *s, long *i, long *n);
 
 /* The index of x in the n ascending ints of a, or -1 (binary search). */
 long    sorted_find(const int *a, long n, int x);
