@@ -13,12 +13,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "ccmc.h"
 #include "generate.h"
 #include "model.h"
+#include "progress.h"
 #include "prompts.h"
 #include "rng.h"
 #include "score.h"
@@ -136,56 +136,8 @@ struct run {
 	int     *tokens;           /* a trajectory's steps */
 	double  *p;
 	long     lo, hi;           /* the indices this shard prints */
-	/* progress */
-	long     done, total;
-	double   shown;
-	int      showing;
+	struct progress progress;   /* samples or trajectories' steps */
 };
-
-static double
-now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
-}
-
-static void
-show(struct run *run)
-{
-	const char *unit = run->o->trajectory ? "steps" : "samples";
-
-	run->showing = 1;
-	if (run->total > 0)
-		fprintf(stderr, "\r%s: %ld of %ld %s (%.0f%%)", progname, run->done,
-		    run->total, unit, 100.0 * run->done / run->total);
-	else
-		fprintf(stderr, "\r%s: %ld %s", progname, run->done, unit);
-}
-
-/* Counts units of work; twice a second at most, shows the count. */
-static void
-tick(struct run *run)
-{
-	double t;
-
-	if (!run->o->progress || (++run->done & 4095))
-		return;
-	if ((t = now()) - run->shown < 0.5)
-		return;
-	run->shown = t;
-	show(run);
-}
-
-static void
-tick_end(struct run *run)
-{
-	if (!run->showing)
-		return;
-	show(run);
-	fputc('\n', stderr);
-}
 
 static void
 put_token(const struct run *run, int k)
@@ -220,7 +172,7 @@ sample(struct run *run, const int *prompt, int L)
 		out_doubles(run->p, run->gen.K);
 	}
 	end_record(run);
-	tick(run);
+	progress_tick(&run->progress);
 }
 
 static void
@@ -233,7 +185,7 @@ trajectory(struct run *run, const int *prompt, int L)
 	gen_start(&run->gen, prompt, L);
 	for (long t = 0; t < T; t++) {
 		run->tokens[t] = gen_step(&run->gen, &run->rng);
-		tick(run);
+		progress_tick(&run->progress);
 	}
 	out_str("{\"type\":\"trajectory\",\"prompt\":");
 	out_tokens(prompt, L, run->vocab_out);
@@ -257,15 +209,20 @@ emit(struct run *run, long index, const int *prompt, int L)
 		sample(run, prompt, L);
 }
 
+/* The indices of the items this shard prints, of n (n < 0: an unknown
+ * number of them, all printed), and the progress counted over them. */
 static void
 shard_block(struct run *run, long n)
 {
-	run->lo = n / run->o->nshards * run->o->shard +
-	    n % run->o->nshards * run->o->shard / run->o->nshards;
-	run->hi = n / run->o->nshards * (run->o->shard + 1) +
-	    n % run->o->nshards * (run->o->shard + 1) / run->o->nshards;
-	run->total = (run->hi - run->lo) * (run->o->trajectory ?
-	    run->o->steps : 1);
+	const struct options *o = run->o;
+	long per = o->trajectory ? o->steps : 1;
+
+	run->lo = n < 0 ? 0 : n / o->nshards * o->shard +
+	    n % o->nshards * o->shard / o->nshards;
+	run->hi = n < 0 ? LONG_MAX : n / o->nshards * (o->shard + 1) +
+	    n % o->nshards * (o->shard + 1) / o->nshards;
+	progress_start(&run->progress, o->progress, o->trajectory ? "steps" :
+	    "samples", n < 0 ? 0 : (run->hi - run->lo) * per);
 }
 
 /* The line just read, to print later. */
@@ -563,12 +520,7 @@ from_records(struct input *in, struct run *run, json_t *rec)
 		buffered(in, run, rec);
 		return;
 	}
-	if (n >= 0)
-		shard_block(run, n);
-	else {
-		run->lo = 0;
-		run->hi = LONG_MAX;
-	}
+	shard_block(run, n);
 	for (i = 0; n < 0 || i < n; i++) {
 		if (!rec && !(rec = input_record(in)))
 			break;
@@ -767,7 +719,7 @@ main(int argc, char **argv)
 		generated(&run);
 	input_close(&in);
 	out_flush();
-	tick_end(&run);
+	progress_end(&run.progress);
 
 	free(run.line);
 	free(run.prompt);
