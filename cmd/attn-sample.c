@@ -316,24 +316,25 @@ parse_shard(struct options *o, const char *arg)
 static void
 parse_options(struct options *o, int argc, char **argv)
 {
-	static const struct option longopts[] = {
+	struct sampler_options *d = &o->draw;
+	const struct option longopts[] = {   /* flags set their int */
 		{ "model", required_argument, NULL, 'm' },
 		{ "prompts", required_argument, NULL, 'P' },
 		{ "len", required_argument, NULL, 'l' },
 		{ "via", required_argument, NULL, 'v' },
-		{ "markov", no_argument, NULL, 'M' },
+		{ "markov", no_argument, &d->markov, 1 },
 		{ "window", required_argument, NULL, 'w' },
 		{ "mix", required_argument, NULL, 'x' },
 		{ "tie-tol", required_argument, NULL, 'e' },
-		{ "retie", no_argument, NULL, 'r' },
+		{ "retie", no_argument, &d->retie, 1 },
 		{ "head", required_argument, NULL, 'H' },
-		{ "probs", no_argument, NULL, 'p' },
-		{ "ids", no_argument, NULL, 'i' },
-		{ "trajectory", no_argument, NULL, 't' },
+		{ "probs", no_argument, &o->probs, 1 },
+		{ "ids", no_argument, &d->ids, 1 },
+		{ "trajectory", no_argument, &d->trajectory, 1 },
 		{ "steps", required_argument, NULL, 'T' },
 		{ "seed", required_argument, NULL, 's' },
 		{ "shard", required_argument, NULL, 'S' },
-		{ "progress", no_argument, NULL, 'g' },
+		{ "progress", no_argument, &o->progress, 1 },
 		TEXT_WORD_LONGOPTS,
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
@@ -344,6 +345,8 @@ parse_options(struct options *o, int argc, char **argv)
 
 	while ((c = opt_next(argc, argv, "hn:", longopts)) != -1) {
 		switch (c) {
+		case 0:
+			break;
 		case 'n':
 			o->n = opt_long(usage, "-n", optarg, 0, MAX_N);
 			o->n_given = 1;
@@ -365,45 +368,30 @@ parse_options(struct options *o, int argc, char **argv)
 			break;
 		case 'v':
 			if (strcmp(optarg, "attention") == 0)
-				o->draw.via = GEN_ATTENTION;
+				d->via = GEN_ATTENTION;
 			else if (strcmp(optarg, "ccmc") == 0)
-				o->draw.via = GEN_CCMC;
+				d->via = GEN_CCMC;
 			else
 				usage_error(NULL, "--via: expected attention or ccmc, "
 				    "not '%s'", optarg);
 			break;
-		case 'M':
-			o->draw.markov = 1;
-			break;
 		case 'w':
-			o->draw.window = strcmp(optarg, "none") == 0 ? -1 :
+			d->window = strcmp(optarg, "none") == 0 ? -1 :
 			    (int)opt_long(usage, "--window", optarg, 1, MAX_PROMPT);
 			break;
 		case 'e':
-			o->draw.tol = opt_double(usage, "--tie-tol", optarg, 0, 1e-2);
-			break;
-		case 'r':
-			o->draw.retie = 1;
+			d->tol = opt_double(usage, "--tie-tol", optarg, 0, 1e-2);
 			break;
 		case 'H':
 			model_head_option(optarg);
-			o->draw.head_given = 1;
+			d->head_given = 1;
 			break;
 		case 'x':
-			o->draw.mix = strcmp(optarg, "model") == 0 ? -1 :
+			d->mix = strcmp(optarg, "model") == 0 ? -1 :
 			    opt_double(usage, "--mix", optarg, 0, 1);
 			break;
-		case 'p':
-			o->probs = 1;
-			break;
-		case 'i':
-			o->draw.ids = 1;
-			break;
-		case 't':
-			o->draw.trajectory = 1;
-			break;
 		case 'T':
-			o->draw.steps = opt_long(usage, "--steps", optarg, 0, MAX_STEPS);
+			d->steps = opt_long(usage, "--steps", optarg, 0, MAX_STEPS);
 			o->steps_given = 1;
 			break;
 		case 's':
@@ -412,22 +400,19 @@ parse_options(struct options *o, int argc, char **argv)
 		case 'S':
 			parse_shard(o, optarg);
 			break;
-		case 'g':
-			o->progress = 1;
-			break;
 		default:
-			if (!text_option(&o->draw.split, c, optarg, usage))
+			if (!text_option(&d->split, c, optarg, usage))
 				common_option(c, usage, help);
 		}
 	}
-	if (o->draw.markov && o->draw.via >= 0)
+	if (d->markov && d->via >= 0)
 		usage_error(usage, "--markov excludes --via");
-	if (o->steps_given && !o->draw.trajectory)
+	if (o->steps_given && !d->trajectory)
 		usage_error(usage, "--steps needs --trajectory");
-	if (o->probs && o->draw.trajectory)
+	if (o->probs && d->trajectory)
 		usage_error(usage, "--probs applies to samples, not trajectories");
 	if (!o->n_given)
-		o->n = o->draw.trajectory ? DEFAULT_TRAJECTORIES : DEFAULT_SAMPLES;
+		o->n = d->trajectory ? DEFAULT_TRAJECTORIES : DEFAULT_SAMPLES;
 	if (!o->progress)
 		o->progress = isatty(STDERR_FILENO);
 }
