@@ -116,15 +116,6 @@ struct run {
 	struct progress progress;  /* samples or trajectories' steps */
 };
 
-static void
-put_token(const struct run *run, int k)
-{
-	if (run->s.vocab_out)
-		out_quoted(run->s.vocab_out->word[k]);
-	else
-		out_long(k);
-}
-
 /* Draws of the ordinary chain say so: traj-stats predicts no collapse
  * for them. */
 static void
@@ -143,7 +134,7 @@ sample(struct run *run, const int *prompt, int L)
 	out_str("{\"type\":\"sample\",\"prompt\":");
 	out_tokens(prompt, L, run->s.vocab_out);
 	out_str(",\"y\":");
-	put_token(run, y);
+	out_token(y, run->s.vocab_out);
 	if (run->o->probs) {
 		out_str(",\"p\":");
 		out_doubles(run->p, run->s.gen.K);
