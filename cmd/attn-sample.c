@@ -215,18 +215,6 @@ check_generated(struct run *run)
 	o->dist.lmax = o->lmax;
 }
 
-/* Each item's share of the batch stream: room for its prompt and its first
- * next token, so that most items never reach their own stream. */
-static void
-share_randomness(struct run *run, int generated)
-{
-	size_t bytes = (generated ? prompt_draw_bytes(&run->o->dist) : 0) + 8;
-	size_t blocks = (bytes + 63) / 64;
-
-	rng_items(&run->rng, blocks < RNG_MAX_SHARE ? (unsigned)blocks :
-	    RNG_MAX_SHARE);
-}
-
 /* Prompts drawn from the prompt distribution. */
 static void
 generated(struct run *run)
@@ -451,7 +439,9 @@ main(int argc, char **argv)
 	}
 	if (!rec)
 		check_generated(&run);
-	share_randomness(&run, !rec);
+	/* each item's share of the batch stream: room for its prompt and its
+	 * first next token */
+	rng_items_for(&run.rng, (rec ? 0 : prompt_draw_bytes(&o.dist)) + 8);
 	sampler_write(&run.s);
 	if (rec)
 		from_records(&in, &run, rec);
