@@ -229,27 +229,18 @@ generated(struct run *run)
 static void
 buffered(struct input *in, struct run *run, json_t *rec)
 {
-	int **prompts = NULL, *len = NULL;
-	long n = 0, cap = 0;
+	struct prompt_set kept = { 0 };
+	int *t, L;
 
 	for (; rec; rec = input_record(in)) {
-		if (n == cap) {
-			cap = cap ? 2 * cap : 1024;
-			prompts = xrealloc(prompts, checked_size((size_t)cap,
-			    sizeof *prompts));
-			len = xrealloc(len, checked_size((size_t)cap, sizeof *len));
-		}
-		prompts[n] = sampler_prompt(&run->s, in, rec, &len[n]);
+		t = sampler_prompt(&run->s, in, rec, &L);
+		prompt_set_add(&kept, t, L, in->line);
 		json_decref(rec);
-		n++;
 	}
-	shard_block(run, n);
+	shard_block(run, kept.n);
 	for (long i = run->lo; i < run->hi; i++)
-		emit(run, i, prompts[i], len[i]);
-	for (long i = 0; i < n; i++)
-		free(prompts[i]);
-	free(prompts);
-	free(len);
+		emit(run, i, kept.tok[i], kept.len[i]);
+	prompt_set_free(&kept);
 }
 
 /* Prompts from the records that follow the model; rec is the first. */
