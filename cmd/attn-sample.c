@@ -193,33 +193,11 @@ shard_block(struct run *run, long n)
 	    "samples", n < 0 ? 0 : (run->hi - run->lo) * per);
 }
 
-/* Generated prompts must fit the model: a usage error, before any output. */
-static void
-check_generated(struct run *run)
-{
-	struct options *o = run->o;
-	char why[256];
-
-	if (prompt_dist_setup(&o->dist, run->s.gen.K, why, sizeof why) != 0)
-		usage_error(NULL, "--prompts %s", why);
-	if (!o->len_given && run->s.prompt_limit && o->lmax > run->s.prompt_limit)
-		o->lmin = o->lmax = run->s.prompt_limit;
-	if (run->s.prompt_limit && o->lmax > run->s.prompt_limit)
-		usage_error(NULL, "--len: prompts of up to %d tokens, but the "
-		    "model has positions for LMAX = %d", o->lmax, run->s.prompt_limit);
-	if (run->s.context_limit && o->lmax + o->draw.steps > run->s.context_limit)
-		usage_error(NULL, "prompts of up to %d tokens and --steps %ld "
-		    "outgrow the longest context, %ld: use a shorter --len or "
-		    "fewer --steps", o->lmax, o->draw.steps, run->s.context_limit);
-	o->dist.lmin = o->lmin;
-	o->dist.lmax = o->lmax;
-}
-
 /* Prompts drawn from the prompt distribution. */
 static void
 generated(struct run *run)
 {
-	run->prompt = xmalloc((size_t)run->o->lmax * sizeof *run->prompt);
+	run->prompt = xmalloc((size_t)run->o->dist.lmax * sizeof *run->prompt);
 	shard_block(run, run->o->n);
 	for (long i = run->lo; i < run->hi; i++)
 		emit(run, i, NULL, 0);
@@ -429,7 +407,7 @@ main(int argc, char **argv)
 		    "ask for generated prompts");
 	}
 	if (!rec)
-		check_generated(&run);
+		sampler_generated(&run.s, &o.dist, o.lmin, o.lmax, o.len_given);
 	/* each item's share of the batch stream: room for its prompt and its
 	 * first next token */
 	rng_items_for(&run.rng, (rec ? 0 : prompt_draw_bytes(&o.dist)) + 8);

@@ -229,6 +229,27 @@ sampler_prompt(struct sampler *s, struct input *in, json_t *rec, int *L)
 
 
 void
+sampler_generated(const struct sampler *s, struct prompt_dist *d, int lmin,
+    int lmax, int len_given)
+{
+	char why[256];
+
+	if (prompt_dist_setup(d, s->gen.K, why, sizeof why) != 0)
+		usage_error(NULL, "--prompts %s", why);
+	if (!len_given && s->prompt_limit && lmax > s->prompt_limit)
+		lmin = lmax = s->prompt_limit;
+	if (s->prompt_limit && lmax > s->prompt_limit)
+		usage_error(NULL, "--len: prompts of up to %d tokens, but the "
+		    "model has positions for LMAX = %d", lmax, s->prompt_limit);
+	if (s->context_limit && lmax + s->o.steps > s->context_limit)
+		usage_error(NULL, "prompts of up to %d tokens and --steps %ld "
+		    "outgrow the longest context, %ld: use a shorter --len or "
+		    "fewer --steps", lmax, s->o.steps, s->context_limit);
+	d->lmin = lmin;
+	d->lmax = lmax;
+}
+
+void
 sampler_free(struct sampler *s)
 {
 	free(s->line);

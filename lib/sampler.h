@@ -18,6 +18,7 @@
 #include "ccmc.h"
 #include "generate.h"
 #include "model.h"
+#include "prompts.h"
 #include "score.h"
 #include "stream.h"
 #include "text.h"
@@ -71,6 +72,13 @@ void sampler_write(struct sampler *s);
  * trajectory in the longest context (malloc'd, *L of them). */
 int *sampler_prompt(struct sampler *s, struct input *in, json_t *rec,
          int *L);
+/* Settles the distribution d of the prompts a run generates for the
+ * model: its K, and lengths uniform on [lmin, lmax], cut to the model's
+ * LMAX unless --len gave them (len_given).  Prompts, or prompts and the
+ * steps of a trajectory, that the model cannot take are a usage error,
+ * before any output. */
+void sampler_generated(const struct sampler *s, struct prompt_dist *d,
+         int lmin, int lmax, int len_given);
 void sampler_free(struct sampler *s);
 
 #endif
