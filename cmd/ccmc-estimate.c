@@ -17,6 +17,7 @@
 #include "dataset.h"
 #include "estimate.h"
 #include "fitrecord.h"
+#include "markovfit.h"
 #include "rng.h"
 #include "score.h"
 #include "shard.h"
@@ -118,7 +119,6 @@ struct options {
 	int      progress, markov, l2_given, laplace_given;
 	int      dev_given, merge, others, force;
 	double   mix;             /* < 0: the model's */
-	double   unigram_laplace; /* the unigram's A: --laplace, 1 for 0 */
 	double   max_cost;        /* of a windowless fit, unless force */
 	const char *eval, *embeddings, *arpa;
 };
@@ -194,124 +194,15 @@ fit_ccmc(const struct dataset *d, const struct options *opt)
 	fitted_free(&f);
 }
 
-/* What a chain's meta says: how it was counted. */
-static json_t *
-markov_meta(const struct dataset *d, const struct options *o,
-    const struct kn_discounts *kn, int sparse)
-{
-	json_t *m = jpack("{s:s,s:s,s:s}", "gauge", sparse ? "log-probability" :
-	    CCMC_GAUGE, "chain", "markov", "note", "an ordinary Markov chain: "
-	    "the next token is drawn from row P_i of the last token i, with no "
-	    "context weighting"), *made;
-
-	if (o->laplace_given) {
-		jset(m, "smoothing", jstr(o->fit.laplace > 0 ? "add-A (Laplace)" :
-		    "none (maximum likelihood)"));
-		jset(m, "laplace", jreal(o->fit.laplace));
-	} else {
-		jset(m, "smoothing", jstr("interpolated Kneser-Ney"));
-		jset(m, "discount", jreal(kn->D));
-		jset(m, "discount_unigram", jreal(kn->D1));
-		jset(m, "n1", jint(kn->n1));
-		jset(m, "n2", jint(kn->n2));
-	}
-	jset(m, "unigram_laplace", jreal(o->unigram_laplace));
-	if ((made = dataset_text_meta(d)))
-		jset(m, "text", made);
-	return m;
-}
-
-/* The dense record of the chain, P from the counts (K x K). */
-static void
-write_dense_chain(const struct dataset *d, const struct options *o,
-    json_t *extra, json_t *meta)
-{
-	int K = d->K;
-	struct ccmc m;
-	struct kn_discounts kn;
-	double *P = xmalloc(2 * (size_t)K * K * sizeof *P), *A = P + (size_t)K * K;
-
-	if (o->laplace_given)
-		bigram_fit(&d->corpus, K, o->fit.laplace, P);
-	else
-		bigram_kn_fit(&d->corpus, K, P, &kn);
-	for (size_t e = 0; e < (size_t)K * K; e++)
-		A[e] = log(P[e]);
-	memset(&m, 0, sizeof m);
-	m.K = K;
-	ccmc_set_logits(&m, A);
-	memcpy(m.P, P, (size_t)K * K * sizeof *P);   /* the counts' own ratios */
-	m.vocab = d->kind == 2 ? d->words : NULL;
-	m.meta = meta;
-	ccmc_write(&m, extra);
-	m.vocab = NULL;
-	m.meta = NULL;
-	ccmc_free(&m);
-	free(P);
-}
-
-/* --arpa FILE: the chain in the ARPA format of SRILM and KenLM. */
-static void
-write_arpa(const char *path, const struct chain *ch, const struct vocab *v)
-{
-	FILE *f = fopen(path, "w");
-
-	if (!f)
-		die(EXIT_FAIL, "%s: %s", path, strerror(errno));
-	if (chain_write_arpa(ch, v, f) != 0 || fclose(f) != 0)
-		die(EXIT_FAIL, "%s: %s", path, errno == EINVAL ? "a word holds "
-		    "white space, which ARPA cannot hold" : strerror(errno));
-}
-
-/* The ordinary bigram chain of the same steps, as a ccmc record marked
- * "chain": "markov" (attn-sample --markov draws from it, --eval scores it
- * as a chain): interpolated Kneser-Ney, the standard smoothing of the
- * field, add-A with --laplace A, the plain MLE with --laplace 0.  Counted
- * sparse; written dense up to MAX_VOCAB tokens unless asked otherwise
- * (the MLE's zeros have no dense logits: sparse always). */
+/* The ordinary bigram chain of the same steps; its unigram background
+ * takes --laplace's A, or 1 for the MLE's 0. */
 static void
 fit_markov(const struct dataset *d, const struct options *o)
 {
-	int K = d->K, sparse = o->fit.form == FIT_SPARSE || (o->fit.form ==
-	    FIT_AUTO && K > MAX_VOCAB) || (o->laplace_given && o->fit.laplace == 0);
-	struct chain ch;
-	struct kn_discounts kn;
-	double *u = xmalloc((size_t)K * sizeof *u);
-	json_t *extra, *meta;
+	struct markov_settings m = { !o->laplace_given, o->fit.laplace,
+	    o->fit.laplace > 0 ? o->fit.laplace : 1, o->fit.form, o->arpa };
 
-	if (!sparse && K > MAX_VOCAB)
-		input_fail(&d->end, "K = %d: a dense record holds at most %d "
-		    "tokens (K x K logits); --form sparse writes one of any K up "
-		    "to %d", K, MAX_VOCAB, MAX_SPARSE_VOCAB);
-	if (o->laplace_given)
-		chain_addk(&d->corpus, K, o->fit.laplace, &ch);
-	else
-		chain_kn(&d->corpus, K, &ch, &kn);
-	unigram_fit(&d->corpus, K, o->unigram_laplace, u);
-	meta = markov_meta(d, o, &kn, sparse);
-	extra = jpack("{s:{s:I,s:I,s:s},s:o}", "fit", "steps",
-	    (json_int_t)d->corpus.steps, "sequences", (json_int_t)d->corpus.nseq,
-	    "K_from", d->ksource, "unigram", vector_json(u, K));
-	if (d->dev.steps) {
-		double *p = xmalloc((size_t)d->dev.steps * sizeof *p);
-
-		chain_score(&ch, &d->dev, p);
-		json_object_set_new(json_object_get(extra, "fit"), "dev",
-		    dev_json(d, p, NULL, 0));
-		free(p);
-	}
-	if (o->arpa)
-		write_arpa(o->arpa, &ch, d->kind == 2 ? d->words : NULL);
-	if (sparse) {
-		jset(extra, "meta", meta);
-		chain_write(&ch, d->kind == 2 ? d->words : NULL, extra);
-	} else {
-		write_dense_chain(d, o, extra, meta);
-		json_decref(meta);
-	}
-	json_decref(extra);
-	chain_free(&ch);
-	free(u);
+	markovfit_write(d, &m);
 }
 
 /* How well the model of --eval predicts the input. */
@@ -588,7 +479,6 @@ options_check(struct options *o)
 	if (o->arpa && (!o->markov || o->laplace_given))
 		usage_error(NULL, "--arpa writes the Kneser-Ney bigram: it goes "
 		    "with --markov, without --laplace");
-	o->unigram_laplace = o->fit.laplace > 0 ? o->fit.laplace : 1;
 	/* a CCMC on text needs held-out steps for its mix weight */
 	if (!o->dev_given && !o->markov && !o->eval && o->data.text)
 		o->data.dev_share = 0.1;
