@@ -175,12 +175,7 @@ fit_ccmc(const struct dataset *d, const struct options *opt)
 		die(EXIT_USAGE, "--l2 0 with string tokens: the plain MLE leaves "
 		    "the logits of unseen words undetermined, and the record must "
 		    "be complete to be sampled or scored; give --l2 LAMBDA > 0");
-	if (o.fit.form == FIT_DENSE && K > MAX_VOCAB)
-		input_fail(&d->end, "K = %d: a dense record holds at most %d "
-		    "tokens (K x K logits); --form sparse writes one of any K up "
-		    "to %d", K, MAX_VOCAB, MAX_SPARSE_VOCAB);
-	if (o.fit.form == FIT_AUTO)
-		o.fit.form = K <= MAX_VOCAB ? FIT_DENSE : FIT_SPARSE;
+	o.fit.form = fit_form(o.fit.form, K, &d->end);
 	if (!o.data.window && !o.force)
 		fit_cost_check(d, &o);
 	f.row = xcalloc((size_t)K, sizeof *f.row);

@@ -84,17 +84,13 @@ write_arpa(const char *path, const struct chain *ch, const struct vocab *v)
 void
 markovfit_write(const struct dataset *d, const struct markov_settings *s)
 {
-	int K = d->K, sparse = s->form == FIT_SPARSE || (s->form ==
-	    FIT_AUTO && K > MAX_VOCAB) || (!s->kn && s->laplace == 0);
+	int K = d->K, sparse = (!s->kn && s->laplace == 0) ||   /* the MLE */
+	    fit_form(s->form, K, &d->end) == FIT_SPARSE;
 	struct chain ch;
 	struct kn_discounts kn;
 	double *u = xmalloc((size_t)K * sizeof *u);
 	json_t *extra, *meta;
 
-	if (!sparse && K > MAX_VOCAB)
-		input_fail(&d->end, "K = %d: a dense record holds at most %d "
-		    "tokens (K x K logits); --form sparse writes one of any K up "
-		    "to %d", K, MAX_VOCAB, MAX_SPARSE_VOCAB);
 	if (s->kn)
 		chain_kn(&d->corpus, K, &ch, &kn);
 	else
