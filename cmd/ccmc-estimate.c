@@ -3,19 +3,15 @@
  * likelihood, and say what the data determine and how well; on text, also
  * the baselines it is compared with, and the held-out scores of all three.
  */
-#include <errno.h>
 #include <getopt.h>
-#include <limits.h>
-#include <math.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-#include "baseline.h"
 #include "ccmc.h"
 #include "dataset.h"
 #include "estimate.h"
+#include "evalrecord.h"
 #include "fitrecord.h"
 #include "markovfit.h"
 #include "rng.h"
@@ -24,7 +20,6 @@
 #include "stream.h"
 #include "text.h"
 #include "util.h"
-#include "vocab.h"
 #include "wfit.h"
 
 static const char usage[] =
@@ -206,52 +201,12 @@ evaluate(struct dataset *d, const struct options *o, int nfiles,
     char **files)
 {
 	struct scored_model s;
-	struct score_sum sum;
-	long n, unk = 0;
-	double *p, *u;
-	json_t *rep;
-
 	struct input at = { .name = o->eval, .line = 1 };   /* its record */
 
 	scored_model_read(&s, o->eval, o->data.window, o->mix);
 	dataset_use_model(d, &s.m, &at);
 	dataset_read(d, nfiles, files);
-	n = d->corpus.steps;
-	p = xmalloc(2 * (size_t)n * sizeof *p);
-	u = p + n;
-	score_steps(&d->corpus, &s.m, s.markov, s.window, s.unigram, p,
-	    s.unigram ? u : NULL);
-	score_sum(p, s.unigram ? u : NULL, n, s.mix >= 0 ? s.mix : 0, &sum);
-	if (d->words && d->words->unk >= 0)
-		unk = corpus_steps_choosing(&d->corpus, d->words->unk);
-
-	rep = jpack("{s:s,s:s,s:i,s:o,s:I,s:I,s:o,s:I,s:f}", "type", "eval",
-	    "model", s.markov ? "markov" : "ccmc", "K", s.m.K, "window",
-	    s.window ? jint(s.window) : json_null(), "steps",
-	    (json_int_t)n, "covered", (json_int_t)sum.covered, "coverage",
-	    n ? jreal((double)sum.covered / (double)n) : json_null(),
-	    "unk_steps", (json_int_t)unk, "loglik", sum.loglik);
-	per_step(rep, "cross_entropy", "perplexity", sum.loglik, sum.covered);
-	jset(rep, "mix", s.mix >= 0 ? jreal(s.mix) :
-	    json_null());
-	jset(rep, "mix_from", s.mix_from ?
-	    jstr(s.mix_from) : json_null());
-	if (s.mix >= 0) {
-		jset(rep, "full_loglik", isfinite(sum.mixed_loglik) ?
-		    jreal(sum.mixed_loglik) : json_null());
-		per_step(rep, "full_cross_entropy", "full_perplexity",
-		    sum.mixed_loglik, n);
-	}
-	if (s.unigram)
-		per_step(rep, "unigram_cross_entropy", "unigram_perplexity",
-		    sum.unigram_loglik, n);
-	dataset_text_report(d, rep);
-	jset(rep, "units", jstr("nats per step; "
-	    "perplexity = exp(cross_entropy)"));
-	out_json(rep);
-	out_end();
-	json_decref(rep);
-	free(p);
+	evalrecord_write(d, &s);
 	scored_model_free(&s);
 }
 
