@@ -288,6 +288,8 @@ parse_options(struct options *o, int argc, char **argv)
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 }
 	};
+	/* in the order of GEN_ATTENTION, GEN_CCMC */
+	static const char *const via[] = { "attention", "ccmc" };
 	char why[256];
 	int c;
 
@@ -315,11 +317,7 @@ parse_options(struct options *o, int argc, char **argv)
 			o->len_given = 1;
 			break;
 		case 'v':
-			if (strcmp(optarg, "attention") == 0)
-				d->via = GEN_ATTENTION;
-			else if (strcmp(optarg, "ccmc") == 0)
-				d->via = GEN_CCMC;
-			else
+			if ((d->via = name_index(optarg, via, 2)) < 0)
 				usage_error(NULL, "--via: expected attention or ccmc, "
 				    "not '%s'", optarg);
 			break;

@@ -224,19 +224,6 @@ parse_rows(struct options *o, const char *arg)
 	o->data.shards = (int)n;
 }
 
-/* --form dense|sparse|auto */
-static int
-parse_form(const char *arg)
-{
-	static const char *const name[] = { "auto", "dense", "sparse" };
-
-	for (int k = 0; k < 3; k++)
-		if (strcmp(arg, name[k]) == 0)
-			return k;   /* FIT_AUTO, FIT_DENSE, FIT_SPARSE */
-	usage_error(NULL, "--form: dense, sparse or auto, not '%s'", arg);
-	return 0;
-}
-
 /* The options, as given. */
 static void
 options_parse(struct options *o, int argc, char **argv)
@@ -274,6 +261,9 @@ options_parse(struct options *o, int argc, char **argv)
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 }
 	};
+	/* in the order of EST_AUTO.., FIT_AUTO.. */
+	static const char *const method[] = { "auto", "newton", "cg" };
+	static const char *const form[] = { "auto", "dense", "sparse" };
 	int c;
 
 	while ((c = opt_next(argc, argv, "h", longopts)) != -1) {
@@ -306,13 +296,7 @@ options_parse(struct options *o, int argc, char **argv)
 			    1000000);
 			break;
 		case 'm':
-			if (strcmp(optarg, "auto") == 0)
-				o->fit.est.method = EST_AUTO;
-			else if (strcmp(optarg, "newton") == 0)
-				o->fit.est.method = EST_NEWTON;
-			else if (strcmp(optarg, "cg") == 0)
-				o->fit.est.method = EST_CG;
-			else
+			if ((o->fit.est.method = name_index(optarg, method, 3)) < 0)
 				usage_error(NULL, "--method: auto, newton or cg, not "
 				    "'%s'", optarg);
 			break;
@@ -367,7 +351,9 @@ options_parse(struct options *o, int argc, char **argv)
 			o->merge = 1;
 			break;
 		case 'F':
-			o->fit.form = parse_form(optarg);
+			if ((o->fit.form = name_index(optarg, form, 3)) < 0)
+				usage_error(NULL, "--form: dense, sparse or auto, not "
+				    "'%s'", optarg);
 			break;
 		case 'P':
 			o->arpa = optarg;

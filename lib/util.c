@@ -395,6 +395,15 @@ opt_fraction(const char *s, long *i, long *n)
 	return *end ? -1 : 0;
 }
 
+int
+name_index(const char *s, const char *const *names, int n)
+{
+	for (int k = 0; s && k < n; k++)
+		if (strcmp(s, names[k]) == 0)
+			return k;
+	return -1;
+}
+
 long
 sorted_find(const int *a, long n, int x)
 {

@@ -70,6 +70,10 @@ uint64_t opt_seed(const char *usage, const char *s);
  * The ranges are the caller's (--pieces, --rows and --shard differ). */
 int      opt_fraction(const char *s, long *i, long *n);
 
+/* The index of s among the n names, or -1 (s NULL: -1): an option's
+ * choices, a record's enumerations. */
+int     name_index(const char *s, const char *const *names, int n);
+
 /* The index of x in the n ascending ints of a, or -1 (binary search). */
 long    sorted_find(const int *a, long n, int x);
 
