@@ -228,38 +228,21 @@ parse_rows(struct options *o, const char *arg)
 static void
 options_parse(struct options *o, int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		{ "vocab", required_argument, NULL, 'K' },
-		{ "max-vocab", required_argument, NULL, 'X' },
-		{ "text", no_argument, NULL, 'T' },
-		{ "window", required_argument, NULL, 'w' },
-		{ "l2", required_argument, NULL, 'l' },
-		{ "tol", required_argument, NULL, 't' },
-		{ "max-iter", required_argument, NULL, 'i' },
-		{ "method", required_argument, NULL, 'm' },
-		{ "bootstrap", required_argument, NULL, 'B' },
-		{ "seed", required_argument, NULL, 's' },
-		{ "brief", no_argument, NULL, 'b' },
-		{ "markov", no_argument, NULL, 'M' },
-		{ "laplace", required_argument, NULL, 'a' },
-		{ "eval", required_argument, NULL, 'E' },
-		{ "embeddings", required_argument, NULL, 'W' },
-		{ "tie-tol", required_argument, NULL, 'Y' },
-		{ "retie", no_argument, NULL, 'Z' },
-		{ "mix", required_argument, NULL, 'x' },
-		{ "dev-share", required_argument, NULL, 'D' },
-		{ "progress", no_argument, NULL, 'p' },
-		{ "quiet", no_argument, NULL, 'q' },
-		{ "rows", required_argument, NULL, 'R' },
-		{ "merge", no_argument, NULL, 'G' },
-		{ "form", required_argument, NULL, 'F' },
-		{ "arpa", required_argument, NULL, 'P' },
-		{ "force", no_argument, NULL, 'f' },
-		{ "max-cost", required_argument, NULL, 'C' },
-		TEXT_LONGOPTS,
-		{ "help", no_argument, NULL, 'h' },
-		{ "version", no_argument, NULL, 'V' },
-		{ NULL, 0, NULL, 0 }
+	const struct option longopts[] = {
+		OPT_VALUE("vocab", 'K'), OPT_VALUE("max-vocab", 'X'),
+		OPT_FLAG("text", &o->data.text), OPT_VALUE("window", 'w'),
+		OPT_VALUE("l2", 'l'), OPT_VALUE("tol", 't'),
+		OPT_VALUE("max-iter", 'i'), OPT_VALUE("method", 'm'),
+		OPT_VALUE("bootstrap", 'B'), OPT_VALUE("seed", 's'),
+		OPT_FLAG("brief", &o->fit.brief), OPT_FLAG("markov", &o->markov),
+		OPT_VALUE("laplace", 'a'), OPT_VALUE("eval", 'E'),
+		OPT_VALUE("embeddings", 'W'), OPT_VALUE("tie-tol", 'Y'),
+		OPT_BARE("retie", 'Z'), OPT_VALUE("mix", 'x'),
+		OPT_VALUE("dev-share", 'D'), OPT_BARE("progress", 'p'),
+		OPT_BARE("quiet", 'q'), OPT_VALUE("rows", 'R'),
+		OPT_BARE("merge", 'G'), OPT_VALUE("form", 'F'),
+		OPT_VALUE("arpa", 'P'), OPT_FLAG("force", &o->force),
+		OPT_VALUE("max-cost", 'C'), TEXT_LONGOPTS, OPT_END
 	};
 	/* in the order of EST_AUTO.., FIT_AUTO.. */
 	static const char *const method[] = { "auto", "newton", "cg" };
@@ -269,6 +252,8 @@ options_parse(struct options *o, int argc, char **argv)
 	while ((c = opt_next(argc, argv, "h", longopts)) != -1) {
 		o->others += c != 'p' && c != 'q' && c != 'G';
 		switch (c) {
+		case 0:   /* a flag */
+			break;
 		case 'K':
 			o->data.vocab = (int)opt_long(usage, "--vocab", optarg, 1,
 			    MAX_SPARSE_VOCAB);
@@ -276,9 +261,6 @@ options_parse(struct options *o, int argc, char **argv)
 		case 'X':
 			o->data.maxvocab = (int)opt_long(usage, "--max-vocab", optarg, 1,
 			    MAX_SPARSE_VOCAB - 1);
-			break;
-		case 'T':
-			o->data.text = 1;
 			break;
 		case 'w':
 			o->data.window = (int)opt_long(usage, "--window", optarg, 1,
@@ -306,12 +288,6 @@ options_parse(struct options *o, int argc, char **argv)
 			break;
 		case 's':
 			o->fit.seed = opt_seed(usage, optarg);
-			break;
-		case 'b':
-			o->fit.brief = 1;
-			break;
-		case 'M':
-			o->markov = 1;
 			break;
 		case 'a':
 			/* 0 (the MLE), or from 1e-300 on: no subnormal A */
@@ -357,9 +333,6 @@ options_parse(struct options *o, int argc, char **argv)
 			break;
 		case 'P':
 			o->arpa = optarg;
-			break;
-		case 'f':
-			o->force = 1;
 			break;
 		case 'C':
 			o->max_cost = opt_double(usage, "--max-cost", optarg, 0, 1e300);
