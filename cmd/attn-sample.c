@@ -265,28 +265,16 @@ static void
 parse_options(struct options *o, int argc, char **argv)
 {
 	struct sampler_options *d = &o->draw;
-	const struct option longopts[] = {   /* flags set their int */
-		{ "model", required_argument, NULL, 'm' },
-		{ "prompts", required_argument, NULL, 'P' },
-		{ "len", required_argument, NULL, 'l' },
-		{ "via", required_argument, NULL, 'v' },
-		{ "markov", no_argument, &d->markov, 1 },
-		{ "window", required_argument, NULL, 'w' },
-		{ "mix", required_argument, NULL, 'x' },
-		{ "tie-tol", required_argument, NULL, 'e' },
-		{ "retie", no_argument, &d->retie, 1 },
-		{ "head", required_argument, NULL, 'H' },
-		{ "probs", no_argument, &o->probs, 1 },
-		{ "ids", no_argument, &d->ids, 1 },
-		{ "trajectory", no_argument, &d->trajectory, 1 },
-		{ "steps", required_argument, NULL, 'T' },
-		{ "seed", required_argument, NULL, 's' },
-		{ "shard", required_argument, NULL, 'S' },
-		{ "progress", no_argument, &o->progress, 1 },
-		TEXT_WORD_LONGOPTS,
-		{ "help", no_argument, NULL, 'h' },
-		{ "version", no_argument, NULL, 'V' },
-		{ NULL, 0, NULL, 0 }
+	const struct option longopts[] = {
+		OPT_VALUE("model", 'm'), OPT_VALUE("prompts", 'P'),
+		OPT_VALUE("len", 'l'), OPT_VALUE("via", 'v'),
+		OPT_FLAG("markov", &d->markov), OPT_VALUE("window", 'w'),
+		OPT_VALUE("mix", 'x'), OPT_VALUE("tie-tol", 'e'),
+		OPT_FLAG("retie", &d->retie), OPT_VALUE("head", 'H'),
+		OPT_FLAG("probs", &o->probs), OPT_FLAG("ids", &d->ids),
+		OPT_FLAG("trajectory", &d->trajectory), OPT_VALUE("steps", 'T'),
+		OPT_VALUE("seed", 's'), OPT_VALUE("shard", 'S'),
+		OPT_FLAG("progress", &o->progress), TEXT_WORD_LONGOPTS, OPT_END
 	};
 	/* in the order of GEN_ATTENTION, GEN_CCMC */
 	static const char *const via[] = { "attention", "ccmc" };
@@ -295,7 +283,7 @@ parse_options(struct options *o, int argc, char **argv)
 
 	while ((c = opt_next(argc, argv, "hn:", longopts)) != -1) {
 		switch (c) {
-		case 0:
+		case 0:   /* a flag */
 			break;
 		case 'n':
 			o->n = opt_long(usage, "-n", optarg, 0, MAX_N);
