@@ -132,11 +132,9 @@ struct options {
 static void
 fit_cost_check(const struct dataset *d, const struct options *o)
 {
-	double cost = 0;
+	double cost = est_fit_cost(d->set, d->K, o->data.shard,
+	    o->data.shards);
 
-	for (int i = 0; i < d->K; i++)
-		if (!o->data.shards || i % o->data.shards == o->data.shard)
-			cost += est_row_cost(d->set, i);
 	if (cost > o->max_cost)
 		input_fail(&d->end, "a fit without --window over these contexts "
 		    "would cost about %.2g context-token x row-token products, "
