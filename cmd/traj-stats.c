@@ -92,34 +92,20 @@ struct options {
 static int
 parse_options(struct options *o, int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		{ "summary", no_argument, NULL, 'S' },
-		{ "text", no_argument, NULL, 't' },
-		{ "model", required_argument, NULL, 'm' },
-		{ "window", required_argument, NULL, 'w' },
-		{ "eps", required_argument, NULL, 'e' },
-		{ "from", required_argument, NULL, 'f' },
-		{ "gamma", required_argument, NULL, 'g' },
-		{ "min-count", required_argument, NULL, 'c' },
-		{ "points", required_argument, NULL, 'p' },
-		{ "alpha", required_argument, NULL, 'a' },
-		{ "delta", required_argument, NULL, 'd' },
-		{ "blocks", required_argument, NULL, 'b' },
-		{ "quiet", no_argument, NULL, 'q' },
-		{ "starts", required_argument, NULL, 'n' },
-		{ "horizon", required_argument, NULL, 'H' },
-		{ "seed", required_argument, NULL, 's' },
-		{ "progress", no_argument, NULL, 'P' },
-		{ "predict-markov", no_argument, NULL, 'M' },
-		{ "tie-tol", required_argument, NULL, 'T' },
-		{ "retie", no_argument, NULL, 'r' },
-		{ "predict", no_argument, NULL, 'R' },
-		{ "model-free", no_argument, NULL, 'F' },
-		{ "exclude", required_argument, NULL, 'X' },
-		TEXT_LONGOPTS,
-		{ "help", no_argument, NULL, 'h' },
-		{ "version", no_argument, NULL, 'V' },
-		{ NULL, 0, NULL, 0 }
+	const struct option longopts[] = {
+		OPT_FLAG("summary", &o->summary), OPT_FLAG("text", &o->text),
+		OPT_VALUE("model", 'm'), OPT_VALUE("window", 'w'),
+		OPT_VALUE("eps", 'e'), OPT_VALUE("from", 'f'),
+		OPT_VALUE("gamma", 'g'), OPT_VALUE("min-count", 'c'),
+		OPT_VALUE("points", 'p'), OPT_VALUE("alpha", 'a'),
+		OPT_VALUE("delta", 'd'), OPT_VALUE("blocks", 'b'),
+		OPT_FLAG("quiet", &quiet), OPT_VALUE("starts", 'n'),
+		OPT_VALUE("horizon", 'H'), OPT_VALUE("seed", 's'),
+		OPT_FLAG("progress", &o->progress),
+		OPT_BARE("predict-markov", 'M'), OPT_VALUE("tie-tol", 'T'),
+		OPT_BARE("retie", 'r'), OPT_FLAG("predict", &o->predict),
+		OPT_FLAG("model-free", &o->model_free), OPT_VALUE("exclude", 'X'),
+		TEXT_LONGOPTS, OPT_END
 	};
 	int c;
 
@@ -131,11 +117,7 @@ parse_options(struct options *o, int argc, char **argv)
 	};
 	while ((c = opt_next(argc, argv, "h", longopts)) != -1) {
 		switch (c) {
-		case 'S':
-			o->summary = 1;
-			break;
-		case 't':
-			o->text = 1;
+		case 0:   /* a flag */
 			break;
 		case 'm':
 			o->model_file = optarg;
@@ -170,9 +152,6 @@ parse_options(struct options *o, int argc, char **argv)
 			o->ts.blocks = (int)opt_long(usage, "--blocks", optarg, 2,
 			    100000);
 			break;
-		case 'q':
-			quiet = 1;
-			break;
 		case 'n':
 			o->starts = (int)opt_long(usage, "--starts", optarg, 0, 100000);
 			break;
@@ -182,17 +161,8 @@ parse_options(struct options *o, int argc, char **argv)
 		case 's':
 			o->seed = opt_seed(usage, optarg);
 			break;
-		case 'P':
-			o->progress = 1;
-			break;
 		case 'M':
 			o->predict_markov = o->predict = 1;
-			break;
-		case 'R':
-			o->predict = 1;
-			break;
-		case 'F':
-			o->model_free = 1;
 			break;
 		case 'X':
 			o->exclude = xrealloc(o->exclude, ((size_t)o->nexclude + 1) *
