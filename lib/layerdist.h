@@ -9,12 +9,23 @@
  * CCMC; the distance from a given CCMC (attn-to-ccmc: the CCMC of the
  * layer's scores, A = E W E^T) is an upper bound on the distance from
  * the nearest.
+ *
+ * attn-to-ccmc --check reads the user's prompts (prompt records, some
+ * with "p", the law the user's own framework computed) and reports on
+ * them: "check", how far the forward pass is from the layer's exact CCMC
+ * (an error past the bound the tie tolerance allows); "distance", the
+ * measures above from the CCMC of the scores; "user", how far the
+ * forward pass is from the user's "p" (an error past its bound: not the
+ * layer that computed p).
  */
 #ifndef LAYERDIST_H
 #define LAYERDIST_H
 
+#include <jansson.h>
+
 #include "ccmc.h"
 #include "model.h"
+#include "prompts.h"
 
 struct layer_distance {
 	long    prompts;
@@ -26,5 +37,35 @@ struct layer_distance {
 /* Over n prompts tok[s] of len[s] tokens (each < K, within LMAX). */
 void layer_distance(const struct attn_model *m, const struct ccmc *c,
          long n, int *const *tok, const int *len, struct layer_distance *r);
+
+/* The prompt records of a --check file, with their lines, and the "p"
+ * the user computed for some of them. */
+struct check_prompts {
+	const char *file;
+	struct prompt_set set;
+	double **p;            /* p[s]: the record's "p" (plen[s] entries), or
+	                        * NULL */
+	int    *plen;
+	long    pcap;
+};
+
+/* Reads them: at least one, none empty, ids within MAX_VOCAB. */
+void    check_prompts_read(struct check_prompts *ps, char *file);
+void    check_prompts_free(struct check_prompts *ps);
+/* "check": the largest difference between the forward pass's law and the
+ * exact CCMC c over the prompts; past max(1e-9, 10 X), X the model's tie
+ * tolerance, an error at the prompt where it is largest.  With "user". */
+json_t *layer_check(const struct check_prompts *ps,
+            const struct attn_model *m, const struct ccmc *c);
+/* "distance": layer_distance from c; why: why the model has no exact
+ * CCMC, or NULL. */
+json_t *layer_distance_json(const struct check_prompts *ps,
+            const struct attn_model *m, const struct ccmc *c,
+            const char *why);
+/* "user": the forward pass against the prompts' own "p" (null if none
+ * carries one); past max(1e-6, 10 X), an error at the prompt where they
+ * differ most. */
+json_t *layer_user_check(const struct check_prompts *ps,
+            const struct attn_model *m);
 
 #endif
