@@ -193,6 +193,19 @@ fit_markov(const struct dataset *d, const struct options *o)
 	markovfit_write(d, &m);
 }
 
+/* W of the attention layer whose E is the model's, by the fit's own
+ * settings. */
+static void
+fit_w(const struct options *o, int nfiles, char **files)
+{
+	const struct est_options *e = &o->fit.est;
+	struct wfit_options w = { e->l2, e->tol, e->max_iter, e->method ==
+	    EST_NEWTON ? WFIT_NEWTON : e->method == EST_CG ? WFIT_CG : WFIT_AUTO,
+	    o->progress, o->fit.bootstrap, o->fit.seed };
+
+	wfit_run(o->embeddings, &w, o->fit.brief, nfiles, files);
+}
+
 /* How well the model of --eval predicts the input. */
 static void
 evaluate(struct dataset *d, const struct options *o, int nfiles,
@@ -386,6 +399,15 @@ options_check(struct options *o)
 	if (o->arpa && (!o->markov || o->laplace_given))
 		usage_error(NULL, "--arpa writes the Kneser-Ney bigram: it goes "
 		    "with --markov, without --laplace");
+	if (o->embeddings && o->data.shards)
+		usage_error(NULL, "--rows with --embeddings: the rows share one W, "
+		    "and every Newton step needs every sample's attention at the "
+		    "current W, so no shard can be fitted alone and merged; fit W "
+		    "in one run");
+	if (o->embeddings && (o->markov || o->eval || o->data.text ||
+	    o->data.window || o->data.vocab || o->data.maxvocab))
+		usage_error(NULL, "--embeddings fits W to integer samples: not with "
+		    "--markov, --eval, --text, --window, --vocab or --max-vocab");
 	/* a CCMC on text needs held-out steps for its mix weight */
 	if (!o->dev_given && !o->markov && !o->eval && o->data.text)
 		o->data.dev_share = 0.1;
@@ -407,29 +429,11 @@ main(int argc, char **argv)
 	argv[0] = (char *)progname;    /* getopt's complaints name us too */
 	options_parse(&o, argc, argv);
 	options_check(&o);
-	if (o.embeddings) {
-		struct wfit_options w = { o.fit.est.l2, o.fit.est.tol,
-		    o.fit.est.max_iter, o.fit.est.method == EST_NEWTON ?
-		    WFIT_NEWTON : o.fit.est.method == EST_CG ? WFIT_CG : WFIT_AUTO,
-		    o.progress, o.fit.bootstrap, o.fit.seed };
-
-		if (o.data.shards)
-			usage_error(NULL, "--rows with --embeddings: the rows share "
-			    "one W, and every Newton step needs every sample's "
-			    "attention at the current W, so no shard can be fitted "
-			    "alone and merged; fit W in one run");
-		if (o.markov || o.eval || o.data.text || o.data.window ||
-		    o.data.vocab || o.data.maxvocab)
-			usage_error(NULL, "--embeddings fits W to integer samples: "
-			    "not with --markov, --eval, --text, --window, --vocab or "
-			    "--max-vocab");
-		wfit_run(o.embeddings, &w, o.fit.brief, argc - optind,
-		    argv + optind);
-		out_flush();
-		return 0;
-	}
-	if (o.merge) {
-		shard_merge(argc - optind, argv + optind);
+	if (o.embeddings || o.merge) {
+		if (o.embeddings)
+			fit_w(&o, argc - optind, argv + optind);
+		else
+			shard_merge(argc - optind, argv + optind);
 		out_flush();
 		return 0;
 	}
