@@ -190,7 +190,7 @@ shard_block(struct run *run, long n)
 	run->hi = n < 0 ? LONG_MAX : n / o->nshards * (o->shard + 1) +
 	    n % o->nshards * (o->shard + 1) / o->nshards;
 	progress_start(&run->progress, o->progress, o->draw.trajectory ? "steps" :
-	    "samples", n < 0 ? 0 : (run->hi - run->lo) * per);
+	    "samples", n < 0 ? 0 : (run->hi - run->lo) * per, 4096);
 }
 
 /* Prompts drawn from the prompt distribution. */

@@ -7,11 +7,11 @@
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "meanfield.h"
 #include "prediction.h"
+#include "progress.h"
 #include "rng.h"
 #include "stream.h"
 #include "text.h"
@@ -218,22 +218,6 @@ excluded_ids(const struct options *o, const struct vocab *names, int *ids)
 	return n;
 }
 
-/* ---- progress ---- */
-
-static void
-progress(long n, int force)
-{
-	static time_t last;
-	time_t now = time(NULL);
-
-	if (force || now != last) {
-		fprintf(stderr, "\r%s: %ld trajectories", progname, n);
-		if (force)
-			fputc('\n', stderr);
-		last = now;
-	}
-}
-
 int
 main(int argc, char **argv)
 {
@@ -241,6 +225,7 @@ main(int argc, char **argv)
 	struct predictor pr;
 	struct ts_summary sum = { 0 };
 	struct traj_reader rd;
+	struct progress shown;
 	long index = 0, L, T, short_text = 0;
 	const struct vocab *names = NULL;
 	int *ctx, first, markov, *exclude;
@@ -255,6 +240,7 @@ main(int argc, char **argv)
 
 	exclude = xmalloc(((size_t)o.nexclude + 1) * sizeof *exclude);
 	trajreader_open(&rd, o.text, &o.split, argc - first, argv + first);
+	progress_start(&shown, o.progress, "trajectories", 0, 1);
 	while ((ctx = trajreader_next(&rd, &pr, &L, &T, &names, &markov))) {
 		struct ts_result r;
 		struct prediction pred;
@@ -286,8 +272,7 @@ main(int argc, char **argv)
 		trajstats_free(&r);
 		free(ctx);
 		index++;
-		if (o.progress)
-			progress(index, 0);
+		progress_tick(&shown);
 	}
 	trajreader_notes(&rd);
 	if (short_text)
@@ -303,8 +288,7 @@ main(int argc, char **argv)
 		tsrecord_write_summary(&sum, names);
 		ts_summary_free(&sum);
 	}
-	if (o.progress)
-		progress(index, 1);
+	progress_end(&shown);
 	trajreader_close(&rd);
 	predictor_free(&pr);
 	free(exclude);

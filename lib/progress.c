@@ -26,9 +26,11 @@ show(struct progress *p)
 }
 
 void
-progress_start(struct progress *p, int on, const char *unit, long total)
+progress_start(struct progress *p, int on, const char *unit, long total,
+    long every)
 {
-	*p = (struct progress){ .on = on, .unit = unit, .total = total };
+	*p = (struct progress){ .on = on, .unit = unit, .total = total,
+	    .every = every };
 }
 
 void
@@ -36,7 +38,7 @@ progress_tick(struct progress *p)
 {
 	double t;
 
-	if (!p->on || (++p->done & 4095))
+	if (!p->on || (++p->done & (p->every - 1)))
 		return;
 	if ((t = now()) - p->shown < 0.5)
 		return;
