@@ -235,6 +235,58 @@ parse_rows(struct options *o, const char *arg)
 	o->data.shards = (int)n;
 }
 
+/* The options of the fit itself, its estimator and record: 1 if c is
+ * one (its value in optarg), 0 if not. */
+static int
+fit_option(struct options *o, int c)
+{
+	/* in the order of EST_AUTO.., FIT_AUTO.. */
+	static const char *const method[] = { "auto", "newton", "cg" };
+	static const char *const form[] = { "auto", "dense", "sparse" };
+
+	switch (c) {
+	case 'l':
+		o->fit.est.l2 = opt_double(usage, "--l2", optarg, 0, 1e12);
+		o->l2_given = 1;
+		return 1;
+	case 't':
+		o->fit.est.tol = opt_double(usage, "--tol", optarg, 1e-15, 1);
+		return 1;
+	case 'i':
+		o->fit.est.max_iter = (int)opt_long(usage, "--max-iter", optarg, 0,
+		    1000000);
+		return 1;
+	case 'm':
+		if ((o->fit.est.method = name_index(optarg, method, 3)) < 0)
+			usage_error(NULL, "--method: auto, newton or cg, not "
+			    "'%s'", optarg);
+		return 1;
+	case 'B':
+		o->fit.bootstrap = (int)opt_long(usage, "--bootstrap", optarg, 0,
+		    100000);
+		return 1;
+	case 's':
+		o->fit.seed = opt_seed(usage, optarg);
+		return 1;
+	case 'a':
+		/* 0 (the MLE), or from 1e-300 on: no subnormal A */
+		o->fit.laplace = opt_double(usage, "--laplace", optarg, 0, 1e12);
+		if (o->fit.laplace > 0 && o->fit.laplace < 1e-300)
+			opt_double(usage, "--laplace", optarg, 1e-300, 1e12);
+		o->laplace_given = 1;
+		return 1;
+	case 'F':
+		if ((o->fit.form = name_index(optarg, form, 3)) < 0)
+			usage_error(NULL, "--form: dense, sparse or auto, not "
+			    "'%s'", optarg);
+		return 1;
+	case 'C':
+		o->max_cost = opt_double(usage, "--max-cost", optarg, 0, 1e300);
+		return 1;
+	}
+	return 0;
+}
+
 /* The options, as given. */
 static void
 options_parse(struct options *o, int argc, char **argv)
@@ -255,9 +307,6 @@ options_parse(struct options *o, int argc, char **argv)
 		OPT_VALUE("arpa", 'P'), OPT_FLAG("force", &o->force),
 		OPT_VALUE("max-cost", 'C'), TEXT_LONGOPTS, OPT_END
 	};
-	/* in the order of EST_AUTO.., FIT_AUTO.. */
-	static const char *const method[] = { "auto", "newton", "cg" };
-	static const char *const form[] = { "auto", "dense", "sparse" };
 	int c;
 
 	while ((c = opt_next(argc, argv, "h", longopts)) != -1) {
@@ -276,36 +325,6 @@ options_parse(struct options *o, int argc, char **argv)
 		case 'w':
 			o->data.window = (int)opt_long(usage, "--window", optarg, 1,
 			    MAX_PROMPT);
-			break;
-		case 'l':
-			o->fit.est.l2 = opt_double(usage, "--l2", optarg, 0, 1e12);
-			o->l2_given = 1;
-			break;
-		case 't':
-			o->fit.est.tol = opt_double(usage, "--tol", optarg, 1e-15, 1);
-			break;
-		case 'i':
-			o->fit.est.max_iter = (int)opt_long(usage, "--max-iter", optarg, 0,
-			    1000000);
-			break;
-		case 'm':
-			if ((o->fit.est.method = name_index(optarg, method, 3)) < 0)
-				usage_error(NULL, "--method: auto, newton or cg, not "
-				    "'%s'", optarg);
-			break;
-		case 'B':
-			o->fit.bootstrap = (int)opt_long(usage, "--bootstrap", optarg, 0,
-			    100000);
-			break;
-		case 's':
-			o->fit.seed = opt_seed(usage, optarg);
-			break;
-		case 'a':
-			/* 0 (the MLE), or from 1e-300 on: no subnormal A */
-			o->fit.laplace = opt_double(usage, "--laplace", optarg, 0, 1e12);
-			if (o->fit.laplace > 0 && o->fit.laplace < 1e-300)
-				opt_double(usage, "--laplace", optarg, 1e-300, 1e12);
-			o->laplace_given = 1;
 			break;
 		case 'D':
 			o->data.dev_share = opt_double(usage, "--dev-share", optarg, 0,
@@ -337,22 +356,15 @@ options_parse(struct options *o, int argc, char **argv)
 		case 'G':
 			o->merge = 1;
 			break;
-		case 'F':
-			if ((o->fit.form = name_index(optarg, form, 3)) < 0)
-				usage_error(NULL, "--form: dense, sparse or auto, not "
-				    "'%s'", optarg);
-			break;
 		case 'P':
 			o->arpa = optarg;
-			break;
-		case 'C':
-			o->max_cost = opt_double(usage, "--max-cost", optarg, 0, 1e300);
 			break;
 		case 'q':
 			quiet = 1;
 			break;
 		default:
-			if (!text_option(&o->data.split, c, optarg, usage))
+			if (!fit_option(o, c) &&
+			    !text_option(&o->data.split, c, optarg, usage))
 				common_option(c, usage, help);
 		}
 	}
