@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "ccmc.h"
+#include "ccmcfit.h"
 #include "dataset.h"
 #include "estimate.h"
 #include "evalrecord.h"
@@ -118,68 +119,15 @@ struct options {
 	const char *eval, *embeddings, *arpa;
 };
 
-/* A windowless fit whose work is out of reach is refused before it
- * starts, with what it would cost (est_row_cost: each context token of a
- * row's samples times the row's tokens, the multiply-adds of one
- * Newton-CG step at its worst, 2m conjugate-gradient iterations over a
- * row of m tokens).  The default limit, FIT_MAX_COST, is a quarter of an
- * hour of one core per worst-case step; typical steps are far cheaper
- * (E7's licences as whole documents at V 1000 cost 6.5e9 and fit in 3 s),
- * so a fit it lets through is feasible, and one it stops may run for
- * hours: --force takes the risk. */
-#define FIT_MAX_COST 1e12
-
+/* The maximum-likelihood CCMC and what is known about it (the ridge MAP
+ * on text; with --rows, the rows of the shard). */
 static void
-fit_cost_check(const struct dataset *d, const struct options *o)
+fit_ccmc(const struct dataset *d, const struct options *o)
 {
-	double cost = est_fit_cost(d->set, d->K, o->data.shard,
-	    o->data.shards);
+	struct ccmcfit_options c = { o->fit, o->l2_given, o->progress,
+	    o->max_cost, o->force };
 
-	if (cost > o->max_cost)
-		input_fail(&d->end, "a fit without --window over these contexts "
-		    "would cost about %.2g context-token x row-token products, "
-		    "more than --max-cost %.3g (1e12: a quarter of an hour of CPU "
-		    "per Newton step at worst): "
-		    "--window L keeps the last L tokens of each context (e.g. 128), "
-		    "--chunk N cuts text into pieces, --force fits anyway", cost,
-		    o->max_cost);
-}
-
-/* The maximum-likelihood CCMC and what is known about it.  On text, the
- * record is the ridge MAP instead, complete, so that it can be sampled and
- * scored: every logit the data leave free sits at the prior mean.  With
- * --rows, only the rows of the shard, as a ccmc-shard record. */
-static void
-fit_ccmc(const struct dataset *d, const struct options *opt)
-{
-	struct options o = *opt;
-	int K = d->K, text = d->kind == 2;
-	struct fitted f = { .K = K, .samples = d->set->n, .skipped = d->skipped,
-	    .weighted = d->set->weighted, .ksource = d->ksource,
-	    .truth = d->have_truth ? &d->truth : NULL };
-
-	if (text && o.data.shards)
-		input_fail(&d->end, "--rows with string tokens: a record on text "
-		    "is completed by a background fitted on all rows at once; "
-		    "fit it in one run");
-	if (text && !o.l2_given)
-		o.fit.est.l2 = 1;
-	if (text && o.fit.est.l2 == 0)
-		die(EXIT_USAGE, "--l2 0 with string tokens: the plain MLE leaves "
-		    "the logits of unseen words undetermined, and the record must "
-		    "be complete to be sampled or scored; give --l2 LAMBDA > 0");
-	o.fit.form = fit_form(o.fit.form, K, &d->end);
-	if (!o.data.window && !o.force)
-		fit_cost_check(d, &o);
-	f.row = xcalloc((size_t)K, sizeof *f.row);
-	est_fit_rows(d->set, K, &o.fit.est, !o.fit.brief, o.fit.brief ? 0 :
-	    o.fit.bootstrap, o.fit.seed, o.data.shard, o.data.shards,
-	    o.progress, f.row);
-	if (o.data.shards)
-		shard_write(&f, d, &o.fit, o.data.shard, o.data.shards);
-	else
-		fitrecord_write(&f, &o.fit, d);
-	fitted_free(&f);
+	ccmcfit_write(d, &c);
 }
 
 /* The ordinary bigram chain of the same steps; its unigram background
