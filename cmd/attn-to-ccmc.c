@@ -45,7 +45,9 @@ static const char help[] =
 "                   they differ by more than max(1e-9, 10 X); prompts that\n"
 "                   carry \"p\" are compared with the forward pass too;\n"
 "                   add \"distance\": the total-variation distance between\n"
-"                   the model's law and the CCMC's on them\n"
+"                   the model's law and the CCMC's on them, and for a model\n"
+"                   with no exact CCMC, \"nearest\": from the CCMC nearest it\n"
+"                   in KL on them\n"
 "  --head H         the law of the head C: tied (default: C E^T = I),\n"
 "                   linear (C x_att clamped at 0, normalised) or softmax\n"
 "                   (softmax(C x_att)); default: the record's \"head\"\n"
@@ -75,6 +77,7 @@ inexact(const struct input *in, const struct options *o,
 		    "CCMC of its scores on those prompts", why);
 	ccmc_of_scores(m, c);
 	d = layer_distance_json(ps, m, c, why);
+	jset(d, "nearest", layer_nearest_json(ps, m));
 	jset(d, "user", layer_user_check(ps, m));
 	return d;
 }
