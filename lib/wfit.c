@@ -176,7 +176,9 @@ wfit_data_free(struct wfit_data *D)
 
 /* ---- the likelihood, its gradient and Hessian ---- */
 
-/* What every pass over the samples shares. */
+/* What every pass over the samples shares.  A pass visits the samples
+ * grouped by query (the query's row of E W, or of E V, is made once per
+ * group), at position o of order the sample order[o]. */
 struct pass {
 	const struct wfit_data *D;
 	const double *E;
@@ -186,12 +188,16 @@ struct pass {
 	double  total;         /* of the weights */
 	long   *order;         /* samples grouped by query slot */
 	long   *first;         /* group j is order[first[j] .. first[j+1]) */
-	double *s, *ds, *m, *gq, *Mq, *du, *hq;   /* scratch */
+	long   *ctx;           /* by position: where its context starts in
+	                        * D->tok (read in order, not at random) */
+	long   *aoff;          /* by position: its attention in alpha;
+	                        * aoff[o + 1] - aoff[o] is its length */
+	double *s, *ds, *m, *gq, *Mq, *hq;   /* scratch */
 	/* the attention of every sample at the W of the last gradient, for
 	 * the Hessian-vector products there (if it fits WFIT_CACHE) */
 	double *alpha;
-	long   *aoff;          /* by position in order */
 	int     alpha_valid;
+	long    passes;        /* over the samples, so far */
 };
 
 /* An entry of W whose unit vector has more than this share outside the
@@ -204,7 +210,7 @@ static void
 pass_init(struct pass *P, const struct wfit_data *D, const double *E, int d,
     const double *mult)
 {
-	long maxlen = 0;
+	long maxlen = 0, *at;
 
 	memset(P, 0, sizeof *P);
 	P->D = D;
@@ -219,31 +225,30 @@ pass_init(struct pass *P, const struct wfit_data *D, const double *E, int d,
 	}
 	P->first = xcalloc((size_t)D->nq + 1, sizeof *P->first);
 	P->order = xmalloc(checked_size((size_t)D->n, sizeof *P->order));
+	P->ctx = xmalloc(checked_size((size_t)D->n, sizeof *P->ctx));
 	for (long i = 0; i < D->n; i++) {
 		P->first[D->slot[i] + 1]++;
 		maxlen = D->len[i] > maxlen ? D->len[i] : maxlen;
 	}
 	for (int j = 0; j < D->nq; j++)
 		P->first[j + 1] += P->first[j];
-	{
-		long *at = xmalloc(((size_t)D->nq + 1) * sizeof *at);
-
-		memcpy(at, P->first, ((size_t)D->nq + 1) * sizeof *at);
-		for (long i = 0; i < D->n; i++)
-			P->order[at[D->slot[i]]++] = i;
-		free(at);
-	}
+	at = xmalloc(((size_t)D->nq + 1) * sizeof *at);
+	memcpy(at, P->first, ((size_t)D->nq + 1) * sizeof *at);
+	for (long i = 0; i < D->n; i++)
+		P->order[at[D->slot[i]]++] = i;
+	free(at);
 	P->s = xmalloc((size_t)maxlen * sizeof *P->s);
 	P->ds = xmalloc((size_t)maxlen * sizeof *P->ds);
 	P->aoff = xmalloc(((size_t)D->n + 1) * sizeof *P->aoff);
 	P->aoff[0] = 0;
-	for (long o = 0; o < D->n; o++)
+	for (long o = 0; o < D->n; o++) {
+		P->ctx[o] = D->start[P->order[o]];
 		P->aoff[o + 1] = P->aoff[o] + D->len[P->order[o]];
+	}
 	if (P->aoff[D->n] <= WFIT_CACHE)
 		P->alpha = xmalloc(((size_t)P->aoff[D->n] + 1) * sizeof *P->alpha);
 	P->m = xmalloc((size_t)d * sizeof *P->m);
 	P->gq = xmalloc((size_t)d * sizeof *P->gq);
-	P->du = xmalloc((size_t)d * sizeof *P->du);
 	P->hq = xmalloc((size_t)d * sizeof *P->hq);
 	P->Mq = d <= WFIT_NEWTON_MAX_D ?
 	    xmalloc((size_t)d * d * sizeof *P->Mq) : NULL;
@@ -254,26 +259,63 @@ pass_free(struct pass *P)
 {
 	free(P->order);
 	free(P->first);
+	free(P->ctx);
+	free(P->aoff);
 	free(P->s);
 	free(P->ds);
 	free(P->alpha);
-	free(P->aoff);
 	free(P->m);
 	free(P->gq);
 	free(P->Mq);
-	free(P->du);
 	free(P->hq);
 }
 
-
-/* The attention of sample i into P->s (summing to 1) from its logits;
- * returns log p(y). */
-static double
-attention(struct pass *P, struct logits *g, long i)
+/* Asks the memory, while the sample at position o is computed, for the
+ * rows of E that the next one reads (its context's, and with next its
+ * next token's) and for the tokens of the one after.  The rows are random
+ * reads of a table larger than the caches (K 50000, d 64: 25 MB); asked
+ * for one sample ahead, their latency is hidden: a pass at that size
+ * takes half the time. */
+#if defined(__GNUC__) && !defined(__clang__)
+__attribute__((noipa))   /* GCC thinks a function that only prefetches is
+                          * pure, and drops its calls */
+#endif
+static void
+prefetch_ahead(const struct pass *P, long o, int next)
 {
-	const struct wfit_data *D = P->D;
-	const int *ctx = D->tok + D->start[i];
-	int L = D->len[i], y = ctx[L], cy = 0;
+#if defined(__GNUC__)
+	long n = P->D->n;
+	size_t row = (size_t)P->d * sizeof *P->E;
+
+	if (o + 2 < n) {
+		const int *c = P->D->tok + P->ctx[o + 2];
+		long L = P->aoff[o + 3] - P->aoff[o + 2];
+
+		for (long t = 0; t <= L; t += 64 / sizeof *c)
+			__builtin_prefetch(c + t);
+	}
+	if (o + 1 < n) {
+		const int *c = P->D->tok + P->ctx[o + 1];
+		long L = P->aoff[o + 2] - P->aoff[o + 1] + next;
+
+		for (long t = 0; t < L; t++) {
+			const char *e = (const char *)(P->E + (size_t)c[t] * P->d);
+
+			for (size_t b = 0; b < row; b += 64)
+				__builtin_prefetch(e + b);
+		}
+	}
+#else
+	(void)P, (void)o, (void)next;
+#endif
+}
+
+/* The attention of the context ctx (L tokens, then the next token) into
+ * P->s (summing to 1) from its logits; returns log p(next token). */
+static double
+attention(struct pass *P, struct logits *g, const int *ctx, int L)
+{
+	int y = ctx[L], cy = 0;
 	double *s = P->s, max = -INFINITY, z = 0, sy = 0;
 
 	logits_row(g, ctx[L - 1], ctx, L, s);
@@ -313,124 +355,135 @@ add_kron(double *H, const double *eq, const double *Mq, int d)
 		}
 }
 
-/* The log-likelihood of W; with G, its gradient (d x d) added to G; with
- * H, its negative Hessian (d^2 x d^2) added to H. */
+/* M[b][l] += w e[b] e[l] */
+static void
+add_outer(double *restrict M, const double *e, double w, int d)
+{
+	for (int b = 0; b < d; b++) {
+		double f = w * e[b];
+
+		for (int l = 0; l < d; l++)
+			M[(size_t)b * d + l] += f * e[l];
+	}
+}
+
+/* The weight of the sample at position o. */
+static double
+weight(const struct pass *P, long o)
+{
+	return P->mult ? P->mult[P->order[o]] : 1;
+}
+
+/* The log-likelihood of W; with G, its gradient (d x d) added to G and
+ * the attention cached for hess_vec; with G and H, its negative Hessian
+ * (d^2 x d^2) added to H. */
 static double
 evaluate(struct pass *P, const double *W, double *G, double *H)
 {
 	const struct wfit_data *D = P->D;
 	int d = P->d;
-	double ll = 0;
+	double ll = 0, *restrict m = P->m, *restrict gq = P->gq;
 	struct logits g;
 
 	logits_lowrank(&g, D->K, d, P->E, W, NULL);
 	for (int j = 0; j < D->nq; j++) {
 		const double *eq = P->E + (size_t)D->qtok[j] * d;
 
-		if (G)
-			memset(P->gq, 0, (size_t)d * sizeof *P->gq);
+		memset(gq, 0, (size_t)d * sizeof *gq);
 		if (H)
 			memset(P->Mq, 0, (size_t)d * d * sizeof *P->Mq);
 		for (long o = P->first[j]; o < P->first[j + 1]; o++) {
-			long i = P->order[o];
-			const int *ctx = D->tok + D->start[i];
-			int L = D->len[i];
-			double w = P->mult ? P->mult[i] : 1;
+			const int *ctx = D->tok + P->ctx[o];
+			int L = (int)(P->aoff[o + 1] - P->aoff[o]);
+			double w = weight(P, o);
+			const double *ey = P->E + (size_t)ctx[L] * d;
 
+			prefetch_ahead(P, o, G != NULL);
 			if (w == 0)
 				continue;
-			ll += w * attention(P, &g, i);
+			ll += w * attention(P, &g, ctx, L);
 			if (!G)
 				continue;
 			if (P->alpha)
 				memcpy(P->alpha + P->aoff[o], P->s, (size_t)L * sizeof *P->s);
-			memset(P->m, 0, (size_t)d * sizeof *P->m);
+			memset(m, 0, (size_t)d * sizeof *m);
 			for (int t = 0; t < L; t++) {
-				const double *e = P->E + (size_t)ctx[t] * d;
-				double ws = w * P->s[t];
+				const double *restrict e = P->E + (size_t)ctx[t] * d;
+				double st = P->s[t];
 
 				for (int l = 0; l < d; l++)
-					P->m[l] += P->s[t] * e[l];
+					m[l] += st * e[l];
 				if (H)
-					for (int b = 0; b < d; b++)
-						for (int l = 0; l < d; l++)
-							P->Mq[(size_t)b * d + l] +=
-							    ws * e[b] * e[l];
+					add_outer(P->Mq, e, w * st, d);
 			}
-			{
-				const double *ey = P->E + (size_t)ctx[L] * d;
-
-				for (int l = 0; l < d; l++)
-					P->gq[l] += w * (ey[l] - P->m[l]);
-			}
+			for (int l = 0; l < d; l++)
+				gq[l] += w * (ey[l] - m[l]);
 			if (H)
-				for (int b = 0; b < d; b++)
-					for (int l = 0; l < d; l++)
-						P->Mq[(size_t)b * d + l] -= w * P->m[b] *
-						    P->m[l];
+				add_outer(P->Mq, m, -w, d);
 		}
 		if (G)
 			for (int a = 0; a < d; a++)
 				for (int b = 0; b < d; b++)
-					G[(size_t)a * d + b] += eq[a] * P->gq[b];
+					G[(size_t)a * d + b] += eq[a] * gq[b];
 		if (H)
 			add_kron(H, eq, P->Mq, d);
 	}
 	logits_free(&g);
 	P->alpha_valid = G && P->alpha;
+	P->passes++;
 	return ll;
 }
 
 /* HV = the negative Hessian of the log-likelihood at W times V (d x d):
  * per sample, the attention-weighted covariance of the logits' change
- * e_q^T V x_t with the prompt's embeddings, O(L d). */
+ * e_q^T V x_t with the prompt's embeddings, O(L d).  The change is a row
+ * of logits of E V E^T; the attention, the one evaluate cached at W. */
 static void
 hess_vec(struct pass *P, const double *W, const double *V, double *HV)
 {
 	const struct wfit_data *D = P->D;
 	int d = P->d;
-	struct logits g;
+	double *restrict hq = P->hq, *ds = P->ds;
+	struct logits g, gw;
 
 	memset(HV, 0, (size_t)d * d * sizeof *HV);
-	logits_lowrank(&g, D->K, d, P->E, W, NULL);
+	logits_lowrank(&g, D->K, d, P->E, V, NULL);
+	logits_lowrank(&gw, D->K, d, P->E, W, NULL);
 	for (int j = 0; j < D->nq; j++) {
 		const double *eq = P->E + (size_t)D->qtok[j] * d;
 
-		/* du = e_q^T V */
-		memset(P->du, 0, (size_t)d * sizeof *P->du);
-		for (int a = 0; a < d; a++)
-			for (int b = 0; b < d; b++)
-				P->du[b] += eq[a] * V[(size_t)a * d + b];
-		memset(P->hq, 0, (size_t)d * sizeof *P->hq);
+		memset(hq, 0, (size_t)d * sizeof *hq);
 		for (long o = P->first[j]; o < P->first[j + 1]; o++) {
-			long i = P->order[o];
-			const int *ctx = D->tok + D->start[i];
-			int L = D->len[i];
-			double mean = 0, w = P->mult ? P->mult[i] : 1;
+			const int *ctx = D->tok + P->ctx[o];
+			int L = (int)(P->aoff[o + 1] - P->aoff[o]);
+			double mean = 0, w = weight(P, o);
 			const double *a = P->s;
 
+			prefetch_ahead(P, o, !P->alpha_valid);
 			if (w == 0)
 				continue;
 			if (P->alpha_valid)
 				a = P->alpha + P->aoff[o];
 			else
-				attention(P, &g, i);
+				attention(P, &gw, ctx, L);
+			logits_row(&g, D->qtok[j], ctx, L, ds);
 			for (int t = 0; t < L; t++)
-				mean += a[t] * (P->ds[t] = logits_dot(P->du, P->E +
-				    (size_t)ctx[t] * d, d));
+				mean += a[t] * ds[t];
 			for (int t = 0; t < L; t++) {
-				const double *e = P->E + (size_t)ctx[t] * d;
-				double wt = w * a[t] * (P->ds[t] - mean);
+				const double *restrict e = P->E + (size_t)ctx[t] * d;
+				double wt = w * a[t] * (ds[t] - mean);
 
 				for (int l = 0; l < d; l++)
-					P->hq[l] += wt * e[l];
+					hq[l] += wt * e[l];
 			}
 		}
 		for (int a = 0; a < d; a++)
 			for (int b = 0; b < d; b++)
-				HV[(size_t)a * d + b] += eq[a] * P->hq[b];
+				HV[(size_t)a * d + b] += eq[a] * hq[b];
 	}
 	logits_free(&g);
+	logits_free(&gw);
+	P->passes++;
 }
 
 double
@@ -551,13 +604,27 @@ newton_step(const double *Hf, const double *B, int r, int p, const double *g,
 	return rc;
 }
 
+/* The largest |x_i| / n: the convergence test's measure of a gradient. */
+static double
+per_sample_max(const double *x, int p, double n)
+{
+	double m = 0;
+
+	for (int i = 0; i < p; i++)
+		m = max_nan(m, fabs(x[i]) / n);
+	return m;
+}
+
 /* Newton-CG: x approximately solving (H + l2 I) x = -g by conjugate
  * gradients on Hessian-vector products, from x = 0 (so x stays in the
  * span of the gradients: the Hessian's range), stopping at a relative
- * residual min(0.5, sqrt(|g| / n)) or on negative curvature. */
+ * residual min(0.5, sqrt(|g| / n)), or once the residual, the gradient
+ * the step's quadratic model leaves, would pass the convergence test with
+ * a factor 2 to spare (a last step needs no more), or on negative
+ * curvature. */
 static void
-cg_step(struct pass *P, const double *W, double l2, const double *g,
-    double *x, long *hv)
+cg_step(struct pass *P, const double *W, double l2, double tol,
+    const double *g, double *x, long *hv)
 {
 	int p = P->d * P->d;
 	size_t bytes = (size_t)p * sizeof(double);
@@ -569,7 +636,8 @@ cg_step(struct pass *P, const double *W, double l2, const double *g,
 	for (int i = 0; i < p; i++)
 		r[i] = dir[i] = -g[i];
 	rr = logits_dot(r, r, p);
-	for (int it = 0; it < 2 * p + 10 && sqrt(rr) > stop; it++) {
+	for (int it = 0; it < 2 * p + 10 && sqrt(rr) > stop &&
+	    per_sample_max(r, p, P->total) > tol / 2; it++) {
 		double curv, a, rr2;
 
 		hess_vec(P, W, dir, Hd);
@@ -598,24 +666,29 @@ cg_step(struct pass *P, const double *W, double l2, const double *g,
 }
 
 /* W <- W + t x with t halved from 1 until the objective falls enough
- * (Armijo); returns the new objective, or f if no step helped. */
+ * (Armijo); returns the new objective, or f if no step helped.  Each
+ * trial point's pass computes its gradient too (into *Gt, swapped with
+ * *G when the point is taken) and leaves its attention in the cache: an
+ * accepted step is the next iteration's first pass, not one more. */
 static double
 line_search(struct pass *P, double *W, const double *x, const double *g,
-    double f, double l2, double *ll)
+    double f, double l2, double *ll, double **G, double **Gt)
 {
 	int p = P->d * P->d;
 	double *Wt = xmalloc((size_t)p * sizeof *Wt), slope = logits_dot(g, x, p);
 
 	for (double t = 1; t > 1e-12; t /= 2) {
-		double llt, ft;
+		double llt, ft, *swap;
 
 		for (int i = 0; i < p; i++)
 			Wt[i] = W[i] + t * x[i];
-		llt = evaluate(P, Wt, NULL, NULL);
+		memset(*Gt, 0, (size_t)p * sizeof **Gt);
+		llt = evaluate(P, Wt, *Gt, NULL);
 		ft = objective(llt, Wt, (size_t)p, l2);
 		if (ft <= f + 1e-4 * t * slope || (ft < f && t < 1e-3)) {
 			memcpy(W, Wt, (size_t)p * sizeof *W);
 			*ll = llt;
+			swap = *G, *G = *Gt, *Gt = swap;
 			free(Wt);
 			return ft;
 		}
@@ -709,7 +782,8 @@ fit(const struct wfit_data *D, const double *E, int d,
 {
 	int p = d * d, newton, r = 0;
 	size_t bytes = (size_t)p * sizeof(double);
-	double *G = xmalloc(bytes), *g = xmalloc(bytes), *x = xmalloc(bytes);
+	double *G = xcalloc((size_t)p, sizeof *G), *Gt = xmalloc(bytes);
+	double *g = xmalloc(bytes), *x = xmalloc(bytes);
 	double *H = NULL, *B = NULL, f, ll;
 	struct pass P;
 
@@ -719,31 +793,24 @@ fit(const struct wfit_data *D, const double *E, int d,
 	R->W = xcalloc((size_t)p, sizeof *R->W);
 	pass_init(&P, D, E, d, mult);
 	newton = newton_for(o, d);
+	R->cg = !newton;
+	if (newton)
+		H = xcalloc(checked_size((size_t)p, (size_t)p), sizeof *H);
+	/* one pass at W = 0: the first iteration's gradient, and Newton's
+	 * Hessian, whose range is the same at every W */
+	ll = evaluate(&P, R->W, G, H);
 	if (newton) {
-		H = xmalloc(checked_size((size_t)p * p, sizeof *H));
-		/* the range is the same at every W: from W = 0 */
-		memset(H, 0, (size_t)p * p * sizeof *H);
-		memset(G, 0, bytes);
-		evaluate(&P, R->W, G, H);
 		B = range_basis(H, p, &r);
 		R->rank = r;
 		R->movable = movable_entries(B, r, p);
 	}
-	R->cg = !newton;
-	ll = evaluate(&P, R->W, NULL, NULL);
 	f = objective(ll, R->W, (size_t)p, o->l2);
 	for (R->iters = 0;; R->iters++) {
 		double fnew;
 
-		memset(G, 0, bytes);
-		if (newton)
-			memset(H, 0, (size_t)p * p * sizeof *H);
-		ll = evaluate(&P, R->W, G, H);
 		for (int i = 0; i < p; i++)
 			g[i] = -G[i] + o->l2 * R->W[i];
-		R->gnorm = 0;
-		for (int i = 0; i < p; i++)
-			R->gnorm = max_nan(R->gnorm, fabs(g[i]) / P.total);
+		R->gnorm = per_sample_max(g, p, P.total);
 		if (o->progress && !mult)
 			fprintf(stderr, "%s: W-fit iteration %d: loglik %.12g, "
 			    "gradient %.3g\n", progname, R->iters, ll, R->gnorm);
@@ -756,6 +823,11 @@ fit(const struct wfit_data *D, const double *E, int d,
 			break;
 		}
 		if (newton) {
+			if (R->iters > 0) {   /* the Hessian at the step's end */
+				memset(H, 0, (size_t)p * p * sizeof *H);
+				memset(Gt, 0, bytes);
+				evaluate(&P, R->W, Gt, H);
+			}
 			for (int i = 0; i < p; i++)
 				H[(size_t)i * p + i] += o->l2;
 			if (newton_step(H, o->l2 > 0 ? NULL : B, r, p, g, x) != 0) {
@@ -764,8 +836,8 @@ fit(const struct wfit_data *D, const double *E, int d,
 				break;
 			}
 		} else
-			cg_step(&P, R->W, o->l2, g, x, &R->hv);
-		fnew = line_search(&P, R->W, x, g, f, o->l2, &ll);
+			cg_step(&P, R->W, o->l2, o->tol, g, x, &R->hv);
+		fnew = line_search(&P, R->W, x, g, f, o->l2, &ll, &G, &Gt);
 		if (!(fnew < f)) {
 			/* no step lowers it: at the limit of rounding */
 			R->converged = R->gnorm <= 1e3 * o->tol;
@@ -781,9 +853,11 @@ fit(const struct wfit_data *D, const double *E, int d,
 	R->objective = -f;
 	if (newton && !mult)
 		standard_errors(&P, R, B, r, o->l2);
+	R->passes = P.passes;
 	free(H);
 	free(B);
 	free(G);
+	free(Gt);
 	free(g);
 	free(x);
 	pass_free(&P);
@@ -935,11 +1009,12 @@ wfit_json(const struct wfit_data *D, const struct attn_model *m,
 
 	for (int i = 0; R->se && i < p; i++)
 		undetermined += isnan(R->se[i]);
-	j = jpack("{s:I,s:i,s:f,s:f,s:f,s:f,s:s,s:i,s:I,s:b,s:o,s:f,s:i}",
+	j = jpack("{s:I,s:i,s:f,s:f,s:f,s:f,s:s,s:i,s:I,s:I,s:b,s:o,s:f,s:i}",
 	    "samples", (json_int_t)D->n, "queries", D->nq, "loglik", R->loglik,
 	    "objective", R->objective, "l2", o->l2, "tol", o->tol,
 	    "method", R->cg ? "newton-cg" : "newton", "iterations", R->iters,
 	    "hessian_vector_products", (json_int_t)R->hv,
+	    "passes", (json_int_t)R->passes,
 	    "converged", R->converged,
 	    "why", R->why ? jstr(R->why) : json_null(), "gradient", R->gnorm,
 	    "params", p);

@@ -28,6 +28,9 @@
  * Q distinct queries) up to WFIT_NEWTON_MAX_D; beyond, Newton-CG whose
  * Hessian-vector products cost O(n L d + Q d^2), and neither standard
  * errors nor the null space (their d^2 x d^2 matrix is the point).
+ * Either way the cost is passes over the samples (meta.wfit.passes): the
+ * gradient at a line search's trial point comes with its likelihood, so a
+ * step taken costs one pass, and Newton-CG adds one per product.
  */
 #ifndef WFIT_H
 #define WFIT_H
@@ -82,6 +85,8 @@ struct wfit_result {
 	double  loglik, objective, gnorm;
 	int     iters, converged, cg;
 	long    hv;            /* Hessian-vector products (Newton-CG) */
+	long    passes;        /* over the samples (each O(n L d), Newton's
+	                        * with the Hessian O(n L d^2)) */
 	int     rank;          /* of the Hessian, -1 if not computed */
 	double *se;            /* d x d, NaN where undetermined; or NULL */
 	double *movable;       /* d x d: the share of each entry's unit vector

@@ -73,6 +73,24 @@ EOF
 	grep -q '"method":"newton-cg"' "$T/out"
 }
 
+@test "passes over the samples: a taken step's pass is the next iteration's gradient (Newton-CG 1 + iterations + Hv; Newton 2 iterations + 1)" {
+	vector_split
+	ccmc-estimate --embeddings "$T/model" --method cg --brief "$T/samples" >"$T/cg"
+	ccmc-estimate --embeddings "$T/model" "$T/samples" >"$T/nt"
+	py "$T/cg" "$T/nt" <<'EOF'
+import json, sys
+cg = json.load(open(sys.argv[1]))["meta"]["wfit"]
+nt = json.load(open(sys.argv[2]))["meta"]["wfit"]
+assert cg["converged"] and cg["iterations"] >= 2, cg
+# every first step of this fit is taken (its objective falls each time):
+# a first pass at W = 0, one per step (the gradient there), one per Hv
+assert cg["passes"] == 1 + cg["iterations"] + cg["hessian_vector_products"], cg
+# Newton: the first pass (its Hessian's range too), the steps, the Hessian
+# at each step's end but the last, the standard errors' pass
+assert nt["passes"] == 2 * nt["iterations"] + 1, nt
+EOF
+}
+
 @test "--l2: the fit is a stationary point of loglik - l2/2 |W|^2 (gradient in python)" {
 	vector_split
 	ccmc-estimate --embeddings "$T/model" --l2 50 --tol 1e-12 "$T/samples" >"$T/out"

@@ -154,7 +154,15 @@ def main():
         sys.exit("e7: the continuations are not of the same prompts")
 
     def excess(x, other):
-        m = lambda kind, u: expt.mean([r["repetition"][x] for k in u for r in by_prompt[kind][k]])
+        # per prompt the sum and count of its continuations' measure, so
+        # that each of the jackknife's S passes costs S, not every record
+        tally = {kind: {k: (sum(r["repetition"][x] for r in rs), len(rs))
+                        for k, rs in by_prompt[kind].items()}
+                 for kind in ("ccmc", other)}
+        def m(kind, u):
+            t = tally[kind]
+            n = sum(t[k][1] for k in u)
+            return sum(t[k][0] for k in u) / n if n else float("nan")
         return lambda u: m("ccmc", u) - m(other, u)
     parts = [("coverage", expt.wilson(c["covered"], c["steps"]), (0.0, COVERAGE))]
     shown = []
