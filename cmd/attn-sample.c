@@ -8,25 +8,22 @@
  * its own random stream i, prompt first: a shard of the run prints exactly
  * the records the whole run prints for its block of indices.
  */
-#include <ctype.h>
 #include <getopt.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
-#include "ccmc.h"
 #include "generate.h"
 #include "model.h"
+#include "progress.h"
 #include "prompts.h"
 #include "rng.h"
-#include "score.h"
+#include "sampler.h"
 #include "stream.h"
 #include "text.h"
 #include "util.h"
-#include "vocab.h"
 
 #define DEFAULT_SAMPLES       1000
 #define DEFAULT_TRAJECTORIES  1
@@ -95,151 +92,73 @@ static const char help[] =
 "  -h, --help       this text;  --version  the version\n";
 
 struct options {
+	struct sampler_options draw;
 	long     n;
 	int      n_given;
 	struct prompt_dist dist;
 	int      dist_given;
 	int      lmin, lmax, len_given;
-	int      via;              /* -1: by the kind of model and mode */
-	int      markov, probs, ids, trajectory, progress;
-	long     steps;
+	int      probs, progress;
 	int      steps_given;
-	int      window;           /* 0: the model's, -1: none */
-	double   mix;              /* -1: the model's "mix"; -2: none */
-	double   tol;              /* of the model's exactness conditions */
-	int      retie, head_given;
 	uint64_t seed;
 	long     shard, nshards;
 	char    *model_file;
-	struct text split;         /* how prompts' strings become words */
 };
 
 struct run {
 	struct options *o;
-	struct attn_model model;
-	struct scored_model scored;   /* a ccmc record, with its window and
-	                               * background; or the CCMC of model */
-	struct ccmc *chain;
-	json_t  *rec;              /* the model record */
-	char    *line;             /* its line as read */
-	size_t   len;
-	int      window;           /* what draws see, 0: the whole context */
-	double   mix;              /* weight of the background */
-	int      have_model, have_chain;
-	struct generator gen;
-	struct vocab *vocab_in;    /* strings in prompts map through it */
-	int      words;            /* ... cut into words by o->split first */
-	const struct vocab *vocab_out;
-	int      prompt_limit;     /* longest prompt: LMAX, or 0 for none */
-	long     context_limit;    /* longest trajectory context, 0 for none */
+	struct sampler s;          /* the model and its generator */
 	struct rng rng;
 	int     *prompt;           /* a generated prompt */
 	int     *tokens;           /* a trajectory's steps */
 	double  *p;
 	long     lo, hi;           /* the indices this shard prints */
-	/* progress */
-	long     done, total;
-	double   shown;
-	int      showing;
+	struct progress progress;  /* samples or trajectories' steps */
 };
-
-static double
-now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
-}
-
-static void
-show(struct run *run)
-{
-	const char *unit = run->o->trajectory ? "steps" : "samples";
-
-	run->showing = 1;
-	if (run->total > 0)
-		fprintf(stderr, "\r%s: %ld of %ld %s (%.0f%%)", progname, run->done,
-		    run->total, unit, 100.0 * run->done / run->total);
-	else
-		fprintf(stderr, "\r%s: %ld %s", progname, run->done, unit);
-}
-
-/* Counts units of work; twice a second at most, shows the count. */
-static void
-tick(struct run *run)
-{
-	double t;
-
-	if (!run->o->progress || (++run->done & 4095))
-		return;
-	if ((t = now()) - run->shown < 0.5)
-		return;
-	run->shown = t;
-	show(run);
-}
-
-static void
-tick_end(struct run *run)
-{
-	if (!run->showing)
-		return;
-	show(run);
-	fputc('\n', stderr);
-}
-
-static void
-put_token(const struct run *run, int k)
-{
-	if (run->vocab_out)
-		out_quoted(run->vocab_out->word[k]);
-	else
-		out_long(k);
-}
 
 /* Draws of the ordinary chain say so: traj-stats predicts no collapse
  * for them. */
 static void
 end_record(struct run *run)
 {
-	out_str(run->gen.path == GEN_MARKOV ? ",\"chain\":\"markov\"}" : "}");
+	out_str(run->s.gen.path == GEN_MARKOV ? ",\"chain\":\"markov\"}" : "}");
 	out_end();
 }
 
 static void
 sample(struct run *run, const int *prompt, int L)
 {
-	int y = gen_next(&run->gen, prompt, L, &run->rng,
+	int y = gen_next(&run->s.gen, prompt, L, &run->rng,
 	    run->o->probs ? run->p : NULL);
 
 	out_str("{\"type\":\"sample\",\"prompt\":");
-	out_tokens(prompt, L, run->vocab_out);
+	out_tokens(prompt, L, run->s.vocab_out);
 	out_str(",\"y\":");
-	put_token(run, y);
+	out_token(y, run->s.vocab_out);
 	if (run->o->probs) {
 		out_str(",\"p\":");
-		out_doubles(run->p, run->gen.K);
+		out_doubles(run->p, run->s.gen.K);
 	}
 	end_record(run);
-	tick(run);
+	progress_tick(&run->progress);
 }
 
 static void
 trajectory(struct run *run, const int *prompt, int L)
 {
-	long T = run->o->steps;
+	long T = run->o->draw.steps;
 
 	if (!run->tokens)
 		run->tokens = xmalloc(checked_size((size_t)T + 1, sizeof *run->tokens));
-	gen_start(&run->gen, prompt, L);
+	gen_start(&run->s.gen, prompt, L);
 	for (long t = 0; t < T; t++) {
-		run->tokens[t] = gen_step(&run->gen, &run->rng);
-		tick(run);
+		run->tokens[t] = gen_step(&run->s.gen, &run->rng);
+		progress_tick(&run->progress);
 	}
 	out_str("{\"type\":\"trajectory\",\"prompt\":");
-	out_tokens(prompt, L, run->vocab_out);
+	out_tokens(prompt, L, run->s.vocab_out);
 	out_str(",\"tokens\":");
-	out_tokens(run->tokens, (int)T, run->vocab_out);
+	out_tokens(run->tokens, (int)T, run->s.vocab_out);
 	end_record(run);
 }
 
@@ -252,274 +171,33 @@ emit(struct run *run, long index, const int *prompt, int L)
 		L = prompt_draw(&run->o->dist, &run->rng, run->prompt);
 		prompt = run->prompt;
 	}
-	if (run->o->trajectory)
+	if (run->o->draw.trajectory)
 		trajectory(run, prompt, L);
 	else
 		sample(run, prompt, L);
 }
 
+/* The indices of the items this shard prints, of n (n < 0: an unknown
+ * number of them, all printed), and the progress counted over them. */
 static void
 shard_block(struct run *run, long n)
 {
-	run->lo = n / run->o->nshards * run->o->shard +
-	    n % run->o->nshards * run->o->shard / run->o->nshards;
-	run->hi = n / run->o->nshards * (run->o->shard + 1) +
-	    n % run->o->nshards * (run->o->shard + 1) / run->o->nshards;
-	run->total = (run->hi - run->lo) * (run->o->trajectory ?
-	    run->o->steps : 1);
-}
-
-/* The line just read, to print later. */
-static char *
-copy_line(const struct input *in, size_t *len)
-{
-	char *s = xmalloc(in->len + 1);
-
-	memcpy(s, in->buf, in->len + 1);
-	*len = in->len;
-	return s;
-}
-
-/* The model record, and its line (a sparse ccmc's rows, which follow it,
- * are kept by the ccmc). */
-static void
-read_model(struct input *in, struct run *run)
-{
-	json_t *rec = input_record(in);
-	const char *type;
-
-	if (!rec)
-		input_fail(in, "no attn-model or ccmc record in the input");
-	run->line = copy_line(in, &run->len);
-	type = record_type(rec);
-	if (strcmp(type, "attn-model") == 0) {
-		model_parse(in, rec, &run->model);
-		run->model.tol = run->o->tol;
-		if (run->o->retie && model_retie(&run->model) != 0)
-			input_fail(in, "--retie: E E^T is singular, so no head is "
-			    "tied to these embeddings");
-		run->have_model = 1;
-	} else if (strcmp(type, "ccmc") == 0) {
-		scored_model_parse(&run->scored, in, rec, run->o->window,
-		    run->o->mix >= 0 ? run->o->mix : -1);
-		run->have_chain = 1;
-	} else {
-		char first[48];
-
-		snprintf(first, sizeof first, "%.40s", type);
-		json_decref(rec);
-		input_fail(in, "the first record must be an attn-model or a ccmc, "
-		    "not \"%s\"", first);
-	}
-	run->rec = rec;
-	run->chain = &run->scored.m;
-}
-
-/* The window and background draws use: the options', else the ccmc's. */
-static void
-context_of(struct input *in, struct run *run, int *window, double *mix)
-{
 	const struct options *o = run->o;
-	int lmax = run->have_model ? run->model.lmax : run->chain->lmax;
+	long per = o->draw.trajectory ? o->draw.steps : 1;
 
-	*window = run->have_chain ? run->scored.window : o->window > 0 ?
-	    o->window : 0;
-	if (lmax && *window > lmax) {
-		if (o->window > 0)
-			usage_error(NULL, "--window %d: the model has positions for "
-			    "LMAX = %d only", *window, lmax);
-		input_fail(in, "meta.window %d exceeds the model's LMAX %d",
-		    *window, lmax);
-	}
-	*mix = 0;
-	if (o->mix < -1.5)
-		return;
-	if (!run->have_chain || !run->scored.unigram)
-		input_fail(in, "--mix needs a ccmc record with a \"unigram\" "
-		    "(as ccmc-estimate --text writes)");
-	if (run->scored.mix < 0)
-		input_fail(in, "--mix model, but the ccmc has no \"mix\"");
-	*mix = run->scored.mix;
-}
-
-/* The model record as printed: as read, or with the window and mix the
- * draws used when options changed them, so that the stream still carries
- * its own ground truth. */
-static void
-write_model(struct run *run)
-{
-	json_t *meta;
-
-	if (run->have_model && run->o->retie) {
-		/* C changed: print the model the draws use */
-		if (run->o->window)
-			jset(run->model.meta, "window", run->window ?
-			    jint(run->window) : jpack("n"));
-		model_write(&run->model);
-		return;
-	}
-	if (!run->o->window && run->o->mix < -1.5 && !run->o->head_given)
-		out_raw(run->line, run->len);
-	else {
-		/* --head: the law the draws use */
-		if (run->have_model && run->o->head_given && run->model.C)
-			jset(run->rec, "head",
-			    jstr(model_head_name(run->model.head)));
-		if (!json_is_object(meta = json_object_get(run->rec, "meta"))) {
-			meta = jpack("{}");
-			jset(run->rec, "meta", meta);
-		}
-		if (run->o->window || run->o->mix > -1.5)
-			jset(meta, "window", run->window ? jint(run->window) :
-			    jpack("n"));
-		if (run->o->mix > -1.5)
-			jset(run->rec, "mix", jreal(run->mix));
-		out_json(run->rec);
-	}
-	out_end();
-	ccmc_write_rows(run->chain);   /* a sparse ccmc's rows, as read */
-}
-
-/* Strings in prompts are cut into words as the model's were in its fit
- * (meta.text) and by --lower and --punct, which must agree with it. */
-static void
-prompt_words(struct input *in, struct run *run)
-{
-	json_t *made = json_object_get(run->chain->meta, "text");
-
-	if (!made && !run->o->split.given)
-		return;
-	if (!run->vocab_in)
-		usage_error(NULL, "--lower and --punct cut the strings of prompts "
-		    "into words, but the model has no vocabulary");
-	if (made)
-		text_use_model(&run->o->split, in, made, NULL);
-	run->words = 1;
-}
-
-/* The path, the generator and the vocabulary; complaints name the model. */
-static void
-setup(struct input *in, struct run *run)
-{
-	struct options *o = run->o;
-	enum gen_path path;
-	char why[256];
-	int window, row, made = 0;   /* made: the model's CCMC, in choosing
-	                              * the path */
-	double mix;
-
-	context_of(in, run, &window, &mix);
-	if (o->markov)
-		path = GEN_MARKOV;
-	else if (o->via >= 0)
-		path = (enum gen_path)o->via;
-	else if (run->have_chain && run->scored.markov)
-		path = GEN_MARKOV;
-	else if (run->have_chain)
-		path = GEN_CCMC;
-	else if (o->trajectory && run->model.K <= MAX_VOCAB &&
-	    ccmc_from_model(&run->model, run->chain, why, sizeof why) == 0)
-		path = GEN_CCMC, made = 1;
-	else      /* a model without a CCMC (or beyond MAX_VOCAB): its pass */
-		path = GEN_ATTENTION;
-	if (path == GEN_ATTENTION && run->have_chain)
-		input_fail(in, "--via attention needs an attn-model: a ccmc record "
-		    "has no forward pass");
-	if (run->have_chain && !ccmc_determined(run->chain, &row))
-		input_fail_line(in, run->chain->line, "no draws from this sparse "
-		    "ccmc: row %d leaves logits undetermined (null; a fit without "
-		    "a ridge)", row);
-	if (path != GEN_ATTENTION && run->have_model && !made &&
-	    ccmc_from_model(&run->model, run->chain, why, sizeof why) != 0)
-		input_fail(in, "%s", why);
-	if (gen_init(&run->gen, path, &run->model, run->chain, window, why,
-	    sizeof why) != 0)
-		input_fail(in, "%s", why);
-	gen_mix(&run->gen, run->scored.unigram, mix);
-	/* a window cuts every prompt to what the positions cover */
-	run->prompt_limit = window ? 0 : run->have_model ? run->model.lmax :
-	    run->chain->lmax;
-	run->context_limit = gen_context_limit(&run->gen);
-	if (!run->context_limit && path == GEN_ATTENTION && !window)
-		run->context_limit = MAX_PROMPT;
-	if (!o->trajectory)
-		run->context_limit = 0;
-	if ((run->vocab_in = run->chain->vocab)) {
-		run->vocab_in->grow = 0;
-		run->vocab_in->unk = vocab_find(run->vocab_in, "<unk>");
-		if (!o->ids)
-			run->vocab_out = run->vocab_in;
-	}
-	prompt_words(in, run);
-	run->p = xmalloc((size_t)run->gen.K * sizeof *run->p);
-	run->window = window;
-	run->mix = mix;
-}
-
-/* The tokens of a prompt record, checked against the model. */
-static int *
-prompt_of(struct input *in, struct run *run, json_t *rec, int *L)
-{
-	int *t;
-
-	if (strcmp(record_type(rec), "prompt") != 0)
-		input_fail(in, "expected a prompt record, not \"%.40s\" (the model "
-		    "comes first, once)", record_type(rec));
-	t = run->words ? text_prompt(&run->o->split, in, field_get(in, rec,
-	    "prompt"), run->gen.K, run->vocab_in, L) : field_tokens(in, rec,
-	    "prompt", run->gen.K, run->vocab_in, L);
-	if (*L > 0 && (!run->prompt_limit || *L <= run->prompt_limit) &&
-	    (!run->context_limit || *L + run->o->steps <= run->context_limit))
-		return t;
-	free(t);
-	if (*L == 0)
-		input_fail(in, "empty prompt");
-	if (run->prompt_limit && *L > run->prompt_limit)
-		input_fail(in, "prompt of %d tokens is longer than the model's "
-		    "LMAX %d", *L, run->prompt_limit);
-	input_fail(in, "prompt of %d tokens and %ld steps outgrow the longest "
-	    "context, %ld", *L, run->o->steps, run->context_limit);
-}
-
-/* Generated prompts must fit the model: a usage error, before any output. */
-static void
-check_generated(struct run *run)
-{
-	struct options *o = run->o;
-	char why[256];
-
-	if (prompt_dist_setup(&o->dist, run->gen.K, why, sizeof why) != 0)
-		usage_error(NULL, "--prompts %s", why);
-	if (!o->len_given && run->prompt_limit && o->lmax > run->prompt_limit)
-		o->lmin = o->lmax = run->prompt_limit;
-	if (run->prompt_limit && o->lmax > run->prompt_limit)
-		usage_error(NULL, "--len: prompts of up to %d tokens, but the "
-		    "model has positions for LMAX = %d", o->lmax, run->prompt_limit);
-	if (run->context_limit && o->lmax + o->steps > run->context_limit)
-		usage_error(NULL, "prompts of up to %d tokens and --steps %ld "
-		    "outgrow the longest context, %ld: use a shorter --len or "
-		    "fewer --steps", o->lmax, o->steps, run->context_limit);
-	o->dist.lmin = o->lmin;
-	o->dist.lmax = o->lmax;
-}
-
-/* Each item's share of the batch stream: room for its prompt and its first
- * next token, so that most items never reach their own stream. */
-static void
-share_randomness(struct run *run, int generated)
-{
-	size_t bytes = (generated ? prompt_draw_bytes(&run->o->dist) : 0) + 8;
-	size_t blocks = (bytes + 63) / 64;
-
-	rng_items(&run->rng, blocks < RNG_MAX_SHARE ? (unsigned)blocks :
-	    RNG_MAX_SHARE);
+	run->lo = n < 0 ? 0 : n / o->nshards * o->shard +
+	    n % o->nshards * o->shard / o->nshards;
+	run->hi = n < 0 ? LONG_MAX : n / o->nshards * (o->shard + 1) +
+	    n % o->nshards * (o->shard + 1) / o->nshards;
+	progress_start(&run->progress, o->progress, o->draw.trajectory ? "steps" :
+	    "samples", n < 0 ? 0 : (run->hi - run->lo) * per, 4096);
 }
 
 /* Prompts drawn from the prompt distribution. */
 static void
 generated(struct run *run)
 {
-	run->prompt = xmalloc((size_t)run->o->lmax * sizeof *run->prompt);
+	run->prompt = xmalloc((size_t)run->o->dist.lmax * sizeof *run->prompt);
 	shard_block(run, run->o->n);
 	for (long i = run->lo; i < run->hi; i++)
 		emit(run, i, NULL, 0);
@@ -529,27 +207,18 @@ generated(struct run *run)
 static void
 buffered(struct input *in, struct run *run, json_t *rec)
 {
-	int **prompts = NULL, *len = NULL;
-	long n = 0, cap = 0;
+	struct prompt_set kept = { 0 };
+	int *t, L;
 
 	for (; rec; rec = input_record(in)) {
-		if (n == cap) {
-			cap = cap ? 2 * cap : 1024;
-			prompts = xrealloc(prompts, checked_size((size_t)cap,
-			    sizeof *prompts));
-			len = xrealloc(len, checked_size((size_t)cap, sizeof *len));
-		}
-		prompts[n] = prompt_of(in, run, rec, &len[n]);
+		t = sampler_prompt(&run->s, in, rec, &L);
+		prompt_set_add(&kept, t, L, in->line);
 		json_decref(rec);
-		n++;
 	}
-	shard_block(run, n);
+	shard_block(run, kept.n);
 	for (long i = run->lo; i < run->hi; i++)
-		emit(run, i, prompts[i], len[i]);
-	for (long i = 0; i < n; i++)
-		free(prompts[i]);
-	free(prompts);
-	free(len);
+		emit(run, i, kept.tok[i], kept.len[i]);
+	prompt_set_free(&kept);
 }
 
 /* Prompts from the records that follow the model; rec is the first. */
@@ -564,16 +233,11 @@ from_records(struct input *in, struct run *run, json_t *rec)
 		buffered(in, run, rec);
 		return;
 	}
-	if (n >= 0)
-		shard_block(run, n);
-	else {
-		run->lo = 0;
-		run->hi = LONG_MAX;
-	}
+	shard_block(run, n);
 	for (i = 0; n < 0 || i < n; i++) {
 		if (!rec && !(rec = input_record(in)))
 			break;
-		t = prompt_of(in, run, rec, &L);
+		t = sampler_prompt(&run->s, in, rec, &L);
 		json_decref(rec);
 		rec = NULL;
 		if (i >= run->lo && i < run->hi)
@@ -587,16 +251,12 @@ from_records(struct input *in, struct run *run, json_t *rec)
 		    "records", n, i);
 }
 
+/* --shard I/N: 0 <= I < N. */
 static void
 parse_shard(struct options *o, const char *arg)
 {
-	char *end;
-
-	/* digits only, as for --pieces */
-	o->shard = isdigit((unsigned char)arg[0]) ? strtol(arg, &end, 10) : -1;
-	if (o->shard < 0 || *end != '/' || !isdigit((unsigned char)end[1]) ||
-	    (o->nshards = strtol(end + 1, &end, 10)) <= o->shard ||
-	    o->nshards > MAX_SHARDS || *end)
+	if (opt_fraction(arg, &o->shard, &o->nshards) != 0 || o->shard < 0 ||
+	    o->nshards <= o->shard || o->nshards > MAX_SHARDS)
 		usage_error(NULL, "--shard: I/N with 0 <= I < N <= %d, not '%s'",
 		    MAX_SHARDS, arg);
 }
@@ -604,34 +264,27 @@ parse_shard(struct options *o, const char *arg)
 static void
 parse_options(struct options *o, int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		{ "model", required_argument, NULL, 'm' },
-		{ "prompts", required_argument, NULL, 'P' },
-		{ "len", required_argument, NULL, 'l' },
-		{ "via", required_argument, NULL, 'v' },
-		{ "markov", no_argument, NULL, 'M' },
-		{ "window", required_argument, NULL, 'w' },
-		{ "mix", required_argument, NULL, 'x' },
-		{ "tie-tol", required_argument, NULL, 'e' },
-		{ "retie", no_argument, NULL, 'r' },
-		{ "head", required_argument, NULL, 'H' },
-		{ "probs", no_argument, NULL, 'p' },
-		{ "ids", no_argument, NULL, 'i' },
-		{ "trajectory", no_argument, NULL, 't' },
-		{ "steps", required_argument, NULL, 'T' },
-		{ "seed", required_argument, NULL, 's' },
-		{ "shard", required_argument, NULL, 'S' },
-		{ "progress", no_argument, NULL, 'g' },
-		TEXT_WORD_LONGOPTS,
-		{ "help", no_argument, NULL, 'h' },
-		{ "version", no_argument, NULL, 'V' },
-		{ NULL, 0, NULL, 0 }
+	struct sampler_options *d = &o->draw;
+	const struct option longopts[] = {
+		OPT_VALUE("model", 'm'), OPT_VALUE("prompts", 'P'),
+		OPT_VALUE("len", 'l'), OPT_VALUE("via", 'v'),
+		OPT_FLAG("markov", &d->markov), OPT_VALUE("window", 'w'),
+		OPT_VALUE("mix", 'x'), OPT_VALUE("tie-tol", 'e'),
+		OPT_FLAG("retie", &d->retie), OPT_VALUE("head", 'H'),
+		OPT_FLAG("probs", &o->probs), OPT_FLAG("ids", &d->ids),
+		OPT_FLAG("trajectory", &d->trajectory), OPT_VALUE("steps", 'T'),
+		OPT_VALUE("seed", 's'), OPT_VALUE("shard", 'S'),
+		OPT_FLAG("progress", &o->progress), TEXT_WORD_LONGOPTS, OPT_END
 	};
+	/* in the order of GEN_ATTENTION, GEN_CCMC */
+	static const char *const via[] = { "attention", "ccmc" };
 	char why[256];
 	int c;
 
 	while ((c = opt_next(argc, argv, "hn:", longopts)) != -1) {
 		switch (c) {
+		case 0:   /* a flag */
+			break;
 		case 'n':
 			o->n = opt_long(usage, "-n", optarg, 0, MAX_N);
 			o->n_given = 1;
@@ -652,46 +305,27 @@ parse_options(struct options *o, int argc, char **argv)
 			o->len_given = 1;
 			break;
 		case 'v':
-			if (strcmp(optarg, "attention") == 0)
-				o->via = GEN_ATTENTION;
-			else if (strcmp(optarg, "ccmc") == 0)
-				o->via = GEN_CCMC;
-			else
+			if ((d->via = name_index(optarg, via, 2)) < 0)
 				usage_error(NULL, "--via: expected attention or ccmc, "
 				    "not '%s'", optarg);
 			break;
-		case 'M':
-			o->markov = 1;
-			break;
 		case 'w':
-			o->window = strcmp(optarg, "none") == 0 ? -1 :
+			d->window = strcmp(optarg, "none") == 0 ? -1 :
 			    (int)opt_long(usage, "--window", optarg, 1, MAX_PROMPT);
 			break;
 		case 'e':
-			o->tol = opt_double(usage, "--tie-tol", optarg, 0, 1e-2);
-			break;
-		case 'r':
-			o->retie = 1;
+			d->tol = opt_double(usage, "--tie-tol", optarg, 0, 1e-2);
 			break;
 		case 'H':
 			model_head_option(optarg);
-			o->head_given = 1;
+			d->head_given = 1;
 			break;
 		case 'x':
-			o->mix = strcmp(optarg, "model") == 0 ? -1 :
+			d->mix = strcmp(optarg, "model") == 0 ? -1 :
 			    opt_double(usage, "--mix", optarg, 0, 1);
 			break;
-		case 'p':
-			o->probs = 1;
-			break;
-		case 'i':
-			o->ids = 1;
-			break;
-		case 't':
-			o->trajectory = 1;
-			break;
 		case 'T':
-			o->steps = opt_long(usage, "--steps", optarg, 0, MAX_STEPS);
+			d->steps = opt_long(usage, "--steps", optarg, 0, MAX_STEPS);
 			o->steps_given = 1;
 			break;
 		case 's':
@@ -700,22 +334,19 @@ parse_options(struct options *o, int argc, char **argv)
 		case 'S':
 			parse_shard(o, optarg);
 			break;
-		case 'g':
-			o->progress = 1;
-			break;
 		default:
-			if (!text_option(&o->split, c, optarg, usage))
+			if (!text_option(&d->split, c, optarg, usage))
 				common_option(c, usage, help);
 		}
 	}
-	if (o->markov && o->via >= 0)
+	if (d->markov && d->via >= 0)
 		usage_error(usage, "--markov excludes --via");
-	if (o->steps_given && !o->trajectory)
+	if (o->steps_given && !d->trajectory)
 		usage_error(usage, "--steps needs --trajectory");
-	if (o->probs && o->trajectory)
+	if (o->probs && d->trajectory)
 		usage_error(usage, "--probs applies to samples, not trajectories");
 	if (!o->n_given)
-		o->n = o->trajectory ? DEFAULT_TRAJECTORIES : DEFAULT_SAMPLES;
+		o->n = d->trajectory ? DEFAULT_TRAJECTORIES : DEFAULT_SAMPLES;
 	if (!o->progress)
 		o->progress = isatty(STDERR_FILENO);
 }
@@ -724,9 +355,10 @@ int
 main(int argc, char **argv)
 {
 	struct options o = {
-		.lmin = DEFAULT_LEN, .lmax = DEFAULT_LEN, .via = -1,
-		.steps = DEFAULT_STEPS, .seed = RNG_DEFAULT_SEED, .nshards = 1,
-		.mix = -2, .tol = TIE_TOL,
+		.draw = { .via = -1, .steps = DEFAULT_STEPS, .mix = -2,
+		    .tol = TIE_TOL },
+		.lmin = DEFAULT_LEN, .lmax = DEFAULT_LEN, .seed = RNG_DEFAULT_SEED,
+		.nshards = 1,
 	};
 	struct run run = { .o = &o };
 	struct input in, model_in;
@@ -739,13 +371,11 @@ main(int argc, char **argv)
 	input_open(&in, argc - optind, argv + optind);
 	if (o.model_file) {
 		input_open(&model_in, 1, &o.model_file);
-		read_model(&model_in, &run);
-		setup(&model_in, &run);
+		sampler_read(&run.s, &model_in, &o.draw);
 		input_close(&model_in);
-	} else {
-		read_model(&in, &run);
-		setup(&in, &run);
-	}
+	} else
+		sampler_read(&run.s, &in, &o.draw);
+	run.p = xmalloc((size_t)run.s.gen.K * sizeof *run.p);
 	rng_init(&run.rng, o.seed, "attn-sample", 0);
 
 	/* With --model, a terminal on stdin means no prompt records. */
@@ -763,25 +393,23 @@ main(int argc, char **argv)
 		    "ask for generated prompts");
 	}
 	if (!rec)
-		check_generated(&run);
-	share_randomness(&run, !rec);
-	write_model(&run);
+		sampler_generated(&run.s, &o.dist, o.lmin, o.lmax, o.len_given);
+	/* each item's share of the batch stream: room for its prompt and its
+	 * first next token */
+	rng_items_for(&run.rng, (rec ? 0 : prompt_draw_bytes(&o.dist)) + 8);
+	sampler_write(&run.s);
 	if (rec)
 		from_records(&in, &run, rec);
 	else
 		generated(&run);
 	input_close(&in);
 	out_flush();
-	tick_end(&run);
+	progress_end(&run.progress);
 
-	free(run.line);
 	free(run.prompt);
 	free(run.tokens);
 	free(run.p);
-	gen_free(&run.gen);
 	prompt_dist_free(&o.dist);
-	scored_model_free(&run.scored);
-	model_free(&run.model);
-	json_decref(run.rec);
+	sampler_free(&run.s);
 	return 0;
 }

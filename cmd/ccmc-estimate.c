@@ -3,27 +3,24 @@
  * likelihood, and say what the data determine and how well; on text, also
  * the baselines it is compared with, and the held-out scores of all three.
  */
-#include <errno.h>
 #include <getopt.h>
-#include <limits.h>
-#include <math.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-#include "baseline.h"
 #include "ccmc.h"
+#include "ccmcfit.h"
 #include "dataset.h"
 #include "estimate.h"
+#include "evalrecord.h"
 #include "fitrecord.h"
+#include "markovfit.h"
 #include "rng.h"
 #include "score.h"
 #include "shard.h"
 #include "stream.h"
 #include "text.h"
 #include "util.h"
-#include "vocab.h"
 #include "wfit.h"
 
 static const char usage[] =
@@ -118,200 +115,43 @@ struct options {
 	int      progress, markov, l2_given, laplace_given;
 	int      dev_given, merge, others, force;
 	double   mix;             /* < 0: the model's */
-	double   unigram_laplace; /* the unigram's A: --laplace, 1 for 0 */
 	double   max_cost;        /* of a windowless fit, unless force */
 	const char *eval, *embeddings, *arpa;
 };
 
-/* A windowless fit whose work is out of reach is refused before it
- * starts, with what it would cost (est_row_cost: each context token of a
- * row's samples times the row's tokens, the multiply-adds of one
- * Newton-CG step at its worst, 2m conjugate-gradient iterations over a
- * row of m tokens).  The default limit, FIT_MAX_COST, is a quarter of an
- * hour of one core per worst-case step; typical steps are far cheaper
- * (E7's licences as whole documents at V 1000 cost 6.5e9 and fit in 3 s),
- * so a fit it lets through is feasible, and one it stops may run for
- * hours: --force takes the risk. */
-#define FIT_MAX_COST 1e12
-
+/* The maximum-likelihood CCMC and what is known about it (the ridge MAP
+ * on text; with --rows, the rows of the shard). */
 static void
-fit_cost_check(const struct dataset *d, const struct options *o)
+fit_ccmc(const struct dataset *d, const struct options *o)
 {
-	double cost = 0;
+	struct ccmcfit_options c = { o->fit, o->l2_given, o->progress,
+	    o->max_cost, o->force };
 
-	for (int i = 0; i < d->K; i++)
-		if (!o->data.shards || i % o->data.shards == o->data.shard)
-			cost += est_row_cost(d->set, i);
-	if (cost > o->max_cost)
-		input_fail(&d->end, "a fit without --window over these contexts "
-		    "would cost about %.2g context-token x row-token products, "
-		    "more than --max-cost %.3g (1e12: a quarter of an hour of CPU "
-		    "per Newton step at worst): "
-		    "--window L keeps the last L tokens of each context (e.g. 128), "
-		    "--chunk N cuts text into pieces, --force fits anyway", cost,
-		    o->max_cost);
+	ccmcfit_write(d, &c);
 }
 
-/* The maximum-likelihood CCMC and what is known about it.  On text, the
- * record is the ridge MAP instead, complete, so that it can be sampled and
- * scored: every logit the data leave free sits at the prior mean.  With
- * --rows, only the rows of the shard, as a ccmc-shard record. */
-static void
-fit_ccmc(const struct dataset *d, const struct options *opt)
-{
-	struct options o = *opt;
-	int K = d->K, text = d->kind == 2;
-	struct fitted f = { .K = K, .samples = d->set->n, .skipped = d->skipped,
-	    .weighted = d->set->weighted, .ksource = d->ksource,
-	    .truth = d->have_truth ? &d->truth : NULL };
-
-	if (text && o.data.shards)
-		input_fail(&d->end, "--rows with string tokens: a record on text "
-		    "is completed by a background fitted on all rows at once; "
-		    "fit it in one run");
-	if (text && !o.l2_given)
-		o.fit.est.l2 = 1;
-	if (text && o.fit.est.l2 == 0)
-		die(EXIT_USAGE, "--l2 0 with string tokens: the plain MLE leaves "
-		    "the logits of unseen words undetermined, and the record must "
-		    "be complete to be sampled or scored; give --l2 LAMBDA > 0");
-	if (o.fit.form == FIT_DENSE && K > MAX_VOCAB)
-		input_fail(&d->end, "K = %d: a dense record holds at most %d "
-		    "tokens (K x K logits); --form sparse writes one of any K up "
-		    "to %d", K, MAX_VOCAB, MAX_SPARSE_VOCAB);
-	if (o.fit.form == FIT_AUTO)
-		o.fit.form = K <= MAX_VOCAB ? FIT_DENSE : FIT_SPARSE;
-	if (!o.data.window && !o.force)
-		fit_cost_check(d, &o);
-	f.row = xcalloc((size_t)K, sizeof *f.row);
-	est_fit_rows(d->set, K, &o.fit.est, !o.fit.brief, o.fit.brief ? 0 :
-	    o.fit.bootstrap, o.fit.seed, o.data.shard, o.data.shards,
-	    o.progress, f.row);
-	if (o.data.shards)
-		shard_write(&f, d, &o.fit, o.data.shard, o.data.shards);
-	else
-		fitrecord_write(&f, &o.fit, d);
-	fitted_free(&f);
-}
-
-/* What a chain's meta says: how it was counted. */
-static json_t *
-markov_meta(const struct dataset *d, const struct options *o,
-    const struct kn_discounts *kn, int sparse)
-{
-	json_t *m = jpack("{s:s,s:s,s:s}", "gauge", sparse ? "log-probability" :
-	    CCMC_GAUGE, "chain", "markov", "note", "an ordinary Markov chain: "
-	    "the next token is drawn from row P_i of the last token i, with no "
-	    "context weighting"), *made;
-
-	if (o->laplace_given) {
-		jset(m, "smoothing", jstr(o->fit.laplace > 0 ? "add-A (Laplace)" :
-		    "none (maximum likelihood)"));
-		jset(m, "laplace", jreal(o->fit.laplace));
-	} else {
-		jset(m, "smoothing", jstr("interpolated Kneser-Ney"));
-		jset(m, "discount", jreal(kn->D));
-		jset(m, "discount_unigram", jreal(kn->D1));
-		jset(m, "n1", jint(kn->n1));
-		jset(m, "n2", jint(kn->n2));
-	}
-	jset(m, "unigram_laplace", jreal(o->unigram_laplace));
-	if ((made = dataset_text_meta(d)))
-		jset(m, "text", made);
-	return m;
-}
-
-/* The dense record of the chain, P from the counts (K x K). */
-static void
-write_dense_chain(const struct dataset *d, const struct options *o,
-    json_t *extra, json_t *meta)
-{
-	int K = d->K;
-	struct ccmc m;
-	struct kn_discounts kn;
-	double *P = xmalloc(2 * (size_t)K * K * sizeof *P), *A = P + (size_t)K * K;
-
-	if (o->laplace_given)
-		bigram_fit(&d->corpus, K, o->fit.laplace, P);
-	else
-		bigram_kn_fit(&d->corpus, K, P, &kn);
-	for (size_t e = 0; e < (size_t)K * K; e++)
-		A[e] = log(P[e]);
-	memset(&m, 0, sizeof m);
-	m.K = K;
-	ccmc_set_logits(&m, A);
-	memcpy(m.P, P, (size_t)K * K * sizeof *P);   /* the counts' own ratios */
-	m.vocab = d->kind == 2 ? d->words : NULL;
-	m.meta = meta;
-	ccmc_write(&m, extra);
-	m.vocab = NULL;
-	m.meta = NULL;
-	ccmc_free(&m);
-	free(P);
-}
-
-/* --arpa FILE: the chain in the ARPA format of SRILM and KenLM. */
-static void
-write_arpa(const char *path, const struct chain *ch, const struct vocab *v)
-{
-	FILE *f = fopen(path, "w");
-
-	if (!f)
-		die(EXIT_FAIL, "%s: %s", path, strerror(errno));
-	if (chain_write_arpa(ch, v, f) != 0 || fclose(f) != 0)
-		die(EXIT_FAIL, "%s: %s", path, errno == EINVAL ? "a word holds "
-		    "white space, which ARPA cannot hold" : strerror(errno));
-}
-
-/* The ordinary bigram chain of the same steps, as a ccmc record marked
- * "chain": "markov" (attn-sample --markov draws from it, --eval scores it
- * as a chain): interpolated Kneser-Ney, the standard smoothing of the
- * field, add-A with --laplace A, the plain MLE with --laplace 0.  Counted
- * sparse; written dense up to MAX_VOCAB tokens unless asked otherwise
- * (the MLE's zeros have no dense logits: sparse always). */
+/* The ordinary bigram chain of the same steps; its unigram background
+ * takes --laplace's A, or 1 for the MLE's 0. */
 static void
 fit_markov(const struct dataset *d, const struct options *o)
 {
-	int K = d->K, sparse = o->fit.form == FIT_SPARSE || (o->fit.form ==
-	    FIT_AUTO && K > MAX_VOCAB) || (o->laplace_given && o->fit.laplace == 0);
-	struct chain ch;
-	struct kn_discounts kn;
-	double *u = xmalloc((size_t)K * sizeof *u);
-	json_t *extra, *meta;
+	struct markov_settings m = { !o->laplace_given, o->fit.laplace,
+	    o->fit.laplace > 0 ? o->fit.laplace : 1, o->fit.form, o->arpa };
 
-	if (!sparse && K > MAX_VOCAB)
-		input_fail(&d->end, "K = %d: a dense record holds at most %d "
-		    "tokens (K x K logits); --form sparse writes one of any K up "
-		    "to %d", K, MAX_VOCAB, MAX_SPARSE_VOCAB);
-	if (o->laplace_given)
-		chain_addk(&d->corpus, K, o->fit.laplace, &ch);
-	else
-		chain_kn(&d->corpus, K, &ch, &kn);
-	unigram_fit(&d->corpus, K, o->unigram_laplace, u);
-	meta = markov_meta(d, o, &kn, sparse);
-	extra = jpack("{s:{s:I,s:I,s:s},s:o}", "fit", "steps",
-	    (json_int_t)d->corpus.steps, "sequences", (json_int_t)d->corpus.nseq,
-	    "K_from", d->ksource, "unigram", vector_json(u, K));
-	if (d->dev.steps) {
-		double *p = xmalloc((size_t)d->dev.steps * sizeof *p);
+	markovfit_write(d, &m);
+}
 
-		chain_score(&ch, &d->dev, p);
-		json_object_set_new(json_object_get(extra, "fit"), "dev",
-		    dev_json(d, p, NULL, 0));
-		free(p);
-	}
-	if (o->arpa)
-		write_arpa(o->arpa, &ch, d->kind == 2 ? d->words : NULL);
-	if (sparse) {
-		jset(extra, "meta", meta);
-		chain_write(&ch, d->kind == 2 ? d->words : NULL, extra);
-	} else {
-		write_dense_chain(d, o, extra, meta);
-		json_decref(meta);
-	}
-	json_decref(extra);
-	chain_free(&ch);
-	free(u);
+/* W of the attention layer whose E is the model's, by the fit's own
+ * settings. */
+static void
+fit_w(const struct options *o, int nfiles, char **files)
+{
+	const struct est_options *e = &o->fit.est;
+	struct wfit_options w = { e->l2, e->tol, e->max_iter, e->method ==
+	    EST_NEWTON ? WFIT_NEWTON : e->method == EST_CG ? WFIT_CG : WFIT_AUTO,
+	    o->progress, o->fit.bootstrap, o->fit.seed };
+
+	wfit_run(o->embeddings, &w, o->fit.brief, nfiles, files);
 }
 
 /* How well the model of --eval predicts the input. */
@@ -320,82 +160,78 @@ evaluate(struct dataset *d, const struct options *o, int nfiles,
     char **files)
 {
 	struct scored_model s;
-	struct score_sum sum;
-	long n, unk = 0;
-	double *p, *u;
-	json_t *rep;
-
 	struct input at = { .name = o->eval, .line = 1 };   /* its record */
 
 	scored_model_read(&s, o->eval, o->data.window, o->mix);
 	dataset_use_model(d, &s.m, &at);
 	dataset_read(d, nfiles, files);
-	n = d->corpus.steps;
-	p = xmalloc(2 * (size_t)n * sizeof *p);
-	u = p + n;
-	score_steps(&d->corpus, &s.m, s.markov, s.window, s.unigram, p,
-	    s.unigram ? u : NULL);
-	score_sum(p, s.unigram ? u : NULL, n, s.mix >= 0 ? s.mix : 0, &sum);
-	if (d->words && d->words->unk >= 0)
-		unk = corpus_steps_choosing(&d->corpus, d->words->unk);
-
-	rep = jpack("{s:s,s:s,s:i,s:o,s:I,s:I,s:o,s:I,s:f}", "type", "eval",
-	    "model", s.markov ? "markov" : "ccmc", "K", s.m.K, "window",
-	    s.window ? jint(s.window) : json_null(), "steps",
-	    (json_int_t)n, "covered", (json_int_t)sum.covered, "coverage",
-	    n ? jreal((double)sum.covered / (double)n) : json_null(),
-	    "unk_steps", (json_int_t)unk, "loglik", sum.loglik);
-	per_step(rep, "cross_entropy", "perplexity", sum.loglik, sum.covered);
-	jset(rep, "mix", s.mix >= 0 ? jreal(s.mix) :
-	    json_null());
-	jset(rep, "mix_from", s.mix_from ?
-	    jstr(s.mix_from) : json_null());
-	if (s.mix >= 0) {
-		jset(rep, "full_loglik", isfinite(sum.mixed_loglik) ?
-		    jreal(sum.mixed_loglik) : json_null());
-		per_step(rep, "full_cross_entropy", "full_perplexity",
-		    sum.mixed_loglik, n);
-	}
-	if (s.unigram)
-		per_step(rep, "unigram_cross_entropy", "unigram_perplexity",
-		    sum.unigram_loglik, n);
-	dataset_text_report(d, rep);
-	jset(rep, "units", jstr("nats per step; "
-	    "perplexity = exp(cross_entropy)"));
-	out_json(rep);
-	out_end();
-	json_decref(rep);
-	free(p);
+	evalrecord_write(d, &s);
 	scored_model_free(&s);
 }
 
-/* --rows I/N: digits only, 1 <= I <= N. */
+/* --rows I/N: 1 <= I <= N. */
 static void
 parse_rows(struct options *o, const char *arg)
 {
-	char *end;
-	long i = 0, n = 0;
+	long i, n;
 
-	if (arg[0] >= '0' && arg[0] <= '9')
-		i = strtol(arg, &end, 10);
-	if (i < 1 || *end != '/' || !(end[1] >= '0' && end[1] <= '9') ||
-	    (n = strtol(end + 1, &end, 10)) < i || n > MAX_SPARSE_VOCAB || *end)
+	if (opt_fraction(arg, &i, &n) != 0 || i < 1 || n < i ||
+	    n > MAX_SPARSE_VOCAB)
 		usage_error(NULL, "--rows: I/N with 1 <= I <= N <= %d, not '%s'",
 		    MAX_SPARSE_VOCAB, arg);
 	o->data.shard = (int)i - 1;
 	o->data.shards = (int)n;
 }
 
-/* --form dense|sparse|auto */
+/* The options of the fit itself, its estimator and record: 1 if c is
+ * one (its value in optarg), 0 if not. */
 static int
-parse_form(const char *arg)
+fit_option(struct options *o, int c)
 {
-	static const char *const name[] = { "auto", "dense", "sparse" };
+	/* in the order of EST_AUTO.., FIT_AUTO.. */
+	static const char *const method[] = { "auto", "newton", "cg" };
+	static const char *const form[] = { "auto", "dense", "sparse" };
 
-	for (int k = 0; k < 3; k++)
-		if (strcmp(arg, name[k]) == 0)
-			return k;   /* FIT_AUTO, FIT_DENSE, FIT_SPARSE */
-	usage_error(NULL, "--form: dense, sparse or auto, not '%s'", arg);
+	switch (c) {
+	case 'l':
+		o->fit.est.l2 = opt_double(usage, "--l2", optarg, 0, 1e12);
+		o->l2_given = 1;
+		return 1;
+	case 't':
+		o->fit.est.tol = opt_double(usage, "--tol", optarg, 1e-15, 1);
+		return 1;
+	case 'i':
+		o->fit.est.max_iter = (int)opt_long(usage, "--max-iter", optarg, 0,
+		    1000000);
+		return 1;
+	case 'm':
+		if ((o->fit.est.method = name_index(optarg, method, 3)) < 0)
+			usage_error(NULL, "--method: auto, newton or cg, not "
+			    "'%s'", optarg);
+		return 1;
+	case 'B':
+		o->fit.bootstrap = (int)opt_long(usage, "--bootstrap", optarg, 0,
+		    100000);
+		return 1;
+	case 's':
+		o->fit.seed = opt_seed(usage, optarg);
+		return 1;
+	case 'a':
+		/* 0 (the MLE), or from 1e-300 on: no subnormal A */
+		o->fit.laplace = opt_double(usage, "--laplace", optarg, 0, 1e12);
+		if (o->fit.laplace > 0 && o->fit.laplace < 1e-300)
+			opt_double(usage, "--laplace", optarg, 1e-300, 1e12);
+		o->laplace_given = 1;
+		return 1;
+	case 'F':
+		if ((o->fit.form = name_index(optarg, form, 3)) < 0)
+			usage_error(NULL, "--form: dense, sparse or auto, not "
+			    "'%s'", optarg);
+		return 1;
+	case 'C':
+		o->max_cost = opt_double(usage, "--max-cost", optarg, 0, 1e300);
+		return 1;
+	}
 	return 0;
 }
 
@@ -403,44 +239,29 @@ parse_form(const char *arg)
 static void
 options_parse(struct options *o, int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		{ "vocab", required_argument, NULL, 'K' },
-		{ "max-vocab", required_argument, NULL, 'X' },
-		{ "text", no_argument, NULL, 'T' },
-		{ "window", required_argument, NULL, 'w' },
-		{ "l2", required_argument, NULL, 'l' },
-		{ "tol", required_argument, NULL, 't' },
-		{ "max-iter", required_argument, NULL, 'i' },
-		{ "method", required_argument, NULL, 'm' },
-		{ "bootstrap", required_argument, NULL, 'B' },
-		{ "seed", required_argument, NULL, 's' },
-		{ "brief", no_argument, NULL, 'b' },
-		{ "markov", no_argument, NULL, 'M' },
-		{ "laplace", required_argument, NULL, 'a' },
-		{ "eval", required_argument, NULL, 'E' },
-		{ "embeddings", required_argument, NULL, 'W' },
-		{ "tie-tol", required_argument, NULL, 'Y' },
-		{ "retie", no_argument, NULL, 'Z' },
-		{ "mix", required_argument, NULL, 'x' },
-		{ "dev-share", required_argument, NULL, 'D' },
-		{ "progress", no_argument, NULL, 'p' },
-		{ "quiet", no_argument, NULL, 'q' },
-		{ "rows", required_argument, NULL, 'R' },
-		{ "merge", no_argument, NULL, 'G' },
-		{ "form", required_argument, NULL, 'F' },
-		{ "arpa", required_argument, NULL, 'P' },
-		{ "force", no_argument, NULL, 'f' },
-		{ "max-cost", required_argument, NULL, 'C' },
-		TEXT_LONGOPTS,
-		{ "help", no_argument, NULL, 'h' },
-		{ "version", no_argument, NULL, 'V' },
-		{ NULL, 0, NULL, 0 }
+	const struct option longopts[] = {
+		OPT_VALUE("vocab", 'K'), OPT_VALUE("max-vocab", 'X'),
+		OPT_FLAG("text", &o->data.text), OPT_VALUE("window", 'w'),
+		OPT_VALUE("l2", 'l'), OPT_VALUE("tol", 't'),
+		OPT_VALUE("max-iter", 'i'), OPT_VALUE("method", 'm'),
+		OPT_VALUE("bootstrap", 'B'), OPT_VALUE("seed", 's'),
+		OPT_FLAG("brief", &o->fit.brief), OPT_FLAG("markov", &o->markov),
+		OPT_VALUE("laplace", 'a'), OPT_VALUE("eval", 'E'),
+		OPT_VALUE("embeddings", 'W'), OPT_VALUE("tie-tol", 'Y'),
+		OPT_BARE("retie", 'Z'), OPT_VALUE("mix", 'x'),
+		OPT_VALUE("dev-share", 'D'), OPT_BARE("progress", 'p'),
+		OPT_BARE("quiet", 'q'), OPT_VALUE("rows", 'R'),
+		OPT_BARE("merge", 'G'), OPT_VALUE("form", 'F'),
+		OPT_VALUE("arpa", 'P'), OPT_FLAG("force", &o->force),
+		OPT_VALUE("max-cost", 'C'), TEXT_LONGOPTS, OPT_END
 	};
 	int c;
 
 	while ((c = opt_next(argc, argv, "h", longopts)) != -1) {
 		o->others += c != 'p' && c != 'q' && c != 'G';
 		switch (c) {
+		case 0:   /* a flag */
+			break;
 		case 'K':
 			o->data.vocab = (int)opt_long(usage, "--vocab", optarg, 1,
 			    MAX_SPARSE_VOCAB);
@@ -449,54 +270,9 @@ options_parse(struct options *o, int argc, char **argv)
 			o->data.maxvocab = (int)opt_long(usage, "--max-vocab", optarg, 1,
 			    MAX_SPARSE_VOCAB - 1);
 			break;
-		case 'T':
-			o->data.text = 1;
-			break;
 		case 'w':
 			o->data.window = (int)opt_long(usage, "--window", optarg, 1,
 			    MAX_PROMPT);
-			break;
-		case 'l':
-			o->fit.est.l2 = opt_double(usage, "--l2", optarg, 0, 1e12);
-			o->l2_given = 1;
-			break;
-		case 't':
-			o->fit.est.tol = opt_double(usage, "--tol", optarg, 1e-15, 1);
-			break;
-		case 'i':
-			o->fit.est.max_iter = (int)opt_long(usage, "--max-iter", optarg, 0,
-			    1000000);
-			break;
-		case 'm':
-			if (strcmp(optarg, "auto") == 0)
-				o->fit.est.method = EST_AUTO;
-			else if (strcmp(optarg, "newton") == 0)
-				o->fit.est.method = EST_NEWTON;
-			else if (strcmp(optarg, "cg") == 0)
-				o->fit.est.method = EST_CG;
-			else
-				usage_error(NULL, "--method: auto, newton or cg, not "
-				    "'%s'", optarg);
-			break;
-		case 'B':
-			o->fit.bootstrap = (int)opt_long(usage, "--bootstrap", optarg, 0,
-			    100000);
-			break;
-		case 's':
-			o->fit.seed = opt_seed(usage, optarg);
-			break;
-		case 'b':
-			o->fit.brief = 1;
-			break;
-		case 'M':
-			o->markov = 1;
-			break;
-		case 'a':
-			/* 0 (the MLE), or from 1e-300 on: no subnormal A */
-			o->fit.laplace = opt_double(usage, "--laplace", optarg, 0, 1e12);
-			if (o->fit.laplace > 0 && o->fit.laplace < 1e-300)
-				opt_double(usage, "--laplace", optarg, 1e-300, 1e12);
-			o->laplace_given = 1;
 			break;
 		case 'D':
 			o->data.dev_share = opt_double(usage, "--dev-share", optarg, 0,
@@ -528,23 +304,15 @@ options_parse(struct options *o, int argc, char **argv)
 		case 'G':
 			o->merge = 1;
 			break;
-		case 'F':
-			o->fit.form = parse_form(optarg);
-			break;
 		case 'P':
 			o->arpa = optarg;
-			break;
-		case 'f':
-			o->force = 1;
-			break;
-		case 'C':
-			o->max_cost = opt_double(usage, "--max-cost", optarg, 0, 1e300);
 			break;
 		case 'q':
 			quiet = 1;
 			break;
 		default:
-			if (!text_option(&o->data.split, c, optarg, usage))
+			if (!fit_option(o, c) &&
+			    !text_option(&o->data.split, c, optarg, usage))
 				common_option(c, usage, help);
 		}
 	}
@@ -591,7 +359,15 @@ options_check(struct options *o)
 	if (o->arpa && (!o->markov || o->laplace_given))
 		usage_error(NULL, "--arpa writes the Kneser-Ney bigram: it goes "
 		    "with --markov, without --laplace");
-	o->unigram_laplace = o->fit.laplace > 0 ? o->fit.laplace : 1;
+	if (o->embeddings && o->data.shards)
+		usage_error(NULL, "--rows with --embeddings: the rows share one W, "
+		    "and every Newton step needs every sample's attention at the "
+		    "current W, so no shard can be fitted alone and merged; fit W "
+		    "in one run");
+	if (o->embeddings && (o->markov || o->eval || o->data.text ||
+	    o->data.window || o->data.vocab || o->data.maxvocab))
+		usage_error(NULL, "--embeddings fits W to integer samples: not with "
+		    "--markov, --eval, --text, --window, --vocab or --max-vocab");
 	/* a CCMC on text needs held-out steps for its mix weight */
 	if (!o->dev_given && !o->markov && !o->eval && o->data.text)
 		o->data.dev_share = 0.1;
@@ -613,29 +389,11 @@ main(int argc, char **argv)
 	argv[0] = (char *)progname;    /* getopt's complaints name us too */
 	options_parse(&o, argc, argv);
 	options_check(&o);
-	if (o.embeddings) {
-		struct wfit_options w = { o.fit.est.l2, o.fit.est.tol,
-		    o.fit.est.max_iter, o.fit.est.method == EST_NEWTON ?
-		    WFIT_NEWTON : o.fit.est.method == EST_CG ? WFIT_CG : WFIT_AUTO,
-		    o.progress, o.fit.bootstrap, o.fit.seed };
-
-		if (o.data.shards)
-			usage_error(NULL, "--rows with --embeddings: the rows share "
-			    "one W, and every Newton step needs every sample's "
-			    "attention at the current W, so no shard can be fitted "
-			    "alone and merged; fit W in one run");
-		if (o.markov || o.eval || o.data.text || o.data.window ||
-		    o.data.vocab || o.data.maxvocab)
-			usage_error(NULL, "--embeddings fits W to integer samples: "
-			    "not with --markov, --eval, --text, --window, --vocab or "
-			    "--max-vocab");
-		wfit_run(o.embeddings, &w, o.fit.brief, argc - optind,
-		    argv + optind);
-		out_flush();
-		return 0;
-	}
-	if (o.merge) {
-		shard_merge(argc - optind, argv + optind);
+	if (o.embeddings || o.merge) {
+		if (o.embeddings)
+			fit_w(&o, argc - optind, argv + optind);
+		else
+			shard_merge(argc - optind, argv + optind);
 		out_flush();
 		return 0;
 	}

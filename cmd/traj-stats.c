@@ -5,20 +5,17 @@
  */
 #include <getopt.h>
 #include <limits.h>
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
-#include <time.h>
 #include <unistd.h>
 
-#include "ccmc.h"
-#include "fastrec.h"
 #include "meanfield.h"
 #include "prediction.h"
+#include "progress.h"
 #include "rng.h"
 #include "stream.h"
 #include "text.h"
+#include "trajreader.h"
 #include "trajstats.h"
 #include "trajsummary.h"
 #include "tsrecord.h"
@@ -95,34 +92,20 @@ struct options {
 static int
 parse_options(struct options *o, int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		{ "summary", no_argument, NULL, 'S' },
-		{ "text", no_argument, NULL, 't' },
-		{ "model", required_argument, NULL, 'm' },
-		{ "window", required_argument, NULL, 'w' },
-		{ "eps", required_argument, NULL, 'e' },
-		{ "from", required_argument, NULL, 'f' },
-		{ "gamma", required_argument, NULL, 'g' },
-		{ "min-count", required_argument, NULL, 'c' },
-		{ "points", required_argument, NULL, 'p' },
-		{ "alpha", required_argument, NULL, 'a' },
-		{ "delta", required_argument, NULL, 'd' },
-		{ "blocks", required_argument, NULL, 'b' },
-		{ "quiet", no_argument, NULL, 'q' },
-		{ "starts", required_argument, NULL, 'n' },
-		{ "horizon", required_argument, NULL, 'H' },
-		{ "seed", required_argument, NULL, 's' },
-		{ "progress", no_argument, NULL, 'P' },
-		{ "predict-markov", no_argument, NULL, 'M' },
-		{ "tie-tol", required_argument, NULL, 'T' },
-		{ "retie", no_argument, NULL, 'r' },
-		{ "predict", no_argument, NULL, 'R' },
-		{ "model-free", no_argument, NULL, 'F' },
-		{ "exclude", required_argument, NULL, 'X' },
-		TEXT_LONGOPTS,
-		{ "help", no_argument, NULL, 'h' },
-		{ "version", no_argument, NULL, 'V' },
-		{ NULL, 0, NULL, 0 }
+	const struct option longopts[] = {
+		OPT_FLAG("summary", &o->summary), OPT_FLAG("text", &o->text),
+		OPT_VALUE("model", 'm'), OPT_VALUE("window", 'w'),
+		OPT_VALUE("eps", 'e'), OPT_VALUE("from", 'f'),
+		OPT_VALUE("gamma", 'g'), OPT_VALUE("min-count", 'c'),
+		OPT_VALUE("points", 'p'), OPT_VALUE("alpha", 'a'),
+		OPT_VALUE("delta", 'd'), OPT_VALUE("blocks", 'b'),
+		OPT_FLAG("quiet", &quiet), OPT_VALUE("starts", 'n'),
+		OPT_VALUE("horizon", 'H'), OPT_VALUE("seed", 's'),
+		OPT_FLAG("progress", &o->progress),
+		OPT_BARE("predict-markov", 'M'), OPT_VALUE("tie-tol", 'T'),
+		OPT_BARE("retie", 'r'), OPT_FLAG("predict", &o->predict),
+		OPT_FLAG("model-free", &o->model_free), OPT_VALUE("exclude", 'X'),
+		TEXT_LONGOPTS, OPT_END
 	};
 	int c;
 
@@ -134,11 +117,7 @@ parse_options(struct options *o, int argc, char **argv)
 	};
 	while ((c = opt_next(argc, argv, "h", longopts)) != -1) {
 		switch (c) {
-		case 'S':
-			o->summary = 1;
-			break;
-		case 't':
-			o->text = 1;
+		case 0:   /* a flag */
 			break;
 		case 'm':
 			o->model_file = optarg;
@@ -173,9 +152,6 @@ parse_options(struct options *o, int argc, char **argv)
 			o->ts.blocks = (int)opt_long(usage, "--blocks", optarg, 2,
 			    100000);
 			break;
-		case 'q':
-			quiet = 1;
-			break;
 		case 'n':
 			o->starts = (int)opt_long(usage, "--starts", optarg, 0, 100000);
 			break;
@@ -185,17 +161,8 @@ parse_options(struct options *o, int argc, char **argv)
 		case 's':
 			o->seed = opt_seed(usage, optarg);
 			break;
-		case 'P':
-			o->progress = 1;
-			break;
 		case 'M':
 			o->predict_markov = o->predict = 1;
-			break;
-		case 'R':
-			o->predict = 1;
-			break;
-		case 'F':
-			o->model_free = 1;
 			break;
 		case 'X':
 			o->exclude = xrealloc(o->exclude, ((size_t)o->nexclude + 1) *
@@ -226,244 +193,6 @@ parse_options(struct options *o, int argc, char **argv)
 	return optind;
 }
 
-/* ---- input ---- */
-
-static int
-is_model(json_t *rec)
-{
-	const char *type = record_type(rec);
-
-	return strcmp(type, "ccmc") == 0 || strcmp(type, "attn-model") == 0;
-}
-
-/* A model record (attn-model or ccmc) becomes the predictor's chain. */
-static void
-take_model(struct predictor *pr, struct input *in, json_t *rec)
-{
-	struct ccmc chain;
-	json_int_t K = json_integer_value(json_object_get(rec, "K"));
-
-	if (strcmp(record_type(rec), "attn-model") == 0 && K > MAX_VOCAB &&
-	    json_is_null(json_object_get(rec, "C"))) {
-		/* a headless model past MAX_VOCAB: no K x K chain to predict with */
-		note("%s:%ld: a headless model of K = %lld: no winner sets are "
-		    "predicted (the mean field needs its K x K CCMC, which stops "
-		    "at K = %d); the statistics are measured", in->name, in->line,
-		    (long long)K, MAX_VOCAB);
-		return;
-	}
-	ccmc_from_record(in, rec, &chain);
-	ccmc_need_dense(in, &chain, MAX_VOCAB, "traj-stats' model tests and "
-	    "mean field need");
-	predictor_set_chain(pr, &chain);
-}
-
-static void
-read_model_file(struct predictor *pr, const char *file)
-{
-	char *files[1] = { (char *)file };
-	struct input in;
-	json_t *rec;
-
-	input_open(&in, 1, files);
-	if (!(rec = input_record(&in)) || !is_model(rec)) {
-		if (rec)
-			json_decref(rec);
-		input_fail(&in, "expected an attn-model or ccmc record");
-	}
-	take_model(pr, &in, rec);
-	json_decref(rec);
-	input_close(&in);
-}
-
-/* What a token array holds: 1 integers, 2 strings, 3 both. */
-static int
-token_kinds(json_t *rec, const char *key)
-{
-	json_t *x;
-	size_t i;
-	int kinds = 0;
-
-	json_array_foreach(json_object_get(rec, key), i, x)
-		kinds |= json_is_string(x) ? 2 : json_is_integer(x) ? 1 : 0;
-	return kinds;
-}
-
-/* A trajectory record's context (prompt, then tokens). */
-static int *
-read_trajectory(struct input *in, json_t *rec, const struct predictor *pr,
-    struct vocab *words, long *L, long *T, const struct vocab **names,
-    int *markov)
-{
-	json_t *chain = json_object_get(rec, "chain");
-	struct vocab *v = pr->have && pr->chain.vocab ? pr->chain.vocab : words;
-	int K = pr->have ? pr->chain.K : INT_MAX, lp, lt, kp, kt, strings;
-	int *prompt, *tokens, *ctx;
-
-	field_get(in, rec, "prompt");
-	field_get(in, rec, "tokens");
-	/* Absent: drawn by attention or the CCMC; the one other process is
-	 * the ordinary chain. */
-	if (chain && !(json_is_string(chain) &&
-	    strcmp(json_string_value(chain), "markov") == 0))
-		input_fail(in, "\"chain\" is \"markov\" or absent");
-	*markov = chain != NULL;
-	kp = token_kinds(rec, "prompt");
-	kt = token_kinds(rec, "tokens");
-	/* Strings and integers together have no meaning unless a vocabulary
-	 * names the integers. */
-	if (v == words && (kp == 3 || kt == 3))
-		input_fail(in, "\"%s\" mixes integer and string tokens and no ccmc "
-		    "record names them", kp == 3 ? "prompt" : "tokens");
-	if (v == words && (kp | kt) == 3)
-		input_fail(in, "\"prompt\" and \"tokens\" mix integer and string "
-		    "tokens and no ccmc record names them");
-	strings = (kp | kt) & 2;
-	prompt = field_tokens(in, rec, "prompt", K, v, &lp);
-	tokens = field_tokens(in, rec, "tokens", K, v, &lt);
-	ctx = xmalloc(((size_t)lp + (size_t)lt) * sizeof *ctx + 1);
-	memcpy(ctx, prompt, (size_t)lp * sizeof *ctx);
-	memcpy(ctx + lp, tokens, (size_t)lt * sizeof *ctx);
-	free(prompt);
-	free(tokens);
-	*L = lp;
-	*T = lt;
-	*names = v == words ? (strings ? words : NULL) : v;
-	return ctx;
-}
-
-/* What the input is read with.  The record being read is kept here, in
- * main's frame, so that it is still reachable when input_fail exits. */
-struct reader {
-	struct input in;
-	int    text;
-	struct text split;
-	int   *doc, ndoc;      /* the words of the line being cut in pieces */
-	json_t *rec;
-	struct fastrec fast;   /* trajectory lines without a JSON tree */
-	struct vocab *words;   /* ids of string tokens without a vocabulary */
-	struct skipped { const char *type; long n; } *skip;   /* by type */
-	int    nskip;
-};
-
-/* The next piece of text as a trajectory with an empty prompt. */
-static int *
-read_text(struct reader *rd, long *T)
-{
-	int off, len, *ctx;
-
-	while (!rd->doc || !text_piece(&rd->split, rd->ndoc, &off, &len)) {
-		free(rd->doc);
-		rd->doc = NULL;
-		if (!input_line(&rd->in))
-			return NULL;
-		rd->doc = text_words(&rd->split, &rd->in, rd->words, &rd->ndoc);
-	}
-	ctx = xmalloc((size_t)len * sizeof *ctx);
-	memcpy(ctx, rd->doc + off, (size_t)len * sizeof *ctx);
-	*T = len;
-	return ctx;
-}
-
-/* One more record of a type that is not read. */
-static void
-skip(struct reader *rd, const char *type)
-{
-	int i;
-
-	for (i = 0; i < rd->nskip; i++)
-		if (strcmp(rd->skip[i].type, type) == 0)
-			break;
-	if (i == rd->nskip) {
-		rd->skip = xrealloc(rd->skip, ((size_t)i + 1) * sizeof *rd->skip);
-		rd->skip[i] = (struct skipped){ xstrdup(type), 0 };
-		rd->nskip++;
-	}
-	rd->skip[i].n++;
-}
-
-/* A trajectory line the fast reader took: its context. */
-static int *
-fast_trajectory(struct reader *rd, const struct predictor *pr, long *L,
-    long *T)
-{
-	const struct fastrec *f = &rd->fast;
-	int K = pr->have ? pr->chain.K : INT_MAX;
-	int *ctx = xmalloc(((size_t)f->L + (size_t)f->T) * sizeof *ctx + 1);
-
-	/* An empty prompt or trajectory has no array: memcpy wants one. */
-	if (f->L > 0)
-		memcpy(ctx, f->prompt, (size_t)f->L * sizeof *ctx);
-	if (f->T > 0)
-		memcpy(ctx + f->L, f->tokens, (size_t)f->T * sizeof *ctx);
-	for (long i = 0; pr->have && i < f->L + f->T; i++)
-		if (ctx[i] >= K) {
-			int t = ctx[i];
-
-			free(ctx);
-			input_fail(&rd->in, "token %d out of range (K = %d)", t, K);
-		}
-	*L = f->L;
-	*T = f->T;
-	return ctx;
-}
-
-/* The next trajectory's context, taking in the model records on the way;
- * NULL at the end of the input. */
-static int *
-next_trajectory(struct reader *rd, struct predictor *pr, long *L, long *T,
-    const struct vocab **names, int *markov)
-{
-	int *ctx = NULL;
-
-	*L = 0;
-	*markov = 0;
-	if (rd->text) {
-		*names = rd->words;
-		return read_text(rd, T);
-	}
-	while (!ctx && input_line(&rd->in)) {
-		int kind = fastrec_read(&rd->fast, rd->in.buf, rd->in.len);
-
-		if (kind == FAST_TRAJECTORY) {
-			*names = pr->have && pr->chain.vocab ? pr->chain.vocab : NULL;
-			*markov = rd->fast.markov;
-			return fast_trajectory(rd, pr, L, T);
-		}
-		if (kind == FAST_SAMPLE) {
-			skip(rd, "sample");
-			continue;
-		}
-		rd->rec = input_parse(&rd->in);
-		ccmc_no_stray_row(&rd->in, record_type(rd->rec));
-		if (is_model(rd->rec))
-			take_model(pr, &rd->in, rd->rec);
-		else if (strcmp(record_type(rd->rec), "trajectory") == 0)
-			ctx = read_trajectory(&rd->in, rd->rec, pr, rd->words, L, T,
-			    names, markov);
-		else
-			skip(rd, record_type(rd->rec));
-		json_decref(rd->rec);
-		rd->rec = NULL;
-	}
-	return ctx;
-}
-
-/* The notes on what was not read. */
-static void
-note_skipped(struct reader *rd)
-{
-	for (int i = 0; i < rd->nskip; i++) {
-		note("skipped %ld record%s of type \"%.40s\" (reads trajectory "
-		    "records, and attn-model or ccmc ones for predictions)",
-		    rd->skip[i].n, rd->skip[i].n == 1 ? "" : "s", rd->skip[i].type);
-		free((char *)rd->skip[i].type);
-	}
-	free(rd->skip);
-	rd->skip = NULL;
-	rd->nskip = 0;
-}
-
 /* The ids of the --exclude tokens in this trajectory's naming: words of
  * its vocabulary, else integers; a token it cannot name is left out of
  * nothing.  Returns how many, into ids. */
@@ -489,29 +218,14 @@ excluded_ids(const struct options *o, const struct vocab *names, int *ids)
 	return n;
 }
 
-/* ---- progress ---- */
-
-static void
-progress(long n, int force)
-{
-	static time_t last;
-	time_t now = time(NULL);
-
-	if (force || now != last) {
-		fprintf(stderr, "\r%s: %ld trajectories", progname, n);
-		if (force)
-			fputc('\n', stderr);
-		last = now;
-	}
-}
-
 int
 main(int argc, char **argv)
 {
 	struct options o;
 	struct predictor pr;
 	struct ts_summary sum = { 0 };
-	struct reader rd = { 0 };
+	struct traj_reader rd;
+	struct progress shown;
 	long index = 0, L, T, short_text = 0;
 	const struct vocab *names = NULL;
 	int *ctx, first, markov, *exclude;
@@ -521,16 +235,13 @@ main(int argc, char **argv)
 	first = parse_options(&o, argc, argv);
 	input_text_hint = !o.text;
 	predictor_init(&pr, o.starts, o.horizon, o.seed);
-	rd.text = o.text;
-	rd.split = o.split;
-	rd.words = vocab_new(1 << 26);
-	rd.words->grow = 1;
 	if (o.model_file)
-		read_model_file(&pr, o.model_file);
+		trajreader_model(&pr, o.model_file);
 
 	exclude = xmalloc(((size_t)o.nexclude + 1) * sizeof *exclude);
-	input_open(&rd.in, argc - first, argv + first);
-	while ((ctx = next_trajectory(&rd, &pr, &L, &T, &names, &markov))) {
+	trajreader_open(&rd, o.text, &o.split, argc - first, argv + first);
+	progress_start(&shown, o.progress, "trajectories", 0, 1);
+	while ((ctx = trajreader_next(&rd, &pr, &L, &T, &names, &markov))) {
 		struct ts_result r;
 		struct prediction pred;
 		int predicted = 0, skipped;
@@ -561,10 +272,9 @@ main(int argc, char **argv)
 		trajstats_free(&r);
 		free(ctx);
 		index++;
-		if (o.progress)
-			progress(index, 0);
+		progress_tick(&shown);
 	}
-	note_skipped(&rd);
+	trajreader_notes(&rd);
 	if (short_text)
 		note("%ld of %ld documents are shorter than the window (%ld "
 		    "tokens): their window rule uses the whole "
@@ -578,13 +288,9 @@ main(int argc, char **argv)
 		tsrecord_write_summary(&sum, names);
 		ts_summary_free(&sum);
 	}
-	if (o.progress)
-		progress(index, 1);
-	input_close(&rd.in);
-	free(rd.doc);
-	fastrec_free(&rd.fast);
+	progress_end(&shown);
+	trajreader_close(&rd);
 	predictor_free(&pr);
-	vocab_free(rd.words);
 	free(exclude);
 	free(o.exclude);
 	out_flush();

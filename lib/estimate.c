@@ -1225,6 +1225,17 @@ est_row_cost(const struct sampleset *s, int i)
 	return (double)r->start[r->n] * m;
 }
 
+double
+est_fit_cost(const struct sampleset *s, int K, int shard, int shards)
+{
+	double cost = 0;
+
+	for (int i = 0; i < K; i++)
+		if (!shards || i % shards == shard)
+			cost += est_row_cost(s, i);
+	return cost;
+}
+
 static double
 seconds(void)
 {

@@ -143,5 +143,8 @@ void est_bootstrap_row(const struct sampleset *s, int K, int i,
  * distinct tokens times the row's tokens (what a pass of Newton-CG over
  * the row costs, within a constant). */
 double est_row_cost(const struct sampleset *s, int i);
+/* The same summed over the rows est_fit_rows fits: those i of the K with
+ * i mod shards == shard (all of them for shards 0). */
+double est_fit_cost(const struct sampleset *s, int K, int shard, int shards);
 
 #endif

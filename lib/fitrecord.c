@@ -678,3 +678,16 @@ fitted_free(struct fitted *f)
 	free(f->row);
 }
 
+/* ---- the form of a record (ccmc-estimate's fits and --markov) ---- */
+
+int
+fit_form(int form, int K, const struct input *end)
+{
+	if (form == FIT_DENSE && K > MAX_VOCAB)
+		input_fail(end, "K = %d: a dense record holds at most %d tokens "
+		    "(K x K logits); --form sparse writes one of any K up to %d",
+		    K, MAX_VOCAB, MAX_SPARSE_VOCAB);
+	if (form == FIT_AUTO)
+		return K <= MAX_VOCAB ? FIT_DENSE : FIT_SPARSE;
+	return form;
+}

@@ -28,6 +28,9 @@ struct fit_settings {
 
 /* The forms of the record (ccmc-records(5)); auto: dense up to MAX_VOCAB. */
 enum { FIT_AUTO, FIT_DENSE, FIT_SPARSE };
+/* The form a record of K tokens takes, FIT_DENSE or FIT_SPARSE; dense
+ * asked for past MAX_VOCAB fails, naming end (the end of the input). */
+int     fit_form(int form, int K, const struct input *end);
 
 /* A fit as its record tells it: the rows, and what the record says about
  * the data they come from.  A merge rebuilds it from the shards' records. */

@@ -21,12 +21,23 @@
  * attn-ccmc(7) with the layer's probabilities as the samples'
  * multiplicities, one concave problem per query row (lib/estimate), so
  * it costs what the prompts hold, never K x K.
+ *
+ * attn-to-ccmc --check reads the user's prompts (prompt records, some
+ * with "p", the law the user's own framework computed) and reports on
+ * them: "check", how far the forward pass is from the layer's exact CCMC
+ * (an error past the bound the tie tolerance allows); "distance", the
+ * measures above from the CCMC of the scores, and "nearest", those from
+ * the nearest CCMC; "user", how far the forward pass is from the user's
+ * "p" (an error past its bound: not the layer that computed p).
  */
 #ifndef LAYERDIST_H
 #define LAYERDIST_H
 
+#include <jansson.h>
+
 #include "ccmc.h"
 #include "model.h"
+#include "prompts.h"
 
 struct layer_distance {
 	long    prompts;
@@ -53,5 +64,40 @@ struct layer_fit {
  * each query row lists the tokens of its prompts). */
 void layer_nearest(const struct attn_model *m, long n, int *const *tok,
          const int *len, struct ccmc *c, struct layer_fit *f);
+
+/* The prompt records of a --check file, with their lines, and the "p"
+ * the user computed for some of them. */
+struct check_prompts {
+	const char *file;
+	struct prompt_set set;
+	double **p;            /* p[s]: the record's "p" (plen[s] entries), or
+	                        * NULL */
+	int    *plen;
+	long    pcap;
+};
+
+/* Reads them: at least one, none empty, ids within MAX_VOCAB. */
+void    check_prompts_read(struct check_prompts *ps, char *file);
+void    check_prompts_free(struct check_prompts *ps);
+/* "check": the largest difference between the forward pass's law and the
+ * exact CCMC c over the prompts; past max(1e-9, 10 X), X the model's tie
+ * tolerance, an error at the prompt where it is largest.  With "user". */
+json_t *layer_check(const struct check_prompts *ps,
+            const struct attn_model *m, const struct ccmc *c);
+/* "distance": layer_distance from c; why: why the model has no exact
+ * CCMC, or NULL. */
+json_t *layer_distance_json(const struct check_prompts *ps,
+            const struct attn_model *m, const struct ccmc *c,
+            const char *why);
+/* "nearest": the same from the CCMC nearest the layer (layer_nearest), a
+ * tighter upper bound than the CCMC of the scores, with the fit's own
+ * figures. */
+json_t *layer_nearest_json(const struct check_prompts *ps,
+            const struct attn_model *m);
+/* "user": the forward pass against the prompts' own "p" (null if none
+ * carries one); past max(1e-6, 10 X), an error at the prompt where they
+ * differ most. */
+json_t *layer_user_check(const struct check_prompts *ps,
+            const struct attn_model *m);
 
 #endif

@@ -455,10 +455,7 @@ model_set_head(int head)
 int
 model_head_parse(const char *name)
 {
-	for (int h = 0; h < 3; h++)
-		if (name && strcmp(name, head_names[h]) == 0)
-			return h;
-	return -1;
+	return name_index(name, head_names, 3);
 }
 
 void

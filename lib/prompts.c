@@ -175,3 +175,31 @@ prompt_draw_bytes(const struct prompt_dist *d)
 	}
 	return b;
 }
+
+void
+prompt_set_add(struct prompt_set *s, int *t, int L, long line)
+{
+	if (s->n == s->cap) {
+		s->cap = s->cap ? 2 * s->cap : 1024;
+		s->tok = xrealloc(s->tok, checked_size((size_t)s->cap,
+		    sizeof *s->tok));
+		s->len = xrealloc(s->len, checked_size((size_t)s->cap,
+		    sizeof *s->len));
+		s->line = xrealloc(s->line, checked_size((size_t)s->cap,
+		    sizeof *s->line));
+	}
+	s->tok[s->n] = t;
+	s->len[s->n] = L;
+	s->line[s->n++] = line;
+}
+
+void
+prompt_set_free(struct prompt_set *s)
+{
+	for (long i = 0; i < s->n; i++)
+		free(s->tok[i]);
+	free(s->tok);
+	free(s->len);
+	free(s->line);
+	memset(s, 0, sizeof *s);
+}

@@ -4,6 +4,10 @@
  * from one of B contiguous blocks of the vocabulary (so transitions across
  * blocks are never seen: the case where coverage fails), or tokens iid with
  * Zipf(S) frequencies.  Lengths are uniform on [lmin, lmax].
+ *
+ * Prompts given as records instead, when a program needs all of them
+ * before it starts (a shard of an unknown number; a check on every one),
+ * are kept in a prompt_set, each with the line it was read from.
  */
 #ifndef PROMPTS_H
 #define PROMPTS_H
@@ -44,5 +48,16 @@ size_t prompt_draw_bytes(const struct prompt_dist *d);
 
 /* The block [*lo, *hi) of token ids that block b of B covers. */
 void prompt_block(int K, int B, int b, int *lo, int *hi);
+
+/* Prompts kept in memory, in the order they were added. */
+struct prompt_set {
+	long    n, cap;
+	int   **tok, *len;     /* prompt i: tok[i][0 .. len[i]) */
+	long   *line;          /* the line of its record, for messages */
+};
+
+/* Adds a prompt of L tokens t (malloc'd; the set takes it) from line. */
+void prompt_set_add(struct prompt_set *s, int *t, int L, long line);
+void prompt_set_free(struct prompt_set *s);
 
 #endif

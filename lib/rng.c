@@ -54,6 +54,15 @@ rng_items(struct rng *r, unsigned blocks)
 	r->first = r->count = 0;
 }
 
+void
+rng_items_for(struct rng *r, size_t bytes)
+{
+	size_t blocks = (bytes + 63) / 64;
+
+	rng_items(r, blocks < 1 ? 1 : blocks < RNG_MAX_SHARE ? (unsigned)blocks :
+	    RNG_MAX_SHARE);
+}
+
 /* Items from item on, as many as the batch holds, in one cipher call. */
 static void
 batch_fill(struct rng *r, uint64_t item)

@@ -48,6 +48,9 @@ void     rng_init(struct rng *r, uint64_t seed, const char *domain,
              uint64_t stream);
 void     rng_stream(struct rng *r, uint64_t stream);  /* same key, new stream */
 void     rng_items(struct rng *r, unsigned blocks);   /* 1 .. RNG_MAX_SHARE */
+/* rng_items with the blocks that hold bytes (1 .. RNG_MAX_SHARE of them):
+ * an item that needs about that many seldom reaches its own stream. */
+void     rng_items_for(struct rng *r, size_t bytes);
 void     rng_item(struct rng *r, uint64_t item);
 uint64_t rng_u64(struct rng *r);
 static inline uint64_t rng_u64_inline(struct rng *r);   /* the same */

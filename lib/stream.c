@@ -912,6 +912,15 @@ out_matrix_or_null(const double *m, int rows, int cols)
 }
 
 void
+out_token(int k, const struct vocab *v)
+{
+	if (v)
+		out_quoted(v->word[k]);
+	else
+		out_long(k);
+}
+
+void
 out_tokens(const int *t, int n, const struct vocab *v)
 {
 	char *p;
@@ -921,7 +930,7 @@ out_tokens(const int *t, int n, const struct vocab *v)
 		for (int i = 0; i < n; i++) {
 			if (i)
 				out_char(',');
-			out_quoted(v->word[t[i]]);
+			out_token(t[i], v);
 		}
 		out_char(']');
 		return;

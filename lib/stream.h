@@ -102,6 +102,8 @@ void out_matrix(const double *m, int rows, int cols);
 void out_matrix_or_null(const double *m, int rows, int cols);
 void out_doubles_or_null(const double *v, int n);
 void out_double_or_null(double v);
+/* A token, or an array of n: the words of v, or ids without one. */
+void out_token(int k, const struct vocab *v);
 void out_tokens(const int *t, int n, const struct vocab *v);
 void out_end(void);                   /* ends the record: newline, checks */
 void out_flush(void);                 /* flush and check for write errors */

@@ -11,12 +11,9 @@
 static int
 parse_pieces(const char *arg, int *sel, int *of)
 {
-	char *end;
 	long i, m;
 
-	i = arg[0] >= '0' && arg[0] <= '9' ? strtol(arg, &end, 10) : 0;
-	if (i < 1 || *end != '/' || !(end[1] >= '0' && end[1] <= '9') ||
-	    (m = strtol(end + 1, &end, 10)) < i || m > 1000000 || *end)
+	if (opt_fraction(arg, &i, &m) != 0 || i < 1 || m < i || m > 1000000)
 		return -1;
 	*sel = (int)i;
 	*of = (int)m;
@@ -24,15 +21,6 @@ parse_pieces(const char *arg, int *sel, int *of)
 }
 
 static const char *const punct_name[] = { "keep", "split", "drop" };
-
-static int
-punct_mode(const char *arg)
-{
-	for (int k = 0; k < 3; k++)
-		if (strcmp(arg, punct_name[k]) == 0)
-			return k;
-	return -1;
-}
 
 int
 text_option(struct text *t, int c, const char *arg, const char *usage)
@@ -43,7 +31,7 @@ text_option(struct text *t, int c, const char *arg, const char *usage)
 		t->given |= TEXT_GIVEN_LOWER;
 		return 1;
 	case TEXT_OPT_PUNCT:
-		if ((t->punct = punct_mode(arg)) < 0)
+		if ((t->punct = name_index(arg, punct_name, 3)) < 0)
 			usage_error(NULL, "--punct: keep, split or drop, not '%s'",
 			    arg);
 		t->given |= TEXT_GIVEN_PUNCT;
@@ -281,8 +269,8 @@ model_text(const struct input *in, json_t *mt, struct text *m)
 		input_fail(in, "meta.text.lower must be true or false");
 	m->lower = json_is_true(x);
 	x = json_object_get(mt, "punct");
-	if (!json_is_string(x) || (m->punct = punct_mode(json_string_value(x)))
-	    < 0)
+	if (!json_is_string(x) ||
+	    (m->punct = name_index(json_string_value(x), punct_name, 3)) < 0)
 		input_fail(in, "meta.text.punct must be \"keep\", \"split\" or "
 		    "\"drop\"");
 	x = json_object_get(mt, "chunk");

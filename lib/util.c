@@ -381,6 +381,29 @@ opt_seed(const char *usage, const char *s)
 	return (uint64_t)v;
 }
 
+int
+opt_fraction(const char *s, long *i, long *n)
+{
+	char *end;
+
+	if (!isdigit((unsigned char)s[0]))
+		return -1;
+	*i = strtol(s, &end, 10);
+	if (*end != '/' || !isdigit((unsigned char)end[1]))
+		return -1;
+	*n = strtol(end + 1, &end, 10);
+	return *end ? -1 : 0;
+}
+
+int
+name_index(const char *s, const char *const *names, int n)
+{
+	for (int k = 0; s && k < n; k++)
+		if (strcmp(s, names[k]) == 0)
+			return k;
+	return -1;
+}
+
 long
 sorted_find(const int *a, long n, int x)
 {

@@ -46,6 +46,17 @@ void   common_option(int c, const char *usage, const char *help)
 struct option;
 int    opt_next(int argc, char **argv, const char *shortopts,
            const struct option *longopts);
+/* Entries of a getopt_long table, a few to a line: an option that takes
+ * a value, and one that does not, returned as c; a flag, which sets the
+ * int *p to 1 and is returned as 0; and the end: --help and --version
+ * (for common_option), then the terminator. */
+#define OPT_VALUE(name, c) { name, required_argument, NULL, c }
+#define OPT_BARE(name, c)  { name, no_argument, NULL, c }
+#define OPT_FLAG(name, p)  { name, no_argument, p, 1 }
+#define OPT_END            { "help", no_argument, NULL, 'h' }, \
+                           { "version", no_argument, NULL, 'V' }, \
+                           { NULL, 0, NULL, 0 }
+
 /* Damerau-Levenshtein distance; INT_MAX for strings over 64 bytes.
  * near_name: s is a likely misspelling of name (close, not equal). */
 int    edit_distance(const char *a, const char *b);
@@ -65,6 +76,14 @@ int    cmp_int(const void *a, const void *b);
 long     opt_long(const char *usage, const char *opt, const char *s, long lo, long hi);
 double   opt_double(const char *usage, const char *opt, const char *s, double lo, double hi);
 uint64_t opt_seed(const char *usage, const char *s);
+/* "I/N", two runs of decimal digits (no blanks, signs or "0x", which
+ * strtol would take): 0 with their values, -1 if s is not of that form.
+ * The ranges are the caller's (--pieces, --rows and --shard differ). */
+int      opt_fraction(const char *s, long *i, long *n);
+
+/* The index of s among the n names, or -1 (s NULL: -1): an option's
+ * choices, a record's enumerations. */
+int     name_index(const char *s, const char *const *names, int n);
 
 /* The index of x in the n ascending ints of a, or -1 (binary search). */
 long    sorted_find(const int *a, long n, int x);

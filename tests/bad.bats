@@ -209,3 +209,23 @@ bad_value() {
 		[[ $output == *"max|C E^T - I| = 1e-07 > 1e-09"*"(--tie-tol X accepts a looser tie, --retie refits C to E: attn-to-ccmc, attn-sample)" ]]
 	done
 }
+
+@test "I/N values (--shard, --rows, --pieces): digits only, one line naming the option" {
+	cd "$BATS_TEST_TMPDIR"
+	attn-gen-model --vocab 4 >m
+	for v in ' 1/2' '1/ 2' '+1/2' '1/+2' '-1/2' '1/2x' '1/0x2' '0x1/2' 'a/2' \
+	    '1' '1/' '/2' '' '1/2/3' '99999999999999999999/2'; do
+		bad_value attn-sample --shard "$v"
+		bad_value ccmc-estimate --rows "$v"
+		bad_value ccmc-estimate --text --pieces "$v"
+		bad_value traj-stats --text --skip-pieces "$v"
+	done
+	# the ranges: 0 <= I < N for --shard, 1 <= I <= N for the others
+	bad_value attn-sample --shard 1/1
+	bad_value ccmc-estimate --rows 0/1
+	bad_value ccmc-estimate --text --pieces 2/1
+	[ "$(attn-sample -n 3 --shard 0/1 m | wc -l)" = 4 ]
+	[ "$(attn-sample -n 3 --shard 2/3 m | wc -l)" = 2 ]
+	echo 'a b c' | ccmc-estimate --text --markov --pieces 1/1 >/dev/null
+	attn-sample -n 10 m | ccmc-estimate --quiet --rows 1/1 >/dev/null
+}
