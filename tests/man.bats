@@ -84,3 +84,12 @@ silent() {
 	[ -z "$output" ] || { echo "left behind: $output" >&2; return 1; }
 	[ ! -e "$d/usr/share/attn-ccmc" ]
 }
+
+@test "help: every program describes each option (with its value) once, and ccmc-estimate states the vocabulary limit its man page does" {
+	for p in attn-gen-model attn-sample attn-to-ccmc ccmc-estimate traj-stats; do
+		dup=$("$p" --help | grep -oE '^  (-[a-zA-Z], )?--[a-z-]+( [A-Za-z/|]+)?' | sort | uniq -d)
+		[ -z "$dup" ] || { echo "$p --help repeats: $dup"; return 1; }
+	done
+	ccmc-estimate --help | tr -s ' \n' ' ' | grep -q 'keep all, at most 1048576)'
+	man -l "$TOP/man/ccmc-estimate.1" 2>/dev/null | grep -q 'at most 1048576'
+}
