@@ -40,6 +40,16 @@ itemsize(enum wdtype t)
 	return t == W_F64 ? 8 : t == W_F32 ? 4 : 2;
 }
 
+/* A name that may go into a one-line message: no control characters. */
+static int
+printable(const char *name, size_t len)
+{
+	for (size_t i = 0; i < len; i++)
+		if ((unsigned char)name[i] < 0x20 || name[i] == 0x7f)
+			return 0;
+	return 1;
+}
+
 static struct wtensor *
 new_tensor(struct weights *w, const char *name, size_t namelen)
 {
@@ -50,6 +60,8 @@ new_tensor(struct weights *w, const char *name, size_t namelen)
 	if (namelen >= sizeof t->name)
 		fail(w, NULL, "a tensor name of %zu bytes (at most %zu)", namelen,
 		    sizeof t->name - 1);
+	if (!printable(name, namelen))
+		fail(w, NULL, "a tensor name holds control characters");
 	w->t = xrealloc(w->t, ((size_t)w->n + 1) * sizeof *w->t);
 	t = &w->t[w->n++];
 	memset(t, 0, sizeof *t);
@@ -273,6 +285,8 @@ npz_parse(struct weights *w)
 
 		if (!m.name)
 			fail(w, NULL, "%s", why);
+		if (!printable(m.name, m.namelen))
+			fail(w, NULL, "a member name holds control characters");
 		if (m.namelen < 5 || memcmp(m.name + m.namelen - 4, ".npy", 4))
 			fail(w, NULL, "member '%.*s' is not a .npy", (int)m.namelen,
 			    m.name);

@@ -239,16 +239,19 @@ PY
 	done
 }
 
-@test "a zip cut short or with a broken ZIP64 record: one line naming the file, exit 65" {
+@test "a zip cut short, with a broken ZIP64 record or a name that would break the line: one line naming the file, exit 65" {
 	py <<'PY'
-import struct
+import struct, zipfile
 b = open("compressed.npz", "rb").read()
 open("half.npz", "wb").write(b[:len(b) // 2])
+with zipfile.ZipFile("ctrl.npz", "w") as z:
+    z.writestr("E\nx.npy", b"not a .npy")
 z = bytearray(open("zip64.npz", "rb").read())
 z[-22 - 20 + 8:-22 - 20 + 16] = struct.pack("<Q", 12)    # the locator's offset
 open("loc.npz", "wb").write(z)
 PY
-	for c in half:"no end of central directory" loc:"no ZIP64 end"; do
+	for c in half:"no end of central directory" loc:"no ZIP64 end" \
+	    ctrl:"control characters"; do
 		f=${c%%:*} want=${c#*:}
 		record $f.npz >$f.json
 		run attn-to-ccmc $f.json
