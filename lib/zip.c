@@ -352,6 +352,7 @@ deflate_all(const unsigned char *data, size_t n, size_t *len)
 	z_stream s;
 	unsigned char *out;
 	uLong bound;
+	int rc;
 
 	memset(&s, 0, sizeof s);
 	if (deflateInit2(&s, Z_DEFAULT_COMPRESSION, Z_DEFLATED, -MAX_WBITS, 8,
@@ -360,10 +361,15 @@ deflate_all(const unsigned char *data, size_t n, size_t *len)
 	bound = deflateBound(&s, (uLong)n);
 	out = xmalloc(bound);
 	s.next_in = data;
-	s.avail_in = (uInt)n;
-	s.next_out = out;
-	s.avail_out = (uInt)bound;
-	if (deflate(&s, Z_FINISH) != Z_STREAM_END)
+	s.avail_in = (uInt)n;           /* n < 4 GiB: zipw_add saw to it */
+	do {                            /* the bound may pass 4 GiB */
+		uLong room = bound - s.total_out;
+
+		s.next_out = out + s.total_out;
+		s.avail_out = room > ZLIB_CHUNK ? ZLIB_CHUNK : (uInt)room;
+		rc = deflate(&s, Z_FINISH);
+	} while (rc == Z_OK);
+	if (rc != Z_STREAM_END)
 		die(EXIT_FAIL, "zlib: deflate failed");
 	*len = s.total_out;
 	deflateEnd(&s);
