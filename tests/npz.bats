@@ -196,6 +196,7 @@ cases = {
     "good":    member("E.npy", E),
     "corrupt": member("E.npy", E, payload=b"\x07" + good[1:]),
     "crc":     member("E.npy", E, crc=zlib.crc32(E) ^ 1),
+    "crcstored": member("E.npy", E, payload=E, method=0, crc=zlib.crc32(E) ^ 1),
     "longer":  member("E.npy", E, payload=deflate(E + bytes(8))),
     "shorter": member("E.npy", E, payload=deflate(E[:-8])),
     "cut":     member("E.npy", E, payload=good[:-6]),
@@ -225,7 +226,7 @@ archive("bombnpy.npz", [member("E.npy", big, payload=zeros,
 PY
 	record good.npz ',"C":null' >good.json
 	attn-sample -n 1 --model good.json <<<'{"type":"prompt","prompt":[1]}' >/dev/null
-	for c in corrupt:"corrupt deflate data" crc:"CRC-32" longer:"more than the" \
+	for c in corrupt:"corrupt deflate data" crc:"CRC-32" crcstored:"CRC-32" longer:"more than the" \
 	    shorter:"ends after" cut:"cut short" garbage:"7 bytes follow" \
 	    size:"shape needs" bomb:"largest ratio" bomb64:"largest ratio" \
 	    bombnpy:"largest ratio" method:"compression method 12" crypt:"encrypted" \
