@@ -45,7 +45,9 @@ static const char help[] =
 "                   they differ by more than max(1e-9, 10 X); prompts that\n"
 "                   carry \"p\" are compared with the forward pass too;\n"
 "                   add \"distance\": the total-variation distance between\n"
-"                   the model's law and the CCMC's on them\n"
+"                   the model's law and the CCMC's on them, and for a model\n"
+"                   with no exact CCMC, \"nearest\": from the CCMC nearest it\n"
+"                   in KL on them\n"
 "  --head H         the law of the head C: tied (default: C E^T = I),\n"
 "                   linear (C x_att clamped at 0, normalised) or softmax\n"
 "                   (softmax(C x_att)); default: the record's \"head\"\n"
@@ -222,6 +224,27 @@ distance(const struct prompts *ps, const struct attn_model *m,
 	    r.max_out, "mean_off_prompt", r.mean_out);
 }
 
+/* "nearest": how far the model's law is from the CCMC nearest it in KL on
+ * the prompts (lib/layerdist, ours), a tighter upper bound than the CCMC
+ * of the scores. */
+static json_t *
+nearest(const struct prompts *ps, const struct attn_model *m)
+{
+	struct layer_distance r;
+	struct layer_fit f;
+	struct ccmc c;
+
+	layer_nearest(m, ps->n, ps->tok, ps->len, &c, &f);
+	layer_distance(m, &c, ps->n, ps->tok, ps->len, &r);
+	ccmc_free(&c);
+	return jpack("{s:s,s:f,s:f,s:I,s:f,s:b,s:i,s:I,s:I}", "to", "the CCMC "
+	    "without positions nearest the layer in Kullback-Leibler divergence "
+	    "on the prompts (ours)", "max_tv", r.max_tv, "mean_tv", r.mean_tv,
+	    "worst_line", (json_int_t)ps->line[r.worst], "loglik", f.loglik,
+	    "converged", f.converged, "iterations", f.iters, "rows",
+	    (json_int_t)f.rows, "undetermined", (json_int_t)f.undetermined);
+}
+
 /* A model with no exact CCMC, but a law (learned positions, an untied or
  * softmax head): with prompts, the CCMC of its scores and "distance";
  * else refused, with why. */
@@ -242,6 +265,7 @@ inexact(const struct input *in, const struct options *o,
 		    "CCMC of its scores on those prompts", why);
 	ccmc_of_scores(m, c);
 	d = distance(ps, m, c, why);
+	jset(d, "nearest", nearest(ps, m));
 	for (long s = 0; s < ps->n; s++)
 		if (model_work_size(m, ps->len[s]) > nwork)
 			nwork = model_work_size(m, ps->len[s]);

@@ -176,6 +176,73 @@ for name in ("hlpos", "smpos", "lin"):
 EOF2
 }
 
+@test "attn-to-ccmc --check: the nearest CCMC (KL on the prompts) equals python's Newton fit of the same objective, between the two bounds" {
+	layers
+	law_py
+	for m in hlpos smpos lin; do
+		attn-to-ccmc --check prompts $m | jq -c .distance >d.$m
+	done
+	py <<'EOF2'
+import json, math, sys
+sys.path.insert(0, ".")
+from law import layer
+prompts = [json.loads(l)["prompt"] for l in open("prompts")]
+
+def solve(H, g):
+    """H x = g by Gaussian elimination with partial pivoting."""
+    n = len(g); M = [H[r][:] + [g[r]] for r in range(n)]
+    for c in range(n):
+        piv = max(range(c, n), key=lambda r: abs(M[r][c]))
+        M[c], M[piv] = M[piv], M[c]
+        for r in range(c + 1, n):
+            f = M[r][c] / M[c][c]
+            M[r] = [a - f * b for a, b in zip(M[r], M[c])]
+    x = [0.0] * n
+    for r in reversed(range(n)):
+        x[r] = (M[r][n] - sum(M[r][k] * x[k] for k in range(r + 1, n))) / M[r][r]
+    return x
+
+def law(a, x):
+    """The CCMC's law on prompt x with row logits a."""
+    c = {}
+    for k in x: c[k] = c.get(k, 0) + 1
+    mx = max(a[k] for k in c)
+    w = {k: n * math.exp(a[k] - mx) for k, n in c.items()}
+    z = sum(w.values())
+    return {k: v / z for k, v in w.items()}
+
+for name in ("hlpos", "smpos", "lin"):
+    m = json.load(open(name)); K = m["K"]
+    laws = [layer(m, x) for x in prompts]
+    A = [[0.0] * K for _ in range(K)]
+    for i in range(K):
+        S = [(x, p) for x, p in zip(prompts, laws) if x[-1] == i]
+        for it in range(300):   # Newton, a 1e-12 ridge for the gauge
+            g = [0.0] * K; H = [[1e-12 * (j == k) for k in range(K)] for j in range(K)]
+            for x, p in S:
+                q = law(A[i], x); ms = sum(p[j] for j in q)
+                for j in q:
+                    g[j] += p[j] - ms * q[j]
+                    for k in q:
+                        H[j][k] += ms * ((j == k) * q[j] - q[j] * q[k])
+            step = solve(H, g)
+            A[i] = [a + s for a, s in zip(A[i], step)]
+    tv, ll, off = [], 0.0, []
+    for x, p in zip(prompts, laws):
+        q = law(A[x[-1]], x)
+        tv.append((sum(abs(p[k] - q.get(k, 0)) for k in range(K))) / 2)
+        ll += sum(p[j] * math.log(q[j]) for j in q if p[j] > 0)
+        off.append(sum(v for k, v in enumerate(p) if k not in q))
+    d = json.load(open("d." + name)); n = d["nearest"]
+    assert n["converged"] and n["rows"] == len({x[-1] for x in prompts}), n
+    assert abs(n["mean_tv"] - sum(tv) / len(tv)) <= 1e-7, (name, n, sum(tv) / len(tv))
+    assert abs(n["max_tv"] - max(tv)) <= 1e-7, (name, n, max(tv))
+    assert abs(n["loglik"] - ll) <= 1e-7 * abs(ll), (name, n, ll)
+    # any CCMC is at least the off-prompt mass away
+    assert n["mean_tv"] >= d["mean_off_prompt"] - 1e-15, (name, n, d)
+EOF2
+}
+
 @test "bad: an unknown \"head\", a head on a headless model, --head bad, no --check for a layer without CCMC; --retie ties a head" {
 	layers
 	jq -c '.head = "sigmoid"' lin >b1

@@ -32,8 +32,9 @@
 # (seed 1), the written model's size and the fit's CPU time and peak
 # memory (e7-measure.py, in FILE.res beside each job: measurements are
 # not part of a job's reproducible bytes).  At full size the text is the
-# machine's licences and copyright files (e7-corpus.py: repeated files
-# and paragraphs dropped), which data/corpus.json describes.
+# machine's licences, copyright files and Debian changelogs (e7-corpus.py:
+# repeated files and paragraphs dropped, and the changelogs' header and
+# trailer lines), which data/corpus.json describes.
 
 E7_V_tiny = 200
 E7_V_demo = 300
