@@ -16,7 +16,7 @@ stops first, it runs to its own tests (largest |gradient| <= 1e-9,
 100000 iterations).  The penalised objective is strictly concave, so
 there is one optimum and the gap measures the distance to it.  Progress
 (evaluations, CPU seconds, objective, gap to TARGET) goes to stderr
-every 100 evaluations.
+every 10 evaluations.
 
 Prints one JSON object: fit seconds (CPU, the optimisation alone),
 seconds (CPU, the whole process), the objective (log-likelihood minus
@@ -99,7 +99,7 @@ def main():
         _, f = objective()
         (-f).backward()
         evals[0] += 1
-        if evals[0] % 100 == 0:
+        if evals[0] % 10 == 0:
             print("sparse_ref: %d evaluations, %.0f s CPU, objective %.12g%s"
                   % (evals[0], time.process_time(), f.item(), "" if target is None
                      else ", gap %.3g" % ((target - f.item()) / abs(target))),

@@ -360,9 +360,9 @@ sparse_row(const struct input *in, json_t *row, struct ccmc *c, int r,
 
 /*
  * Most row lines are exactly {"type":"ccmc-row","i":I,"cols":[..],"A":[..]}
- * (a text fit's add "default" and "samples", in that order)
- * with no spaces: read without a JSON tree (most of the time of loading a
- * large record).  The reader takes what JSON allows only, and only values
+ * (a text fit's add "default" and "samples", and without --brief
+ * "identifiability" and "stderr", in that order) with no spaces: read
+ * without a JSON tree (most of the time of loading a large record).  The reader takes what JSON allows only, and only values
  * that pass every check of sparse_row; any other line, or any doubt, is
  * declined and goes to the JSON parser, which reads it the same way or
  * says what is wrong.
@@ -443,6 +443,83 @@ fast_logit(const char *p, const char *end, double *v)
 	return q && fabs(*v) <= MAX_SCORE ? q : NULL;
 }
 
+static const char *
+fast_bool(const char *p, const char *end)
+{
+	const char *q = fast_lit(p, end, "true");
+
+	return q ? q : fast_lit(p, end, "false");
+}
+
+/* [x,...] or [], each x read by item; NULL if declined. */
+static const char *
+fast_array(const char *p, const char *end,
+    const char *(*item)(const char *, const char *))
+{
+	if (!(p = fast_lit(p, end, "[")))
+		return NULL;
+	if (p < end && *p == ']')
+		return p + 1;
+	for (;;) {
+		if (!(p = item(p, end)))
+			return NULL;
+		if (p < end && *p == ']')
+			return p + 1;
+		if (p == end || *p++ != ',')
+			return NULL;
+	}
+}
+
+static const char *
+fast_id(const char *p, const char *end)
+{
+	int v;
+
+	return fast_uint(p, end, &v);
+}
+
+static const char *
+fast_ids(const char *p, const char *end)
+{
+	return fast_array(p, end, fast_id);
+}
+
+static const char *
+fast_number_or_null(const char *p, const char *end)
+{
+	const char *q = fast_lit(p, end, "null");
+	double v;
+
+	return q ? q : fast_number(p, end, &v);
+}
+
+/* What a fit without --brief adds to a row, which no reader uses: its
+ * grammar checked, in the layout the fit writes (ccmc-records(5));
+ * returns past it (p itself without it), NULL if declined. */
+static const char *
+fast_fit_fields(const char *p, const char *end)
+{
+	const char *q;
+
+	if ((q = fast_lit(p, end, ",\"identifiability\":{\"determined\":"))) {
+		if (!(q = fast_bool(q, end)) ||
+		    !(q = fast_lit(q, end, ",\"mle_exists\":")) ||
+		    !(q = fast_bool(q, end)) ||
+		    !(q = fast_lit(q, end, ",\"tied\":")) ||
+		    !(q = fast_bool(q, end)))
+			return NULL;
+		if ((p = fast_lit(q, end, ",\"components\":")) &&
+		    !(q = fast_array(p, end, fast_ids)))
+			return NULL;
+		if (!(p = fast_lit(q, end, "}")))
+			return NULL;
+	}
+	if ((q = fast_lit(p, end, ",\"stderr\":")))
+		p = fast_lit(q, end, "null") ? q + 4 :
+		    fast_array(q, end, fast_number_or_null);
+	return p;
+}
+
 /* Row r from the line in in->buf into b (cols, a) and c->lg; 0 if the
  * line is declined. */
 static int
@@ -499,7 +576,7 @@ fast_row(const struct input *in, struct ccmc *c, int r, double deflt,
 	if ((q = fast_lit(p, end, ",\"samples\":")) &&
 	    !(p = fast_number(q, end, &samples)))
 		return 0;
-	if (p + 1 != end || *p != '}')
+	if (!(p = fast_fit_fields(p, end)) || p + 1 != end || *p != '}')
 		return 0;
 	logits_sparse_add(&c->lg, b->col, b->a, n, deflt);
 	return 1;

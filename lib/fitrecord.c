@@ -129,18 +129,25 @@ fit_json(const struct fitted *f, const struct fit_settings *o)
 /* What the data identify in row r: its components, whether it is
  * determined, has an MLE or ties; for the dense record (dense) also its
  * samples, the tokens it has not seen (O(K)) and those the MLE sends to
- * probability 0, which a sparse row gives elsewhere. */
+ * probability 0, which a sparse row gives elsewhere.  A sparse row leaves
+ * out components when it has at most one: that one is then every token it
+ * lists (cols and zero), and a copy of cols would add nothing. */
 static json_t *
 row_identity_json(const struct est_row *r, int dense)
 {
-	json_t *comps = json_array();
+	json_t *comps = json_array(), *id;
 
 	for (int c = 0; c < r->ncomp; c++)
 		jappend(comps, token_list(r, r->comp, c));
-	if (!dense)
-		return jpack("{s:o,s:b,s:b,s:b}", "components", comps,
-		    "determined", r->determined, "mle_exists", r->mle_exists,
-		    "tied", r->tied);
+	if (!dense) {
+		id = jpack("{s:b,s:b,s:b}", "determined", r->determined,
+		    "mle_exists", r->mle_exists, "tied", r->tied);
+		if (r->ncomp > 1)
+			jset(id, "components", comps);
+		else
+			json_decref(comps);
+		return id;
+	}
 	return jpack("{s:f,s:o,s:o,s:b,s:b,s:o,s:b}", "samples", r->n,
 	    "components", comps, "unseen", unseen_list(r), "determined",
 	    r->determined, "mle_exists", r->mle_exists, "zero",
@@ -504,6 +511,39 @@ row_numbers(const char *key, const double *v, const int *cols, int ncols)
 	out_char(']');
 }
 
+/* The standard errors se of a row at the columns cols (ncols local ids)
+ * as ,"stderr":[...] to STDERR_DIGITS significant digits (a standard
+ * error is itself an estimate, uncertain from its second or third digit;
+ * all 17 would add a fifth to a text model), or as
+ * ,"stderr":null where none is a number (no samples, or blocks of more
+ * than est_options.stderr_max tokens). */
+#define STDERR_DIGITS 4
+
+static void
+row_stderr(const double *se, const int *cols, int ncols)
+{
+	char buf[32];
+	int k = 0;
+
+	while (k < ncols && isnan(se[cols[k]]))
+		k++;
+	if (k == ncols) {
+		out_str(",\"stderr\":null");
+		return;
+	}
+	out_str(",\"stderr\":[");
+	for (k = 0; k < ncols; k++) {
+		if (k)
+			out_char(',');
+		if (isnan(se[cols[k]]))
+			out_str("null");
+		else
+			out_raw(buf, (size_t)snprintf(buf, sizeof buf, "%.*g",
+			    STDERR_DIGITS, se[cols[k]]));
+	}
+	out_char(']');
+}
+
 /* Row i of the sparse record: its columns (the tokens of its components
  * that the MLE does not send to -infinity; on text every token it holds)
  * and their logits, then what the dense record says about the row
@@ -542,15 +582,14 @@ sparse_row(const struct fitted *f, const struct fit_settings *o,
 	}
 	out_str(",\"samples\":");
 	out_double(r->n);
+	/* no "conditional": the softmax of A over each component, which a
+	 * reader computes (ccmc-records(5)) from what the row lists */
 	if (!o->brief) {
-		/* the softmax of A over each component: derivable, so --brief
-		 * leaves it out, and the record half its size */
-		row_numbers("conditional", r->cond, cols, n);
 		x = row_identity_json(r, 0);
 		out_str(",\"identifiability\":");
 		out_json(x);
 		json_decref(x);
-		row_numbers("stderr", r->se, cols, n);
+		row_stderr(r->se, cols, n);
 	}
 	if (r->lo) {
 		row_numbers("conditional_lo", r->lo, cols, n);

@@ -61,13 +61,17 @@ for i, r in enumerate(rows):
     zero = r.get("zero", [])
     assert not set(zero) & set(cols)
     cond = d["identifiability"]["conditional"][i]
+    # derivable: left out; the details come and go with --brief
+    assert "conditional" not in r, i
+    assert ("identifiability" in r) == ("stderr" in r) == bool(idr), i
     for k, j in enumerate(cols):
         assert r["A"][k] == d["A"][i][j], (i, j)
-        assert "conditional" in r or h["fit"] and "rows" not in d["identifiability"]
-        if "conditional" in r:
-            assert r["conditional"][k] == cond[j], (i, j)
-        if "stderr" in r:
-            assert r["stderr"][k] == d["stderr"]["conditional"][i][j]
+        if r.get("stderr"):
+            se = d["stderr"]["conditional"][i][j]
+            assert r["stderr"][k] == (None if se is None else
+                                      float("%.4g" % se)), (i, j)
+        elif "stderr" in r:
+            assert d["stderr"]["conditional"][i][j] is None, (i, j)
         if "conditional_lo" in r:
             b = d["stderr"]["bootstrap"]
             assert r["conditional_lo"][k] == b["conditional_lo"][i][j]
@@ -82,8 +86,33 @@ for i, r in enumerate(rows):
     listed += sum(a is not None for a in r["A"])
     if idr:
         assert idr[i]["zero"] == zero
-        assert r["identifiability"]["components"] == idr[i]["components"]
+        comps = r["identifiability"].get("components")
+        if comps is None:
+            # left out: one component of every listed column, or none
+            ends = sorted(cols + zero)
+            comps = [ends] if ends else []
+        else:
+            assert len(comps) > 1, r
+        assert comps == idr[i]["components"], i
         assert r["samples"] == idr[i]["samples"]
+        # the conditional as ccmc-records(5) says to compute it: the
+        # softmax of A over each component, 0 at its "zero" columns, null
+        # where its logits are null; null elsewhere
+        a, c = dict(zip(cols, r["A"])), {}
+        for comp in comps:
+            la = [a[j] for j in comp if j in a]
+            if None in la:
+                c.update((j, None) for j in comp)
+                continue
+            top = max(la)
+            z = sum(math.exp(x - top) for x in la)
+            c.update((j, math.exp(a[j] - top) / z if j in a else 0.0)
+                     for j in comp)
+        for j in range(K):
+            want, got = cond[j], c.get(j)
+            assert (want is None) == (got is None), (i, j)
+            if want is not None:
+                assert abs(got - want) <= 1e-15, (i, j, got, want)
 nonnull = sum(a is not None for row in d["A"] for a in row)
 assert listed == (sum(len(r["cols"]) for r in rows) if text else nonnull)
 print(listed)
@@ -229,4 +258,219 @@ EOF2
 	attn-gen-model --vocab 12 --seed 5 | attn-sample -n 500 --len 6 --seed 3 >"$T/s"
 	ccmc-estimate --quiet --progress "$T/s" 2>"$T/err" >/dev/null
 	grep -q 'ccmc-estimate: rows 12/12, 0:00:0[0-9] elapsed' "$T/err"
+}
+
+# Without --brief (ccmc-records(5), "A sparse fit"): a row leaves out
+# what a reader derives from it (the conditionals, a single component) and
+# what is empty (standard errors that are all null), and rounds its
+# standard errors; the conditional computed as the man page says is the
+# dense record's, the merge of shards is still the single fit byte for
+# byte, and the readers take such rows as they take the others.
+
+# man_jq: the jq program ccmc-records(5) gives for a row's conditional
+man_jq() {
+	awk '/^For a row of one component, with jq:/ { on = 1; next }
+	    on && /^\.Bd/ { next }
+	    on && /^\.Ed/ { exit }
+	    on' "$TOP/man/ccmc-records.5" |
+	    sed -n "s/^jq -c '//; s/' fit.ndjson\$//; p"
+}
+
+# conditional DENSE SPARSE: the man page's jq program, run on the sparse
+# record's rows, gives the dense record's identifiability.conditional at
+# their columns to 1e-15; the dense conditional is 0 (or null where the
+# component ties) at the "zero" columns and null at every other.
+conditional() {
+	jq -c "$(man_jq)" "$2" >"$T/cond"
+	py "$1" "$2" "$T/cond" <<'EOF2'
+import json, sys
+d = json.load(open(sys.argv[1]))
+rows = [json.loads(l) for l in open(sys.argv[2])][1:]
+got = [json.loads(l) for l in open(sys.argv[3])]
+K = d["K"]
+assert len(rows) == len(got) == K
+worst, n = 0, 0
+for i, (r, c) in enumerate(zip(rows, got)):
+    assert "conditional" not in r, i
+    want = d["identifiability"]["conditional"][i]
+    tied = all(x is None for x in c)
+    for k, j in enumerate(r["cols"]):
+        if c[k] is None:
+            assert want[j] is None, (i, j)
+        else:
+            worst = max(worst, abs(c[k] - want[j]))
+            n += 1
+    for j in set(range(K)) - set(r["cols"]):
+        w = want[j]
+        assert w is None if j not in r.get("zero", []) or tied else w == 0, (i, j)
+assert worst <= 1e-15, worst
+print(n)
+EOF2
+}
+
+@test "estimate-sparse: without --brief: no row carries its conditional; the man page's jq gives the dense record's to 1e-15 (text, zero and tied rows)" {
+	[ -n "$(man_jq)" ]
+	make_text "$T/x"
+	o="--text --lower --punct drop --chunk 96 --max-vocab 300 --window 16 --l2 0.3"
+	ccmc-estimate --quiet $o "$T/x" >"$T/d"
+	ccmc-estimate --quiet $o --form sparse "$T/x" >"$T/sp"
+	[ "$(conditional "$T/d" "$T/sp")" -gt 3000 ]
+	# integer tokens without a ridge: sunk tokens ("zero") and tied rows
+	attn-gen-model --vocab 30 --seed 7 |
+	    attn-sample -n 40 --trajectory --steps 60 --seed 2 >"$T/t"
+	ccmc-estimate --quiet --window 10 --bootstrap 5 "$T/t" >"$T/d"
+	ccmc-estimate --quiet --window 10 --bootstrap 5 --form sparse "$T/t" >"$T/sp"
+	[ "$(tail -n +2 "$T/sp" | jq -s 'map(select(.identifiability.tied)) | length')" -gt 0 ]
+	[ "$(tail -n +2 "$T/sp" | jq -s 'map(.zero // [] | length) | add')" -gt 0 ]
+	[ "$(conditional "$T/d" "$T/sp")" -gt 100 ]
+	# with a bootstrap the intervals stay, at the columns
+	[ "$(tail -n +2 "$T/sp" | jq -s 'all((.conditional_lo | length) == (.cols | length))')" = true ]
+}
+
+@test "estimate-sparse: without --brief: stderr to 4 digits, null where no entry is a number (no samples, blocks over 400 tokens); one component left out" {
+	# "the" precedes a word of the last 15: its row sees some 500 tokens,
+	# beyond the 400 the delta method is computed for; a document's last
+	# word is never a query
+	py "$T/y" <<'EOF2'
+import random, sys
+random.seed(11)
+with open(sys.argv[1], "w") as f:
+    for d in range(5):
+        doc = []
+        for t in range(200):
+            doc += ["v%d" % random.randint(0, 600), "the"]
+            doc.append(random.choice(doc[-15:]))
+        f.write(" ".join(doc + ["end%d" % d]) + "\n")
+EOF2
+	ccmc-estimate --quiet --text --window 16 "$T/y" >"$T/d"
+	ccmc-estimate --quiet --text --window 16 --form sparse "$T/y" >"$T/sp"
+	py "$T/d" "$T/sp" <<'EOF2'
+import json, sys
+d = json.load(open(sys.argv[1]))
+lines = open(sys.argv[2]).read().splitlines()[1:]
+rows = [json.loads(l) for l in lines]
+se, ids = d["stderr"]["conditional"], d["identifiability"]["rows"]
+seen = {"empty": 0, "big": 0, "numbers": 0}
+for i, (line, r) in enumerate(zip(lines, rows)):
+    assert '"conditional"' not in line and '"components"' not in line, i
+    assert ids[i]["components"] == ([r["cols"]] if r["cols"] else []), i
+    if r["stderr"] is None:
+        assert all(x is None for x in se[i]), i
+        seen["big" if len(r["cols"]) > 400 else "empty"] += 1
+        assert r["samples"] == 0 or len(r["cols"]) > 400, i
+        continue
+    seen["numbers"] += 1
+    for k, j in enumerate(r["cols"]):
+        assert r["stderr"][k] == float("%.4g" % se[i][j]), (i, j)
+    # as printed: at most 4 significant digits
+    text = line.split('"stderr":[')[1].split("]")[0].split(",")
+    for x in text:
+        digits = x.split("e")[0].replace(".", "").lstrip("0")
+        assert len(digits) <= 4, x
+assert all(seen.values()), seen
+EOF2
+}
+
+@test "estimate-sparse: without --brief a text model adds at most half to the --brief one (the conditionals doubled it)" {
+	make_text "$T/x"
+	o="--text --lower --punct drop --chunk 96 --max-vocab 600 --window 32 --form sparse"
+	ccmc-estimate --quiet $o "$T/x" >"$T/full"
+	ccmc-estimate --quiet $o --brief "$T/x" >"$T/brief"
+	full=$(wc -c <"$T/full")
+	brief=$(wc -c <"$T/brief")
+	[ $((2 * full)) -le $((3 * brief)) ]
+}
+
+@test "estimate-sparse: --rows I/N and --merge without --brief: the single sparse fit byte for byte; a row that contradicts itself is refused at its line" {
+	attn-gen-model --vocab 30 --seed 7 |
+	    attn-sample -n 40 --trajectory --steps 60 --seed 2 >"$T/t"
+	o="--window 10 --l2 0.5 --form sparse"
+	for i in 1 2 3; do
+		ccmc-estimate --quiet --rows $i/3 $o "$T/t" >"$T/r$i"
+	done
+	ccmc-estimate --quiet --merge "$T/r2" "$T/r3" "$T/r1" >"$T/m"
+	ccmc-estimate --quiet $o "$T/t" | cmp - "$T/m"
+	grep -q '"stderr":\[' "$T/m"
+	! grep -q '"conditional"' "$T/m"
+	# the shards still carry the conditionals, and the merge checks them
+	# against the logits though the record it writes leaves them out
+	jq -c '.row_fits.conditional[1] |= (.[0] as $a | .[1] as $b |
+	    .[0] = $b | .[1] = $a)' "$T/r2" >"$T/bad"
+	! cmp -s "$T/r2" "$T/bad"
+	run ccmc-estimate --merge "$T/r1" "$T/bad" "$T/r3"
+	assert_error 65 ccmc-estimate
+	[[ ${lines[0]} == "ccmc-estimate: $T/bad:1: row "*'"conditional"'* ]]
+}
+
+@test "estimate-sparse: rows without --brief read alike with and without a JSON tree; a broken detail is refused at its line" {
+	make_text "$T/x"
+	o="--text --lower --punct drop --chunk 96 --max-vocab 300 --window 16"
+	ccmc-estimate --quiet $o --form sparse "$T/x" >"$T/fast"
+	sed -n 2p "$T/fast" | grep -q '"samples":[^,]*,"identifiability":{"determined":[a-z]*,"mle_exists":[a-z]*,"tied":[a-z]*},"stderr":[[n]'
+	sed 's/,"stderr"/, "stderr"/' "$T/fast" >"$T/slow"
+	! cmp -s "$T/fast" "$T/slow"
+	ccmc-estimate --quiet $o --brief --form sparse "$T/x" >"$T/brief"
+	for m in fast slow brief; do
+		ccmc-estimate --text --eval "$T/$m" "$T/x" >"$T/e.$m"
+		echo '{"type":"prompt","prompt":["w1"]}' |
+		    attn-sample --model "$T/$m" --trajectory --steps 50 --seed 2 |
+		    tail -1 >"$T/t.$m"
+	done
+	cmp "$T/e.fast" "$T/e.slow"
+	cmp "$T/t.fast" "$T/t.slow"
+	cmp "$T/t.fast" "$T/t.brief"
+	# what the JSON parser refuses, the reader without a tree does not take
+	for bad in 's/"stderr":\[[^]]*\]/"stderr":[1e999]/' \
+	    's/"tied":false/"tied":false,"tied":false/' \
+	    's/"stderr":\[/"stderr":[,/' \
+	    's/"identifiability":{/"identifiability":{,/' \
+	    's/"mle_exists":true/"mle_exists":tru/'; do
+		sed "3$bad" "$T/fast" >"$T/bad"
+		! cmp -s "$T/fast" "$T/bad"
+		run attn-sample --model "$T/bad" --seed 1 /dev/null
+		assert_error 65 attn-sample
+		[[ ${lines[0]} == "attn-sample: $T/bad:3: "* ]] || { echo "$bad: $output"; return 1; }
+	done
+}
+
+@test "estimate-sparse: a row of two components (a merged shard) lists them, and its conditional is the softmax of A over each" {
+	# a fit's rows have one component (every context holds its query): a
+	# shard's row 0 is split by hand into two, consistent in every field
+	# the merge checks, to reach the other case
+	attn-gen-model --vocab 5 --seed 3 | attn-sample -n 300 --len 3 --seed 2 >"$T/s"
+	ccmc-estimate --quiet --rows 1/1 --l2 0.5 --form sparse "$T/s" >"$T/sh"
+	py "$T/sh" >"$T/sp.sh" <<'EOF2'
+import json, math, sys
+s = json.load(open(sys.argv[1]))
+f = s["row_fits"]
+assert f["tokens"][0] == list(range(5)) and f["ncomp"][0] == 1
+comp, m = [0, 0, 1, 1, 1], f["map"][0]
+A, cond = [0.0] * 5, [0.0] * 5
+for c in (0, 1):
+    idx = [l for l in range(5) if comp[l] == c]
+    mean = sum(m[l] for l in idx) / len(idx)
+    for l in idx:
+        A[l] = m[l] - mean
+    top = max(A[l] for l in idx)
+    z = sum(math.exp(A[l] - top) for l in idx)
+    for l in idx:
+        cond[l] = math.exp(A[l] - top) / z
+f["components"][0], f["A"][0], f["conditional"][0] = comp, A, cond
+f["P"][0], f["ncomp"][0], f["determined"][0] = [None] * 5, 2, False
+print(json.dumps(s))
+EOF2
+	jq -c '.options.form = "dense"' "$T/sp.sh" >"$T/d.sh"
+	ccmc-estimate --quiet --merge "$T/sp.sh" >"$T/sp"
+	ccmc-estimate --quiet --merge "$T/d.sh" >"$T/d"
+	[ "$(sed -n 2p "$T/sp" | jq -c .identifiability.components)" = '[[0,1],[2,3,4]]' ]
+	same "$T/d" "$T/sp" >/dev/null
+	# read alike with and without a JSON tree
+	sed 's/,"stderr"/, "stderr"/' "$T/sp" >"$T/slow"
+	echo '{"type":"prompt","prompt":[1,0]}' >"$T/p"
+	attn-sample --model "$T/sp" --trajectory --steps 50 --seed 3 "$T/p" |
+	    tail -1 >"$T/x1"
+	attn-sample --model "$T/slow" --trajectory --steps 50 --seed 3 "$T/p" |
+	    tail -1 >"$T/x2"
+	grep -q '"tokens"' "$T/x1"
+	cmp "$T/x1" "$T/x2"
 }

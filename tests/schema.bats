@@ -284,6 +284,24 @@ PY
 	rejected ccmc '{"type":"ccmc","K":3000,"P":[[1]]}'
 	rejected ccmc-row '{"type":"ccmc-row","i":0,"A":[]}'
 	rejected ccmc-row '{"type":"ccmc-row","i":0,"cols":[1,1],"A":[0,0]}'
+	# a sparse fit's rows: samples, identifiability, stderr, intervals
+	attn-gen-model --vocab 5 --seed 3 | attn-sample -n 800 --len 4 --seed 2 |
+	    ccmc-estimate --quiet --form sparse --bootstrap 3 >fs
+	printf '%s\n' "the cat sat on the mat" "the dog sat on the cat" >ft.txt
+	ccmc-estimate --quiet --text --window 4 --form sparse ft.txt >ft
+	validate fs ft
+	row=$(sed -n 2p fs)
+	rejected ccmc-row "$(jq -c '.stderr = [-1]' <<<"$row")"
+	rejected ccmc-row "$(jq -c '.identifiability.components = [.cols]' <<<"$row")"
+	rejected ccmc-row "$(jq -c '.identifiability.zero = []' <<<"$row")"
+	rejected ccmc-row "$(jq -c '.conditional_lo = [2]' <<<"$row")"
+	# which the dense record, its rows in K x K matrices, still requires
+	attn-gen-model --vocab 5 --seed 3 | attn-sample -n 800 --len 4 --seed 2 |
+	    ccmc-estimate --quiet --bootstrap 3 >fd
+	validate fd
+	rejected ccmc "$(jq -c 'del(.identifiability.conditional)' fd)"
+	rejected ccmc "$(jq -c 'del(.stderr.conditional)' fd)"
+	rejected ccmc "$(jq -c 'del(.stderr.bootstrap.P_lo)' fd)"
 }
 
 # Run after the tests above have gathered the field names they met.
