@@ -17,7 +17,7 @@ static const char usage[] =
 "usage: attn-gen-model [--vocab K] [--dim D] [--seed S] [--scale X]\n"
 "                      [--embed onehot|gaussian] [--diag B] [--headless]\n"
 "                      [--pos LMAX [--recency G | --pos-dim P --pos-scale X]]\n"
-"                      [--weights FILE [--dtype T]]\n";
+"                      [--weights FILE [--dtype T] [--compress]]\n";
 
 static const char help[] =
 "Make a one-layer self-attention model (E, W, tied head C with C E^T = I,\n"
@@ -42,6 +42,7 @@ static const char help[] =
 "                   print the record that names it\n"
 "  --dtype T        of the weights: float64 (default), float32, float16,\n"
 "                   bfloat16 (.safetensors only)\n"
+"  --compress       deflate the members of a .npz (np.savez_compressed)\n"
 "  -h, --help       this text;  --version  the version\n";
 
 /*
@@ -78,6 +79,7 @@ main(int argc, char **argv)
 		{ "headless", no_argument, NULL, 'H' },
 		{ "weights", required_argument, NULL, 'w' },
 		{ "dtype", required_argument, NULL, 't' },
+		{ "compress", no_argument, NULL, 'z' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 }
@@ -88,7 +90,7 @@ main(int argc, char **argv)
 	};
 	struct attn_model model;
 	char why[256];
-	int c, d, pos_random_opts = 0, dtype = -1;
+	int c, d, pos_random_opts = 0, dtype = -1, compress = 0;
 	const char *weights = NULL;
 
 	prog_init(argv[0]);
@@ -146,6 +148,9 @@ main(int argc, char **argv)
 				usage_error(usage, "--dtype: float64, float32, float16 or "
 				    "bfloat16, not '%s'", optarg);
 			break;
+		case 'z':
+			compress = WEIGHTS_DEFLATE;
+			break;
 		default:
 			common_option(c, usage, help);
 		}
@@ -165,6 +170,9 @@ main(int argc, char **argv)
 		    spec.K);
 	if (dtype >= 0 && !weights)
 		usage_error(usage, "--dtype goes with --weights");
+	if (compress && (!weights || strlen(weights) < 4 ||
+	    strcmp(weights + strlen(weights) - 4, ".npz") != 0))
+		usage_error(usage, "--compress goes with --weights FILE.npz");
 
 	/* every reader refuses a longer line: refuse to write one (d as
 	 * model_generate makes it: K plus the dimensions of the positions);
@@ -182,8 +190,8 @@ main(int argc, char **argv)
 		usage_error(NULL, "%s", why);
 	if (!weights)
 		model_write(&model);
-	else if ((c = model_write_weights(&model, weights, dtype < 0 ? W_F64 :
-	    dtype)) != 0)
+	else if ((c = model_write_weights(&model, weights, (dtype < 0 ? W_F64 :
+	    dtype) | compress)) != 0)
 		die(c == -1 ? EXIT_FAIL : EXIT_USAGE, "--weights %s: %s", weights,
 		    c == -1 ? strerror(errno) : c == -3 ? "the name must end in "
 		    ".safetensors or .npz" : "not in this format (bfloat16 and "

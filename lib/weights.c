@@ -40,23 +40,14 @@ itemsize(enum wdtype t)
 	return t == W_F64 ? 8 : t == W_F32 ? 4 : 2;
 }
 
-static uint32_t
-le32(const unsigned char *p)
+/* A name that may go into a one-line message: no control characters. */
+static int
+printable(const char *name, size_t len)
 {
-	return p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
-	    (uint32_t)p[3] << 24;
-}
-
-static uint16_t
-le16(const unsigned char *p)
-{
-	return (uint16_t)(p[0] | p[1] << 8);
-}
-
-static uint64_t
-le64(const unsigned char *p)
-{
-	return le32(p) | (uint64_t)le32(p + 4) << 32;
+	for (size_t i = 0; i < len; i++)
+		if ((unsigned char)name[i] < 0x20 || name[i] == 0x7f)
+			return 0;
+	return 1;
 }
 
 static struct wtensor *
@@ -69,6 +60,8 @@ new_tensor(struct weights *w, const char *name, size_t namelen)
 	if (namelen >= sizeof t->name)
 		fail(w, NULL, "a tensor name of %zu bytes (at most %zu)", namelen,
 		    sizeof t->name - 1);
+	if (!printable(name, namelen))
+		fail(w, NULL, "a tensor name holds control characters");
 	w->t = xrealloc(w->t, ((size_t)w->n + 1) * sizeof *w->t);
 	t = &w->t[w->n++];
 	memset(t, 0, sizeof *t);
@@ -78,9 +71,10 @@ new_tensor(struct weights *w, const char *name, size_t namelen)
 }
 
 /* The bytes a shape needs, or fails: dimensions within a 2^31 and the
- * product within the file. */
+ * product within limit, the bytes there are (the file's; the declared
+ * size of a .npz member, itself within deflate's ratio). */
 static size_t
-shape_bytes(const struct weights *w, const struct wtensor *t)
+shape_bytes(const struct weights *w, const struct wtensor *t, uint64_t limit)
 {
 	size_t n = itemsize(t->dtype);
 
@@ -90,9 +84,10 @@ shape_bytes(const struct weights *w, const struct wtensor *t)
 	for (int i = 0; i < t->ndim; i++) {
 		if (t->shape[i] < 0 || t->shape[i] > INT32_MAX)
 			fail(w, t->name, "dimension %ld out of range", t->shape[i]);
-		if (t->shape[i] && n > w->size / (size_t)t->shape[i] + 1)
-			fail(w, t->name, "its shape needs more bytes than the file "
-			    "holds (%zu)", w->size);
+		if (t->shape[i] && n > limit / (uint64_t)t->shape[i] + 1)
+			fail(w, t->name, "its shape needs more bytes than the %s "
+			    "holds (%llu)", t->zipped ? "member" : "file",
+			    (unsigned long long)limit);
 		n *= (size_t)t->shape[i];
 	}
 	return n;
@@ -171,13 +166,13 @@ npy_header(const struct weights *w, struct wtensor *t, const char *hdr)
 	}
 }
 
-/* A .npy image in [p, p + len): its header and data, exactly len bytes. */
-static void
-npy_parse(struct weights *w, struct wtensor *t, const unsigned char *p,
-    size_t len)
+/* The length of a .npy image's preamble and header, from its first bytes
+ * (p: at least 12 of the image's len, or all of them). */
+static size_t
+npy_head_len(const struct weights *w, const struct wtensor *t,
+    const unsigned char *p, size_t len)
 {
-	size_t hl, off, need;
-	char *hdr;
+	size_t hl, off;
 
 	if (len < 10 || memcmp(p, "\x93NUMPY", 6) != 0)
 		fail(w, t->name, "not a .npy image (no \\x93NUMPY magic)");
@@ -197,133 +192,114 @@ npy_parse(struct weights *w, struct wtensor *t, const unsigned char *p,
 	if (hl > len - off)
 		fail(w, t->name, ".npy header of %zu bytes runs past the end "
 		    "(%zu bytes)", hl, len);
-	hdr = xmalloc(hl + 1);
-	memcpy(hdr, p + off, hl);
-	hdr[hl] = 0;
+	return off + hl;
+}
+
+/* The header of a .npy image of len bytes (at p, its first head bytes):
+ * the array takes the rest, exactly. */
+static void
+npy_header_of(struct weights *w, struct wtensor *t, const unsigned char *p,
+    size_t head, size_t len)
+{
+	size_t off = p[6] == 1 ? 10 : 12, need;
+	char *hdr = xmalloc(head - off + 1);
+
+	memcpy(hdr, p + off, head - off);
+	hdr[head - off] = 0;
 	npy_header(w, t, hdr);
 	free(hdr);
-	off += hl;
-	need = shape_bytes(w, t);
-	if (need != len - off)
-		fail(w, t->name, "the shape needs %zu bytes of data, the file "
-		    "holds %zu", need, len - off);
-	t->data = p + off;
+	need = shape_bytes(w, t, len - head);
+	if (need != len - head)
+		fail(w, t->name, "the shape needs %zu bytes of data, the %s "
+		    "holds %zu", need, t->zipped ? "member" : "file", len - head);
+	t->skip = head;
 	t->bytes = need;
 }
 
-/* ---- .npz: a zip archive of .npy files, stored ---- */
-
-/* The zip64 extra field's values for the fields that are 0xFFFFFFFF. */
+/* A .npy image in [p, p + len): its header and data, exactly len bytes. */
 static void
-zip64_sizes(const struct weights *w, const unsigned char *x, size_t xlen,
-    uint64_t *usize, uint64_t *csize, uint64_t *lho)
+npy_parse(struct weights *w, struct wtensor *t, const unsigned char *p,
+    size_t len)
 {
-	while (xlen >= 4) {
-		unsigned id = le16(x), n = le16(x + 2);
-		const unsigned char *v = x + 4;
-
-		if (n > xlen - 4)
-			fail(w, NULL, "a zip extra field runs past its entry");
-		if (id == 1) {
-			uint64_t *f[3] = { usize, csize, lho };
-
-			for (int i = 0; i < 3; i++)
-				if (*f[i] == 0xFFFFFFFF) {
-					if (v + 8 > x + 4 + n)
-						fail(w, NULL, "zip64 extra field cut short");
-					*f[i] = le64(v);
-					v += 8;
-				}
-			return;
-		}
-		x += 4 + n;
-		xlen -= 4 + n;
-	}
+	npy_header_of(w, t, p, npy_head_len(w, t, p, len), len);
+	t->data = p + t->skip;
+	t->src = t->data;
+	t->srclen = t->bytes;
 }
 
-static void
-npz_entry(struct weights *w, const unsigned char *e, size_t room)
-{
-	unsigned method, flags, nlen, xlen;
-	uint64_t csize, usize, lho;
-	const unsigned char *name, *lh;
-	struct wtensor *t;
+/* ---- .npz: a zip archive of .npy files, stored or deflated ---- */
 
-	if (room < 46 || le32(e) != 0x02014b50)
-		fail(w, NULL, "zip central directory entry broken");
-	flags = le16(e + 8);
-	method = le16(e + 10);
-	csize = le32(e + 20);
-	usize = le32(e + 24);
-	nlen = le16(e + 28);
-	xlen = le16(e + 30);
-	lho = le32(e + 42);
-	if (46 + (size_t)nlen + xlen > room)
-		fail(w, NULL, "zip central directory entry runs past its end");
-	name = e + 46;
-	zip64_sizes(w, name + nlen, xlen, &usize, &csize, &lho);
-	if (nlen < 5 || memcmp(name + nlen - 4, ".npy", 4) != 0)
-		fail(w, NULL, "member '%.*s' is not a .npy", (int)nlen, name);
-	t = new_tensor(w, (const char *)name, nlen - 4);
-	if (flags & 1)
-		fail(w, t->name, "encrypted zip member");
-	if (method != 0)
-		fail(w, t->name, "compressed (method %u, np.savez_compressed): "
-		    "only stored members are read; save with np.savez", method);
-	if (csize != usize)
-		fail(w, t->name, "stored member of %llu bytes claims %llu "
-		    "uncompressed", (unsigned long long)csize,
-		    (unsigned long long)usize);
-	if (lho > w->size || w->size - lho < 30)
-		fail(w, t->name, "local header at %llu past the end (%zu bytes)",
-		    (unsigned long long)lho, w->size);
-	lh = w->map + lho;
-	if (le32(lh) != 0x04034b50)
-		fail(w, t->name, "no local header at offset %llu",
-		    (unsigned long long)lho);
-	lho += 30 + (uint64_t)le16(lh + 26) + le16(lh + 28);
-	if (lho > w->size || csize > w->size - lho)
-		fail(w, t->name, "data of %llu bytes at %llu runs past the end "
-		    "(%zu bytes)", (unsigned long long)csize,
-		    (unsigned long long)lho, w->size);
-	npy_parse(w, t, w->map + lho, (size_t)csize);
+static void
+zfail(const struct weights *w, const char *tensor, struct zreader *r,
+    const char *why) __attribute__((noreturn));
+
+static void
+zfail(const struct weights *w, const char *tensor, struct zreader *r,
+    const char *why)
+{
+	zread_close(r);
+	fail(w, tensor, "%s", why);
+}
+
+/* The member's .npy header, inflated if need be (its first bytes, then
+ * the whole header); its array is read by weights_matrix. */
+static void
+npz_header(struct weights *w, struct wtensor *t)
+{
+	const struct zmember *m = &t->member;
+	unsigned char first[12], *head;
+	size_t n = m->usize < sizeof first ? (size_t)m->usize : sizeof first;
+	size_t hl;
+	struct zreader r;
+	char why[256];
+
+	zread_open(&r, m);
+	if (zread(&r, first, n, why, sizeof why) < 0)
+		zfail(w, t->name, &r, why);
+	zread_close(&r);
+	hl = npy_head_len(w, t, first, m->usize > SIZE_MAX ? SIZE_MAX :
+	    (size_t)m->usize);
+	head = xmalloc(hl);
+	zread_open(&r, m);
+	if (zread(&r, head, hl, why, sizeof why) < 0) {
+		free(head);
+		zfail(w, t->name, &r, why);
+	}
+	zread_close(&r);
+	npy_header_of(w, t, head, hl, (size_t)m->usize);
+	free(head);
 }
 
 static void
 npz_parse(struct weights *w)
 {
-	const unsigned char *m = w->map, *eocd = NULL;
-	uint64_t n, cdoff, cdsize, at;
+	struct zip z;
+	char why[256];
 
-	for (size_t i = w->size >= 22 ? w->size - 22 : 0;; i--) {
-		if (w->size >= 22 && le32(m + i) == 0x06054b50) {
-			eocd = m + i;
-			break;
-		}
-		if (i == 0 || w->size - i > 22 + 65535)
-			break;
-	}
-	if (!eocd)
-		fail(w, NULL, "not a zip archive (.npz): no end of central "
-		    "directory");
-	n = le16(eocd + 10);
-	cdsize = le32(eocd + 12);
-	cdoff = le32(eocd + 16);
-	if (n == 0xFFFF || cdoff == 0xFFFFFFFF)
-		fail(w, NULL, "a ZIP64 archive (over 65535 members or 4 GiB): "
-		    "save the weights as .safetensors");
-	if (cdoff > (uint64_t)(eocd - m) || cdsize > (uint64_t)(eocd - m) - cdoff)
-		fail(w, NULL, "zip central directory at %llu (%llu bytes) runs "
-		    "past its end", (unsigned long long)cdoff,
-		    (unsigned long long)cdsize);
-	for (at = cdoff; n--; ) {
-		const unsigned char *e = m + at;
-		size_t room = (size_t)(cdoff + cdsize - at);
+	if (zip_open(&z, w->map, w->size, why, sizeof why) < 0)
+		fail(w, NULL, "%s", why);
+	for (uint64_t i = 0; i < z.count; i++) {
+		struct zmember m;
+		struct wtensor *t;
+		int rc = zip_member(&z, &m, why, sizeof why);
 
-		npz_entry(w, e, room);
-		at += 46 + (uint64_t)le16(e + 28) + le16(e + 30) + le16(e + 32);
-		if (at > cdoff + cdsize)
-			fail(w, NULL, "zip central directory overruns its size");
+		if (!m.name)
+			fail(w, NULL, "%s", why);
+		if (!printable(m.name, m.namelen))
+			fail(w, NULL, "a member name holds control characters");
+		if (m.namelen < 5 || memcmp(m.name + m.namelen - 4, ".npy", 4))
+			fail(w, NULL, "member '%.*s' is not a .npy", (int)m.namelen,
+			    m.name);
+		t = new_tensor(w, m.name, m.namelen - 4);
+		if (rc < 0)
+			fail(w, t->name, "%s", why);
+		if (weights_find(w, t->name) != t)
+			fail(w, t->name, "a second member of that name");
+		t->zipped = 1;
+		t->member = m;
+		t->src = m.data;
+		t->srclen = (size_t)m.csize;
+		npz_header(w, t);
 	}
 }
 
@@ -365,7 +341,7 @@ st_tensor(struct weights *w, const char *name, json_t *v, size_t base,
 			fail(w, name, "shape holds no non-negative integer");
 		t->shape[i] = (long)json_integer_value(s);
 	}
-	need = shape_bytes(w, t);
+	need = shape_bytes(w, t, datalen);
 	if (!json_is_integer(json_array_get(off, 0)) ||
 	    !json_is_integer(json_array_get(off, 1)))
 		fail(w, name, "data_offsets are not integers");
@@ -379,6 +355,8 @@ st_tensor(struct weights *w, const char *name, json_t *v, size_t base,
 		    (long long)(e - b), need);
 	t->data = w->map + base + (size_t)b;
 	t->bytes = need;
+	t->src = t->data;
+	t->srclen = need;
 }
 
 static void
@@ -411,21 +389,22 @@ st_parse(struct weights *w)
 	json_decref(h);
 }
 
-/* No two tensors share a byte. */
+/* No two tensors share a byte of the file (nor two .npz members: the
+ * zip bomb that inflates one stream many times). */
 static int
-by_data(const void *a, const void *b)
+by_src(const void *a, const void *b)
 {
 	const struct wtensor *x = a, *y = b;
 
-	return x->data < y->data ? -1 : x->data > y->data;
+	return x->src < y->src ? -1 : x->src > y->src;
 }
 
 static void
 check_overlap(struct weights *w)
 {
-	qsort(w->t, (size_t)w->n, sizeof *w->t, by_data);
+	qsort(w->t, (size_t)w->n, sizeof *w->t, by_src);
 	for (int i = 0; i + 1 < w->n; i++)
-		if (w->t[i].data + w->t[i].bytes > w->t[i + 1].data)
+		if (w->t[i].src + w->t[i].srclen > w->t[i + 1].src)
 			fail(w, w->t[i + 1].name, "its data overlaps tensor %s's",
 			    w->t[i].name);
 }
@@ -497,15 +476,13 @@ half(uint16_t h)
 }
 
 static double
-element(const struct wtensor *t, size_t i)
+element(enum wdtype dt, const unsigned char *p)
 {
-	const unsigned char *p = t->data + i * itemsize(t->dtype);
-	uint64_t u = t->dtype == W_F64 ? le64(p) : t->dtype == W_F32 ? le32(p) :
-	    le16(p);
+	uint64_t u = dt == W_F64 ? le64(p) : dt == W_F32 ? le32(p) : le16(p);
 	double d;
 	float f;
 
-	switch (t->dtype) {
+	switch (dt) {
 	case W_F64:
 		memcpy(&d, &u, 8);
 		return d;
@@ -527,27 +504,90 @@ element(const struct wtensor *t, size_t i)
 	return NAN;
 }
 
+/* The count elements at p, elements first.. of t in the order stored,
+ * into their places in the r x c row-major matrix m; *bad: the place of
+ * the first NaN or infinity, if there is one and none before. */
+static void
+store(const struct wtensor *t, const unsigned char *p, size_t first,
+    size_t count, long r, long c, double *m, size_t *bad)
+{
+	size_t size = itemsize(t->dtype), inner = (size_t)(t->fortran ? r : c);
+	size_t o, k;
+
+	if (count == 0)
+		return;
+	o = first / inner;      /* the stored index is o * inner + k */
+	k = first % inner;
+	for (size_t n = 0; n < count; n++) {
+		size_t at = t->fortran ? k * (size_t)c + o : o * (size_t)c + k;
+
+		m[at] = element(t->dtype, p + n * size);
+		if (!isfinite(m[at]) && *bad == SIZE_MAX)
+			*bad = at;
+		if (++k == inner) {
+			k = 0;
+			o++;
+		}
+	}
+}
+
+/* Bytes inflated at a time: a multiple of every item size. */
+#define NPZ_CHUNK 65536
+
+/* A .npz member's array, read (inflated) piece by piece into m, its
+ * CRC-32 and sizes checked at the end. */
+static void
+npz_array(const struct weights *w, const struct wtensor *t, long r, long c,
+    double *m, size_t *bad)
+{
+	size_t size = itemsize(t->dtype), n = (size_t)r * (size_t)c, k;
+	size_t skip = t->skip;
+	unsigned char *buf = xmalloc(NPZ_CHUNK);
+	struct zreader z;
+	char why[256];
+	int rc = 0;
+
+	zread_open(&z, &t->member);
+	for (; skip > 0 && rc == 0; skip -= k) {
+		k = skip < NPZ_CHUNK ? skip : NPZ_CHUNK;
+		rc = zread(&z, buf, k, why, sizeof why);
+	}
+	for (size_t done = 0; done < n && rc == 0; done += k) {
+		k = n - done < NPZ_CHUNK / size ? n - done : NPZ_CHUNK / size;
+		if ((rc = zread(&z, buf, k * size, why, sizeof why)) == 0)
+			store(t, buf, done, k, r, c, m, bad);
+	}
+	if (rc == 0)
+		rc = zread_end(&z, why, sizeof why);
+	else
+		zread_close(&z);
+	free(buf);
+	if (rc < 0) {
+		free(m);        /* fail exits: nothing left behind */
+		fail(w, t->name, "%s", why);
+	}
+}
+
 double *
 weights_matrix(const struct weights *w, const struct wtensor *t, long *rows,
     long *cols)
 {
 	long r = t->ndim == 2 ? t->shape[0] : 1;
 	long c = t->ndim == 2 ? t->shape[1] : t->shape[0];
-	double *m = xmalloc(checked_size((size_t)r * (size_t)c + 1, sizeof *m));
-	const char *name = t->name;
+	size_t n = (size_t)r * (size_t)c, bad = SIZE_MAX;
+	double *m = xmalloc(checked_size(n + 1, sizeof *m));
 
-	for (long i = 0; i < r; i++)
-		for (long j = 0; j < c; j++) {
-			size_t at = t->fortran ? (size_t)j * r + i : (size_t)i * c + j;
-			double v = element(t, at);
+	if (t->zipped)
+		npz_array(w, t, r, c, m, &bad);
+	else
+		store(t, t->data, 0, n, r, c, m, &bad);
+	if (bad != SIZE_MAX) {
+		int nan = isnan(m[bad]);
 
-			if (!isfinite(v)) {
-				free(m);    /* fail exits: nothing left behind */
-				fail(w, name, "%s at [%ld, %ld]", isnan(v) ? "NaN" :
-				    "an infinite value", i, j);
-			}
-			m[(size_t)i * c + j] = v;
-		}
+		free(m);
+		fail(w, t->name, "%s at [%zu, %zu]", nan ? "NaN" :
+		    "an infinite value", bad / (size_t)c, bad % (size_t)c);
+	}
 	*rows = r;
 	*cols = c;
 	return m;
@@ -627,16 +667,8 @@ encode(const double *a, size_t n, enum wdtype t, unsigned char *out)
 			u = to_bf16(a[i]);
 			break;
 		}
-		for (size_t b = 0; b < itemsize(t); b++)
-			out[i * itemsize(t) + b] = (unsigned char)(u >> (8 * b));
+		put_le(out + i * itemsize(t), u, (int)itemsize(t));
 	}
-}
-
-static void
-put(unsigned char *p, uint64_t v, int bytes)
-{
-	for (int i = 0; i < bytes; i++)
-		p[i] = (unsigned char)(v >> (8 * i));
 }
 
 static int
@@ -662,7 +694,7 @@ write_safetensors(FILE *f, enum wdtype t, int n, const char *const *names,
 	text = json_dumps(h, JSON_COMPACT | JSON_SORT_KEYS);
 	json_decref(h);
 	hl = strlen(text);
-	put(len, (hl + 7) / 8 * 8, 8);      /* padded with spaces to 8 */
+	put_le(len, (hl + 7) / 8 * 8, 8);      /* padded with spaces to 8 */
 	fwrite(len, 1, 8, f);
 	fwrite(text, 1, hl, f);
 	for (; hl % 8; hl++)
@@ -679,25 +711,6 @@ write_safetensors(FILE *f, enum wdtype t, int n, const char *const *names,
 	return rc;
 }
 
-static uint32_t
-crc32(uint32_t crc, const unsigned char *p, size_t n)
-{
-	static uint32_t table[256];
-
-	if (!table[1])
-		for (uint32_t i = 0; i < 256; i++) {
-			uint32_t c = i;
-
-			for (int k = 0; k < 8; k++)
-				c = c & 1 ? 0xEDB88320 ^ (c >> 1) : c >> 1;
-			table[i] = c;
-		}
-	crc = ~crc;
-	while (n--)
-		crc = table[(crc ^ *p++) & 255] ^ (crc >> 8);
-	return ~crc;
-}
-
 /* One .npy image of the array, as np.save writes it (version 1, the
  * header padded with spaces so the data start at a multiple of 64). */
 static unsigned char *
@@ -712,7 +725,7 @@ npy_image(const double *a, long r, long c, enum wdtype t, size_t *len)
 	unsigned char *img = xmalloc(10 + hlen + k * itemsize(t));
 
 	memcpy(img, "\x93NUMPY\x01\x00", 8);
-	put(img + 8, hlen, 2);
+	put_le(img + 8, hlen, 2);
 	memcpy(img + 10, hdr, (size_t)hl);
 	memset(img + 10 + hl, ' ', pad);
 	img[10 + hlen - 1] = '\n';
@@ -722,77 +735,43 @@ npy_image(const double *a, long r, long c, enum wdtype t, size_t *len)
 }
 
 static int
-write_npz(FILE *f, enum wdtype t, int n, const char *const *names,
-    const double *const *arrays, const long *rows, const long *cols)
-{
-	unsigned char *cd = NULL, h[46], end[22];
-	size_t cdlen = 0, at = 0;
-
-	for (int i = 0; i < n; i++) {
-		size_t len, nl = strlen(names[i]) + 4;
-		unsigned char *img = npy_image(arrays[i], rows[i], cols[i], t, &len);
-		uint32_t crc = crc32(0, img, len);
-		char name[140];
-
-		if (len > 0xFFFFFFF0u || at > 0xFFFFFFF0u) {
-			free(img);
-			free(cd);
-			return -2;              /* would need ZIP64 */
-		}
-		snprintf(name, sizeof name, "%s.npy", names[i]);
-		memset(h, 0, sizeof h);
-		put(h, 0x04034b50, 4);
-		put(h + 4, 20, 2);
-		put(h + 14, crc, 4);
-		put(h + 18, len, 4);
-		put(h + 22, len, 4);
-		put(h + 26, nl, 2);
-		fwrite(h, 1, 30, f);
-		fwrite(name, 1, nl, f);
-		fwrite(img, 1, len, f);
-		free(img);
-		cd = xrealloc(cd, cdlen + 46 + nl);
-		memset(cd + cdlen, 0, 46);
-		put(cd + cdlen, 0x02014b50, 4);
-		put(cd + cdlen + 4, 20, 2);
-		put(cd + cdlen + 6, 20, 2);
-		put(cd + cdlen + 16, crc, 4);
-		put(cd + cdlen + 20, len, 4);
-		put(cd + cdlen + 24, len, 4);
-		put(cd + cdlen + 28, nl, 2);
-		put(cd + cdlen + 42, at, 4);
-		memcpy(cd + cdlen + 46, name, nl);
-		cdlen += 46 + nl;
-		at += 30 + nl + len;
-	}
-	fwrite(cd, 1, cdlen, f);
-	free(cd);
-	memset(end, 0, sizeof end);
-	put(end, 0x06054b50, 4);
-	put(end + 8, (uint64_t)n, 2);
-	put(end + 10, (uint64_t)n, 2);
-	put(end + 12, cdlen, 4);
-	put(end + 16, at, 4);
-	fwrite(end, 1, 22, f);
-	return 0;
-}
-
-int
-weights_write(const char *path, enum wdtype dtype, int n,
+write_npz(FILE *f, enum wdtype t, int deflate, int n,
     const char *const *names, const double *const *arrays, const long *rows,
     const long *cols)
 {
+	struct zipw z = { .f = f };
+	int rc = 0, end;
+
+	for (int i = 0; i < n && rc == 0; i++) {
+		size_t len;
+		unsigned char *img = npy_image(arrays[i], rows[i], cols[i], t, &len);
+		char name[140];
+
+		snprintf(name, sizeof name, "%s.npy", names[i]);
+		rc = zipw_add(&z, name, img, len, deflate);
+		free(img);
+	}
+	end = zipw_finish(&z);
+	return rc ? rc : end;
+}
+
+int
+weights_write(const char *path, int dtype, int n, const char *const *names,
+    const double *const *arrays, const long *rows, const long *cols)
+{
 	int npz = ends_with(path, ".npz"), rc;
+	int deflate = dtype & WEIGHTS_DEFLATE;
+	enum wdtype t = (enum wdtype)(dtype & ~WEIGHTS_DEFLATE);
 	FILE *f;
 
 	if (!npz && !ends_with(path, ".safetensors"))
 		return -3;
-	if (npz && dtype == W_BF16)
+	if ((npz && t == W_BF16) || (deflate && !npz))
 		return -2;
 	if (!(f = fopen(path, "wb")))
 		return -1;
-	rc = npz ? write_npz(f, dtype, n, names, arrays, rows, cols) :
-	    write_safetensors(f, dtype, n, names, arrays, rows, cols);
+	rc = npz ? write_npz(f, t, deflate, n, names, arrays, rows, cols) :
+	    write_safetensors(f, t, n, names, arrays, rows, cols);
 	if (fclose(f) != 0 && rc == 0)
 		rc = -1;
 	return rc;

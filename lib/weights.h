@@ -1,22 +1,27 @@
 /*
  * weights: a model's arrays as users keep them, in numpy's .npy and .npz
- * and in .safetensors (PyTorch, Hugging Face), read and written without
- * any library: both are a short header and raw little-endian arrays.
+ * and in .safetensors (PyTorch, Hugging Face): both are a short header and
+ * raw little-endian arrays, read here; a .npz is a zip archive (lib/zip),
+ * its members stored (np.savez) or deflated (np.savez_compressed).
  *
  * Read: float64, float32, float16 and bfloat16 (safetensors only: numpy
- * has no bfloat16), C or Fortran order (.npy), .npz stored uncompressed
- * (np.savez; np.savez_compressed needs zlib, which the toolkit does not
- * use).  Every size and offset is checked against the file before a byte
- * is read: a header that lies (offsets past the end, overlapping tensors,
- * sizes that disagree with the shape, unknown dtypes, a header over its
- * limit, NaN or infinite values) is one line naming the file and the
- * tensor, exit 65.  Written: .safetensors or .npz, float64 or float32
- * (and float16, bfloat16 to .safetensors).
+ * has no bfloat16), C or Fortran order (.npy).  Every size and offset is
+ * checked against the file before a byte is read: a header that lies
+ * (offsets past the end, overlapping tensors, sizes that disagree with the
+ * shape, unknown dtypes, a header over its limit, NaN or infinite values;
+ * in a .npz also a wrong CRC-32 or size, corrupt or truncated deflate
+ * data) is one line naming the file and the tensor, exit 65.  A deflated
+ * member is inflated piece by piece straight into its matrix of doubles.
+ * Written: .safetensors or .npz (stored, or deflated with
+ * WEIGHTS_DEFLATE), float64 or float32 (and float16, bfloat16 to
+ * .safetensors).
  */
 #ifndef WEIGHTS_H
 #define WEIGHTS_H
 
 #include <stddef.h>
+
+#include "zip.h"
 
 enum wdtype { W_F64, W_F32, W_F16, W_BF16 };
 
@@ -29,8 +34,13 @@ struct wtensor {
 	int     ndim;
 	long    shape[2];
 	int     fortran;       /* .npy: column-major */
-	const unsigned char *data;
-	size_t  bytes;
+	const unsigned char *data;   /* in the file (not in a .npz) */
+	size_t  bytes;         /* of the array */
+	const unsigned char *src;    /* the bytes in the file it comes from */
+	size_t  srclen;
+	int     zipped;        /* a .npz member: */
+	struct zmember member;
+	size_t  skip;          /* where the array starts in the member */
 };
 
 struct weights {
@@ -52,9 +62,13 @@ const struct wtensor *weights_find(const struct weights *w, const char *name);
 double *weights_matrix(const struct weights *w, const struct wtensor *t,
            long *rows, long *cols);
 
+/* Or'd into weights_write's dtype: a .npz's members deflated. */
+#define WEIGHTS_DEFLATE 0x100
+
 /* Writes n named rows[i] x cols[i] arrays; -1 with errno on I/O errors.
- * The format is the extension's; dtypes beyond the format's: -2. */
-int    weights_write(const char *path, enum wdtype dtype, int n,
+ * The format is the extension's; dtypes beyond the format's, or a .npz
+ * over 4 GiB: -2; another extension: -3. */
+int    weights_write(const char *path, int dtype, int n,
            const char *const *names, const double *const *arrays,
            const long *rows, const long *cols);
 /* "float64" ... "bfloat16" -> dtype; -1 if unknown. */

@@ -16,6 +16,7 @@ want make            command -v make
 want gcc             command -v cc
 want libjansson-dev  pkg-config --exists jansson
 want libsodium-dev   pkg-config --exists libsodium
+want zlib1g-dev      pkg-config --exists zlib
 case $what in
 check|demo|bench)
 	want bats        command -v bats

@@ -199,15 +199,13 @@ for name, (h, d) in cases.items():
 # a header size past the end, and over the limit
 open("long.safetensors", "wb").write(struct.pack("<Q", 1 << 40) + b"{}")
 open("huge.safetensors", "wb").write(struct.pack("<Q", 200 << 20) + b"{}" * 10)
-# .npy cut short, a compressed .npz
+# .npy cut short (a .npz's lies: tests/npz.bats)
 open("E.npy", "wb").write(npy(E)[:-8])
-with zipfile.ZipFile("c.npz", "w", zipfile.ZIP_DEFLATED) as z:
-    z.writestr("E.npy", npy(E)); z.writestr("W.npy", npy(W))
 for name, w in [("long", "long.safetensors"), ("huge", "huge.safetensors"),
-                ("cut", {"E": "E.npy", "W": "E.npy"}), ("comp", "c.npz")]:
+                ("cut", {"E": "E.npy", "W": "E.npy"})]:
     open(name + ".json", "w").write(json.dumps({"type": "attn-model", "weights": w, "C": None}) + "\n")
 PY
-	for c in past:W overlap:W size:E dtype:E shape:E nan:W long: huge: cut:E comp:E; do
+	for c in past:W overlap:W size:E dtype:E shape:E nan:W long: huge: cut:E; do
 		f=${c%%:*} t=${c#*:}
 		run attn-to-ccmc $f.json
 		assert_error 65 attn-to-ccmc
@@ -215,7 +213,6 @@ PY
 		case $f in
 		shape) [[ $output == *"tensor E"* ]] ;;
 		cut) [[ $output == *"E.npy"*"tensor E"* ]] ;;
-		comp) [[ $output == *"c.npz"*"tensor E"*"np.savez"* ]] ;;
 		long|huge) [[ $output == *"$f.safetensors"*"header"* ]] ;;
 		*) [[ $output == *"$f.safetensors: tensor $t"* ]] ;;
 		esac || { echo "$f: $output"; false; }
