@@ -24,26 +24,33 @@ tv(const double *p, const double *q, int K, const char *on, double *out)
 	return s / 2;
 }
 
+/* Scratch for attn_law and ccmc_probs (K doubles) on each of n prompts
+ * of len[s] tokens. */
+static double *
+scratch(const struct attn_model *m, long n, const int *len)
+{
+	size_t nwork = (size_t)m->K;
+
+	for (long s = 0; s < n; s++)
+		if (model_work_size(m, len[s]) > nwork)
+			nwork = model_work_size(m, len[s]);
+	return xmalloc(checked_size(nwork, sizeof(double)));
+}
+
 void
 layer_distance(const struct attn_model *m, const struct ccmc *c, long n,
     int *const *tok, const int *len, struct layer_distance *r)
 {
 	int K = m->K;
 	double *p = xmalloc(2 * (size_t)K * sizeof *p), *q = p + K;
-	double *work = NULL, sum = 0, sumout = 0;
+	double *work = scratch(m, n, len), sum = 0, sumout = 0;
 	char *on = xcalloc((size_t)K, 1);
-	size_t nwork = 0;
 
 	memset(r, 0, sizeof *r);
 	r->prompts = n;
 	for (long s = 0; s < n; s++) {
 		double d, out;
-		size_t need = model_work_size(m, len[s]);
 
-		need = need > (size_t)K ? need : (size_t)K;
-		if (need > nwork)
-			work = xrealloc(work, checked_size(nwork = need,
-			    sizeof *work));
 		attn_law(m, tok[s], len[s], p, work);
 		ccmc_probs(c, tok[s], len[s], q, work);
 		for (int t = 0; t < len[s]; t++)
@@ -74,17 +81,11 @@ law_samples(const struct attn_model *m, long n, int *const *tok,
     const int *len, struct sampleset *set, int **q, double **w)
 {
 	int K = m->K;
-	double *p = xmalloc((size_t)K * sizeof *p), *work = NULL;
+	double *p = xmalloc((size_t)K * sizeof *p), *work = scratch(m, n, len);
 	char *on = xcalloc((size_t)K, 1);
-	size_t nwork = 0;
 	long ns = 0, cap = 0;
 
 	for (long s = 0; s < n; s++) {
-		size_t need = model_work_size(m, len[s]);
-
-		if (need > nwork)
-			work = xrealloc(work, checked_size(nwork = need,
-			    sizeof *work));
 		attn_law(m, tok[s], len[s], p, work);
 		for (int t = 0; t < len[s]; t++) {
 			int j = tok[s][t];
@@ -282,17 +283,11 @@ prompts_fit(const struct check_prompts *ps, const struct attn_model *m)
 	}
 }
 
-/* Scratch for attn_law (and ccmc_probs: K, more than 2d + L when
- * headless) over every prompt. */
+/* Scratch for attn_law and ccmc_probs over every prompt of ps. */
 static double *
 law_work(const struct check_prompts *ps, const struct attn_model *m)
 {
-	size_t nwork = (size_t)m->K;
-
-	for (long s = 0; s < ps->set.n; s++)
-		if (model_work_size(m, ps->set.len[s]) > nwork)
-			nwork = model_work_size(m, ps->set.len[s]);
-	return xmalloc(checked_size(nwork, sizeof(double)));
+	return scratch(m, ps->set.n, ps->set.len);
 }
 
 /* The forward pass against the "p" the user computed in their own
