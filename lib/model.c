@@ -307,34 +307,74 @@ weights_file(const struct input *in, json_t *spec, const char *name)
 	return path;
 }
 
-/* Tensor `name` of the weights as rows x cols doubles (*rows, *cols as
- * found), or NULL if there is none. */
-static double *
-weights_tensor(const struct input *in, json_t *spec, const char *name,
-    long *rows, long *cols)
-{
-	char *path = weights_file(in, spec, name);
+/* A tensor of the weights, its file open: its shape read from the header,
+ * checked before a byte of it is allocated or inflated (a header may
+ * declare gigabytes, and a .npz member inflate to them). */
+struct wtensor_at {
+	char   *path;
 	struct weights w;
 	const struct wtensor *t;
-	double *a = NULL;
+	long    rows, cols;
+};
 
-	if (!path)
-		return NULL;
-	weights_open(&w, path, name);
-	if ((t = weights_find(&w, name)))
-		a = weights_matrix(&w, t, rows, cols);
-	weights_close(&w);
-	free(path);
+/* Opens tensor `name` (0 if there is none). */
+static int
+tensor_open(const struct input *in, json_t *spec, const char *name,
+    struct wtensor_at *x)
+{
+	if (!(x->path = weights_file(in, spec, name)))
+		return 0;
+	weights_open(&x->w, x->path, name);
+	if (!(x->t = weights_find(&x->w, name))) {
+		weights_close(&x->w);
+		free(x->path);
+		return 0;
+	}
+	weights_shape(x->t, &x->rows, &x->cols);
+	return 1;
+}
+
+/* Its values as rows x cols doubles; closes it. */
+static double *
+tensor_read(struct wtensor_at *x)
+{
+	double *a = weights_matrix(&x->w, x->t, &x->rows, &x->cols);
+
+	weights_close(&x->w);
+	free(x->path);
 	return a;
 }
 
 static void
-check_shape(const struct input *in, const char *name, long r, long c,
-    long wr, long wc)
+check_shape(const struct input *in, const struct wtensor_at *x, long wr,
+    long wc)
 {
-	if (r != wr || c != wc)
-		input_fail(in, "weights: tensor %s is %ld x %ld; K and d ask for "
-		    "%ld x %ld", name, r, c, wr, wc);
+	if (x->rows != wr || x->cols != wc)
+		input_fail(in, "weights %s: tensor %s is %ld x %ld; K and d ask for "
+		    "%ld x %ld", x->path, x->t->name, x->rows, x->cols, wr, wc);
+}
+
+/* Tensor E: K and d, within the limits and as the record gives them. */
+static void
+embedding(const struct input *in, json_t *rec, json_t *spec, int headless,
+    struct attn_model *m)
+{
+	struct wtensor_at x;
+	int kmax = headless ? MAX_MODEL_VOCAB : MAX_VOCAB;
+
+	if (!tensor_open(in, spec, "E", &x))
+		input_fail(in, "weights: no tensor E");
+	if (x.rows < 1 || x.rows > kmax || x.cols < 1 || x.cols > MAX_DIM)
+		input_fail(in, "weights %s: tensor E is %ld x %ld: K must lie in "
+		    "1..%d and d in 1..%d", x.path, x.rows, x.cols, kmax, MAX_DIM);
+	if (json_object_get(rec, "K"))
+		check_shape(in, &x, field_long(in, rec, "K", 1, MAX_MODEL_VOCAB),
+		    x.cols);
+	if (json_object_get(rec, "d"))
+		check_shape(in, &x, x.rows, field_long(in, rec, "d", 1, MAX_DIM));
+	m->K = (int)x.rows;
+	m->d = (int)x.cols;
+	m->E = tensor_read(&x);
 }
 
 /* The arrays from weight files ("weights"); K and d, if given, must
@@ -343,7 +383,7 @@ static void
 parse_weights(const struct input *in, json_t *rec, json_t *spec, int headless,
     struct attn_model *m)
 {
-	long r, c;
+	struct wtensor_at x;
 	json_t *pos = json_object_get(rec, "pos");
 
 	if (!json_is_string(spec) && !json_is_object(spec))
@@ -354,37 +394,26 @@ parse_weights(const struct input *in, json_t *rec, json_t *spec, int headless,
 	    (pos && !json_is_null(pos)))
 		input_fail(in, "\"weights\" gives E, W, C and R: the record may "
 		    "not give them too (only \"C\": null, headless)");
-	if (!(m->E = weights_tensor(in, spec, "E", &r, &c)))
-		input_fail(in, "weights: no tensor E");
-	if (r < 1 || r > (headless ? MAX_MODEL_VOCAB : MAX_VOCAB) || c < 1 ||
-	    c > MAX_DIM)
-		input_fail(in, "weights: tensor E is %ld x %ld: K must lie in 1..%d "
-		    "and d in 1..%d", r, c, headless ? MAX_MODEL_VOCAB : MAX_VOCAB,
-		    MAX_DIM);
-	m->K = (int)r;
-	m->d = (int)c;
-	if (json_object_get(rec, "K"))
-		check_shape(in, "E", r, c, field_long(in, rec, "K", 1,
-		    MAX_MODEL_VOCAB), c);
-	if (json_object_get(rec, "d"))
-		check_shape(in, "E", r, c, r, field_long(in, rec, "d", 1, MAX_DIM));
-	if (!(m->W = weights_tensor(in, spec, "W", &r, &c)))
+	embedding(in, rec, spec, headless, m);
+	if (!tensor_open(in, spec, "W", &x))
 		input_fail(in, "weights: no tensor W");
-	check_shape(in, "W", r, c, m->d, m->d);
-	if (!headless)
-		m->C = weights_tensor(in, spec, "C", &r, &c);
-	if (m->C)
-		check_shape(in, "C", r, c, m->K, m->d);
+	check_shape(in, &x, m->d, m->d);
+	m->W = tensor_read(&x);
+	if (!headless && tensor_open(in, spec, "C", &x)) {
+		check_shape(in, &x, m->K, m->d);
+		m->C = tensor_read(&x);
+	}
 	if (m->C && m->head == HEAD_TIED && m->d < m->K)
 		input_fail(in, "attn-model has d = %d < K = %d: no head with "
 		    "C E^T = I exists (\"head\": \"linear\" or \"softmax\" for "
 		    "an untied head)", m->d, m->K);
-	if ((m->R = weights_tensor(in, spec, "R", &r, &c))) {
-		if (r < 1 || r > MAX_LMAX)
-			input_fail(in, "weights: tensor R has %ld rows: LMAX must lie "
-			    "in 1..%d", r, MAX_LMAX);
-		check_shape(in, "R", r, c, r, m->d);
-		m->lmax = (int)r;
+	if (tensor_open(in, spec, "R", &x)) {
+		if (x.rows < 1 || x.rows > MAX_LMAX)
+			input_fail(in, "weights %s: tensor R has %ld rows: LMAX must "
+			    "lie in 1..%d", x.path, x.rows, MAX_LMAX);
+		check_shape(in, &x, x.rows, m->d);
+		m->lmax = (int)x.rows;
+		m->R = tensor_read(&x);
 	}
 }
 
@@ -601,8 +630,7 @@ model_write_weights(const struct attn_model *m, const char *path, int dtype)
 			rows[n] = rows[i];
 			cols[n++] = cols[i];
 		}
-	if ((rc = weights_write(path, (enum wdtype)dtype, n, names, arrays, rows,
-	    cols)) != 0)
+	if ((rc = weights_write(path, dtype, n, names, arrays, rows, cols)) != 0)
 		return rc;
 	out_str("{\"type\":\"attn-model\",\"K\":");
 	out_long(m->K);

@@ -81,8 +81,9 @@ int    model_head_parse(const char *name);
 void   model_head_option(const char *arg);
 const char *model_head_name(enum model_head h);
 /* Writes E, W, C (if any) and R (if any) to the weights file path
- * (lib/weights: .safetensors or .npz, dtype a enum wdtype) and prints the
- * record that names it ("weights": path).  0, or weights_write's error. */
+ * (lib/weights: .safetensors or .npz, dtype as weights_write takes it)
+ * and prints the record that names it ("weights": path).  0, or
+ * weights_write's error. */
 int    model_write_weights(const struct attn_model *m, const char *path,
            int dtype);
 void   model_free(struct attn_model *m);

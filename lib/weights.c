@@ -568,14 +568,24 @@ npz_array(const struct weights *w, const struct wtensor *t, long r, long c,
 	}
 }
 
+void
+weights_shape(const struct wtensor *t, long *rows, long *cols)
+{
+	*rows = t->ndim == 2 ? t->shape[0] : 1;
+	*cols = t->ndim == 2 ? t->shape[1] : t->shape[0];
+}
+
 double *
 weights_matrix(const struct weights *w, const struct wtensor *t, long *rows,
     long *cols)
 {
-	long r = t->ndim == 2 ? t->shape[0] : 1;
-	long c = t->ndim == 2 ? t->shape[1] : t->shape[0];
-	size_t n = (size_t)r * (size_t)c, bad = SIZE_MAX;
-	double *m = xmalloc(checked_size(n + 1, sizeof *m));
+	long r, c;
+	size_t n, bad = SIZE_MAX;
+	double *m;
+
+	weights_shape(t, &r, &c);
+	n = (size_t)r * (size_t)c;
+	m = xmalloc(checked_size(n + 1, sizeof *m));
 
 	if (t->zipped)
 		npz_array(w, t, r, c, m, &bad);
@@ -711,27 +721,53 @@ write_safetensors(FILE *f, enum wdtype t, int n, const char *const *names,
 	return rc;
 }
 
-/* One .npy image of the array, as np.save writes it (version 1, the
- * header padded with spaces so the data start at a multiple of 64). */
-static unsigned char *
-npy_image(const double *a, long r, long c, enum wdtype t, size_t *len)
+/* The header of a .npy image of an r x c array, as np.save writes it
+ * (version 1, padded with spaces so the data start at a multiple of 64),
+ * into h (at least 128 bytes): its length. */
+static size_t
+npy_head(unsigned char *h, long r, long c, enum wdtype t)
 {
 	static const char *descr[] = { "<f8", "<f4", "<f2" };
 	char hdr[160];
 	int hl = snprintf(hdr, sizeof hdr, "{'descr': '%s', 'fortran_order': "
 	    "False, 'shape': (%ld, %ld), }", descr[t], r, c);
-	size_t pad = (64 - (10 + (size_t)hl + 1) % 64) % 64, k = (size_t)r * c;
+	size_t pad = (64 - (10 + (size_t)hl + 1) % 64) % 64;
 	size_t hlen = (size_t)hl + pad + 1;
-	unsigned char *img = xmalloc(10 + hlen + k * itemsize(t));
 
-	memcpy(img, "\x93NUMPY\x01\x00", 8);
-	put_le(img + 8, hlen, 2);
-	memcpy(img + 10, hdr, (size_t)hl);
-	memset(img + 10 + hl, ' ', pad);
-	img[10 + hlen - 1] = '\n';
-	encode(a, k, t, img + 10 + hlen);
-	*len = 10 + hlen + k * itemsize(t);
-	return img;
+	memcpy(h, "\x93NUMPY\x01\x00", 8);
+	put_le(h + 8, hlen, 2);
+	memcpy(h + 10, hdr, (size_t)hl);
+	memset(h + 10 + hl, ' ', pad);
+	h[10 + hlen - 1] = '\n';
+	return 10 + hlen;
+}
+
+/* Elements encoded at a time, into a buffer of NPZ_CHUNK bytes. */
+#define WRITE_CHUNK (NPZ_CHUNK / 8)
+
+/* One member: the .npy image of the array, encoded and written piece by
+ * piece (no second copy of a matrix that may take gigabytes). */
+static int
+npz_member(struct zipw *z, const char *name, const double *a, long r,
+    long c, enum wdtype t, int deflate)
+{
+	unsigned char head[192], *buf;
+	size_t hl = npy_head(head, r, c, t), n = (size_t)r * (size_t)c;
+	char member[140];
+	int rc;
+
+	snprintf(member, sizeof member, "%s.npy", name);
+	if ((rc = zipw_begin(z, member, hl + n * itemsize(t), deflate)) != 0 ||
+	    (rc = zipw_write(z, head, hl)) != 0)
+		return rc;
+	buf = xmalloc(NPZ_CHUNK);
+	for (size_t i = 0, k; i < n && rc == 0; i += k) {
+		k = n - i < WRITE_CHUNK ? n - i : WRITE_CHUNK;
+		encode(a + i, k, t, buf);
+		rc = zipw_write(z, buf, k * itemsize(t));
+	}
+	free(buf);
+	return rc ? rc : zipw_end(z);
 }
 
 static int
@@ -740,19 +776,15 @@ write_npz(FILE *f, enum wdtype t, int deflate, int n,
     const long *cols)
 {
 	struct zipw z = { .f = f };
-	int rc = 0, end;
+	int rc = 0;
 
-	for (int i = 0; i < n && rc == 0; i++) {
-		size_t len;
-		unsigned char *img = npy_image(arrays[i], rows[i], cols[i], t, &len);
-		char name[140];
-
-		snprintf(name, sizeof name, "%s.npy", names[i]);
-		rc = zipw_add(&z, name, img, len, deflate);
-		free(img);
-	}
-	end = zipw_finish(&z);
-	return rc ? rc : end;
+	for (int i = 0; i < n && rc == 0; i++)
+		rc = npz_member(&z, names[i], arrays[i], rows[i], cols[i], t,
+		    deflate);
+	if (rc == 0)
+		return zipw_finish(&z);
+	zipw_abandon(&z);
+	return rc;
 }
 
 int
@@ -760,14 +792,17 @@ weights_write(const char *path, int dtype, int n, const char *const *names,
     const double *const *arrays, const long *rows, const long *cols)
 {
 	int npz = ends_with(path, ".npz"), rc;
-	int deflate = dtype & WEIGHTS_DEFLATE;
-	enum wdtype t = (enum wdtype)(dtype & ~WEIGHTS_DEFLATE);
+	int deflate = dtype & WEIGHTS_DEFLATE, type = dtype & ~WEIGHTS_DEFLATE;
+	enum wdtype t;
 	FILE *f;
 
 	if (!npz && !ends_with(path, ".safetensors"))
 		return -3;
-	if ((npz && t == W_BF16) || (deflate && !npz))
+	/* the flag off before the value is an enum wdtype: it holds no other */
+	if (type < W_F64 || type > W_BF16 || (npz && type == W_BF16) ||
+	    (deflate && !npz))
 		return -2;
+	t = (enum wdtype)type;
 	if (!(f = fopen(path, "wb")))
 		return -1;
 	rc = npz ? write_npz(f, t, deflate, n, names, arrays, rows, cols) :

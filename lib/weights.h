@@ -57,6 +57,9 @@ void   weights_open(struct weights *w, const char *path, const char *npy_name);
 void   weights_close(struct weights *w);
 /* The tensor of that name, or NULL (a .npy file: its one tensor). */
 const struct wtensor *weights_find(const struct weights *w, const char *name);
+/* Its shape as a matrix, from the header alone (a 1-D tensor: one row):
+ * what weights_matrix would allocate. */
+void   weights_shape(const struct wtensor *t, long *rows, long *cols);
 /* A 2-D tensor (or 1-D as one row) as rows x cols doubles, row-major,
  * malloc'd; NaN or infinity is an error naming it. */
 double *weights_matrix(const struct weights *w, const struct wtensor *t,
@@ -65,9 +68,11 @@ double *weights_matrix(const struct weights *w, const struct wtensor *t,
 /* Or'd into weights_write's dtype: a .npz's members deflated. */
 #define WEIGHTS_DEFLATE 0x100
 
-/* Writes n named rows[i] x cols[i] arrays; -1 with errno on I/O errors.
- * The format is the extension's; dtypes beyond the format's, or a .npz
- * over 4 GiB: -2; another extension: -3. */
+/* Writes n named rows[i] x cols[i] arrays (dtype: an enum wdtype, with
+ * WEIGHTS_DEFLATE or'd in or not); -1 with errno on I/O errors.  The
+ * format is the extension's (a .npz past 2 GiB with ZIP64 fields, as
+ * numpy writes it); dtypes beyond the format's: -2; another extension:
+ * -3. */
 int    weights_write(const char *path, int dtype, int n,
            const char *const *names, const double *const *arrays,
            const long *rows, const long *cols);

@@ -1,5 +1,6 @@
 #include "zip.h"
 
+#include <errno.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -345,100 +346,248 @@ zread_close(struct zreader *r)
 
 /* ---- writing ---- */
 
-/* The n bytes at data deflated (raw, as zip keeps them), malloc'd. */
-static unsigned char *
-deflate_all(const unsigned char *data, size_t n, size_t *len)
+#define VERSION   20     /* "version needed": deflate */
+#define VERSION64 45     /* ZIP64 */
+#define WBUF      (1u << 16)
+
+/* The fields a local header and a central entry share, from "version
+ * needed" on: 26 bytes at p (no time, no date: 0). */
+static void
+put_common(unsigned char *p, int version, int method, uint32_t crc,
+    uint64_t csize, uint64_t usize, size_t nl, size_t xl)
 {
-	z_stream s;
-	unsigned char *out;
-	uLong bound;
-	int rc;
+	memset(p, 0, 26);
+	put_le(p, (uint64_t)version, 2);
+	put_le(p + 4, (uint64_t)method, 2);
+	put_le(p + 10, crc, 4);
+	put_le(p + 14, csize, 4);
+	put_le(p + 18, usize, 4);
+	put_le(p + 22, nl, 2);
+	put_le(p + 24, xl, 2);
+}
 
-	memset(&s, 0, sizeof s);
-	if (deflateInit2(&s, Z_DEFAULT_COMPRESSION, Z_DEFLATED, -MAX_WBITS, 8,
-	    Z_DEFAULT_STRATEGY) != Z_OK)
-		die(EXIT_FAIL, "zlib: out of memory");
-	bound = deflateBound(&s, (uLong)n);
-	out = xmalloc(bound);
-	s.next_in = data;
-	s.avail_in = (uInt)n;           /* n < 4 GiB: zipw_add saw to it */
-	do {                            /* the bound may pass 4 GiB */
-		uLong room = bound - s.total_out;
+/* The member's local header as it stands into h (50 + its name's
+ * length): its length.  With a ZIP64 field, the 32-bit sizes are
+ * 0xFFFFFFFF and the field holds both (APPNOTE 4.5.3). */
+static size_t
+local_header(const struct zipw *z, unsigned char *h)
+{
+	size_t nl = strlen(z->name), xl = z->wide ? 20 : 0;
 
-		s.next_out = out + s.total_out;
-		s.avail_out = room > ZLIB_CHUNK ? ZLIB_CHUNK : (uInt)room;
-		rc = deflate(&s, Z_FINISH);
-	} while (rc == Z_OK);
-	if (rc != Z_STREAM_END)
-		die(EXIT_FAIL, "zlib: deflate failed");
-	*len = s.total_out;
-	deflateEnd(&s);
-	return out;
+	put_le(h, SIG_LOCAL, 4);
+	put_common(h + 4, z->wide ? VERSION64 : VERSION, z->deflate ? 8 : 0,
+	    z->crc, z->wide ? ZIP32 : z->csize, z->wide ? ZIP32 : z->usize, nl,
+	    xl);
+	memcpy(h + 30, z->name, nl);
+	if (z->wide) {
+		put_le(h + 30 + nl, 1, 2);
+		put_le(h + 32 + nl, 16, 2);
+		put_le(h + 34 + nl, z->usize, 8);
+		put_le(h + 42 + nl, z->csize, 8);
+	}
+	return 30 + nl + xl;
+}
+
+static int
+write_local(struct zipw *z)
+{
+	unsigned char *h = xmalloc(50 + strlen(z->name));
+	size_t n = local_header(z, h);
+	int rc = fwrite(h, 1, n, z->f) == n ? 0 : -1;
+
+	free(h);
+	return rc;
 }
 
 int
-zipw_add(struct zipw *z, const char *name, const unsigned char *data,
-    size_t len, int deflate)
+zipw_begin(struct zipw *z, const char *name, uint64_t len, int deflate)
 {
-	unsigned char h[30], *e, *packed = NULL;
-	size_t nl = strlen(name), clen = len;
-	uint32_t crc = (uint32_t)crc32_z(crc32(0, NULL, 0), data, len);
+	uint64_t most = len;
 
-	if (len >= ZIP32 || z->at >= ZIP32 || nl > 0xFFFF)
-		return -2;
-	if (deflate)
-		packed = deflate_all(data, len, &clen);
-	if (clen >= ZIP32) {
-		free(packed);
-		return -2;
+	if (strlen(name) > 0xFFFF) {
+		errno = ENAMETOOLONG;
+		return -1;
 	}
-	memset(h, 0, sizeof h);
-	put_le(h, SIG_LOCAL, 4);
-	put_le(h + 4, 20, 2);
-	put_le(h + 8, deflate ? 8 : 0, 2);
-	put_le(h + 14, crc, 4);
-	put_le(h + 18, clen, 4);
-	put_le(h + 22, len, 4);
-	put_le(h + 26, nl, 2);
-	fwrite(h, 1, sizeof h, z->f);
-	fwrite(name, 1, nl, z->f);
-	fwrite(packed ? packed : data, 1, clen, z->f);
-	free(packed);
-	/* its central directory entry: the local header's fields, and where */
-	z->cd = xrealloc(z->cd, z->cdlen + 46 + nl);
+	z->name = xstrdup(name);
+	z->deflate = deflate;
+	z->len = len;
+	z->usize = z->csize = 0;
+	z->crc = (uint32_t)crc32(0, NULL, 0);
+	if (deflate) {
+		memset(&z->s, 0, sizeof z->s);
+		if (deflateInit2(&z->s, Z_DEFAULT_COMPRESSION, Z_DEFLATED,
+		    -MAX_WBITS, 8, Z_DEFAULT_STRATEGY) != Z_OK)
+			die(EXIT_FAIL, "zlib: out of memory");
+		z->out = xmalloc(WBUF);
+		most = deflateBound(&z->s, (uLong)len);
+	}
+	/* the sizes must fit the header written now, before they are known */
+	z->wide = len > ZIP64_LIMIT || most > ZIP64_LIMIT;
+	return write_local(z);
+}
+
+/* Deflates what is handed to zlib, writing its output as it comes; with
+ * Z_FINISH, to the end of the stream. */
+static int
+deflate_out(struct zipw *z, int flush)
+{
+	int rc;
+
+	do {
+		size_t k;
+
+		z->s.next_out = z->out;
+		z->s.avail_out = WBUF;
+		rc = deflate(&z->s, flush);
+		if (rc == Z_STREAM_ERROR)
+			die(EXIT_FAIL, "zlib: deflate failed");
+		k = WBUF - z->s.avail_out;
+		if (fwrite(z->out, 1, k, z->f) != k)
+			return -1;
+		z->csize += k;
+	} while (flush == Z_FINISH ? rc != Z_STREAM_END : z->s.avail_out == 0);
+	return 0;
+}
+
+int
+zipw_write(struct zipw *z, const void *data, size_t n)
+{
+	const unsigned char *p = data;
+
+	z->crc = (uint32_t)crc32_z(z->crc, p, n);
+	z->usize += n;
+	if (!z->deflate) {
+		z->csize += n;
+		return fwrite(p, 1, n, z->f) == n ? 0 : -1;
+	}
+	while (n > 0) {                 /* zlib counts in 32 bits */
+		uInt k = n > ZLIB_CHUNK ? ZLIB_CHUNK : (uInt)n;
+
+		z->s.next_in = p;
+		z->s.avail_in = k;
+		if (deflate_out(z, Z_NO_FLUSH) < 0)
+			return -1;
+		p += k;
+		n -= k;
+	}
+	return 0;
+}
+
+/* The member's central directory entry, ZIP64 field and all. */
+static void
+central_entry(struct zipw *z)
+{
+	size_t nl = strlen(z->name), xl;
+	int big = z->usize > ZIP64_LIMIT || z->csize > ZIP64_LIMIT;
+	int far = z->at > ZIP64_LIMIT;
+	int version = big || far || z->wide ? VERSION64 : VERSION;
+	unsigned char *e, *x;
+
+	xl = big || far ? 4 + 16 * big + 8 * far : 0;
+	z->cd = xrealloc(z->cd, z->cdlen + 46 + nl + xl);
 	e = z->cd + z->cdlen;
 	memset(e, 0, 46);
 	put_le(e, SIG_CENTRAL, 4);
-	put_le(e + 4, 20, 2);
-	memcpy(e + 6, h + 4, 26);
-	put_le(e + 42, z->at, 4);
-	memcpy(e + 46, name, nl);
-	z->cdlen += 46 + nl;
-	z->at += 30 + nl + clen;
-	z->n++;
-	return ferror(z->f) ? -1 : 0;
+	put_le(e + 4, (uint64_t)version, 2);     /* made by (MS-DOS) */
+	put_common(e + 6, version, z->deflate ? 8 : 0, z->crc,
+	    big ? ZIP32 : z->csize, big ? ZIP32 : z->usize, nl, xl);
+	put_le(e + 42, far ? ZIP32 : z->at, 4);
+	memcpy(e + 46, z->name, nl);
+	x = e + 46 + nl;
+	if (xl) {                       /* the fields that are 0xFFFFFFFF */
+		put_le(x, 1, 2);
+		put_le(x + 2, xl - 4, 2);
+		x += 4;
+		if (big) {
+			put_le(x, z->usize, 8);
+			put_le(x + 8, z->csize, 8);
+			x += 16;
+		}
+		if (far)
+			put_le(x, z->at, 8);
+	}
+	z->cdlen += 46 + nl + xl;
+}
+
+int
+zipw_end(struct zipw *z)
+{
+	int rc = 0;
+	off_t end;
+
+	if (z->deflate) {
+		rc = deflate_out(z, Z_FINISH);
+		deflateEnd(&z->s);
+		free(z->out);
+		z->out = NULL;
+	}
+	if (rc == 0 && z->usize != z->len)
+		die(EXIT_FAIL, "zip: member %s: %llu bytes written, %llu announced",
+		    z->name, (ull)z->usize, (ull)z->len);
+	/* the CRC-32 and sizes into the local header */
+	if (rc == 0 && ((end = ftello(z->f)) < 0 ||
+	    fseeko(z->f, (off_t)z->at, SEEK_SET) != 0 || write_local(z) < 0 ||
+	    fseeko(z->f, end, SEEK_SET) != 0))
+		rc = -1;
+	if (rc == 0) {
+		central_entry(z);
+		z->at += 30 + strlen(z->name) + (z->wide ? 20 : 0) + z->csize;
+		z->n++;
+	}
+	free(z->name);
+	z->name = NULL;
+	return rc || ferror(z->f) ? -1 : 0;
+}
+
+void
+zipw_abandon(struct zipw *z)
+{
+	if (z->name && z->deflate)
+		deflateEnd(&z->s);
+	free(z->out);
+	free(z->name);
+	free(z->cd);
+	z->out = NULL;
+	z->name = NULL;
+	z->cd = NULL;
 }
 
 int
 zipw_finish(struct zipw *z)
 {
-	unsigned char end[22];
-	int rc = 0;
+	unsigned char end[56 + 20 + 22], *p = end;
+	uint64_t n = (uint64_t)z->n;
 
-	if (z->at >= ZIP32 || z->n > 0xFFFF)
-		rc = -2;
-	else {
-		fwrite(z->cd, 1, z->cdlen, z->f);
-		memset(end, 0, sizeof end);
-		put_le(end, SIG_END, 4);
-		put_le(end + 8, (uint64_t)z->n, 2);
-		put_le(end + 10, (uint64_t)z->n, 2);
-		put_le(end + 12, z->cdlen, 4);
-		put_le(end + 16, z->at, 4);
-		fwrite(end, 1, sizeof end, z->f);
-		rc = ferror(z->f) ? -1 : 0;
+	if (z->name || fwrite(z->cd, 1, z->cdlen, z->f) != z->cdlen) {
+		zipw_abandon(z);
+		return -1;
 	}
+	memset(end, 0, sizeof end);
+	if (z->at > ZIP64_LIMIT || z->cdlen > ZIP64_LIMIT || n > 0xFFFF) {
+		put_le(p, SIG_END64, 4);        /* the ZIP64 end record */
+		put_le(p + 4, 44, 8);
+		put_le(p + 12, VERSION64, 2);
+		put_le(p + 14, VERSION64, 2);
+		put_le(p + 24, n, 8);
+		put_le(p + 32, n, 8);
+		put_le(p + 40, z->cdlen, 8);
+		put_le(p + 48, z->at, 8);
+		put_le(p + 56, SIG_LOCATOR64, 4);   /* and where it is */
+		put_le(p + 64, z->at + z->cdlen, 8);
+		put_le(p + 72, 1, 4);
+		p += 76;
+	}
+	/* the classic end record, its fields at most 0xFFFF(FFFF): the
+	 * ZIP64 record's, if any, count */
+	put_le(p, SIG_END, 4);
+	put_le(p + 8, n > 0xFFFF ? 0xFFFF : n, 2);
+	put_le(p + 10, n > 0xFFFF ? 0xFFFF : n, 2);
+	put_le(p + 12, z->cdlen > ZIP32 ? ZIP32 : z->cdlen, 4);
+	put_le(p + 16, z->at > ZIP32 ? ZIP32 : z->at, 4);
+	p += 22;
 	free(z->cd);
 	z->cd = NULL;
-	return rc;
+	if (fwrite(end, 1, (size_t)(p - end), z->f) != (size_t)(p - end))
+		return -1;
+	return ferror(z->f) ? -1 : 0;
 }

@@ -97,20 +97,42 @@ int    zread(struct zreader *r, void *buf, size_t n, char *why,
 int    zread_end(struct zreader *r, char *why, size_t whylen);
 void   zread_close(struct zreader *r);
 
-/* Writing: members one after the other, then the central directory. */
+/* Writing, to a file that can seek: a member's header (zipw_begin), its
+ * bytes in pieces (zipw_write), its CRC-32 and sizes written back into
+ * the header (zipw_end); then the central directory (zipw_finish).  As
+ * python's zipfile (numpy's np.savez) writes them, ZIP64 fields are where
+ * a size or an offset passes ZIP64_LIMIT (2 GiB) and nowhere else: a
+ * member's local header holds one when its size may pass it, its central
+ * entry when its sizes or offset do, the archive a ZIP64 end record and
+ * locator when the central directory's size or offset does.  Each is 0,
+ * or -1 with errno on I/O errors (the file cannot seek: ESPIPE). */
+#define ZIP64_LIMIT 0x7FFFFFFFu
+
 struct zipw {
 	FILE   *f;
-	unsigned char *cd;
+	unsigned char *cd;       /* the central directory so far */
 	size_t  cdlen;
-	uint64_t at;
+	uint64_t at;             /* offset of the member's local header */
 	int     n;
+	/* the member being written */
+	char   *name;
+	int     deflate, wide;   /* wide: its local header has a ZIP64 field */
+	uint64_t len;            /* the bytes zipw_begin was told of */
+	uint64_t usize, csize;
+	uint32_t crc;
+	z_stream s;
+	unsigned char *out;      /* deflate's output, written in pieces */
 };
 
-/* Adds member name with its len bytes, deflated if deflate (else stored):
- * 0; -1 on I/O errors (errno); -2 if it would need ZIP64 (4 GiB). */
-int    zipw_add(struct zipw *z, const char *name, const unsigned char *data,
-           size_t len, int deflate);
-/* Writes the central directory and frees it: 0, or -1 on I/O errors. */
+/* Starts member name, of exactly len bytes, deflated if deflate (else
+ * stored). */
+int    zipw_begin(struct zipw *z, const char *name, uint64_t len,
+           int deflate);
+int    zipw_write(struct zipw *z, const void *data, size_t n);
+int    zipw_end(struct zipw *z);
+/* Writes the central directory and frees it. */
 int    zipw_finish(struct zipw *z);
+/* After an error: frees what the writing took (the file is not a zip). */
+void   zipw_abandon(struct zipw *z);
 
 #endif
