@@ -260,3 +260,89 @@ PY
 		[ "${#lines[@]}" -eq 1 ] && [[ $output == *"$f.npz: "*"$want"* ]] || { echo "$f: $output"; false; }
 	done
 }
+
+# NUMPY: a python that has numpy (the one on PATH may not), or skip.
+numpy_python() {
+	for NUMPY in python3 /usr/bin/python3; do
+		"$NUMPY" -c 'import numpy' 2>/dev/null && return 0
+	done
+	skip "no python with numpy"
+}
+
+@test "a small archive attn-gen-model writes is the classic zip, byte for byte: no ZIP64 field below 2 GiB (stored and deflated, float64/32/16)" {
+	attn-gen-model --vocab 6 --dim 9 --embed gaussian --pos 12 --pos-dim 3 --seed 3 --weights s64.npz >/dev/null
+	attn-gen-model --vocab 6 --dim 9 --embed gaussian --pos 12 --pos-dim 3 --seed 3 --weights c64.npz --compress >/dev/null
+	attn-gen-model --vocab 300 --pos 12 --seed 5 --weights c32.npz --dtype float32 --compress >/dev/null
+	attn-gen-model --vocab 300 --pos 12 --seed 5 --weights s16.npz --dtype float16 >/dev/null
+	attn-gen-model --vocab 40000 --dim 16 --embed gaussian --headless --seed 2 \
+	    --weights c16.npz --dtype float16 --compress >/dev/null
+	# the archive rebuilt from its members (names, method, CRC-32, data as
+	# stored) in the layout we have always written: version 20, no time,
+	# no extra field, a 22-byte end record
+	py s64.npz c64.npz c32.npz s16.npz c16.npz <<'PY'
+import struct, sys, zipfile
+for f in sys.argv[1:]:
+    b = open(f, "rb").read()
+    z = zipfile.ZipFile(f)
+    assert z.testzip() is None
+    out, cd = b"", b""
+    for i in z.infolist():
+        n = i.filename.encode()
+        data = b[i.header_offset + 30 + len(n):][:i.compress_size]
+        common = struct.pack("<HHHHHIIIHH", 20, 0, i.compress_type, 0, 0,
+                             i.CRC, i.compress_size, i.file_size, len(n), 0)
+        cd += b"PK\x01\x02" + struct.pack("<H", 20) + common + \
+            struct.pack("<HHHII", 0, 0, 0, 0, len(out)) + n
+        out += b"PK\x03\x04" + common + n + data
+    n = len(z.infolist())
+    want = out + cd + b"PK\x05\x06" + struct.pack("<HHHHIIH", 0, 0, n, n, len(cd), len(out), 0)
+    assert b == want, f
+PY
+}
+
+@test "a tensor whose header declares more than K, d and LMAX allow (half a GiB deflated into 2 MB, 2^40 elements) is refused from its header before anything is allocated: one line, exit 65, in 300 MB" {
+	# truthful members: 512 MiB of zeros, deflated, under a .npy header
+	# that says so; and headers that claim 2^40 elements of a tiny file
+	py <<'PY'
+import json, struct, zipfile
+def head(shape):
+    h = "{'descr': '<f8', 'fortran_order': False, 'shape': %s, }" % (shape,)
+    h += " " * ((64 - (10 + len(h) + 1) % 64) % 64) + "\n"
+    return b"\x93NUMPY\x01\x00" + struct.pack("<H", len(h)) + h.encode()
+def npy(shape, data=None):
+    n = 1
+    for s in shape:
+        n *= s
+    return head(shape) + (bytes(8 * n) if data is None else data)
+def npz(path, members):
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as z:
+        for name, shape in members:
+            if 8 * shape[0] * shape[1] < 1 << 20:
+                z.writestr(name + ".npy", npy(shape))
+                continue
+            with z.open(name + ".npy", "w", force_zip64=True) as f:
+                f.write(head(shape))
+                for _ in range(8 * shape[0] * shape[1] >> 20):
+                    f.write(bytes(1 << 20))
+npz("wideE.npz", [("E", (1, 1 << 26)), ("W", (8, 8))])
+npz("bigW.npz", [("E", (8, 8)), ("W", (1 << 13, 1 << 13))])
+npz("longR.npz", [("E", (8, 8)), ("W", (8, 8)), ("R", (1 << 23, 8))])
+# 2^40 elements claimed by files of a few hundred bytes
+open("hugeE.npy", "wb").write(head((1 << 20, 1 << 20)) + bytes(64))
+h = json.dumps({"E": {"dtype": "F64", "shape": [1 << 20, 1 << 20], "data_offsets": [0, 8 << 40]}}).encode()
+open("huge.safetensors", "wb").write(struct.pack("<Q", len(h)) + h + bytes(64))
+PY
+	[ "$(stat -c %s bigW.npz)" -lt 3000000 ]
+	printf '{"type":"prompt","prompt":[1]}\n' >p
+	for c in wideE.npz:"tensor E is 1 x 67108864: K must lie" \
+	    bigW.npz:"tensor W is 8192 x 8192; K and d ask for 8 x 8" \
+	    longR.npz:"tensor R has 8388608 rows" \
+	    hugeE.npy:"more bytes than the file holds" \
+	    huge.safetensors:"more bytes than the file holds"; do
+		f=${c%%:*} want=${c#*:}
+		record $f ',"C":null' >m.json
+		run under_vmem 300000 attn-sample -n 1 --model m.json p
+		assert_error 65 attn-sample
+		[ "${#lines[@]}" -eq 1 ] && [[ $output == *"$f"*"$want"* ]] || { echo "$f: $output"; false; }
+	done
+}
