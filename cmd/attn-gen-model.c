@@ -194,8 +194,8 @@ main(int argc, char **argv)
 	    dtype) | compress)) != 0)
 		die(c == -1 ? EXIT_FAIL : EXIT_USAGE, "--weights %s: %s", weights,
 		    c == -1 ? strerror(errno) : c == -3 ? "the name must end in "
-		    ".safetensors or .npz" : "not in this format (bfloat16 and "
-		    "over 4 GiB go to .safetensors)");
+		    ".safetensors or .npz" : "not in this format (bfloat16 goes to "
+		    ".safetensors)");
 	out_flush();
 	model_free(&model);
 	return 0;

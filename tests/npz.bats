@@ -346,3 +346,70 @@ PY
 		[ "${#lines[@]}" -eq 1 ] && [[ $output == *"$f"*"$want"* ]] || { echo "$f: $output"; false; }
 	done
 }
+
+@test "an archive over 4 GiB (E 2^20 x 512 float64, stored; HEAVY: minutes, 8 GiB of memory, 4.3 GB of disk): ZIP64 where python's zipfile puts it; numpy reads the arrays attn-gen-model drew, attn-sample reads them as numpy does" {
+	[ -z "${QUICK:-}" ] || skip "QUICK=1 skips the slow tests"
+	[ -z "${VALGRIND:-}" ] && ! ldd "$BIN/attn-sample" | grep -q libasan || skip "too slow under sanitizers"
+	[ "$(df -k --output=avail . | tail -1)" -gt 6000000 ] || skip "needs 6 GB of disk"
+	numpy_python
+	K=1048576
+	attn-gen-model --vocab $K --dim 512 --embed gaussian --headless --seed 5 --weights big.npz >big.json
+	# E's first rows and W are those of the same model with 4 tokens
+	attn-gen-model --vocab 4 --dim 512 --embed gaussian --headless --seed 5 >small.json
+	# the last token's row crosses the 4 GiB mark; W lies past it
+	printf '{"type":"prompt","prompt":[0,%d,3,%d,2]}\n' $((K - 1)) $((K - 1)) >p
+	attn-sample --probs --model big.json p | tail -1 >got
+	"$NUMPY" - <<'PY'
+import json, struct, zipfile
+import numpy as np
+K, d = 1 << 20, 512
+z = zipfile.ZipFile("big.npz")
+assert z.testzip() is None                  # every CRC-32, over 4 GiB
+e, w = z.getinfo("E.npy"), z.getinfo("W.npy")
+assert e.file_size == e.compress_size == 128 + 8 * K * d > 1 << 32
+assert e.header_offset == 0 and w.header_offset > 1 << 32
+with open("big.npz", "rb") as f:
+    lh = f.read(55)                         # E's local header: ZIP64 sizes
+    f.seek(-22 - 20 - 56, 2)
+    end = f.read()
+assert struct.unpack("<HII", lh[4:6] + lh[18:26]) == (45, 0xFFFFFFFF, 0xFFFFFFFF)
+assert struct.unpack("<HHQQ", lh[35:55]) == (1, 16, e.file_size, e.compress_size)
+# the ZIP64 end record and its locator before the end record, whose
+# directory offset is 0xFFFFFFFF
+assert end[:4] == b"PK\x06\x06" and end[56:60] == b"PK\x06\x07" and end[76:80] == b"PK\x05\x06"
+assert struct.unpack("<I", end[92:96])[0] == 0xFFFFFFFF
+a = np.load("big.npz")
+E, W = a["E"], a["W"]
+small = json.loads(open("small.json").readline())
+assert E.shape == (K, d) and W.shape == (d, d)
+assert np.array_equal(E[:4], np.array(small["E"])) and np.array_equal(W, np.array(small["W"]))
+# headless: the attention of the last token's row on each position's
+prompt = json.loads(open("p").read())["prompt"]
+x = E[prompt]
+u = x[-1] @ W @ x.T
+att = np.exp(u - u.max())
+att /= att.sum()
+p = np.zeros(K)
+np.add.at(p, prompt, att)
+got = np.array(json.loads(open("got").read())["p"])
+assert np.abs(got - p).max() < 1e-12, np.abs(got - p).max()
+PY
+	rm -f big.npz
+}
+
+@test "weights_write: a dtype outside enum wdtype (with the deflate flag or not) is -2 and writes nothing; each one a format takes is written" {
+	mkdir out
+	"$UNIT" dtypes out >got
+	[ "$(wc -l <got)" -eq 32 ]
+	# what the formats take: float64..bfloat16 (0..3), bfloat16 not in a
+	# .npz, deflate only in a .npz
+	while read -r t flag fmt rc file; do
+		want=0
+		if [ "$t" -lt 0 ] || [ "$t" -gt 3 ] || { [ "$fmt" = npz ] && [ "$t" -eq 3 ]; } ||
+		    { [ "$flag" = deflate ] && [ "$fmt" = safetensors ]; }; then
+			want=-2
+		fi
+		[ "$rc" -eq "$want" ] || { echo "$t $flag $fmt: $rc, want $want"; false; }
+		[ "$file" = "$([ "$want" -eq 0 ] && echo written || echo none)" ] || { echo "$t $flag $fmt: $file"; false; }
+	done <got
+}

@@ -38,6 +38,10 @@
  *   unit cut FILE              writes FILE, reads its first line, cuts it
  *                              to nothing and reads on: must exit 1 with
  *                              one line "unit: FILE:2: read error: ..."
+ *   unit dtypes DIR            weights_write's answer to each dtype, with
+ *                              and without WEIGHTS_DEFLATE, into DIR/w.npz
+ *                              and DIR/w.safetensors: -2 for none of
+ *                              enum wdtype, the file not even created
  */
 #include <float.h>
 #include <math.h>
@@ -56,6 +60,7 @@
 #include "trajstats.h"
 #include "util.h"
 #include "vocab.h"
+#include "weights.h"
 
 static void
 load(struct input *in, json_t *rec, struct attn_model *m, struct ccmc *c)
@@ -845,6 +850,32 @@ cut(char *file)
 	return 0;
 }
 
+static int
+dtypes(const char *dir)
+{
+	static const int types[] = { W_F64, W_F32, W_F16, W_BF16, W_BF16 + 1,
+	    7, 0xff, -1 };
+	const double one = 1;
+	const double *a = &one;
+	const char *name = "E";
+	long n = 1;
+	char path[4096];
+
+	for (size_t i = 0; i < sizeof types / sizeof types[0]; i++)
+		for (int flag = 0; flag <= WEIGHTS_DEFLATE; flag += WEIGHTS_DEFLATE)
+			for (int npz = 0; npz <= 1; npz++) {
+				int rc;
+
+				snprintf(path, sizeof path, "%s/w%d.%s", dir, types[i] | flag,
+				    npz ? "npz" : "safetensors");
+				rc = weights_write(path, types[i] | flag, 1, &name, &a, &n, &n);
+				printf("%d %s %s %d %s\n", types[i], flag ? "deflate" : "-",
+				    npz ? "npz" : "safetensors", rc,
+				    access(path, F_OK) == 0 ? "written" : "none");
+			}
+	return 0;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -871,6 +902,8 @@ main(int argc, char **argv)
 		return longline(atol(argv[2]));
 	if (argc == 3 && strcmp(argv[1], "cut") == 0)
 		return cut(argv[2]);
+	if (argc == 3 && strcmp(argv[1], "dtypes") == 0)
+		return dtypes(argv[2]);
 	if (argc == 2 && strcmp(argv[1], "flood") == 0)
 		return flood();
 	if (argc == 5 && strcmp(argv[1], "decay") == 0)
@@ -878,6 +911,6 @@ main(int argc, char **argv)
 	fprintf(stderr, "usage: unit vectors FILE | theorem FILE N SEED | "
 	    "rng SEED N | chain FILE | longrun FILE | draws SEED N | "
 	    "partial N | format SEED N | grow SEED N | decay FILE SEED N | flood | "
-	    "cut FILE | longline N\n");
+	    "cut FILE | longline N | dtypes DIR\n");
 	return 2;
 }
