@@ -681,6 +681,40 @@ encode(const double *a, size_t n, enum wdtype t, unsigned char *out)
 	}
 }
 
+/* Elements encoded at a time, into a buffer of NPZ_CHUNK bytes. */
+#define WRITE_CHUNK (NPZ_CHUNK / 8)
+
+/* The n elements at a as little-endian bytes of dtype t, encoded and
+ * handed to put a piece at a time: no second copy of a matrix that may
+ * take gigabytes.  0, or put's error. */
+static int
+write_array(const double *a, size_t n, enum wdtype t,
+    int (*put)(void *to, const void *p, size_t len), void *to)
+{
+	unsigned char *buf = xmalloc(NPZ_CHUNK);
+	int rc = 0;
+
+	for (size_t i = 0, k; i < n && rc == 0; i += k) {
+		k = n - i < WRITE_CHUNK ? n - i : WRITE_CHUNK;
+		encode(a + i, k, t, buf);
+		rc = put(to, buf, k * itemsize(t));
+	}
+	free(buf);
+	return rc;
+}
+
+static int
+put_file(void *f, const void *p, size_t len)
+{
+	return fwrite(p, 1, len, f) == len ? 0 : -1;
+}
+
+static int
+put_member(void *z, const void *p, size_t len)
+{
+	return zipw_write(z, p, len);
+}
+
 static int
 write_safetensors(FILE *f, enum wdtype t, int n, const char *const *names,
     const double *const *arrays, const long *rows, const long *cols)
@@ -710,14 +744,9 @@ write_safetensors(FILE *f, enum wdtype t, int n, const char *const *names,
 	for (; hl % 8; hl++)
 		fputc(' ', f);
 	free(text);
-	for (int i = 0; i < n && rc == 0; i++) {
-		size_t k = (size_t)rows[i] * cols[i];
-		unsigned char *buf = xmalloc(k * itemsize(t) + 1);
-
-		encode(arrays[i], k, t, buf);
-		rc = fwrite(buf, itemsize(t), k, f) == k ? 0 : -1;
-		free(buf);
-	}
+	for (int i = 0; i < n && rc == 0; i++)
+		rc = write_array(arrays[i], (size_t)rows[i] * cols[i], t, put_file,
+		    f);
 	return rc;
 }
 
@@ -742,32 +771,22 @@ npy_head(unsigned char *h, long r, long c, enum wdtype t)
 	return 10 + hlen;
 }
 
-/* Elements encoded at a time, into a buffer of NPZ_CHUNK bytes. */
-#define WRITE_CHUNK (NPZ_CHUNK / 8)
-
-/* One member: the .npy image of the array, encoded and written piece by
- * piece (no second copy of a matrix that may take gigabytes). */
+/* One member: the .npy image of the array. */
 static int
 npz_member(struct zipw *z, const char *name, const double *a, long r,
     long c, enum wdtype t, int deflate)
 {
-	unsigned char head[192], *buf;
+	unsigned char head[192];
 	size_t hl = npy_head(head, r, c, t), n = (size_t)r * (size_t)c;
 	char member[140];
 	int rc;
 
 	snprintf(member, sizeof member, "%s.npy", name);
 	if ((rc = zipw_begin(z, member, hl + n * itemsize(t), deflate)) != 0 ||
-	    (rc = zipw_write(z, head, hl)) != 0)
+	    (rc = zipw_write(z, head, hl)) != 0 ||
+	    (rc = write_array(a, n, t, put_member, z)) != 0)
 		return rc;
-	buf = xmalloc(NPZ_CHUNK);
-	for (size_t i = 0, k; i < n && rc == 0; i += k) {
-		k = n - i < WRITE_CHUNK ? n - i : WRITE_CHUNK;
-		encode(a + i, k, t, buf);
-		rc = zipw_write(z, buf, k * itemsize(t));
-	}
-	free(buf);
-	return rc ? rc : zipw_end(z);
+	return zipw_end(z);
 }
 
 static int

@@ -14,7 +14,7 @@
  * member is inflated piece by piece straight into its matrix of doubles.
  * Written: .safetensors or .npz (stored, or deflated with
  * WEIGHTS_DEFLATE), float64 or float32 (and float16, bfloat16 to
- * .safetensors).
+ * .safetensors), encoded a piece at a time: no copy of the arrays.
  */
 #ifndef WEIGHTS_H
 #define WEIGHTS_H
