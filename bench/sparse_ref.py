@@ -8,25 +8,31 @@ CPU thread.  A step's context is the last W tokens before it (prompt
 included); its query the last of them; a step whose token is not in its
 context is left out, as ccmc-estimate counts it not covered.
 
-With TARGET (ccmc-estimate's objective on the same data), the run is a
-race to the same optimum: it stops at the first evaluation whose
-objective is within 1e-9 relative of TARGET ("reached": true), as a
-user who knew the answer would stop it; without TARGET, or if L-BFGS
+With OURS (ccmc-estimate's fit record on the same data, dense or
+sparse), two things are done.  First a certificate: torch evaluates the
+objective and its gradient g at our logits; the objective is
+LAMBDA-strongly concave, so no point scores more than ours by more than
+|g|^2 / (2 LAMBDA), whatever torch's optimiser later reaches
+("certified_gap", relative to |objective|).  Then a race to the same
+optimum: L-BFGS from zero stops at the first evaluation whose objective
+is within 1e-9 relative of ours ("reached": true), as a user who knew
+the answer would stop it; without OURS, or if L-BFGS
 stops first, it runs to its own tests (largest |gradient| <= 1e-9,
 100000 iterations); and it stops when its optimisation has spent
 SPARSE_REF_BUDGET seconds of CPU (environment; default 1800).  The penalised objective is strictly concave, so
 there is one optimum and the gap measures the distance to it.  Progress
-(evaluations, CPU seconds, objective, gap to TARGET) goes to stderr
+(evaluations, CPU seconds, objective, gap to ours) goes to stderr
 every 10 evaluations.
 
 Prints one JSON object: fit seconds (CPU, the optimisation alone),
 seconds (CPU, the whole process), the objective (log-likelihood minus
 LAMBDA/2 times the sum of squared logits), the log-likelihood, samples,
 parameters, L-BFGS evaluations, the final largest |gradient|, whether
-TARGET was reached and what stopped it ("stopped": reached, budget or
-its own tests).
+ours was reached and what stopped it ("stopped": reached, budget or
+its own tests); with OURS also our objective as torch computes it, the
+gradient's norm there and the certified gap.
 
-usage: sparse_ref.py W LAMBDA TRAJECTORIES.ndjson [TARGET]
+usage: sparse_ref.py W LAMBDA TRAJECTORIES.ndjson [OURS.json]
 """
 import json
 import os
@@ -71,6 +77,26 @@ def steps(path, W):
             np.array(count, dtype=np.float64), np.array(chosen, dtype=np.int64), n)
 
 
+def our_logits(path, pairs):
+    """The logits of ccmc-estimate's record at each (query << 21 | token)
+    pair: a dense record's A[q][t], or a sparse record's rows (i, cols,
+    A); an entry the record leaves out (null) is 0, as the ridge has it."""
+    want = {int(k): n for n, k in enumerate(pairs)}
+    theta = np.zeros(len(pairs))
+    with open(path) as f:
+        head = json.loads(f.readline())
+        rows = ((i, range(len(a)), a) for i, a in enumerate(head["A"])) \
+            if head.get("form", "dense") == "dense" else \
+            ((r["i"], r["cols"], r["A"]) for r in map(json.loads, f)
+             if r.get("type") == "ccmc-row")
+        for i, cols, a in rows:
+            for t, x in zip(cols, a):
+                n = want.get((i << 21) | t)
+                if n is not None and x is not None:
+                    theta[n] = x
+    return head["fit"]["objective"], theta
+
+
 class Reached(Exception):
     """The objective came within 1e-9 relative of the target."""
 
@@ -81,9 +107,8 @@ class Budget(Exception):
 
 def main():
     if len(sys.argv) not in (4, 5):
-        sys.exit("usage: sparse_ref.py W LAMBDA TRAJECTORIES.ndjson [TARGET]")
+        sys.exit("usage: sparse_ref.py W LAMBDA TRAJECTORIES.ndjson [OURS.json]")
     W, l2 = int(sys.argv[1]), float(sys.argv[2])
-    target = float(sys.argv[4]) if len(sys.argv) == 5 else None
     budget = float(os.environ.get("SPARSE_REF_BUDGET", "1800"))
     evals = [0]
     sample, key, count, chosen, n = steps(sys.argv[3], W)
@@ -93,6 +118,7 @@ def main():
     logc = torch.from_numpy(np.log(count))
     ych = torch.from_numpy(chosen)
     theta = torch.zeros(len(pairs), requires_grad=True)
+    target, cert = None, {}
 
     def objective():
         v = theta[idx] + logc
@@ -118,6 +144,18 @@ def main():
             raise Budget
         return -f.item()
 
+    if len(sys.argv) == 5:
+        target, ours = our_logits(sys.argv[4], pairs)
+        with torch.no_grad():
+            theta.copy_(torch.from_numpy(ours))
+        _, f = objective()
+        (-f).backward()
+        g2 = (theta.grad * theta.grad).sum().item()
+        cert = {"ours_objective": f.item(), "ours_gradient_norm": g2 ** 0.5,
+                "certified_gap": g2 / (2 * l2) / abs(f.item())}
+        with torch.no_grad():
+            theta.zero_()
+        theta.grad = None
     opt = torch.optim.LBFGS([theta], lr=1, max_iter=100000, history_size=20,
                             tolerance_grad=1e-9, tolerance_change=0,
                             line_search_fn="strong_wolfe")
@@ -138,7 +176,7 @@ def main():
                       "samples": n, "parameters": len(pairs),
                       "evaluations": evals[0], "reached": stopped == "reached",
                       "stopped": stopped,
-                      "gradient": theta.grad.abs().max().item()}))
+                      "gradient": theta.grad.abs().max().item(), **cert}))
 
 
 main()

@@ -62,8 +62,17 @@ record_bound(const struct model_spec *s, double d)
 	    1024;
 }
 
-int
-main(int argc, char **argv)
+/* What the options ask for, beside the model's spec. */
+struct request {
+	const char *weights;     /* --weights FILE, or NULL: JSON arrays */
+	int dtype;               /* --dtype, or -1 */
+	int compress;            /* WEIGHTS_DEFLATE with --compress */
+	int pos_random_opts;     /* --pos-dim or --pos-scale given */
+};
+
+static void
+parse_options(int argc, char **argv, struct model_spec *spec,
+    struct request *rq)
 {
 	static const struct option longopts[] = {
 		{ "vocab", required_argument, NULL, 'K' },
@@ -84,72 +93,65 @@ main(int argc, char **argv)
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 }
 	};
-	struct model_spec spec = {
-		.K = 8, .scale = 1, .pos_dim = 4, .pos_scale = 1,
-		.seed = RNG_DEFAULT_SEED,
-	};
-	struct attn_model model;
-	char why[256];
-	int c, d, pos_random_opts = 0, dtype = -1, compress = 0;
-	const char *weights = NULL;
+	int c;
 
-	prog_init(argv[0]);
-	argv[0] = (char *)progname;    /* getopt's complaints name us too */
 	while ((c = opt_next(argc, argv, "h", longopts)) != -1) {
 		switch (c) {
 		case 'K':
-			spec.K = (int)opt_long(usage, "--vocab", optarg, 1,
+			spec->K = (int)opt_long(usage, "--vocab", optarg, 1,
 			    MAX_MODEL_VOCAB);
 			break;
 		case 'd':
-			spec.d = (int)opt_long(usage, "--dim", optarg, 1, MAX_DIM);
+			spec->d = (int)opt_long(usage, "--dim", optarg, 1, MAX_DIM);
 			break;
 		case 's':
-			spec.seed = opt_seed(usage, optarg);
+			spec->seed = opt_seed(usage, optarg);
 			break;
 		case 'x':
-			spec.scale = opt_double(usage, "--scale", optarg, 0, 1e3);
+			spec->scale = opt_double(usage, "--scale", optarg, 0, 1e3);
 			break;
 		case 'e':
 			if (strcmp(optarg, "onehot") == 0)
-				spec.gaussian = 0;
+				spec->gaussian = 0;
 			else if (strcmp(optarg, "gaussian") == 0)
-				spec.gaussian = 1;
+				spec->gaussian = 1;
 			else
 				usage_error(NULL, "--embed: expected onehot or gaussian, "
 				    "not '%s'", optarg);
 			break;
 		case 'b':
-			spec.diag = opt_double(usage, "--diag", optarg, -1e3, 1e3);
+			spec->diag = opt_double(usage, "--diag", optarg, -1e3, 1e3);
 			break;
 		case 'p':
-			spec.lmax = (int)opt_long(usage, "--pos", optarg, 1, MAX_LMAX);
+			spec->lmax = (int)opt_long(usage, "--pos", optarg, 1, MAX_LMAX);
 			break;
 		case 'r':
-			spec.recency = 1;
-			spec.pos_scale = opt_double(usage, "--recency", optarg, -1e3, 1e3);
+			spec->recency = 1;
+			spec->pos_scale = opt_double(usage, "--recency", optarg, -1e3,
+			    1e3);
 			break;
 		case 'D':
-			spec.pos_dim = (int)opt_long(usage, "--pos-dim", optarg, 1, 64);
-			pos_random_opts = 1;
+			spec->pos_dim = (int)opt_long(usage, "--pos-dim", optarg, 1, 64);
+			rq->pos_random_opts = 1;
 			break;
 		case 'S':
-			spec.pos_scale = opt_double(usage, "--pos-scale", optarg, 0, 1e3);
-			pos_random_opts = 1;
+			spec->pos_scale = opt_double(usage, "--pos-scale", optarg, 0,
+			    1e3);
+			rq->pos_random_opts = 1;
 			break;
 		case 'H':
-			spec.headless = 1;
+			spec->headless = 1;
 			break;
 		case 'w':
-			weights = optarg;
+			rq->weights = optarg;
 			break;
 		case 't':
-			if ((dtype = wdtype_parse(optarg)) < 0)
+			if ((rq->dtype = wdtype_parse(optarg)) < 0)
 				usage_error(usage, "--dtype: float64, float32, float16 or "
 				    "bfloat16, not '%s'", optarg);
 			break;
 		case 'z':
-			compress = WEIGHTS_DEFLATE;
+			rq->compress = WEIGHTS_DEFLATE;
 			break;
 		default:
 			common_option(c, usage, help);
@@ -157,45 +159,72 @@ main(int argc, char **argv)
 	}
 	if (optind < argc)
 		usage_error(usage, "unexpected operand '%s'", argv[optind]);
-	if ((spec.recency || pos_random_opts) && !spec.lmax)
+}
+
+/* Options that contradict each other, and a record no reader would take. */
+static void
+check_options(const struct model_spec *spec, const struct request *rq)
+{
+	const char *w = rq->weights;
+	int d;
+
+	if ((spec->recency || rq->pos_random_opts) && !spec->lmax)
 		usage_error(usage, "--recency, --pos-dim and --pos-scale need --pos");
-	if (spec.recency && pos_random_opts)
+	if (spec->recency && rq->pos_random_opts)
 		usage_error(usage, "--recency excludes --pos-dim and --pos-scale");
-	if (spec.K > MAX_VOCAB && !spec.headless)
+	if (spec->K > MAX_VOCAB && !spec->headless)
 		usage_error(NULL, "--vocab: %d is beyond [1, %d] for a model with "
-		    "a head (it needs d >= K); --headless goes to %d", spec.K,
+		    "a head (it needs d >= K); --headless goes to %d", spec->K,
 		    MAX_VOCAB, MAX_MODEL_VOCAB);
-	if (spec.d && spec.d < spec.K && !spec.headless)
-		usage_error(NULL, "--dim %d is smaller than --vocab %d", spec.d,
-		    spec.K);
-	if (dtype >= 0 && !weights)
+	if (spec->d && spec->d < spec->K && !spec->headless)
+		usage_error(NULL, "--dim %d is smaller than --vocab %d", spec->d,
+		    spec->K);
+	if (rq->dtype >= 0 && !w)
 		usage_error(usage, "--dtype goes with --weights");
-	if (compress && (!weights || strlen(weights) < 4 ||
-	    strcmp(weights + strlen(weights) - 4, ".npz") != 0))
+	if (rq->compress && (!w || strlen(w) < 4 ||
+	    strcmp(w + strlen(w) - 4, ".npz") != 0))
 		usage_error(usage, "--compress goes with --weights FILE.npz");
 
 	/* every reader refuses a longer line: refuse to write one (d as
 	 * model_generate makes it: K plus the dimensions of the positions);
 	 * weight files have no such limit */
-	d = spec.d ? spec.d : spec.K + (spec.lmax ? (spec.recency ? 2 :
-	    spec.pos_dim) : 0);
-	if (!weights && record_bound(&spec, d) > MAX_LINE_BYTES)
+	d = spec->d ? spec->d : spec->K + (spec->lmax ? (spec->recency ? 2 :
+	    spec->pos_dim) : 0);
+	if (!w && record_bound(spec, d) > MAX_LINE_BYTES)
 		usage_error(NULL, "K %d, d %d, %s embeddings, LMAX %d: the record "
 		    "may take %.0f bytes, more than the %ld of a line that every "
 		    "reader takes (LIMITS in attn-gen-model(1); --weights FILE "
-		    "keeps the arrays out of the line)", spec.K, d,
-		    spec.gaussian ? "gaussian" : "one-hot", spec.lmax,
-		    record_bound(&spec, d), MAX_LINE_BYTES);
+		    "keeps the arrays out of the line)", spec->K, d,
+		    spec->gaussian ? "gaussian" : "one-hot", spec->lmax,
+		    record_bound(spec, d), MAX_LINE_BYTES);
+}
+
+int
+main(int argc, char **argv)
+{
+	struct model_spec spec = {
+		.K = 8, .scale = 1, .pos_dim = 4, .pos_scale = 1,
+		.seed = RNG_DEFAULT_SEED,
+	};
+	struct request rq = { .dtype = -1 };
+	struct attn_model model;
+	char why[256];
+	int c;
+
+	prog_init(argv[0]);
+	argv[0] = (char *)progname;    /* getopt's complaints name us too */
+	parse_options(argc, argv, &spec, &rq);
+	check_options(&spec, &rq);
 	if (model_generate(&spec, &model, why, sizeof why) != 0)
 		usage_error(NULL, "%s", why);
-	if (!weights)
+	if (!rq.weights)
 		model_write(&model);
-	else if ((c = model_write_weights(&model, weights, (dtype < 0 ? W_F64 :
-	    dtype) | compress)) != 0)
-		die(c == -1 ? EXIT_FAIL : EXIT_USAGE, "--weights %s: %s", weights,
-		    c == -1 ? strerror(errno) : c == -3 ? "the name must end in "
-		    ".safetensors or .npz" : "not in this format (bfloat16 goes to "
-		    ".safetensors)");
+	else if ((c = model_write_weights(&model, rq.weights, (rq.dtype < 0 ?
+	    W_F64 : rq.dtype) | rq.compress)) != 0)
+		die(c == -1 ? EXIT_FAIL : EXIT_USAGE, "--weights %s: %s",
+		    rq.weights, c == -1 ? strerror(errno) : c == -3 ? "the name "
+		    "must end in .safetensors or .npz" : "not in this format "
+		    "(bfloat16 goes to .safetensors)");
 	out_flush();
 	model_free(&model);
 	return 0;

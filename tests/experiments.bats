@@ -130,6 +130,40 @@ assert 0.93 <= hit / R <= 0.97, ("wilson", hit / R)
 PY
 }
 
+# E2's and E8's "largest / smallest cell level at most B" is judged by
+# the upper end of the ratio's jackknife interval (the ratio is at least 1
+# by definition: a lower edge would only make noise UNDECIDED).  On null
+# models of 8 cells whose level varies 10% from seed to seed, in 2000
+# replicates each: at the bound (one cell, or seven, at twice the rest)
+# AGREES must be at most 2.5% (the two-sided interval's one side) plus 4
+# binomial sd, 3.9%; with all cells level it must be at least 90% at 3
+# seeds (E8's demo) and at 8 (its full size).
+@test "expt: a ratio at most B is judged one-sided: its error rate at B and its power at 1" {
+	py "$TOP/share/experiments" <<'PY'
+import random, sys
+sys.path.insert(0, sys.argv[1])
+import expt
+rng = random.Random(1)
+R = 2000
+def agree_rate(mu, S, sd=0.1, bound=2.0):
+    def stat(us):
+        means = [sum(u[c] for u in us) / len(us) for c in range(len(mu))]
+        return max(means) / min(means)
+    hits = 0
+    for _ in range(R):
+        units = [[rng.gauss(m, sd * m) for m in mu] for _ in range(S)]
+        _, ci = expt.jackknife(units, stat)
+        hits += expt.verdict(ci, (-expt.INF, bound)) == "AGREES"
+    return hits / R
+for S in (3, 8):
+    for mu in ([1] * 7 + [2], [1] + [2] * 7):
+        r = agree_rate(mu, S)
+        assert r <= 0.039, ("error rate", S, mu, r)
+    r = agree_rate([1] * 8, S)
+    assert r >= 0.9, ("power", S, r)
+PY
+}
+
 @test "jobs run by GNU parallel give byte-identical files; make then only reduces" {
 	a=$BATS_TEST_TMPDIR/a b=$BATS_TEST_TMPDIR/b
 	xmake RESULTS="$a" >/dev/null 2>&1

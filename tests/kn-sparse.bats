@@ -128,6 +128,38 @@ assert uni["<s>"] == -99 and uni["</s>"] == -99
 EOF2
 }
 
+# An ARPA consumer that is not ours: CMU Sphinx's sphinx_lm_eval
+# (sphinxbase) loads the file and scores every pair "a b" of the
+# vocabulary, P(b | a) by its own backoff rule.  It keeps log-probabilities
+# as integers in base 1.0001 (resolution 1e-4 in ln), so it agrees with
+# the record's P within 1e-3 in ln; a wrong backoff weight or a misread
+# line is off by far more.  Pairs it backs off on are counted: there must
+# be some.
+@test "kn-sparse: the ARPA file loads in CMU Sphinx and gives the record's P(b | a)" {
+	ccmc-estimate --text --markov --max-vocab 50 --arpa "$T/a.arpa" "$T/text" >"$T/d"
+	jq -r '.vocab[] as $a | .vocab[] | "\($a) \(.)"' "$T/d" >"$T/pairs"
+	sphinx_lm_eval -lm "$T/a.arpa" -lsn "$T/pairs" -verbose yes >"$T/eval" 2>&1
+	py "$T/d" "$T/eval" "$T/a.arpa" <<'EOF2'
+import json, math, re, sys
+m = json.load(open(sys.argv[1]))
+V = {w: i for i, w in enumerate(m["vocab"])}
+seen = {tuple(l.split("\t")[1].split()) for l in open(sys.argv[3])
+        if l.count("\t") == 1 and " " in l.split("\t")[1]}
+n = backoff = 0
+for line in open(sys.argv[2]):
+    r = re.match(r"log P\((\S+)\|(\S+) \) = (-?\d+)$", line.strip())
+    if not r:
+        continue
+    b, a, lp = r.group(1), r.group(2), int(r.group(3))
+    want = math.log(m["P"][V[a]][V[b]])
+    assert abs(lp * math.log(1.0001) - want) <= 1e-3, (a, b, lp, want)
+    n += 1
+    backoff += (a, b) not in seen
+assert n == len(V) ** 2, (n, len(V))
+assert backoff > n // 4, (backoff, n)
+EOF2
+}
+
 @test "kn-sparse: --arpa writes the Kneser-Ney bigram that an ARPA reader computes back" {
 	ccmc-estimate --text --markov --max-vocab 50 --arpa "$T/a.arpa" "$T/text" >"$T/d"
 	arpa_check "$T/a.arpa" "$T/d"
