@@ -29,6 +29,7 @@ check|demo|bench)
 	want groff-base  command -v groff
 	want python3-jsonschema /usr/bin/python3 -c 'import jsonschema'
 	want sphinxbase-utils command -v sphinx_lm_eval   # an ARPA reader not ours (tests/kn-sparse.bats)
+	want python3-numpy /usr/bin/python3 -c 'import numpy'   # tests/npz.bats's reference
 	;;
 esac
 case $what in
