@@ -122,50 +122,115 @@ rotate(struct attn_model *m, struct rng *r)
 	free(T);
 }
 
+/* The dimensions spec asks for: de for the tokens, dp for the positions;
+ * -1 with the reason in why when they cannot hold the model. */
+static int
+spec_dims(const struct model_spec *s, int *de, int *dp, char *why,
+    size_t whylen)
+{
+	int K = s->K;
+	const char *plus = " plus the positions' dimensions";
+
+	*dp = s->lmax ? (s->recency ? 2 : s->pos_dim) : 0;
+	*de = s->d ? s->d - *dp : K;
+	if (s->headless && *de < 1)
+		snprintf(why, whylen, "--dim %d leaves no dimension for the tokens "
+		    "beside %d for positions", s->d, *dp);
+	else if (*de < K && s->headless && !s->gaussian)
+		snprintf(why, whylen, "one-hot embeddings need --dim >= --vocab "
+		    "%d%s (--embed gaussian takes any)", K, *dp ? plus : "");
+	else if (*de < K && s->headless && s->diag != 0)
+		snprintf(why, whylen, "--diag adds to A_kk through the tied head, "
+		    "which needs --dim >= --vocab %d%s", K, *dp ? plus : "");
+	else if (*de < K && !s->headless && *dp)
+		snprintf(why, whylen, "--dim %d leaves %d dimensions for %d "
+		    "token embeddings beside %d for positions: need --dim >= %d",
+		    s->d, *de, K, *dp, K + *dp);
+	else if (*de < K && !s->headless)
+		snprintf(why, whylen, "--dim %d is smaller than --vocab %d", s->d,
+		    K);
+	else if (*de + *dp > MAX_DIM)
+		snprintf(why, whylen, "dimension %d exceeds the limit %d",
+		    *de + *dp, MAX_DIM);
+	else
+		return 0;
+	return -1;
+}
+
+/* Positions in the last dp of d coordinates, beside the de of the tokens,
+ * so the separation conditions hold: their encodings R and their block of
+ * W (random, or the recency bias). */
+static void
+gen_positions(const struct model_spec *s, struct attn_model *m, int de,
+    int dp, struct rng *r)
+{
+	int d = m->d;
+
+	m->R = xcalloc((size_t)s->lmax * d, sizeof *m->R);
+	rng_stream(r, 2);
+	for (int t = 0; t < s->lmax; t++) {
+		double *rt = m->R + (size_t)t * d + de;
+
+		if (s->recency) {
+			rt[0] = 1;
+			rt[1] = (double)(t + 1) / s->lmax;
+		} else
+			for (int j = 0; j < dp; j++)
+				rt[j] = rng_gauss(r) / sqrt(dp);
+	}
+	if (s->recency) {
+		/* r_L^T W r_t = G (t - L) / LMAX: older positions weigh less */
+		m->W[(size_t)de * d + de + 1] = s->pos_scale;
+		m->W[(size_t)(de + 1) * d + de] = -s->pos_scale;
+	} else {
+		rng_stream(r, 3);
+		for (int i = de; i < d; i++)
+			for (int j = de; j < d; j++)
+				m->W[(size_t)i * d + j] = s->pos_scale * rng_gauss(r);
+	}
+}
+
+/* W += diag C^T C adds diag to A_kk = e_k^T W e_k only, as C E^T = I. */
+static void
+add_diag(struct attn_model *m, double diag)
+{
+	int d = m->d;
+
+	for (int k = 0; k < m->K; k++) {
+		const double *c = m->C + (size_t)k * d;
+
+		for (int i = 0; i < d; i++)
+			for (int j = 0; j < d; j++)
+				m->W[(size_t)i * d + j] += diag * c[i] * c[j];
+	}
+}
+
+static void
+gen_meta(const struct model_spec *s, struct attn_model *m, int dp)
+{
+	m->meta = jpack("{s:o,s:f,s:s,s:f}", "seed", jseed(s->seed),
+	    "scale", s->scale, "embed", s->gaussian ? "gaussian" : "onehot",
+	    "diag", s->diag);
+	if (s->lmax)
+		jset(m->meta, "positions", jpack("{s:s,s:i,s:f}",
+		    "kind", s->recency ? "recency" : "random", "dim", dp,
+		    "scale", s->pos_scale));
+	jset(m->meta, "generator",
+	    jstr("attn-gen-model " TOOLKIT_VERSION));
+}
+
 int
 model_generate(const struct model_spec *s, struct attn_model *m, char *why,
     size_t whylen)
 {
-	int K = s->K, dp = 0, de, d;
+	int K = s->K, dp, de, d;
 	struct rng r;
 
 	memset(m, 0, sizeof *m);
 	m->tol = TIE_TOL;
-	if (s->lmax)
-		dp = s->recency ? 2 : s->pos_dim;
-	de = s->d ? s->d - dp : K;
+	if (spec_dims(s, &de, &dp, why, whylen) != 0)
+		return -1;
 	d = de + dp;
-	if (s->headless && de < 1) {
-		snprintf(why, whylen, "--dim %d leaves no dimension for the tokens "
-		    "beside %d for positions", s->d, dp);
-		return -1;
-	}
-	if (de < K && s->headless && !s->gaussian) {
-		snprintf(why, whylen, "one-hot embeddings need --dim >= --vocab "
-		    "%d%s (--embed gaussian takes any)", K, dp ? " plus the "
-		    "positions' dimensions" : "");
-		return -1;
-	}
-	if (de < K && s->headless && s->diag != 0) {
-		snprintf(why, whylen, "--diag adds to A_kk through the tied head, "
-		    "which needs --dim >= --vocab %d%s", K, dp ? " plus the "
-		    "positions' dimensions" : "");
-		return -1;
-	}
-	if (de < K && !s->headless) {
-		if (dp)
-			snprintf(why, whylen, "--dim %d leaves %d dimensions for %d "
-			    "token embeddings beside %d for positions: need --dim >= %d",
-			    s->d, de, K, dp, K + dp);
-		else
-			snprintf(why, whylen, "--dim %d is smaller than --vocab %d",
-			    s->d, K);
-		return -1;
-	}
-	if (d > MAX_DIM) {
-		snprintf(why, whylen, "dimension %d exceeds the limit %d", d, MAX_DIM);
-		return -1;
-	}
 	m->K = K;
 	m->d = d;
 	m->lmax = s->lmax;
@@ -174,7 +239,7 @@ model_generate(const struct model_spec *s, struct attn_model *m, char *why,
 	if (!s->headless || s->diag != 0)   /* headless: for --diag only */
 		m->C = xcalloc(checked_size((size_t)K, (size_t)d), sizeof *m->C);
 
-	/* Token embeddings and W live in the first de coordinates ... */
+	/* Token embeddings and W live in the first de coordinates */
 	rng_init(&r, s->seed, "attn-gen-model", 0);
 	for (int k = 0; k < K; k++)
 		for (int j = 0; j < de; j++)
@@ -184,31 +249,8 @@ model_generate(const struct model_spec *s, struct attn_model *m, char *why,
 	for (int i = 0; i < de; i++)
 		for (int j = 0; j < de; j++)
 			m->W[(size_t)i * d + j] = s->scale * rng_gauss(&r);
-
-	/* ... positions in the last dp, so the separation conditions hold. */
 	if (s->lmax) {
-		m->R = xcalloc((size_t)s->lmax * d, sizeof *m->R);
-		rng_stream(&r, 2);
-		for (int t = 0; t < s->lmax; t++) {
-			double *rt = m->R + (size_t)t * d + de;
-
-			if (s->recency) {
-				rt[0] = 1;
-				rt[1] = (double)(t + 1) / s->lmax;
-			} else
-				for (int j = 0; j < dp; j++)
-					rt[j] = rng_gauss(&r) / sqrt(dp);
-		}
-		if (s->recency) {
-			/* r_L^T W r_t = G (t - L) / LMAX: older positions weigh less */
-			m->W[(size_t)de * d + de + 1] = s->pos_scale;
-			m->W[(size_t)(de + 1) * d + de] = -s->pos_scale;
-		} else {
-			rng_stream(&r, 3);
-			for (int i = de; i < d; i++)
-				for (int j = de; j < d; j++)
-					m->W[(size_t)i * d + j] = s->pos_scale * rng_gauss(&r);
-		}
+		gen_positions(s, m, de, dp, &r);
 		if (s->gaussian) {
 			/* Hide the block structure: only the subspaces matter. */
 			rng_stream(&r, 4);
@@ -222,16 +264,8 @@ model_generate(const struct model_spec *s, struct attn_model *m, char *why,
 		model_free(m);
 		return -1;
 	}
-	if (s->diag != 0) {
-		/* W += diag C^T C adds diag to A_kk = e_k^T W e_k only, as C E^T = I */
-		for (int k = 0; k < K; k++) {
-			const double *c = m->C + (size_t)k * d;
-
-			for (int i = 0; i < d; i++)
-				for (int j = 0; j < d; j++)
-					m->W[(size_t)i * d + j] += s->diag * c[i] * c[j];
-		}
-	}
+	if (s->diag != 0)
+		add_diag(m, s->diag);
 	if (s->headless) {
 		/* the head served --diag only: the law needs none */
 		free(m->C);
@@ -244,15 +278,7 @@ model_generate(const struct model_spec *s, struct attn_model *m, char *why,
 		model_free(m);
 		return -1;
 	}
-	m->meta = jpack("{s:o,s:f,s:s,s:f}", "seed", jseed(s->seed),
-	    "scale", s->scale, "embed", s->gaussian ? "gaussian" : "onehot",
-	    "diag", s->diag);
-	if (s->lmax)
-		jset(m->meta, "positions", jpack("{s:s,s:i,s:f}",
-		    "kind", s->recency ? "recency" : "random", "dim", dp,
-		    "scale", s->pos_scale));
-	jset(m->meta, "generator",
-	    jstr("attn-gen-model " TOOLKIT_VERSION));
+	gen_meta(s, m, dp);
 	derive(m);
 	return 0;
 }
