@@ -1,5 +1,6 @@
 #include "weights.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
@@ -95,37 +96,47 @@ shape_bytes(const struct weights *w, const struct wtensor *t, uint64_t limit)
 
 /* ---- .npy ---- */
 
-/* The value after 'key': in a numpy header dict (hdr, NUL-terminated). */
+/*
+ * The header is a Python dict literal that np.load reads with
+ * ast.literal_eval: exactly the keys 'descr', 'fortran_order' and 'shape',
+ * each once (a key given twice is the last one to numpy), nothing else.
+ * Read as strictly: a header that numpy refuses, or would read otherwise,
+ * is an error, never a guess.
+ */
 static const char *
-npy_key(const struct weights *w, const char *name, const char *hdr,
-    const char *key)
+npy_space(const char *p)
 {
-	const char *p = strstr(hdr, key);
-
-	if (!p)
-		fail(w, name, ".npy header has no %s", key);
-	p += strlen(key);
-	while (*p == ' ')
-		p++;
-	if (*p++ != ':')
-		fail(w, name, ".npy header: no ':' after %s", key);
-	while (*p == ' ')
+	while (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r' || *p == '\f')
 		p++;
 	return p;
 }
 
-static void
-npy_header(const struct weights *w, struct wtensor *t, const char *hdr)
+/* A quoted string without escapes into buf (of len bytes): past it, or
+ * NULL if it is none or too long. */
+static const char *
+npy_string(const char *p, char *buf, size_t len)
 {
-	const char *p = npy_key(w, t->name, hdr, "'descr'");
-	char q, descr[16];
+	char q = *p;
 	size_t n = 0;
 
-	if ((q = *p) != '\'' && q != '"')
-		fail(w, t->name, ".npy descr is not a string");
-	for (p++; *p && *p != q && n + 1 < sizeof descr; p++)
-		descr[n++] = *p;
-	descr[n] = 0;
+	if (q != '\'' && q != '"')
+		return NULL;
+	for (p++; *p && *p != q && *p != '\\'; p++) {
+		if (n + 1 == len)
+			return NULL;
+		buf[n++] = *p;
+	}
+	buf[n] = 0;
+	return *p == q ? p + 1 : NULL;
+}
+
+static const char *
+npy_descr(const struct weights *w, struct wtensor *t, const char *p)
+{
+	char descr[16];
+
+	if (!(p = npy_string(p, descr, sizeof descr)))
+		fail(w, t->name, ".npy descr is not a dtype string");
 	if (strcmp(descr, "<f8") == 0)
 		t->dtype = W_F64;
 	else if (strcmp(descr, "<f4") == 0)
@@ -138,32 +149,92 @@ npy_header(const struct weights *w, struct wtensor *t, const char *hdr)
 	else
 		fail(w, t->name, "unknown dtype '%s' (float64, float32 or "
 		    "float16 are read)", descr);
-	p = npy_key(w, t->name, hdr, "'fortran_order'");
-	if (strncmp(p, "True", 4) == 0)
-		t->fortran = 1;
-	else if (strncmp(p, "False", 5) != 0)
+	return p;
+}
+
+static const char *
+npy_fortran(const struct weights *w, struct wtensor *t, const char *p)
+{
+	const char *q = strncmp(p, "True", 4) == 0 ? p + 4 :
+	    strncmp(p, "False", 5) == 0 ? p + 5 : NULL;
+
+	if (!q || *q == '_' || isalnum((unsigned char)*q))
 		fail(w, t->name, ".npy fortran_order is neither True nor False");
-	p = npy_key(w, t->name, hdr, "'shape'");
+	t->fortran = *p == 'T';
+	return q;
+}
+
+/* A tuple of non-negative integers ("(5)" is no tuple: "(5,)"). */
+static const char *
+npy_shape(const struct weights *w, struct wtensor *t, const char *p)
+{
+	int comma = 0;
+
 	if (*p++ != '(')
 		fail(w, t->name, ".npy shape is not a tuple");
-	for (t->ndim = 0;;) {
+	for (t->ndim = 0; *(p = npy_space(p)) != ')'; ) {
 		char *end;
 		long v;
 
-		while (*p == ' ' || *p == ',')
-			p++;
-		if (*p == ')')
-			break;
 		if (t->ndim >= 2)
 			fail(w, t->name, "more than 2 dimensions: a weight is a "
 			    "matrix");
 		errno = 0;
 		v = strtol(p, &end, 10);
-		if (end == p || errno || v < 0)
+		if (!(isdigit((unsigned char)*p) || (*p == '+' &&
+		    isdigit((unsigned char)p[1]))) || errno || v < 0)
 			fail(w, t->name, ".npy shape holds no non-negative integer");
 		t->shape[t->ndim++] = v;
-		p = end;
+		if (*(p = npy_space(end)) == ',')
+			p++, comma = 1;
+		else if (*p != ')')
+			fail(w, t->name, ".npy shape is not a tuple of integers");
+		else
+			comma = t->ndim > 1;
 	}
+	if (t->ndim == 1 && !comma)
+		fail(w, t->name, ".npy shape (n) is no tuple: (n,)");
+	return p + 1;
+}
+
+static void
+npy_header(const struct weights *w, struct wtensor *t, const char *hdr)
+{
+	static const char *keys[] = { "descr", "fortran_order", "shape" };
+	const char *p = npy_space(hdr);
+	int seen = 0, k;
+	char key[16];
+
+	if (*p++ != '{')
+		fail(w, t->name, ".npy header is not a dict");
+	while (*(p = npy_space(p)) != '}') {
+		if (!(p = npy_string(p, key, sizeof key)))
+			fail(w, t->name, ".npy header: a key is not 'descr', "
+			    "'fortran_order' or 'shape'");
+		for (k = 0; k < 3 && strcmp(key, keys[k]) != 0; k++)
+			;
+		if (k == 3)
+			fail(w, t->name, ".npy header: '%s' is not a key of a "
+			    ".npy header", key);
+		if (seen & 1 << k)
+			fail(w, t->name, ".npy header holds '%s' twice", key);
+		seen |= 1 << k;
+		if (*(p = npy_space(p)) != ':')
+			fail(w, t->name, ".npy header: no ':' after '%s'", key);
+		p = npy_space(p + 1);
+		p = k == 0 ? npy_descr(w, t, p) : k == 1 ? npy_fortran(w, t, p) :
+		    npy_shape(w, t, p);
+		if (*(p = npy_space(p)) == ',')
+			p++;
+		else if (*p != '}')
+			fail(w, t->name, ".npy header: '%s' is followed by neither "
+			    "',' nor '}'", key);
+	}
+	for (k = 0; k < 3; k++)
+		if (!(seen & 1 << k))
+			fail(w, t->name, ".npy header has no '%s'", keys[k]);
+	if (*npy_space(p + 1))
+		fail(w, t->name, ".npy header: more after its dict");
 }
 
 /* The length of a .npy image's preamble and header, from its first bytes
@@ -206,6 +277,10 @@ npy_header_of(struct weights *w, struct wtensor *t, const unsigned char *p,
 
 	memcpy(hdr, p + off, head - off);
 	hdr[head - off] = 0;
+	if (memchr(hdr, 0, head - off)) {
+		free(hdr);
+		fail(w, t->name, ".npy header holds a NUL byte");
+	}
 	npy_header(w, t, hdr);
 	free(hdr);
 	need = shape_bytes(w, t, len - head);
@@ -425,7 +500,8 @@ weights_open(struct weights *w, const char *path, const char *npy_name)
 
 	memset(w, 0, sizeof *w);
 	w->path = path;
-	if ((fd = open(path, O_RDONLY)) < 0 || fstat(fd, &st) != 0)
+	/* O_NONBLOCK: a FIFO's open would wait for a writer */
+	if ((fd = open(path, O_RDONLY | O_NONBLOCK)) < 0 || fstat(fd, &st) != 0)
 		die(EXIT_DATA, "%s: %s", path, strerror(errno));
 	if (!S_ISREG(st.st_mode) || st.st_size <= 0)
 		fail(w, NULL, "not a regular file with data");

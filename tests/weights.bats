@@ -219,6 +219,49 @@ PY
 	done
 }
 
+@test ".npy headers numpy would refuse or read otherwise (a key twice, a key it does not know, True spelt otherwise, a shape that is no tuple, a NUL) are one line naming file and tensor, exit 65" {
+	py <<'PY'
+import json, struct, sys, zipfile
+sys.path.insert(0, ".")
+from wref import *
+m = model("m.json")
+E, W = m["E"], m["W"]
+def npy_h(a, dict_text):
+    """a (C order) under a header dict of our own."""
+    h = dict_text + " " * ((64 - (10 + len(dict_text) + 1) % 64) % 64) + "\n"
+    return b"\x93NUMPY\x01\x00" + struct.pack("<H", len(h)) + h.encode() + \
+        pack([x for r in a for x in r], "<f8")
+bad = {
+    # numpy reads the last 'fortran_order': W transposed
+    "twice": "{'descr': '<f8', 'fortran_order': False, 'shape': (9, 9), 'fortran_order': True, }",
+    # numpy refuses a key it does not know; 'shape' inside it is no key
+    "unknown": "{'descr': '<f8', 'x': \"'shape': (9, 9)\", 'fortran_order': False, 'shape': (9, 9), }",
+    "word": "{'descr': '<f8', 'fortran_order': Truely, 'shape': (9, 9), }",
+    "notuple": "{'descr': '<f8', 'fortran_order': False, 'shape': (9 9), }",
+    "nul": "{'descr': '<f8', 'fortran_order': False, \0'shape': (9, 9), }",
+}
+for name, h in bad.items():
+    with zipfile.ZipFile(name + ".npz", "w") as z:
+        z.writestr("E.npy", npy(E))
+        z.writestr("W.npy", npy_h(W, h))
+    open(name + ".json", "w").write(json.dumps({"type": "attn-model", "weights": name + ".npz", "C": None}) + "\n")
+PY
+	for f in twice unknown word notuple nul; do
+		run attn-to-ccmc $f.json
+		assert_error 65 attn-to-ccmc
+		[ "${#lines[@]}" -eq 1 ] && [[ $output == *"$f.npz: tensor W: .npy "* ]] ||
+		    { echo "$f: $output"; false; }
+	done
+}
+
+@test "a weight file that is a FIFO is refused at once (not waited on for a writer): one line, exit 65" {
+	mkfifo E.npz
+	echo '{"type":"attn-model","weights":"E.npz","C":null}' >m.json
+	run timeout 20 attn-to-ccmc m.json
+	assert_error 65 attn-to-ccmc
+	[ "${#lines[@]}" -eq 1 ] && [[ $output == *"E.npz: not a regular file"* ]]
+}
+
 @test "--retie on a singular E E^T is refused with the reason (attn-to-ccmc, ccmc-estimate, traj-stats)" {
 	py <<'PY'
 import json
