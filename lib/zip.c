@@ -67,6 +67,18 @@ zip64_extra(const unsigned char *x, size_t xlen, uint64_t *const *f, int nf)
 	return 0;
 }
 
+/* The end records' count of members must be the central directory's:
+ * python's zipfile reads every entry the directory holds, whatever the
+ * count (the last of two of the same name), so that a smaller count would
+ * hide members numpy reads. */
+static int
+more_entries(const struct zip *z, char *why, size_t whylen)
+{
+	return err(why, whylen, "the zip central directory (%llu bytes) holds "
+	    "more than the %llu members its end record counts",
+	    (ull)z->cdsize, (ull)z->count);
+}
+
 int
 zip_open(struct zip *z, const unsigned char *map, size_t size, char *why,
     size_t whylen)
@@ -116,6 +128,8 @@ zip_open(struct zip *z, const unsigned char *map, size_t size, char *why,
 	if (z->count > z->cdsize / 46)
 		return err(why, whylen, "zip central directory of %llu bytes "
 		    "cannot hold %llu members", (ull)z->cdsize, (ull)z->count);
+	if (z->count == 0 && z->cdsize > 0)
+		return more_entries(z, why, whylen);
 	z->next = z->cdoff;
 	return 0;
 }
@@ -209,6 +223,8 @@ zip_member(struct zip *z, struct zmember *m, char *why, size_t whylen)
 	z->next += 46 + (uint64_t)nlen + xlen + le16(e + 32);
 	m->name = (const char *)e + 46;
 	m->namelen = nlen;
+	if (++z->seen == z->count && z->next != z->cdoff + z->cdsize)
+		return more_entries(z, why, whylen);
 	flags = le16(e + 8);
 	m->method = le16(e + 10);
 	m->crc = le32(e + 16);

@@ -57,6 +57,7 @@ struct zip {
 	uint64_t count;          /* members */
 	uint64_t cdoff, cdsize;  /* the central directory */
 	uint64_t next;           /* offset of the next entry zip_member reads */
+	uint64_t seen;           /* entries read */
 };
 
 struct zmember {

@@ -263,6 +263,31 @@ PY
 	done
 }
 
+@test "an end record that counts fewer members than its central directory holds (python's zipfile, so numpy, reads them all: here the last E) is one line naming the file, exit 65" {
+	py <<'PY'
+import json, struct, warnings, zipfile
+warnings.simplefilter("ignore")                 # the duplicate name
+src = zipfile.ZipFile("savez.npz")
+n = len(src.namelist())
+with zipfile.ZipFile("hide.npz", "w") as z:
+    for m in src.namelist():
+        z.writestr(m, src.read(m))
+    z.writestr("E.npy", src.read("W.npy"))       # the E numpy reads
+b = bytearray(open("hide.npz", "rb").read())
+b[-14:-10] = struct.pack("<HH", n, n)            # the end record counts n of n + 1
+open("hide.npz", "wb").write(b)
+b[-14:-10] = struct.pack("<HH", 0, 0)            # counts none
+open("none.npz", "wb").write(b)
+PY
+	for f in hide none; do
+		record $f.npz >$f.json
+		run attn-to-ccmc $f.json
+		assert_error 65 attn-to-ccmc
+		[ "${#lines[@]}" -eq 1 ] && [[ $output == *"$f.npz: "*"more than the"*"members"* ]] ||
+		    { echo "$f: $output"; false; }
+	done
+}
+
 # NUMPY: a python that has numpy (the one on PATH may not), or skip.
 numpy_python() {
 	for NUMPY in python3 /usr/bin/python3; do
