@@ -237,8 +237,10 @@ check_prompts_read(struct check_prompts *ps, char *file)
 			input_fail(&in, "--check needs prompt records, not \"%.40s\"",
 			    record_type(rec));
 		t = field_tokens(&in, rec, "prompt", MAX_VOCAB, NULL, &L);
-		if (L == 0)
+		if (L == 0) {
+			free(t);
 			input_fail(&in, "empty prompt");
+		}
 		prompt_set_add(&ps->set, t, L, in.line);
 		if (ps->pcap < ps->set.cap) {
 			ps->pcap = ps->set.cap;

@@ -291,6 +291,12 @@ PY
 	run attn-to-ccmc --tie-tol 1e-6 --check bad m
 	assert_error 65 attn-to-ccmc
 	[[ ${lines[0]} == "attn-to-ccmc: bad:2: token 6 out of range"* ]]
+	# one line and 65 under ASan too (the prompt's tokens are freed: no
+	# leak report after the error, make check-sanitize)
+	printf '{"type":"prompt","prompt":[1]}\n{"type":"prompt","prompt":[]}\n' >bad
+	run attn-to-ccmc --tie-tol 1e-6 --check bad m
+	assert_error 65 attn-to-ccmc
+	[ "${#lines[@]}" -eq 1 ] && [[ ${lines[0]} == "attn-to-ccmc: bad:2: empty prompt"* ]]
 }
 
 @test "a record whose type is close to attn-model is named: did you mean" {
