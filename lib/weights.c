@@ -434,6 +434,24 @@ st_tensor(struct weights *w, const char *name, json_t *v, size_t base,
 	t->srclen = need;
 }
 
+static void check_overlap(struct weights *w);
+
+/* The tensors cover the data from at to the end exactly, one after
+ * another, as the format lays them out (its reference loader refuses a
+ * gap, or bytes after the last). */
+static void
+st_covered(struct weights *w, const unsigned char *at)
+{
+	check_overlap(w);                       /* in the order of the file */
+	for (int i = 0; i < w->n; at += w->t[i++].srclen)
+		if (w->t[i].src != at)
+			fail(w, w->t[i].name, "%td bytes of the data before it "
+			    "belong to no tensor", w->t[i].src - at);
+	if (at != w->map + w->size)
+		fail(w, NULL, "%td bytes after the last tensor's data belong to "
+		    "no tensor", w->map + w->size - at);
+}
+
 static void
 st_parse(struct weights *w)
 {
@@ -462,6 +480,7 @@ st_parse(struct weights *w)
 			st_tensor(w, name, v, 8 + (size_t)hl,
 			    w->size - 8 - (size_t)hl);
 	json_decref(h);
+	st_covered(w, w->map + 8 + hl);
 }
 
 /* No two tensors share a byte of the file (nor two .npz members: the

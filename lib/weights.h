@@ -7,8 +7,8 @@
  * Read: float64, float32, float16 and bfloat16 (safetensors only: numpy
  * has no bfloat16), C or Fortran order (.npy).  Every size and offset is
  * checked against the file before a byte is read: a header that lies
- * (offsets past the end, overlapping tensors, sizes that disagree with the
- * shape, unknown dtypes, a header over its limit, NaN or infinite values;
+ * (offsets past the end, overlapping tensors, safetensors data no tensor
+ * holds, sizes that disagree with the shape, unknown dtypes, a header over its limit, NaN or infinite values;
  * in a .npz also a wrong CRC-32 or size, corrupt or truncated deflate
  * data) is one line naming the file and the tensor, exit 65.  A deflated
  * member is inflated piece by piece straight into its matrix of doubles.

@@ -187,6 +187,12 @@ cases = {
   "dtype":   ({"E": {"dtype": "I32", "shape": [6, 9], "data_offsets": [0, len(eb)]}}, eb),
   "shape":   ({"E": {"dtype": "F64", "shape": [9, 6], "data_offsets": [0, len(eb)]},
                "W": {"dtype": "F64", "shape": [9, 9], "data_offsets": [len(eb), len(eb) + len(wb)]}}, eb + wb),
+  "gap":     ({"E": {"dtype": "F64", "shape": [6, 9], "data_offsets": [0, len(eb)]},
+               "W": {"dtype": "F64", "shape": [9, 9], "data_offsets": [len(eb) + 8, len(eb) + len(wb) + 8]}},
+              eb + bytes(8) + wb),
+  "tail":    ({"E": {"dtype": "F64", "shape": [6, 9], "data_offsets": [0, len(eb)]},
+               "W": {"dtype": "F64", "shape": [9, 9], "data_offsets": [len(eb), len(eb) + len(wb)]}},
+              eb + wb + bytes(8)),
   "nan":     ({"E": {"dtype": "F64", "shape": [6, 9], "data_offsets": [0, len(eb)]},
                "W": {"dtype": "F64", "shape": [9, 9], "data_offsets": [len(eb), len(eb) + len(wb)]}},
               eb + wb[:80] + struct.pack("<d", float("nan")) + wb[88:]),
@@ -205,7 +211,7 @@ for name, w in [("long", "long.safetensors"), ("huge", "huge.safetensors"),
                 ("cut", {"E": "E.npy", "W": "E.npy"})]:
     open(name + ".json", "w").write(json.dumps({"type": "attn-model", "weights": w, "C": None}) + "\n")
 PY
-	for c in past:W overlap:W size:E dtype:E shape:E nan:W long: huge: cut:E; do
+	for c in past:W overlap:W size:E dtype:E shape:E gap:W tail: nan:W long: huge: cut:E; do
 		f=${c%%:*} t=${c#*:}
 		run attn-to-ccmc $f.json
 		assert_error 65 attn-to-ccmc
@@ -214,6 +220,7 @@ PY
 		shape) [[ $output == *"tensor E"* ]] ;;
 		cut) [[ $output == *"E.npy"*"tensor E"* ]] ;;
 		long|huge) [[ $output == *"$f.safetensors"*"header"* ]] ;;
+		tail) [[ $output == *"tail.safetensors: 8 bytes after the last"* ]] ;;
 		*) [[ $output == *"$f.safetensors: tensor $t"* ]] ;;
 		esac || { echo "$f: $output"; false; }
 	done
