@@ -8,10 +8,11 @@
  * has no bfloat16), C or Fortran order (.npy).  Every size and offset is
  * checked against the file before a byte is read: a header that lies
  * (offsets past the end, overlapping tensors, safetensors data no tensor
- * holds, sizes that disagree with the shape, unknown dtypes, a header over its limit, NaN or infinite values;
- * in a .npz also a wrong CRC-32 or size, corrupt or truncated deflate
- * data) is one line naming the file and the tensor, exit 65.  A deflated
- * member is inflated piece by piece straight into its matrix of doubles.
+ * holds, sizes that disagree with the shape, unknown dtypes, a header over
+ * its limit, NaN or infinite values; in a .npz also a wrong CRC-32 or
+ * size, corrupt or truncated deflate data) is one line naming the file
+ * and the tensor, exit 65.  A deflated member is inflated piece by piece
+ * straight into its matrix of doubles.
  * Written: .safetensors or .npz (stored, or deflated with
  * WEIGHTS_DEFLATE), float64 or float32 (and float16, bfloat16 to
  * .safetensors), encoded a piece at a time: no copy of the arrays.
