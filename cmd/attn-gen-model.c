@@ -143,7 +143,7 @@ parse_options(int argc, char **argv, struct model_spec *spec,
 			spec->headless = 1;
 			break;
 		case 'w':
-			rq->weights = optarg;
+			rq->weights = opt_file("--weights", optarg);
 			break;
 		case 't':
 			if ((rq->dtype = wdtype_parse(optarg)) < 0)

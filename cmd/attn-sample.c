@@ -290,7 +290,7 @@ parse_options(struct options *o, int argc, char **argv)
 			o->n_given = 1;
 			break;
 		case 'm':
-			o->model_file = optarg;
+			o->model_file = opt_file("--model", optarg);
 			break;
 		case 'P':
 			prompt_dist_free(&o->dist);

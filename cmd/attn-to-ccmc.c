@@ -202,7 +202,7 @@ parse_options(struct options *o, int argc, char **argv)
 			o->retie = 1;
 			break;
 		case 'c':
-			o->check = optarg;
+			o->check = opt_file("--check", optarg);
 			break;
 		case 'H':
 			model_head_option(optarg);

@@ -280,10 +280,10 @@ options_parse(struct options *o, int argc, char **argv)
 			o->dev_given = 1;
 			break;
 		case 'E':
-			o->eval = optarg;
+			o->eval = opt_file("--eval", optarg);
 			break;
 		case 'W':
-			o->embeddings = optarg;
+			o->embeddings = opt_file("--embeddings", optarg);
 			break;
 		case 'Y':
 			model_set_tie(opt_double(usage, "--tie-tol", optarg, 0, 1e-2),
@@ -305,7 +305,7 @@ options_parse(struct options *o, int argc, char **argv)
 			o->merge = 1;
 			break;
 		case 'P':
-			o->arpa = optarg;
+			o->arpa = opt_file("--arpa", optarg);
 			break;
 		case 'q':
 			quiet = 1;

@@ -120,7 +120,7 @@ parse_options(struct options *o, int argc, char **argv)
 		case 0:   /* a flag */
 			break;
 		case 'm':
-			o->model_file = optarg;
+			o->model_file = opt_file("--model", optarg);
 			break;
 		case 'w':
 			o->ts.window = opt_long(usage, "--window", optarg, 1, LONG_MAX);

@@ -364,6 +364,16 @@ opt_double(const char *usage, const char *opt, const char *s, double lo, double 
 	return v;
 }
 
+/* A file name given to option name: an empty one is a usage error (it
+ * would fail later as an I/O error, exit 1, naming no option). */
+char *
+opt_file(const char *name, char *s)
+{
+	if (*s == '\0')
+		usage_error(NULL, "%s: expected a file name, not ''", name);
+	return s;
+}
+
 uint64_t
 opt_seed(const char *usage, const char *s)
 {

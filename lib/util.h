@@ -76,6 +76,7 @@ int    cmp_int(const void *a, const void *b);
 long     opt_long(const char *usage, const char *opt, const char *s, long lo, long hi);
 double   opt_double(const char *usage, const char *opt, const char *s, double lo, double hi);
 uint64_t opt_seed(const char *usage, const char *s);
+char *opt_file(const char *name, char *s);
 /* "I/N", two runs of decimal digits (no blanks, signs or "0x", which
  * strtol would take): 0 with their values, -1 if s is not of that form.
  * The ranges are the caller's (--pieces, --rows and --shard differ). */

@@ -229,3 +229,19 @@ bad_value() {
 	echo 'a b c' | ccmc-estimate --text --markov --pieces 1/1 >/dev/null
 	attn-sample -n 10 m | ccmc-estimate --quiet --rows 1/1 >/dev/null
 }
+
+# An empty name given to an option that takes a file is a usage error
+# (exit 2, one line naming the option), not an I/O error (exit 1) naming
+# no file and no option.
+@test "an empty file name given to a file option: exit 2, one line naming the option" {
+	for c in "ccmc-estimate --text --markov --arpa" "ccmc-estimate --eval" \
+	    "ccmc-estimate --embeddings" "attn-sample --model" "traj-stats --model" \
+	    "attn-to-ccmc --check" "attn-gen-model --weights"; do
+		set -- $c
+		prog=$1 opt=${!#}
+		run "$@" "" </dev/null
+		assert_error 2 "$prog"
+		[ "${#lines[@]}" -eq 1 ]
+		[[ ${lines[0]} == "$prog: $opt: expected a file name, not ''" ]]
+	done
+}
