@@ -372,6 +372,7 @@ main(int argc, char **argv)
 	if (o.model_file) {
 		input_open(&model_in, 1, &o.model_file);
 		sampler_read(&run.s, &model_in, &o.draw);
+		input_no_stray_row(&model_in);
 		input_close(&model_in);
 	} else
 		sampler_read(&run.s, &in, &o.draw);

@@ -697,11 +697,7 @@ sparse_read(struct input *in, json_t *rec, struct ccmc *c, int flags)
 			input_fail_line(in, hline, "the sparse ccmc of K = %d on this "
 			    "line has %d of its %d rows: the stream ends", c->K, r, c->K);
 		if (!fast_row(in, c, r, deflt, &b)) {
-			row = input_parse(in);
-			if (strcmp(record_type(row), "ccmc-row") != 0)
-				input_fail(in, "expected ccmc-row %d of the sparse ccmc of "
-				    "line %ld, not a \"%.40s\" record", r, hline,
-				    record_type(row));
+			row = input_parse(in);   /* a ccmc-row: see input_parse */
 			sparse_row(in, row, c, r, deflt, &b);
 			json_decref(row);
 		}
@@ -878,14 +874,6 @@ ccmc_write(const struct ccmc *c, json_t *extra)
 		}
 	out_char('}');
 	out_end();
-}
-
-void
-ccmc_no_stray_row(const struct input *in, const char *type)
-{
-	if (strcmp(type, "ccmc-row") == 0)
-		input_fail(in, "a ccmc-row record outside a sparse ccmc: after "
-		    "its K rows (an extra row), or with no header before it");
 }
 
 void

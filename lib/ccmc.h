@@ -71,10 +71,6 @@ enum { CCMC_KEEP_ROWS = 1, CCMC_AS_WRITTEN = 2 };
 void   ccmc_read(struct input *in, json_t *rec, struct ccmc *c, int flags);
 /* Whether a ccmc record is in the sparse form ("form", checked). */
 int    ccmc_record_sparse(const struct input *in, json_t *rec);
-/* Fails (exit 65) if a record of this type is a ccmc-row: one that a
- * reader meets outside a sparse ccmc, which reads its own rows (an extra
- * row, or one with no header before it). */
-void   ccmc_no_stray_row(const struct input *in, const char *type);
 /* Prints the row lines a sparse record kept (CCMC_KEEP_ROWS). */
 void   ccmc_write_rows(const struct ccmc *c);
 /* Makes A and P of a sparse CCMC whose K is at most limit (its dense

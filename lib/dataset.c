@@ -473,7 +473,6 @@ read_record(struct dataset *d, struct input *in, json_t *rec)
 	int sample = strcmp(type, "sample") == 0, *prompt, *tokens, L, T;
 
 	if (!sample && strcmp(type, "trajectory") != 0) {
-		ccmc_no_stray_row(in, type);
 		if (strcmp(type, "attn-model") == 0 || strcmp(type, "ccmc") == 0) {
 			if (d->o.fit)
 				add_truth(d, in, rec);

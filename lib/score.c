@@ -192,6 +192,7 @@ scored_model_read(struct scored_model *s, const char *path, int window,
 	}
 	parse(s, &in, rec, window, mix, 0);
 	json_decref(rec);
+	input_no_stray_row(&in);
 	input_close(&in);
 }
 

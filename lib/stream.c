@@ -311,8 +311,10 @@ next_line(struct input *in)
 		if (in->len && in->buf[in->len - 1] == '\r')
 			in->len--;
 		in->buf[in->len] = '\0';
-		if (!blank(in->buf, in->len))
+		if (!blank(in->buf, in->len)) {
+			in->nread++;
 			return 1;
+		}
 	}
 }
 
@@ -334,6 +336,37 @@ static int
 opens_record(const char *s)
 {
 	return s[strspn(s, " \t")] == '{';
+}
+
+/* The lines of a sparse ccmc (input_parse): a ccmc-row only in the K
+ * lines after its header, nothing else there; a header (a ccmc record of
+ * form "sparse" and a valid K; its reader checks the rest) opens them. */
+static void
+sparse_frame(struct input *in, json_t *rec)
+{
+	const char *type = record_type(rec);
+	int row = strcmp(type, "ccmc-row") == 0, in_rows = in->nread <= in->rows_to;
+	json_t *form = json_object_get(rec, "form"), *K = json_object_get(rec, "K");
+	char what[48];
+
+	if (row != in_rows) {
+		snprintf(what, sizeof what, "%.40s", type);
+		json_decref(rec);
+		if (row)
+			input_fail(in, "a ccmc-row record outside a sparse ccmc: after "
+			    "its K rows (an extra row), or with no header before it");
+		input_fail(in, "expected ccmc-row %ld of the sparse ccmc of line "
+		    "%ld, not a \"%s\" record", in->nread - in->rows_from - 1,
+		    in->rows_line, what);
+	}
+	if (strcmp(type, "ccmc") == 0 && json_is_string(form) &&
+	    strcmp(json_string_value(form), "sparse") == 0 &&
+	    json_is_integer(K) && json_integer_value(K) >= 1 &&
+	    json_integer_value(K) <= MAX_SPARSE_VOCAB) {
+		in->rows_from = in->nread;
+		in->rows_to = in->nread + json_integer_value(K);
+		in->rows_line = in->line;
+	}
 }
 
 json_t *
@@ -367,7 +400,15 @@ input_parse(struct input *in)
 		json_decref(rec);
 		input_fail(in, "record without a string \"type\" field");
 	}
+	sparse_frame(in, rec);
 	return rec;
+}
+
+void
+input_no_stray_row(struct input *in)
+{
+	if (input_line(in))
+		json_decref(input_parse(in));
 }
 
 json_t *

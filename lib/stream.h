@@ -41,6 +41,10 @@ struct input {
 	struct block *blk;     /* bytes read from fp, not yet cut into lines */
 	const char *name;      /* for messages: file name or "<stdin>" */
 	long        line;      /* number of the line last read */
+	long        nread;     /* non-blank lines read, over all operands */
+	long        rows_from, rows_to;  /* nread of a sparse ccmc's header and
+	                        * of its last row (see input_parse) */
+	long        rows_line; /* the header's line */
 	char       *buf;
 	size_t      cap, len;
 };
@@ -57,7 +61,16 @@ int     input_line(struct input *in);
 /* Next record: a JSON object with a string "type"; NULL at the end.
  * The caller owns the reference. */
 json_t *input_record(struct input *in);
-json_t *input_parse(struct input *in);   /* parse in->buf as a record */
+/* Parses in->buf as a record.  A sparse ccmc is one record over K + 1
+ * lines, a header and K ccmc-row lines (ccmc-records(5)): whether a
+ * program reads it or passes over it, a ccmc-row is refused anywhere but
+ * in the K lines after its header, and any other record there. */
+json_t *input_parse(struct input *in);
+/* For a file read for its first record only (--model, --eval): parses
+ * the line after that record, if any, so that a ccmc-row there (an extra
+ * row of a sparse ccmc, or a row after a record of one line) is refused
+ * as input_parse refuses it.  What else may follow is not read. */
+void    input_no_stray_row(struct input *in);
 void    input_close(struct input *in);
 void    input_fail(const struct input *in, const char *fmt, ...)
             __attribute__((format(printf, 2, 3), noreturn));

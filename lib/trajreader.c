@@ -52,6 +52,7 @@ trajreader_model(struct predictor *pr, const char *file)
 	}
 	take_model(pr, &in, rec);
 	json_decref(rec);
+	input_no_stray_row(&in);
 	input_close(&in);
 }
 
@@ -199,7 +200,6 @@ trajreader_next(struct traj_reader *rd, struct predictor *pr, long *L,
 			continue;
 		}
 		rd->rec = input_parse(&rd->in);
-		ccmc_no_stray_row(&rd->in, record_type(rd->rec));
 		if (is_model(rd->rec))
 			take_model(pr, &rd->in, rd->rec);
 		else if (strcmp(record_type(rd->rec), "trajectory") == 0)

@@ -252,11 +252,6 @@ bad() {
 	bad beyond r:4: "ccmc-row 3 is beyond K = 3"
 	printf '%s\n' "$H" "$R0" "$R1" >r
 	bad short r:1: "the sparse ccmc of K = 3 on this line has 2 of its 3 rows"
-	printf '%s\n' "$H" "$R0" "$R1" "$R2" "$R2" >r
-	run sh -c 'attn-sample -n 1 r >/dev/null'
-	assert_error 65 attn-sample
-	assert_located attn-sample
-	[[ $output == *"r:5: expected a prompt record, not \"ccmc-row\""* ]]
 	printf '%s\n' "$H" "$R0" '{"type":"prompt","prompt":[1]}' >r
 	bad not-a-row r:3: "expected ccmc-row 1 of the sparse ccmc of line 1"
 	# LINE|label|fields of the offending line (row 0, or the header)|message
@@ -312,6 +307,64 @@ bad() {
 		assert_error 65 "${cmd%% *}"
 		[[ $output == *"r:3: ccmc-row 2 where row 1 was expected"* ]]
 	done
+}
+
+# A ccmc-row belongs to the K lines after its sparse header: whether a
+# program reads the record, passes it through or skips it, and in a file
+# read for its first record only (--model, --eval), a row past them, or
+# with no header before it, is refused at its line.
+@test "sparse: a stray ccmc-row is refused by every reader, at its line" {
+	cd "$BATS_FILE_TMPDIR"
+	H='{"type":"ccmc","form":"sparse","K":3,"default":0.0,"background":null}'
+	R0='{"type":"ccmc-row","i":0,"cols":[1],"A":[0.5]}'
+	R1='{"type":"ccmc-row","i":1,"cols":[],"A":[]}'
+	R2='{"type":"ccmc-row","i":2,"cols":[0,2],"A":[1.0,-1.0]}'
+	attn-gen-model --vocab 3 --seed 1 >m
+	attn-gen-model --vocab 3 --seed 1 --headless >mh
+	attn-sample --model mh -n 50 --seed 2 </dev/null | tail -n +2 >smp
+	echo '{"type":"prompt","prompt":[0,1,2]}' >p
+	# the good record passes through attn-to-ccmc whole, and a model file
+	# may go on with other records
+	printf '%s\n' "$H" "$R0" "$R1" "$R2" >good
+	cat good m >gm
+	[ "$(attn-to-ccmc gm | head -n 4)" = "$(cat good)" ]
+	cat good smp >gs
+	attn-sample --model gs -n 1 p >/dev/null
+	ccmc-estimate --quiet --embeddings mh gs >/dev/null
+	stray() {   # FILE:LINE, then the command
+		local at=$1
+		shift
+		run sh -c '"$@" >/dev/null' sh "$@"
+		assert_error 65 "$1"
+		assert_located "$1"
+		[ "${#lines[@]}" -eq 1 ]
+		[[ $output == *"$at: a ccmc-row record outside a sparse ccmc"* ]]
+	}
+	printf '%s\n' "$H" "$R0" "$R1" "$R2" "$R2" >extra
+	cat extra m >extram
+	cat extra smp >extras
+	printf '%s\n' "$R0" >alone
+	{ cat m; echo "$R0"; } >afterm
+	for f in extra extram alone afterm; do
+		at=$f:$(grep -n ccmc-row "$f" | tail -n 1 | cut -d: -f1)
+		stray "$at" attn-to-ccmc "$f"
+		stray "$at" attn-to-ccmc --analyze "$f"
+	done
+	for f in extra afterm; do
+		at=$f:$(grep -n ccmc-row "$f" | tail -n 1 | cut -d: -f1)
+		stray "$at" attn-sample --model "$f" p
+		stray "$at" ccmc-estimate --eval "$f" smp
+		stray "$at" traj-stats --model "$f" /dev/null
+		stray "$at" ccmc-estimate --markov "$f"
+	done
+	stray extra:5 attn-sample -n 1 extra
+	stray extras:5 ccmc-estimate --embeddings mh extras
+	# a record where a row is due, in a record passed through
+	printf '%s\n' "$H" "$R0" "$R1" >short
+	cat short m >shortm
+	run sh -c 'attn-to-ccmc shortm >/dev/null'
+	assert_error 65 attn-to-ccmc
+	[[ $output == *"shortm:4: expected ccmc-row 2 of the sparse ccmc of line 1, not a \"attn-model\" record"* ]]
 }
 
 @test "sparse: what needs a dense K x K chain refuses a large sparse record, with the reason" {
