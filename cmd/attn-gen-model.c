@@ -181,8 +181,7 @@ check_options(const struct model_spec *spec, const struct request *rq)
 		    spec->K);
 	if (rq->dtype >= 0 && !w)
 		usage_error(usage, "--dtype goes with --weights");
-	if (rq->compress && (!w || strlen(w) < 4 ||
-	    strcmp(w + strlen(w) - 4, ".npz") != 0))
+	if (rq->compress && (!w || !ends_with(w, ".npz")))
 		usage_error(usage, "--compress goes with --weights FILE.npz");
 
 	/* every reader refuses a longer line: refuse to write one (d as

@@ -429,3 +429,17 @@ sorted_find(const int *a, long n, int x)
 	}
 	return lo < n && a[lo] == x ? lo : -1;
 }
+
+int
+bytes_end_with(const char *s, size_t n, const char *suffix)
+{
+	size_t m = strlen(suffix);
+
+	return n >= m && memcmp(s + n - m, suffix, m) == 0;
+}
+
+int
+ends_with(const char *s, const char *suffix)
+{
+	return bytes_end_with(s, strlen(s), suffix);
+}

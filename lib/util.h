@@ -89,4 +89,9 @@ int     name_index(const char *s, const char *const *names, int n);
 /* The index of x in the n ascending ints of a, or -1 (binary search). */
 long    sorted_find(const int *a, long n, int x);
 
+/* Whether the n bytes at s (a name not ended by a NUL), or the string s,
+ * end with suffix: a file's format by its name (".npz"). */
+int     bytes_end_with(const char *s, size_t n, const char *suffix);
+int     ends_with(const char *s, const char *suffix);
+
 #endif

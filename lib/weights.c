@@ -362,7 +362,7 @@ npz_parse(struct weights *w)
 			fail(w, NULL, "%s", why);
 		if (!printable(m.name, m.namelen))
 			fail(w, NULL, "a member name holds control characters");
-		if (m.namelen < 5 || memcmp(m.name + m.namelen - 4, ".npy", 4))
+		if (m.namelen < 5 || !bytes_end_with(m.name, m.namelen, ".npy"))
 			fail(w, NULL, "member '%.*s' is not a .npy", (int)m.namelen,
 			    m.name);
 		t = new_tensor(w, m.name, m.namelen - 4);
@@ -501,14 +501,6 @@ check_overlap(struct weights *w)
 		if (w->t[i].src + w->t[i].srclen > w->t[i + 1].src)
 			fail(w, w->t[i + 1].name, "its data overlaps tensor %s's",
 			    w->t[i].name);
-}
-
-static int
-ends_with(const char *s, const char *suffix)
-{
-	size_t n = strlen(s), m = strlen(suffix);
-
-	return n >= m && strcmp(s + n - m, suffix) == 0;
 }
 
 void

@@ -165,6 +165,34 @@ PY
 	assert_error 2 attn-gen-model
 }
 
+# A weight file's format is told by the end of its name, by one helper
+# (util's ends_with, bytes_end_with for a zip member's name), checked here
+# against bash's own pattern match, and through the programs.
+@test "a file's format by the end of its name: one helper, as bash matches it; --compress goes with .npz only" {
+	for s in "" a .npz x.npz x.npz.safetensors x.safetensors.npz npz x.NPZ \
+	    .npy x.npy x.npyy w.safetensors safetensors; do
+		for suf in .npz .npy .safetensors ""; do
+			want=0
+			[[ $s != *"$suf" ]] || want=1
+			[ "$("$UNIT" suffix "$s" "$suf")" = $want ] || { echo "'$s' '$suf'"; false; }
+			# the first n bytes of s, as a name without a NUL
+			n=$(( ${#s} / 2 ))
+			want=0
+			[[ ${s:0:n} != *"$suf" ]] || want=1
+			[ "$("$UNIT" suffix "$s" "$suf" $n)" = $want ] || { echo "'${s:0:n}' '$suf'"; false; }
+		done
+	done
+	run attn-gen-model --vocab 4 --weights x.npz.safetensors --compress
+	assert_error 2 attn-gen-model
+	attn-gen-model --vocab 4 --weights x.safetensors.npz --compress >m
+	attn-to-ccmc m >/dev/null
+	cp x.safetensors.npz x.npz.npyy
+	jq -c '.weights = "x.npz.npyy"' m >m2
+	run attn-to-ccmc m2
+	[ "$status" -eq 65 ]
+	[[ $output == *"unknown format: the name must end in .npy, .npz or .safetensors"* ]]
+}
+
 @test "the lies of a zip: corrupt, cut short, longer or shorter than declared, wrong CRC-32, bomb-like sizes, garbage after the stream, bad descriptors: one line naming file and tensor, exit 65" {
 	py <<'PY'
 import struct, zipfile, zlib

@@ -876,6 +876,16 @@ dtypes(const char *dir)
 	return 0;
 }
 
+/* suffix S SUFFIX [N]: whether S (or its first N bytes) ends with SUFFIX,
+ * 1 or 0. */
+static int
+suffix(int argc, char **argv)
+{
+	printf("%d\n", argc == 5 ? bytes_end_with(argv[2], (size_t)atol(argv[4]),
+	    argv[3]) : ends_with(argv[2], argv[3]));
+	return 0;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -906,11 +916,13 @@ main(int argc, char **argv)
 		return dtypes(argv[2]);
 	if (argc == 2 && strcmp(argv[1], "flood") == 0)
 		return flood();
+	if ((argc == 4 || argc == 5) && strcmp(argv[1], "suffix") == 0)
+		return suffix(argc, argv);
 	if (argc == 5 && strcmp(argv[1], "decay") == 0)
 		return decay(argv[2], strtoull(argv[3], NULL, 10), atol(argv[4]));
 	fprintf(stderr, "usage: unit vectors FILE | theorem FILE N SEED | "
 	    "rng SEED N | chain FILE | longrun FILE | draws SEED N | "
 	    "partial N | format SEED N | grow SEED N | decay FILE SEED N | flood | "
-	    "cut FILE | longline N | dtypes DIR\n");
+	    "cut FILE | longline N | dtypes DIR | suffix S SUFFIX [N]\n");
 	return 2;
 }
