@@ -224,7 +224,8 @@ ccmc_parse(const struct input *in, json_t *rec, struct ccmc *c)
  * then merged (a zero column is a listed logit of minus infinity). */
 struct rowbuf {
 	int    *col, *zero, *mcol;
-	double *a, *ma;
+	double *a, *ma, *lo, *hi;
+	unsigned char *seen;   /* of mcol: in a component read so far */
 	int     cap;
 };
 
@@ -239,6 +240,9 @@ rowbuf_room(struct rowbuf *b, int n)
 	b->mcol = xrealloc(b->mcol, 2 * (size_t)b->cap * sizeof *b->mcol);
 	b->a = xrealloc(b->a, (size_t)b->cap * sizeof *b->a);
 	b->ma = xrealloc(b->ma, 2 * (size_t)b->cap * sizeof *b->ma);
+	b->lo = xrealloc(b->lo, (size_t)b->cap * sizeof *b->lo);
+	b->hi = xrealloc(b->hi, (size_t)b->cap * sizeof *b->hi);
+	b->seen = xrealloc(b->seen, 2 * (size_t)b->cap);
 }
 
 static void
@@ -249,6 +253,9 @@ rowbuf_free(struct rowbuf *b)
 	free(b->mcol);
 	free(b->a);
 	free(b->ma);
+	free(b->lo);
+	free(b->hi);
+	free(b->seen);
 }
 
 /* A logit of a sparse record: a number within MAX_SCORE, or null (NaN:
@@ -319,6 +326,135 @@ row_index(const struct input *in, json_t *row, int r, int K)
 		    "row)", (long long)i, r);
 }
 
+/*
+ * What a fit adds to a row (ccmc-records(5), "A sparse fit"), which no
+ * reader uses, checked for what it says: "samples" a count, "stderr" and
+ * the bootstrap's "conditional_lo" and "conditional_hi" one entry per
+ * column, and "identifiability" the row's flags and, if given, its
+ * "components": a partition of the row's listed columns, cols and zero.
+ */
+
+/* Whether id, in a component, is one of the m listed columns (ascending)
+ * and in no component before: 0; -1 if it is not listed, -2 if it was
+ * in one.  b->seen is cleared for the row's first id. */
+static int
+component_id(struct rowbuf *b, const int *listed, int m, long long id)
+{
+	long k = id < 0 || id > listed[m - 1] ? -1 : sorted_find(listed, m,
+	    (int)id);
+
+	if (k < 0)
+		return -1;
+	if (b->seen[k])
+		return -2;
+	b->seen[k] = 1;
+	return 0;
+}
+
+/* The first of the m listed columns in no component, or -1. */
+static int
+component_missed(const struct rowbuf *b, const int *listed, int m)
+{
+	for (int k = 0; k < m; k++)
+		if (!b->seen[k])
+			return listed[k];
+	return -1;
+}
+
+static void
+row_components(const struct input *in, json_t *comps, const int *listed,
+    int m, struct rowbuf *b)
+{
+	json_t *c, *x;
+	size_t k, l;
+	int miss;
+
+	if (!json_is_array(comps))
+		input_fail(in, "identifiability.components must be an array of "
+		    "arrays of column ids");
+	memset(b->seen, 0, (size_t)m);
+	json_array_foreach(comps, k, c) {
+		if (!json_is_array(c) || json_array_size(c) == 0)
+			input_fail(in, "identifiability.components[%zu] must be a "
+			    "non-empty array of column ids", k);
+		json_array_foreach(c, l, x) {
+			int rc = json_is_integer(x) && m > 0 ? component_id(b, listed,
+			    m, json_integer_value(x)) : -1;
+
+			if (rc == -1)
+				input_fail(in, "identifiability.components[%zu][%zu] is "
+				    "not a column the row lists (in \"cols\" or "
+				    "\"zero\")", k, l);
+			if (rc == -2)
+				input_fail(in, "identifiability.components[%zu][%zu]: "
+				    "column %lld is in a component already", k, l,
+				    (long long)json_integer_value(x));
+		}
+	}
+	if ((miss = component_missed(b, listed, m)) >= 0)
+		input_fail(in, "identifiability.components leave out column %d, "
+		    "which the row lists: they must partition \"cols\" and "
+		    "\"zero\"", miss);
+}
+
+/* Array key of the row: n entries (one per column), each null (NaN in
+ * out) or a number in [lo, hi]. */
+static void
+column_numbers(const struct input *in, json_t *row, const char *key, int n,
+    double lo, double hi, double *out)
+{
+	json_t *arr = json_object_get(row, key), *x;
+	size_t k;
+
+	if (!json_is_array(arr) || json_array_size(arr) != (size_t)n)
+		input_fail(in, "ccmc-row \"%s\" must be an array as long as "
+		    "\"cols\" (%d)", key, n);
+	json_array_foreach(arr, k, x) {
+		out[k] = json_is_null(x) ? NAN : json_number_value(x);
+		if (!json_is_null(x) && (!json_is_number(x) || !(out[k] >= lo &&
+		    out[k] <= hi)))
+			input_fail(in, "%s[%zu] is not null or a number in [%g, %g]",
+			    key, k, lo, hi);
+	}
+}
+
+static void
+row_fit_fields(const struct input *in, json_t *row, int n, const int *listed,
+    int m, struct rowbuf *b)
+{
+	static const char *const flag[] = { "determined", "mle_exists", "tied" };
+	json_t *x = json_object_get(row, "samples"), *id;
+	int lo = json_object_get(row, "conditional_lo") != NULL;
+
+	if (x && !(json_is_number(x) && json_number_value(x) >= 0 &&
+	    isfinite(json_number_value(x))))
+		input_fail(in, "ccmc-row \"samples\" must be a number >= 0");
+	if ((id = json_object_get(row, "identifiability"))) {
+		if (!json_is_object(id))
+			input_fail(in, "ccmc-row \"identifiability\" must be an "
+			    "object");
+		for (int k = 0; k < 3; k++)
+			if (!json_is_boolean(json_object_get(id, flag[k])))
+				input_fail(in, "identifiability.%s must be true or false",
+				    flag[k]);
+		if ((x = json_object_get(id, "components")))
+			row_components(in, x, listed, m, b);
+	}
+	if ((x = json_object_get(row, "stderr")) && !json_is_null(x))
+		column_numbers(in, row, "stderr", n, 0, HUGE_VAL, b->lo);
+	if (lo != (json_object_get(row, "conditional_hi") != NULL))
+		input_fail(in, "ccmc-row has \"conditional_%s\" without "
+		    "\"conditional_%s\"", lo ? "lo" : "hi", lo ? "hi" : "lo");
+	if (!lo)
+		return;
+	column_numbers(in, row, "conditional_lo", n, 0, 1, b->lo);
+	column_numbers(in, row, "conditional_hi", n, 0, 1, b->hi);
+	for (int k = 0; k < n; k++)
+		if (b->lo[k] > b->hi[k])
+			input_fail(in, "conditional_lo[%d] = %g is above "
+			    "conditional_hi[%d] = %g", k, b->lo[k], k, b->hi[k]);
+}
+
 /* Row r of a sparse record, checked, into c->lg. */
 static void
 sparse_row(const struct input *in, json_t *row, struct ccmc *c, int r,
@@ -355,6 +491,7 @@ sparse_row(const struct input *in, json_t *row, struct ccmc *c, int r,
 			b->ma[m++] = b->a[k++];
 		}
 	}
+	row_fit_fields(in, row, n, b->mcol, m, b);
 	logits_sparse_add(&c->lg, b->mcol, b->ma, m, deflt);
 }
 
@@ -451,17 +588,24 @@ fast_bool(const char *p, const char *end)
 	return q ? q : fast_lit(p, end, "false");
 }
 
+/* The columns of the row fast_row reads (b->col, n of them), for what
+ * row_fit_fields checks, and k: the items of an array so far. */
+struct fast_cols {
+	struct rowbuf *b;
+	int     n, k;
+};
+
 /* [x,...] or [], each x read by item; NULL if declined. */
 static const char *
-fast_array(const char *p, const char *end,
-    const char *(*item)(const char *, const char *))
+fast_array(const char *p, const char *end, struct fast_cols *fc,
+    const char *(*item)(const char *, const char *, struct fast_cols *))
 {
 	if (!(p = fast_lit(p, end, "[")))
 		return NULL;
 	if (p < end && *p == ']')
 		return p + 1;
 	for (;;) {
-		if (!(p = item(p, end)))
+		if (!(p = item(p, end, fc)))
 			return NULL;
 		if (p < end && *p == ']')
 			return p + 1;
@@ -470,34 +614,44 @@ fast_array(const char *p, const char *end,
 	}
 }
 
+/* An id of a component: one of the columns, in none before. */
 static const char *
-fast_id(const char *p, const char *end)
+fast_component_id(const char *p, const char *end, struct fast_cols *fc)
 {
 	int v;
 
-	return fast_uint(p, end, &v);
+	if (!(p = fast_uint(p, end, &v)) || fc->n == 0 ||
+	    component_id(fc->b, fc->b->col, fc->n, v) != 0)
+		return NULL;
+	return p;
 }
 
 static const char *
-fast_ids(const char *p, const char *end)
+fast_component(const char *p, const char *end, struct fast_cols *fc)
 {
-	return fast_array(p, end, fast_id);
+	const char *q = fast_array(p, end, fc, fast_component_id);
+
+	return q && q > p + 2 ? q : NULL;    /* not [] */
 }
 
+/* A standard error, one of n: null or a number >= 0. */
 static const char *
-fast_number_or_null(const char *p, const char *end)
+fast_stderr(const char *p, const char *end, struct fast_cols *fc)
 {
 	const char *q = fast_lit(p, end, "null");
-	double v;
+	double v = 0;
 
-	return q ? q : fast_number(p, end, &v);
+	if (fc->k++ == fc->n || (!q && !(q = fast_number(p, end, &v))) || v < 0)
+		return NULL;
+	return q;
 }
 
 /* What a fit without --brief adds to a row, which no reader uses: its
- * grammar checked, in the layout the fit writes (ccmc-records(5));
- * returns past it (p itself without it), NULL if declined. */
+ * grammar checked, in the layout the fit writes (ccmc-records(5)), and
+ * what row_fit_fields checks; returns past it (p itself without it),
+ * NULL if declined. */
 static const char *
-fast_fit_fields(const char *p, const char *end)
+fast_fit_fields(const char *p, const char *end, struct fast_cols *fc)
 {
 	const char *q;
 
@@ -508,15 +662,19 @@ fast_fit_fields(const char *p, const char *end)
 		    !(q = fast_lit(q, end, ",\"tied\":")) ||
 		    !(q = fast_bool(q, end)))
 			return NULL;
+		memset(fc->b->seen, 0, (size_t)fc->n);
 		if ((p = fast_lit(q, end, ",\"components\":")) &&
-		    !(q = fast_array(p, end, fast_ids)))
+		    (!(q = fast_array(p, end, fc, fast_component)) ||
+		    component_missed(fc->b, fc->b->col, fc->n) >= 0))
 			return NULL;
 		if (!(p = fast_lit(q, end, "}")))
 			return NULL;
 	}
+	fc->k = 0;
 	if ((q = fast_lit(p, end, ",\"stderr\":")))
 		p = fast_lit(q, end, "null") ? q + 4 :
-		    fast_array(q, end, fast_number_or_null);
+		    (q = fast_array(q, end, fc, fast_stderr)) && fc->k == fc->n ?
+		    q : NULL;
 	return p;
 }
 
@@ -529,6 +687,7 @@ fast_row(const struct input *in, struct ccmc *c, int r, double deflt,
 	const char *p = in->buf, *end = in->buf + in->len, *q;
 	int i, n = 0, na = 0;
 	double samples;
+	struct fast_cols fc = { .b = b };
 
 	if (!(p = fast_lit(p, end, "{\"type\":\"ccmc-row\",\"i\":")) ||
 	    !(p = fast_uint(p, end, &i)) || i != r ||
@@ -574,9 +733,11 @@ fast_row(const struct input *in, struct ccmc *c, int r, double deflt,
 	    !(p = fast_logit(q, end, &deflt)))
 		return 0;
 	if ((q = fast_lit(p, end, ",\"samples\":")) &&
-	    !(p = fast_number(q, end, &samples)))
+	    (!(p = fast_number(q, end, &samples)) || samples < 0))
 		return 0;
-	if (!(p = fast_fit_fields(p, end)) || p + 1 != end || *p != '}')
+	rowbuf_room(b, n + 1);    /* seen, for n = 0 too */
+	fc.n = n;
+	if (!(p = fast_fit_fields(p, end, &fc)) || p + 1 != end || *p != '}')
 		return 0;
 	logits_sparse_add(&c->lg, b->col, b->a, n, deflt);
 	return 1;

@@ -309,6 +309,78 @@ bad() {
 	done
 }
 
+# What a fit adds to a row (ccmc-records(5), "A sparse fit"), which no
+# reader uses, must still hold what it says: "stderr" and the bootstrap's
+# "conditional_lo"/"conditional_hi" one entry per column, the components a
+# partition of the listed columns (cols and zero).  Each bad row is
+# refused at its line, in the layout a fit writes (read without a JSON
+# tree) and with a space (read with one); every record a fit writes reads.
+@test "sparse: a fit's row fields hold what ccmc-records(5) says, or the row is refused at its line" {
+	cd "$BATS_FILE_TMPDIR"
+	H='{"type":"ccmc","form":"sparse","K":4,"default":0.0,"background":null}'
+	R1='{"type":"ccmc-row","i":1,"cols":[],"A":[]}'
+	R2='{"type":"ccmc-row","i":2,"cols":[],"A":[]}'
+	R3='{"type":"ccmc-row","i":3,"cols":[],"A":[]}'
+	ROW0='{"type":"ccmc-row","i":0,"cols":[0,2],"A":[1.0,-1.0]'
+	ID='"identifiability":{"determined":true,"mle_exists":true,"tied":false'
+	# good rows: components of cols and zero, in any order; null entries
+	for body in ',"samples":3.0' ",$ID}" ",$ID,\"components\":[[2],[0]]}" \
+	    ',"zero":[1],'"$ID"',"components":[[1,2],[0]]}' \
+	    ',"stderr":[0.5,null]' ',"stderr":null' \
+	    ',"conditional_lo":[0.25,null],"conditional_hi":[0.5,null]'; do
+		printf '%s\n' "$H" "$ROW0$body}" "$R1" "$R2" "$R3" >r
+		run attn-sample --model r -n 1 </dev/null
+		[ "$status" -eq 0 ] || { echo "$body: $output"; return 1; }
+	done
+	for case in \
+	    'stderr-short|,"stderr":[0.5]|"stderr" must be an array as long as "cols" (2)' \
+	    'stderr-long|,"stderr":[0.5,0.5,0.5]|"stderr" must be an array as long as "cols" (2)' \
+	    'stderr-negative|,"stderr":[0.5,-0.5]|stderr[1] is not null or a number in [0, inf]' \
+	    'stderr-string|,"stderr":[0.5,"x"]|stderr[1] is not null or a number' \
+	    'stderr-number|,"stderr":0.5|"stderr" must be an array' \
+	    'lo-short|,"conditional_lo":[0.1],"conditional_hi":[0.2,0.3]|"conditional_lo" must be an array as long as "cols" (2)' \
+	    'hi-long|,"conditional_lo":[0.1,0.2],"conditional_hi":[0.2,0.3,0.4]|"conditional_hi" must be an array as long as "cols" (2)' \
+	    'lo-alone|,"conditional_lo":[0.1,0.2]|"conditional_lo" without "conditional_hi"' \
+	    'hi-alone|,"conditional_hi":[0.1,0.2]|"conditional_hi" without "conditional_lo"' \
+	    'lo-above-hi|,"conditional_lo":[0.1,0.5],"conditional_hi":[0.2,0.3]|conditional_lo[1] = 0.5 is above conditional_hi[1] = 0.3' \
+	    'hi-beyond-1|,"conditional_lo":[0.1,0.5],"conditional_hi":[0.2,1.5]|conditional_hi[1] is not null or a number in [0, 1]' \
+	    "comp-unlisted|,$ID,\"components\":[[0],[2],[3]]}|components[2][0] is not a column the row lists" \
+	    "comp-beyond-K|,$ID,\"components\":[[0],[2,9]]}|components[1][1] is not a column the row lists" \
+	    "comp-twice|,$ID,\"components\":[[0,2],[2]]}|components[1][0]: column 2 is in a component already" \
+	    "comp-missing|,$ID,\"components\":[[2]]}|components leave out column 0" \
+	    "comp-zero-missing|,\"zero\":[1],$ID,\"components\":[[0],[2]]}|components leave out column 1" \
+	    "comp-empty|,$ID,\"components\":[[0,2],[]]}|components[1] must be a non-empty array" \
+	    "comp-flat|,$ID,\"components\":[0,2]}|components[0] must be a non-empty array" \
+	    "comp-string|,$ID,\"components\":[[0],[\"2\"]]}|components[1][0] is not a column the row lists" \
+	    'flag|,"identifiability":{"determined":1,"mle_exists":true,"tied":false}|identifiability.determined must be true or false' \
+	    'flag-missing|,"identifiability":{"determined":true,"tied":false}|identifiability.mle_exists must be true or false' \
+	    'samples|,"samples":-1.0|"samples" must be a number >= 0'; do
+		IFS='|' read -r label body want <<<"$case"
+		printf '%s\n' "$H" "$ROW0$body}" "$R1" "$R2" "$R3" >r
+		bad "$label" r:2: "$want"
+		sed -i '2s/,"A"/, "A"/' r
+		bad "$label-tree" r:2: "$want"
+	done
+	# every sparse record a fit writes reads back: integer tokens with
+	# sunk tokens and a bootstrap, text, and shards merged
+	attn-gen-model --vocab 8 --seed 5 >g
+	attn-sample --model g --len 3 -n 40 --seed 4 </dev/null >few
+	printf '%s\n' "the cat sat on the mat and the cat ran" \
+	    "a dog sat on a log and the dog ran to the cat" >txt
+	ccmc-estimate --quiet --form sparse --bootstrap 20 --seed 1 few >f1
+	grep -q '"zero"' f1
+	grep -q '"conditional_lo"' f1
+	ccmc-estimate --quiet --text --form sparse --bootstrap 10 --seed 2 txt >f2
+	ccmc-estimate --quiet --form sparse --bootstrap 10 --rows 1/2 few >s1
+	ccmc-estimate --quiet --form sparse --bootstrap 10 --rows 2/2 few >s2
+	ccmc-estimate --quiet --merge s1 s2 >f3
+	for f in f1 f2 f3; do
+		attn-to-ccmc --analyze "$f" >/dev/null
+	done
+	ccmc-estimate --quiet --eval f1 few >/dev/null
+	ccmc-estimate --quiet --text --eval f2 txt >/dev/null
+}
+
 # A ccmc-row belongs to the K lines after its sparse header: whether a
 # program reads the record, passes it through or skips it, and in a file
 # read for its first record only (--model, --eval), a row past them, or
