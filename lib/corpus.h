@@ -13,7 +13,7 @@
 
 #include <stddef.h>
 
-#define UNK "<unk>"    /* the word that stands for the words not kept */
+#include "vocab.h"     /* UNK */
 
 struct vocab;
 

@@ -151,6 +151,24 @@ punctuation(int c)
 	return c > ' ' && c < 0x7f && !wordchar(c);
 }
 
+/* Whether s (n bytes) opens with UNK, as --lower reads it: the unknown
+ * word is one word whatever --punct parts, as it is in keep. */
+static int
+unk_at(const struct text *t, const unsigned char *s, size_t n)
+{
+	size_t m = strlen(UNK);
+
+	for (size_t j = 0; j < m; j++) {
+		int c = j < n ? s[j] : 0;
+
+		if (t->lower && c >= 'A' && c <= 'Z')
+			c += 'a' - 'A';
+		if (c != UNK[j])
+			return 0;
+	}
+	return 1;
+}
+
 /* The next word of s (from *k on) into w, NUL-terminated; 0 at the end. */
 static int
 next_word(const struct text *t, const unsigned char *s, size_t n, size_t *k,
@@ -167,6 +185,11 @@ next_word(const struct text *t, const unsigned char *s, size_t n, size_t *k,
 		}
 		if (t->punct == TEXT_KEEP) {
 			while (i < n && !space(s[i]))
+				w[m++] = (char)s[i++];
+			break;
+		}
+		if (unk_at(t, s + i, n - i)) {
+			while (m < strlen(UNK))
 				w[m++] = (char)s[i++];
 			break;
 		}

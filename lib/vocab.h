@@ -6,6 +6,8 @@
 #ifndef VOCAB_H
 #define VOCAB_H
 
+#define UNK "<unk>"    /* the word that stands for the words not kept */
+
 struct vocab {
 	int     n, cap;       /* words held; capacity of word[] */
 	char  **word;         /* id -> string */

@@ -186,10 +186,17 @@ d = open(sys.argv[2]).read().split()
 known = set(c["vocab"]) - {"<unk>"}
 assert e["unk_steps"] == sum(w not in known for w in d[1:]), e
 EOF2
-	# the literal word <unk> is the unknown word too
+	# the literal word <unk> is the unknown word too, in every --punct
+	# mode: one step, not "<", "unk" and ">"
 	echo "a <unk> b a <unk>" >"$T/u"
 	ccmc-estimate --text --markov "$T/u" >"$T/mu"
 	[ "$(jq -c .vocab "$T/mu")" = '["a","b","<unk>"]' ]
+	for punct in split drop; do
+		ccmc-estimate --text --punct $punct --markov --max-vocab 6 "$T/text" >"$T/cs"
+		echo "w0 <unk> w0" >"$T/hu"
+		ccmc-estimate --text --eval "$T/cs" "$T/hu" >"$T/eu"
+		[ "$(jq -c '[.steps, .unk_steps]' "$T/eu")" = '[2,1]' ]
+	done
 	# a model without <unk> refuses unknown words, naming the line
 	ccmc-estimate --text --markov "$T/text" >"$T/all"
 	printf 'w0 w1\nw0 nonesuch\n' >"$T/h2"
@@ -381,11 +388,13 @@ assert kn["perplexity"] < add["perplexity"], (kn["perplexity"], add["perplexity"
 EOF2
 }
 
+# The unknown word <unk> is one word in every --punct mode (<UNK> too
+# with --lower), and the last id of the vocabulary, as in keep.
 @test "text: --lower, --punct, --chunk and --pieces cut words as an independent splitter does" {
 	printf '%s\n' "The licensee's RIGHTS: (a) to copy; (b) to run -- version 2.0!" \
 	    "Ça va? Élan, naïve café... don't 'quote' a''b x'" \
 	    "one two three four five six seven eight nine ten eleven" \
-	    "-- ,,, ..." "Fin." >"$T/p"
+	    "-- ,,, ..." "Fin." "x<unk>y <UNK> <unk>, (<unk>) <unk <unk>" >"$T/p"
 	for punct in keep split drop; do
 		for lower in "" --lower; do
 			for chunk in 0 3 4; do
@@ -406,7 +415,7 @@ for line in open(text, encoding="utf-8"):
     if punct == "keep":
         words = line.split()
     else:
-        pat = W + "+(?:'" + W + "+)*"
+        pat = "<unk>|" + W + "+(?:'" + W + "+)*"
         if punct == "split":
             pat += r"|[!-/:-@\[-`{-~]"
         words = re.findall(pat, line)
@@ -417,6 +426,8 @@ for d in docs:
     pieces += [d[i:i + size] for i in range(0, len(d), size or 1)]
 m = json.load(open(sys.argv[5]))
 order = list(dict.fromkeys(w for p in pieces if len(p) >= 2 for w in p))
+if "<unk>" in order:
+    order = [w for w in order if w != "<unk>"] + ["<unk>"]
 assert m["vocab"] == order, (m["vocab"], order)
 assert m["fit"]["steps"] == sum(len(p) - 1 for p in pieces if len(p) >= 2)
 assert m["fit"]["sequences"] == sum(len(p) >= 2 for p in pieces)
