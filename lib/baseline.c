@@ -346,26 +346,46 @@ put_log10(FILE *f, double ln)
 	fprintf(f, "%.17g", ln / M_LN10);
 }
 
+const char *
+arpa_unfit_word(const struct vocab *v, int *j)
+{
+	for (*j = 0; v && *j < v->n; (*j)++) {
+		const char *w = v->word[*j];
+
+		if (!*w)
+			return "is empty, which no ARPA word is";
+		if (strpbrk(w, " \t\n\r\f\v"))
+			return "holds white space, which separates ARPA's words";
+		if (strcmp(w, "<s>") == 0)
+			return "is <s>, ARPA's start of a sentence, which a reader "
+			    "would take it for (the chain knows no sentences): "
+			    "respell it (on text, --punct split parts '<' and '>' "
+			    "from words)";
+		if (strcmp(w, "</s>") == 0)
+			return "is </s>, ARPA's end of a sentence, which a reader "
+			    "would take it for (the chain knows no sentences): "
+			    "respell it (on text, --punct split parts '<' and '>' "
+			    "from words)";
+	}
+	return NULL;
+}
+
 int
 chain_write_arpa(const struct chain *ch, const struct vocab *v, FILE *f)
 {
-	int K = ch->K, bos = !v || vocab_find(v, "<s>") < 0;
-	int eos = !v || vocab_find(v, "</s>") < 0;
+	int K = ch->K, bad;
 	char a[16], b[16];
 
-	for (int j = 0; v && j < K; j++)
-		if (strpbrk(v->word[j], " \t\n\r\f\v") || !*v->word[j]) {
-			errno = EINVAL;
-			return -1;
-		}
+	if (arpa_unfit_word(v, &bad)) {
+		errno = EINVAL;
+		return -1;
+	}
 	fprintf(f, "\\data\\\nngram 1=%d\nngram 2=%ld\n\n\\1-grams:\n",
-	    K + bos + eos, ch->start[K]);
+	    K + 2, ch->start[K]);
 	/* never predicted: the first word of a sequence is its prompt, and
 	 * sequences have no end; P(j | <s>) = bg_j */
-	if (bos)
-		fprintf(f, "-99\t<s>\t0\n");
-	if (eos)
-		fprintf(f, "-99\t</s>\n");
+	fprintf(f, "-99\t<s>\t0\n");
+	fprintf(f, "-99\t</s>\n");
 	for (int j = 0; j < K; j++) {
 		put_log10(f, ch->bg[j]);
 		fprintf(f, "\t%s\t", word_of(v, j, a, sizeof a));

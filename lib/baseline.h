@@ -74,12 +74,18 @@ void chain_score(const struct chain *ch, const struct corpus *cp, double *p);
  * ccmc-row lines. */
 void chain_write(const struct chain *ch, const struct vocab *v,
          json_t *header);
+/* Why word *j of v cannot be an ARPA word, or NULL if every one can: it
+ * is empty, holds white space (which separates ARPA's words), or is <s>
+ * or </s>, ARPA's sentence markers, which a reader would take it for:
+ * the chain's sequences have neither.  <unk> can: it is the unknown word
+ * in both.  v NULL (ids as words) always can. */
+const char *arpa_unfit_word(const struct vocab *v, int *j);
 /* Writes ch as a backoff bigram model in the ARPA format of SRILM and
  * KenLM: log10 P(j | i) for the pairs listed, and for the others the
  * backoff weight def_i times the unigram bg_j (ch must have both); words
  * from v (ids as decimals without one), with <s> and </s> added (never
- * predicted: log10 0 is written -99) unless v has them.  0, or -1 with
- * errno set. */
+ * predicted: log10 0 is written -99).  0, or -1 with errno set (EINVAL:
+ * a word arpa_unfit_word refuses). */
 int  chain_write_arpa(const struct chain *ch, const struct vocab *v, FILE *f);
 
 #endif

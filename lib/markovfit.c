@@ -68,17 +68,23 @@ write_dense_chain(const struct dataset *d, const struct markov_settings *s,
 	free(P);
 }
 
-/* --arpa FILE: the chain in the ARPA format of SRILM and KenLM. */
+/* --arpa FILE: the chain in the ARPA format of SRILM and KenLM; a word
+ * it cannot hold is refused before the file is made. */
 static void
-write_arpa(const char *path, const struct chain *ch, const struct vocab *v)
+write_arpa(const char *path, const struct chain *ch, const struct dataset *d)
 {
-	FILE *f = fopen(path, "w");
+	const struct vocab *v = d->kind == 2 ? d->words : NULL;
+	const char *why;
+	FILE *f;
+	int j;
 
-	if (!f)
+	if ((why = arpa_unfit_word(v, &j)))
+		input_fail(&d->end, "--arpa %s: vocabulary word %d %s", path, j,
+		    why);
+	if (!(f = fopen(path, "w")))
 		die(EXIT_FAIL, "%s: %s", path, strerror(errno));
 	if (chain_write_arpa(ch, v, f) != 0 || fclose(f) != 0)
-		die(EXIT_FAIL, "%s: %s", path, errno == EINVAL ? "a word holds "
-		    "white space, which ARPA cannot hold" : strerror(errno));
+		die(EXIT_FAIL, "%s: %s", path, strerror(errno));
 }
 
 void
@@ -109,7 +115,7 @@ markovfit_write(const struct dataset *d, const struct markov_settings *s)
 		free(p);
 	}
 	if (s->arpa)
-		write_arpa(s->arpa, &ch, d->kind == 2 ? d->words : NULL);
+		write_arpa(s->arpa, &ch, d);
 	if (sparse) {
 		jset(extra, "meta", meta);
 		chain_write(&ch, d->kind == 2 ? d->words : NULL, extra);

@@ -160,6 +160,55 @@ assert backoff > n // 4, (backoff, n)
 EOF2
 }
 
+# A word of the input that ARPA reserves (<s>, </s>: its sentence
+# markers) or cannot hold (empty, white space) is refused, naming it,
+# before the ARPA file is made; without it the file loads in Sphinx.
+# <unk> is the unknown word of both: written as a word, P(<unk> | a) read
+# back as the record's.
+@test "kn-sparse: --arpa refuses a word ARPA reserves or cannot hold, naming it, before writing; <unk> is a word" {
+	cd "$T"
+	printf '%s\n' "a <s> b a b" "b a </s> a b" "a b b a <s> a <unk> b" >marked
+	run sh -c 'ccmc-estimate --text --markov --arpa m.arpa marked >out'
+	assert_error 65 ccmc-estimate
+	[ "${#lines[@]}" -eq 1 ]
+	[[ $output == "ccmc-estimate: marked:3: --arpa m.arpa: vocabulary word "[0-9]" is <s>, ARPA's start of a sentence"* ]]
+	[ ! -e m.arpa ] && [ ! -s out ]
+	sed 's/<s>/<S>/g' marked >end
+	run sh -c 'ccmc-estimate --text --markov --arpa m.arpa end >out'
+	assert_error 65 ccmc-estimate
+	[[ $output == *"is </s>, ARPA's end of a sentence"* ]]
+	[ ! -e m.arpa ]
+	# string tokens ARPA cannot hold
+	printf '%s\n' '{"type":"trajectory","prompt":["a b"],"tokens":["c","a b","c"]}' >ws
+	run sh -c 'ccmc-estimate --markov --arpa m.arpa ws >out'
+	assert_error 65 ccmc-estimate
+	[[ $output == *"vocabulary word 0 holds white space"* ]]
+	printf '%s\n' '{"type":"trajectory","prompt":[""],"tokens":["c","","c"]}' >empty
+	run sh -c 'ccmc-estimate --markov --arpa m.arpa empty >out'
+	assert_error 65 ccmc-estimate
+	[[ $output == *"vocabulary word 0 is empty"* ]]
+	[ ! -e m.arpa ]
+	# --punct split parts < and > from the words (<unk> stays whole)
+	ccmc-estimate --text --punct split --markov --arpa m.arpa marked >m
+	[ "$(jq -c .vocab m)" = '["a","<","s",">","b","/","<unk>"]' ]
+	[ "$(grep -c '<s>' m.arpa)" -eq 1 ] && [ "$(grep -c '</s>' m.arpa)" -eq 1 ]
+	# respelt: written, and Sphinx reads P(<unk> | a) as the record's
+	sed 's/<s>/s/g; s#</s>#e#g' marked >plain
+	ccmc-estimate --text --markov --arpa m.arpa plain >m
+	echo "a <unk>" >pair
+	sphinx_lm_eval -lm m.arpa -lsn pair -verbose yes >eval 2>&1
+	py m eval <<'EOF2'
+import json, math, re, sys
+m = json.load(open(sys.argv[1]))
+V = {w: i for i, w in enumerate(m["vocab"])}
+lp = [int(r.group(1)) for r in (re.match(r"log P\(<unk>\|a \) = (-?\d+)$", l.strip())
+      for l in open(sys.argv[2])) if r]
+assert len(lp) == 1, lp
+want = math.log(m["P"][V["a"]][V["<unk>"]])
+assert abs(lp[0] * math.log(1.0001) - want) <= 1e-3, (lp, want)
+EOF2
+}
+
 @test "kn-sparse: --arpa writes the Kneser-Ney bigram that an ARPA reader computes back" {
 	ccmc-estimate --text --markov --max-vocab 50 --arpa "$T/a.arpa" "$T/text" >"$T/d"
 	arpa_check "$T/a.arpa" "$T/d"
