@@ -382,8 +382,8 @@ row_components(const struct input *in, json_t *comps, const int *listed,
 			    m, json_integer_value(x)) : -1;
 
 			if (rc == -1)
-				input_fail(in, "identifiability.components[%zu][%zu] is "
-				    "not a column the row lists (in \"cols\" or "
+				input_fail(in, "identifiability.components[%zu][%zu] "
+				    "is not a column the row lists (in \"cols\" or "
 				    "\"zero\")", k, l);
 			if (rc == -2)
 				input_fail(in, "identifiability.components[%zu][%zu]: "
@@ -435,8 +435,8 @@ row_fit_fields(const struct input *in, json_t *row, int n, const int *listed,
 			    "object");
 		for (int k = 0; k < 3; k++)
 			if (!json_is_boolean(json_object_get(id, flag[k])))
-				input_fail(in, "identifiability.%s must be true or false",
-				    flag[k]);
+				input_fail(in, "identifiability.%s must be true or "
+				    "false", flag[k]);
 		if ((x = json_object_get(id, "components")))
 			row_components(in, x, listed, m, b);
 	}

@@ -345,8 +345,10 @@ static void
 sparse_frame(struct input *in, json_t *rec)
 {
 	const char *type = record_type(rec);
-	int row = strcmp(type, "ccmc-row") == 0, in_rows = in->nread <= in->rows_to;
-	json_t *form = json_object_get(rec, "form"), *K = json_object_get(rec, "K");
+	int row = strcmp(type, "ccmc-row") == 0;
+	int in_rows = in->nread <= in->rows_to;
+	json_t *form = json_object_get(rec, "form");
+	json_t *K = json_object_get(rec, "K");
 	char what[48];
 
 	if (row != in_rows) {

@@ -67,9 +67,10 @@ json_t *input_record(struct input *in);
  * in the K lines after its header, and any other record there. */
 json_t *input_parse(struct input *in);
 /* For a file read for its first record only (--model, --eval): parses
- * the line after that record, if any, so that a ccmc-row there (an extra
- * row of a sparse ccmc, or a row after a record of one line) is refused
- * as input_parse refuses it.  What else may follow is not read. */
+ * the line after that record, if any (a record, then), so that a
+ * ccmc-row there (an extra row of a sparse ccmc, or a row after a record
+ * of one line) is refused as input_parse refuses it.  What follows that
+ * line is not read. */
 void    input_no_stray_row(struct input *in);
 void    input_close(struct input *in);
 void    input_fail(const struct input *in, const char *fmt, ...)
