@@ -45,23 +45,6 @@ static const char help[] =
 "  --compress       deflate the members of a .npz (np.savez_compressed)\n"
 "  -h, --help       this text;  --version  the version\n";
 
-/*
- * The most bytes the record of spec may take, from its sizes alone (before
- * the model is made, which takes minutes at the limits), d its dimension:
- * 25 bytes a number and its comma, the longest being
- * -2.2250738585072014e-308, but 4 for one-hot embeddings and their tied
- * head, which is E itself ("0.0", "1.0"); 3 a row for its brackets and
- * comma; 1024 for the keys and "meta".
- */
-static double
-record_bound(const struct model_spec *s, double d)
-{
-	double K = s->K, lmax = s->lmax, e = s->gaussian ? 25 : 4;
-
-	return 25 * (d * d + lmax * d) + e * 2 * K * d + 3 * (2 * K + d + lmax) +
-	    1024;
-}
-
 /* What the options ask for, beside the model's spec. */
 struct request {
 	const char *weights;     /* --weights FILE, or NULL: JSON arrays */
@@ -166,6 +149,7 @@ static void
 check_options(const struct model_spec *spec, const struct request *rq)
 {
 	const char *w = rq->weights;
+	double bound;
 	int d;
 
 	if ((spec->recency || rq->pos_random_opts) && !spec->lmax)
@@ -184,18 +168,21 @@ check_options(const struct model_spec *spec, const struct request *rq)
 	if (rq->compress && (!w || !ends_with(w, ".npz")))
 		usage_error(usage, "--compress goes with --weights FILE.npz");
 
-	/* every reader refuses a longer line: refuse to write one (d as
-	 * model_generate makes it: K plus the dimensions of the positions);
-	 * weight files have no such limit */
+	/* every reader refuses a longer line: refuse to write one, from the
+	 * sizes alone, before the model is made (minutes at the limits); d as
+	 * model_generate makes it: K plus the dimensions of the positions.
+	 * Weight files have no such limit. */
 	d = spec->d ? spec->d : spec->K + (spec->lmax ? (spec->recency ? 2 :
 	    spec->pos_dim) : 0);
-	if (!w && record_bound(spec, d) > MAX_LINE_BYTES)
+	bound = model_json_bound(spec->K, d, spec->lmax, !spec->headless,
+	    spec->gaussian ? MODEL_NUMBER_BYTES : 4, 1024);
+	if (!w && bound > MAX_LINE_BYTES)
 		usage_error(NULL, "K %d, d %d, %s embeddings, LMAX %d: the record "
 		    "may take %.0f bytes, more than the %ld of a line that every "
 		    "reader takes (LIMITS in attn-gen-model(1); --weights FILE "
 		    "keeps the arrays out of the line)", spec->K, d,
-		    spec->gaussian ? "gaussian" : "one-hot", spec->lmax,
-		    record_bound(spec, d), MAX_LINE_BYTES);
+		    spec->gaussian ? "gaussian" : "one-hot", spec->lmax, bound,
+		    MAX_LINE_BYTES);
 }
 
 int

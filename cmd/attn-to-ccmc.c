@@ -60,15 +60,13 @@ struct options {
 };
 
 /* A model with no exact CCMC, but a law (learned positions, an untied or
- * softmax head): with prompts, the CCMC of its scores and "distance";
- * else refused, with why. */
-static json_t *
+ * softmax head): with prompts, the CCMC of its scores into c; else
+ * refused, with why. */
+static void
 inexact(const struct input *in, const struct options *o,
-    const struct check_prompts *ps, const struct attn_model *m,
-    struct ccmc *c, const char *why)
+    const struct attn_model *m, struct ccmc *c, const char *why)
 {
 	char lawwhy[256];
-	json_t *d;
 
 	if (m->K > MAX_VOCAB || !model_law_ok(m, lawwhy, sizeof lawwhy))
 		input_fail(in, "%s", why);
@@ -76,10 +74,6 @@ inexact(const struct input *in, const struct options *o,
 		input_fail(in, "%s; --check PROMPTS measures how far it is from the "
 		    "CCMC of its scores on those prompts", why);
 	ccmc_of_scores(m, c);
-	d = layer_distance_json(ps, m, c, why);
-	jset(d, "nearest", layer_nearest_json(ps, m));
-	jset(d, "user", layer_user_check(ps, m));
-	return d;
 }
 
 /* A record that passes through: a type close to attn-model is most often
@@ -235,6 +229,7 @@ main(int argc, char **argv)
 		struct ccmc chain;
 		json_t *extra = NULL;
 		char why[256];
+		int exact;
 
 		if (o.analyze && strcmp(record_type(rec), "ccmc") == 0) {
 			if (ccmc_record_sparse(&in, rec))
@@ -258,14 +253,11 @@ main(int argc, char **argv)
 			    "tied to these embeddings");
 		if (o.analyze || o.check)
 			extra = json_object();
-		if (ccmc_from_model(&model, &chain, why, sizeof why) != 0)
-			jset(extra, "distance", inexact(&in, &o, &ps, &model, &chain,
-			    why));
-		else if (o.check) {
-			jset(extra, "check", layer_check(&ps, &model, &chain));
-			jset(extra, "distance", layer_distance_json(&ps, &model,
-			    &chain, NULL));
-		}
+		exact = ccmc_from_model(&model, &chain, why, sizeof why) == 0;
+		if (!exact)
+			inexact(&in, &o, &model, &chain, why);
+		if (o.check)
+			layer_report(&ps, &model, &chain, exact ? NULL : why, extra);
 		if (o.analyze)
 			jset(extra, "chain", chain_analyze(chain.P, chain.K));
 		ccmc_write(&chain, extra);

@@ -38,7 +38,7 @@ static const char usage[] =
 "       ccmc-estimate --embeddings MODEL [--l2 LAMBDA] [--tol X]\n"
 "                     [--max-iter N] [--method auto|newton|cg]\n"
 "                     [--bootstrap B] [--seed S] [--brief] [--progress]\n"
-"                     [--quiet] [file ...]\n"
+"                     [--weights FILE] [--quiet] [file ...]\n"
 "       ccmc-estimate --eval MODEL [--window L] [--mix W] [TEXT] [file ...]\n"
 "  TEXT: --text [--lower] [--punct keep|split|drop] [--chunk N]\n"
 "        [--pieces I/M | --skip-pieces I/M]\n";
@@ -91,6 +91,8 @@ static const char help[] =
 "  --embeddings MODEL  fit W of the attention layer whose E (K x d) is\n"
 "                  MODEL's, by maximum likelihood (d^2 parameters), and\n"
 "                  print that attn-model; meta.wfit says what was fitted\n"
+"  --weights FILE  --embeddings: write the model's E, W (and C) to FILE\n"
+"                  (.safetensors or .npz, float64), the record naming it\n"
 "  --eval MODEL    score the input under the ccmc record in MODEL instead of\n"
 "                  fitting: coverage, cross-entropy and perplexity\n"
 "  --mix W         weight of the unigram background in --eval (default:\n"
@@ -116,7 +118,7 @@ struct options {
 	int      dev_given, merge, others, force;
 	double   mix;             /* < 0: the model's */
 	double   max_cost;        /* of a windowless fit, unless force */
-	const char *eval, *embeddings, *arpa;
+	const char *eval, *embeddings, *arpa, *weights;
 };
 
 /* The maximum-likelihood CCMC and what is known about it (the ridge MAP
@@ -149,7 +151,7 @@ fit_w(const struct options *o, int nfiles, char **files)
 	const struct est_options *e = &o->fit.est;
 	struct wfit_options w = { e->l2, e->tol, e->max_iter, e->method ==
 	    EST_NEWTON ? WFIT_NEWTON : e->method == EST_CG ? WFIT_CG : WFIT_AUTO,
-	    o->progress, o->fit.bootstrap, o->fit.seed };
+	    o->progress, o->fit.bootstrap, o->fit.seed, o->weights };
 
 	wfit_run(o->embeddings, &w, o->fit.brief, nfiles, files);
 }
@@ -253,7 +255,8 @@ options_parse(struct options *o, int argc, char **argv)
 		OPT_BARE("quiet", 'q'), OPT_VALUE("rows", 'R'),
 		OPT_BARE("merge", 'G'), OPT_VALUE("form", 'F'),
 		OPT_VALUE("arpa", 'P'), OPT_FLAG("force", &o->force),
-		OPT_VALUE("max-cost", 'C'), TEXT_LONGOPTS, OPT_END
+		OPT_VALUE("max-cost", 'C'), OPT_VALUE("weights", 'O'),
+		TEXT_LONGOPTS, OPT_END
 	};
 	int c;
 
@@ -284,6 +287,9 @@ options_parse(struct options *o, int argc, char **argv)
 			break;
 		case 'W':
 			o->embeddings = opt_file("--embeddings", optarg);
+			break;
+		case 'O':
+			o->weights = opt_file("--weights", optarg);
 			break;
 		case 'Y':
 			model_set_tie(opt_double(usage, "--tie-tol", optarg, 0, 1e-2),
@@ -368,6 +374,9 @@ options_check(struct options *o)
 	    o->data.window || o->data.vocab || o->data.maxvocab))
 		usage_error(NULL, "--embeddings fits W to integer samples: not with "
 		    "--markov, --eval, --text, --window, --vocab or --max-vocab");
+	if (o->weights && !o->embeddings)
+		usage_error(NULL, "--weights writes the model of --embeddings: it "
+		    "goes with --embeddings");
 	/* a CCMC on text needs held-out steps for its mix weight */
 	if (!o->dev_given && !o->markov && !o->eval && o->data.text)
 		o->data.dev_share = 0.1;

@@ -10,7 +10,7 @@
  * layer's scores, A = E W E^T) is an upper bound on the distance from
  * the nearest.
  *
- * layer_nearest (ours) fits a tighter upper bound: the CCMC nearest the
+ * The nearest CCMC (ours) is a tighter upper bound: the CCMC nearest the
  * layer in Kullback-Leibler divergence on the prompts, i.e. the logits A
  * that maximise
  *
@@ -39,32 +39,6 @@
 #include "model.h"
 #include "prompts.h"
 
-struct layer_distance {
-	long    prompts;
-	double  max_tv, mean_tv;     /* from the CCMC */
-	long    worst;               /* the prompt of max_tv */
-	double  max_out, mean_out;   /* the layer's mass off the prompt */
-};
-
-/* Over n prompts tok[s] of len[s] tokens (each < K, within LMAX). */
-void layer_distance(const struct attn_model *m, const struct ccmc *c,
-         long n, int *const *tok, const int *len, struct layer_distance *r);
-
-struct layer_fit {
-	double  loglik;      /* the objective above, at the fit */
-	int     converged;   /* every row */
-	int     iters;       /* most Newton iterations of a row */
-	long    rows;        /* query rows fitted */
-	long    undetermined;  /* logits the fit leaves free (a token the
-	                        * layer gives probability 0 beside others
-	                        * it also does), set to 0 */
-};
-
-/* The CCMC nearest the layer on the prompts, into c (sparse logits:
- * each query row lists the tokens of its prompts). */
-void layer_nearest(const struct attn_model *m, long n, int *const *tok,
-         const int *len, struct ccmc *c, struct layer_fit *f);
-
 /* The prompt records of a --check file, with their lines, and the "p"
  * the user computed for some of them. */
 struct check_prompts {
@@ -79,25 +53,19 @@ struct check_prompts {
 /* Reads them: at least one, none empty, ids within MAX_VOCAB. */
 void    check_prompts_read(struct check_prompts *ps, char *file);
 void    check_prompts_free(struct check_prompts *ps);
-/* "check": the largest difference between the forward pass's law and the
- * exact CCMC c over the prompts; past max(1e-9, 10 X), X the model's tie
- * tolerance, an error at the prompt where it is largest.  With "user". */
-json_t *layer_check(const struct check_prompts *ps,
-            const struct attn_model *m, const struct ccmc *c);
-/* "distance": layer_distance from c; why: why the model has no exact
- * CCMC, or NULL. */
-json_t *layer_distance_json(const struct check_prompts *ps,
+/* The keys --check adds to a model's record extra, from one forward pass
+ * per prompt: with the model's exact CCMC c (why NULL), "check", the
+ * largest difference between the forward pass's law and c over the
+ * prompts (past max(1e-9, 10 X), X the model's tie tolerance, an error at
+ * the prompt where it is largest), holding "user"; and "distance", the
+ * measures above from c.  For a model with no exact CCMC (why: the
+ * reason; c: the CCMC of its scores), "distance" holds "nearest", the
+ * same from the CCMC nearest the layer with the fit's own figures, and
+ * "user".  "user": the forward pass against the prompts' own "p" (null if
+ * none carries one); past max(1e-6, 10 X), an error at the prompt where
+ * they differ most. */
+void    layer_report(const struct check_prompts *ps,
             const struct attn_model *m, const struct ccmc *c,
-            const char *why);
-/* "nearest": the same from the CCMC nearest the layer (layer_nearest), a
- * tighter upper bound than the CCMC of the scores, with the fit's own
- * figures. */
-json_t *layer_nearest_json(const struct check_prompts *ps,
-            const struct attn_model *m);
-/* "user": the forward pass against the prompts' own "p" (null if none
- * carries one); past max(1e-6, 10 X), an error at the prompt where they
- * differ most. */
-json_t *layer_user_check(const struct check_prompts *ps,
-            const struct attn_model *m);
+            const char *why, json_t *extra);
 
 #endif

@@ -639,6 +639,26 @@ model_write(const struct attn_model *m)
 	meta_end(m);
 }
 
+double
+model_json_bound(double K, double d, double lmax, int head, double e,
+    double meta)
+{
+	return e * (1 + (head != 0)) * K * d + MODEL_NUMBER_BYTES * (d * d +
+	    lmax * d) + 3 * ((1 + (head != 0)) * K + d + lmax) + meta;
+}
+
+double
+model_entry_bytes(const struct attn_model *m)
+{
+	size_t n = (size_t)m->K * m->d;
+
+	for (size_t i = 0; i < n; i++)
+		if ((m->E[i] != 0 && m->E[i] != 1) ||
+		    (m->C && m->C[i] != 0 && m->C[i] != 1))
+			return MODEL_NUMBER_BYTES;
+	return 4;
+}
+
 int
 model_write_weights(const struct attn_model *m, const char *path, int dtype)
 {

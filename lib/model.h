@@ -67,6 +67,19 @@ int    model_generate(const struct model_spec *s, struct attn_model *m,
            char *why, size_t whylen);
 void   model_parse(const struct input *in, json_t *rec, struct attn_model *m);
 void   model_write(const struct attn_model *m);
+/* The most bytes model_write may print for a model of K tokens, dimension
+ * d and lmax positions, with a head or not: e bytes each for the numbers
+ * of E and C with their commas (MODEL_NUMBER_BYTES, or 4 where all are 0
+ * or 1: one-hot embeddings and their tied head, "0.0," and "1.0,"),
+ * MODEL_NUMBER_BYTES for W and R, 3 a row for its brackets and comma, and
+ * meta bytes for "meta" and the keys.  Every reader refuses a line longer
+ * than MAX_LINE_BYTES: a writer checks this first, before the work. */
+double model_json_bound(double K, double d, double lmax, int head, double e,
+           double meta);
+/* 4 if every entry of m's E and C is 0 or 1, else MODEL_NUMBER_BYTES. */
+double model_entry_bytes(const struct attn_model *m);
+/* The longest number, -2.2250738585072014e-308, and its comma. */
+#define MODEL_NUMBER_BYTES 25
 /* Every model_parse after this takes tol as its tie tolerance and, with
  * retie, recomputes the head (model_retie), failing if it cannot: the
  * --tie-tol and --retie of programs that read models only.  A negative

@@ -1,5 +1,6 @@
 #include "wfit.h"
 
+#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,6 +13,7 @@
 #include "rng.h"
 #include "stream.h"
 #include "util.h"
+#include "weights.h"
 
 /* ---- reading ---- */
 
@@ -1034,6 +1036,26 @@ wfit_json(const struct wfit_data *D, const struct attn_model *m,
 	return j;
 }
 
+/* The fitted model's record fits a line (every reader refuses a longer
+ * one), or its arrays go to a weights file: said before the work.  Beside
+ * the model, meta.wfit holds up to three d x d matrices (stderr, the
+ * bootstrap's lo and hi) and the embeddings' meta. */
+static void
+check_line(const struct attn_model *m, const struct wfit_options *o)
+{
+	double d = m->d, meta = 3 * (MODEL_NUMBER_BYTES * d * d + 3 * d) +
+	    (m->meta ? (double)json_dumpb(m->meta, NULL, 0, JSON_COMPACT) : 0) +
+	    4096;
+	double bound = model_json_bound(m->K, m->d, 0, m->C != NULL,
+	    model_entry_bytes(m), meta);
+
+	if (!o->weights && bound > MAX_LINE_BYTES)
+		usage_error(NULL, "--embeddings: K %d, d %d: the fitted model's "
+		    "record may take %.0f bytes, more than the %ld of a line that "
+		    "every reader takes; --weights FILE (.safetensors or .npz) "
+		    "writes its arrays there", m->K, m->d, bound, MAX_LINE_BYTES);
+}
+
 void
 wfit_run(const char *model_file, const struct wfit_options *o, int brief,
     int nfiles, char **files)
@@ -1044,6 +1066,7 @@ wfit_run(const char *model_file, const struct wfit_options *o, int brief,
 	json_t *meta;
 
 	read_embeddings(model_file, &m);
+	check_line(&m, o);
 	if (o->bootstrap && !newton_for(o, m.d))
 		usage_error(NULL, "--bootstrap with --embeddings needs the dense "
 		    "Newton fit (d <= %d, --method auto or newton), whose null "
@@ -1073,7 +1096,10 @@ wfit_run(const char *model_file, const struct wfit_options *o, int brief,
 		json_decref(m.meta);
 	m.meta = meta;
 	memcpy(m.W, R.W, (size_t)m.d * m.d * sizeof *m.W);
-	model_write(&m);
+	if (!o->weights)
+		model_write(&m);
+	else if (model_write_weights(&m, o->weights, W_F64) != 0)
+		die(EXIT_FAIL, "--weights %s: %s", o->weights, strerror(errno));
 	wfit_result_free(&R);
 	wfit_data_free(&D);
 	model_free(&m);

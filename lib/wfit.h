@@ -77,6 +77,8 @@ struct wfit_options {
 	int    progress;
 	int    bootstrap;      /* resamples, 0 for none */
 	uint64_t seed;         /* of the resampling */
+	const char *weights;   /* write the model's arrays to this file
+	                        * (.safetensors or .npz), or NULL: JSON */
 };
 
 struct wfit_result {
@@ -114,7 +116,9 @@ void   wfit_result_free(struct wfit_result *r);
 
 /* ccmc-estimate --embeddings MODEL: E from the first attn-model of
  * model_file, the samples from the files; prints the attn-model with the
- * fitted W and what the fit says in meta.wfit (brief: no "stderr"). */
+ * fitted W (its arrays in o->weights, if given) and what the fit says in
+ * meta.wfit (brief: no "stderr").  A record too long for a line is
+ * refused before the samples are read. */
 void   wfit_run(const char *model_file, const struct wfit_options *o,
            int brief, int nfiles, char **files);
 

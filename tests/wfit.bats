@@ -237,3 +237,41 @@ EOF
 	run ccmc-estimate --embeddings "$T/model" --bootstrap 10 --method cg "$T/ok"
 	assert_error 2 ccmc-estimate
 }
+
+@test "--weights FILE: the fitted model's arrays in .safetensors and .npz are the JSON record's, bit for bit (python); one too long for a line is refused before any sample is read" {
+	headless 30 4 5 1 >"$T/model"
+	attn-sample -n 2000 --len 12 --seed 3 "$T/model" >"$T/s"
+	ccmc-estimate --embeddings "$T/model" "$T/s" >"$T/a"
+	cd "$T"
+	ccmc-estimate --embeddings model --weights w.safetensors s >b
+	ccmc-estimate --embeddings model --weights w.npz s >c
+	py <<'PY'
+import json, struct, zipfile
+a, b, c = (json.load(open(f)) for f in "abc")
+assert b["weights"] == "w.safetensors" and c["weights"] == "w.npz" and b["C"] is None
+assert a["meta"] == b["meta"] == c["meta"]
+flat = lambda m: struct.pack("<%dd" % sum(map(len, m)), *[x for r in m for x in r])
+raw = open("w.safetensors", "rb").read()
+n = struct.unpack("<Q", raw[:8])[0]
+h, data = json.loads(raw[8:8 + n]), raw[8 + n:]
+assert sorted(k for k in h if k != "__metadata__") == ["E", "W"], h
+for name, shape in [("E", [30, 4]), ("W", [4, 4])]:
+    lo, hi = h[name]["data_offsets"]
+    assert h[name]["dtype"] == "F64" and h[name]["shape"] == shape
+    assert data[lo:hi] == flat(a[name]), name
+z = zipfile.ZipFile("w.npz")
+assert sorted(z.namelist()) == ["E.npy", "W.npy"]
+for name in "EW":
+    m = z.read(name + ".npy")
+    hl = struct.unpack("<H", m[8:10])[0]
+    assert m[10 + hl:] == flat(a[name]), name
+PY
+	# the JSON record would exceed a reader's line: refused at once (exit 2),
+	# not after the fit, whatever the samples hold
+	attn-gen-model --headless --vocab 524288 --dim 48 --embed gaussian \
+	    --weights big.safetensors --dtype bfloat16 >big
+	echo '{"type":"sample","prompt":[0,1],"y":7}' >bad
+	run ccmc-estimate --embeddings big bad
+	assert_error 2 ccmc-estimate
+	[[ $output == *"more than the 536870912 of a line"*"--weights FILE"* ]]
+}
