@@ -336,7 +336,7 @@ row_index(const struct input *in, json_t *row, int r, int K)
 
 /* Whether id, in a component, is one of the m listed columns (ascending)
  * and in no component before: 0; -1 if it is not listed, -2 if it was
- * in one.  b->seen is cleared for the row's first id. */
+ * in one (b->seen, which the caller clears for each row). */
 static int
 component_id(struct rowbuf *b, const int *listed, int m, long long id)
 {
