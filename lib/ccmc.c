@@ -854,9 +854,11 @@ sparse_read(struct input *in, json_t *rec, struct ccmc *c, int flags)
 	for (r = 0; r < c->K; r++) {
 		json_t *row;
 
+		/* input_line itself refuses a stream that ends among the rows
+		 * (the header opened them in input_parse) */
 		if (!input_line(in))
-			input_fail_line(in, hline, "the sparse ccmc of K = %d on this "
-			    "line has %d of its %d rows: the stream ends", c->K, r, c->K);
+			input_fail_line(in, hline, "the stream ends among the rows of "
+			    "the sparse ccmc of this line");
 		if (!fast_row(in, c, r, deflt, &b)) {
 			row = input_parse(in);   /* a ccmc-row: see input_parse */
 			sparse_row(in, row, c, r, deflt, &b);

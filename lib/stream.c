@@ -326,6 +326,11 @@ input_line(struct input *in)
 	reading = in;
 	got = next_line(in);
 	reading = NULL;
+	if (!got && in->nread < in->rows_to)   /* see sparse_frame */
+		input_fail_line(in, in->rows_line, "the sparse ccmc of K = %ld on "
+		    "this line has %ld of its %ld rows: the stream ends",
+		    in->rows_to - in->rows_from, in->nread - in->rows_from,
+		    in->rows_to - in->rows_from);
 	return got;
 }
 

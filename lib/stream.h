@@ -56,7 +56,8 @@ extern int input_text_hint;
 
 void    input_open(struct input *in, int nfiles, char **files);
 /* Next non-blank line as bytes in in->buf (NUL-terminated, length in->len);
- * 0 at the end of the last operand. */
+ * 0 at the end of the last operand, which must not come among the rows
+ * of a sparse ccmc (see input_parse). */
 int     input_line(struct input *in);
 /* Next record: a JSON object with a string "type"; NULL at the end.
  * The caller owns the reference. */

@@ -431,12 +431,21 @@ bad() {
 	done
 	stray extra:5 attn-sample -n 1 extra
 	stray extras:5 ccmc-estimate --embeddings mh extras
-	# a record where a row is due, in a record passed through
+	# a record where a row is due, and the end of the stream, in a record
+	# passed through or skipped
 	printf '%s\n' "$H" "$R0" "$R1" >short
 	cat short m >shortm
 	run sh -c 'attn-to-ccmc shortm >/dev/null'
 	assert_error 65 attn-to-ccmc
 	[[ $output == *"shortm:4: expected ccmc-row 2 of the sparse ccmc of line 1, not a \"attn-model\" record"* ]]
+	cat m short >mshort
+	run sh -c 'attn-to-ccmc mshort >/dev/null'
+	assert_error 65 attn-to-ccmc
+	[[ $output == *"mshort:2: the sparse ccmc of K = 3 on this line has 2 of its 3 rows: the stream ends"* ]]
+	cat smp short >sshort
+	run sh -c 'ccmc-estimate --quiet --embeddings mh sshort >/dev/null'
+	assert_error 65 ccmc-estimate
+	[[ $output == *"sshort:51: the sparse ccmc of K = 3 on this line has 2 of its 3 rows"* ]]
 }
 
 @test "sparse: what needs a dense K x K chain refuses a large sparse record, with the reason" {
