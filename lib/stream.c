@@ -86,6 +86,8 @@ struct block {
 	char  *data;
 	size_t pos, len;
 	int    mapped;        /* data is the whole file, mapped */
+	long   line;          /* lines cut from it: stdin's go on from one
+	                       * input to the next (attn-sample --model -) */
 };
 
 /* The input whose block input_line is cutting lines from; NULL between
@@ -173,7 +175,6 @@ open_next(struct input *in)
 	if (in->next >= in->nfiles)
 		return 0;
 	f = in->files[in->next++];
-	in->line = 0;
 	if (strcmp(f, "-") == 0) {
 		in->fp = stdin;
 		in->name = "<stdin>";
@@ -185,6 +186,7 @@ open_next(struct input *in)
 		in->blk = xcalloc(1, sizeof *in->blk);
 		block_map(in->blk, fileno(in->fp));
 	}
+	in->line = in->blk->line;
 	if (!in->blk->data)
 		in->blk->data = xmalloc(BLOCK_BYTES);
 	return 1;
@@ -307,7 +309,7 @@ next_line(struct input *in)
 			open_next(in);
 			continue;
 		}
-		in->line++;
+		in->line = ++in->blk->line;
 		if (in->len && in->buf[in->len - 1] == '\r')
 			in->len--;
 		in->buf[in->len] = '\0';
@@ -414,7 +416,9 @@ input_parse(struct input *in)
 void
 input_no_stray_row(struct input *in)
 {
-	if (input_line(in))
+	/* stdin's next line may be another reader's (attn-sample --model -
+	 * with prompts on stdin), whose input_parse refuses a row there */
+	if (in->fp != stdin && input_line(in))
 		json_decref(input_parse(in));
 }
 

@@ -71,7 +71,7 @@ json_t *input_parse(struct input *in);
  * the line after that record, if any (a record, then), so that a
  * ccmc-row there (an extra row of a sparse ccmc, or a row after a record
  * of one line) is refused as input_parse refuses it.  What follows that
- * line is not read. */
+ * line is not read, nor stdin, which may go on as another input. */
 void    input_no_stray_row(struct input *in);
 void    input_close(struct input *in);
 void    input_fail(const struct input *in, const char *fmt, ...)

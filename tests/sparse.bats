@@ -431,6 +431,13 @@ bad() {
 	done
 	stray extra:5 attn-sample -n 1 extra
 	stray extras:5 ccmc-estimate --embeddings mh extras
+	# a model on stdin is followed by the prompts, which stay theirs
+	cat good p p >gpp
+	[ "$(attn-sample --model - --seed 1 <gpp | grep -c '"sample"')" -eq 2 ]
+	cat extra p >extrap
+	run sh -c 'attn-sample --model - --seed 1 <extrap >/dev/null'
+	assert_error 65 attn-sample
+	[[ $output == *"<stdin>:5: a ccmc-row record outside a sparse ccmc"* ]]
 	# a record where a row is due, and the end of the stream, in a record
 	# passed through or skipped
 	printf '%s\n' "$H" "$R0" "$R1" >short
