@@ -11,17 +11,39 @@
 #include "util.h"
 #include "weights.h"
 
+/* E W whole where a CCMC of K x K may be made from it (K <= MAX_VOCAB);
+ * beyond, each row when a query first asks for it (model_ew_row): at K
+ * 2^20 and d 1024 the whole would cost 10^12 multiplications and 8 GB
+ * beside E, for rows a run mostly never asks for, and calloc's pages cost
+ * nothing until a row is made. */
 static void
 derive(struct attn_model *m)
 {
 	size_t dd = (size_t)m->d;
 
-	m->EW = xmalloc(checked_size((size_t)m->K * dd, sizeof(double)));
-	mat_mul(m->E, m->W, m->EW, m->K, m->d, m->d);
+	if (m->K <= MAX_VOCAB) {
+		m->EW = xmalloc(checked_size((size_t)m->K * dd, sizeof(double)));
+		mat_mul(m->E, m->W, m->EW, m->K, m->d, m->d);
+	} else {
+		m->EW = xcalloc(checked_size((size_t)m->K, dd), sizeof(double));
+		m->ew_done = xcalloc((size_t)m->K, 1);
+	}
 	if (m->lmax) {
 		m->RW = xmalloc(checked_size((size_t)m->lmax * dd, sizeof(double)));
 		mat_mul(m->R, m->W, m->RW, m->lmax, m->d, m->d);
 	}
+}
+
+const double *
+model_ew_row(const struct attn_model *m, int k)
+{
+	double *ew = m->EW + (size_t)k * m->d;
+
+	if (m->ew_done && !m->ew_done[k]) {
+		mat_mul(m->E + (size_t)k * m->d, m->W, ew, 1, m->d, m->d);
+		m->ew_done[k] = 1;
+	}
+	return ew;
 }
 
 /* C = (F F^T)^{-1} F, the head with C F^T = I, F = E by default. */
@@ -295,6 +317,34 @@ max_abs(const double *x, size_t n)
 	return m;
 }
 
+/* A bound on |E W| without E W (made row by row beyond MAX_VOCAB):
+ * |e_k . w_l| <= |e_k| |w_l| for row k of E and column l of W. */
+static double
+ew_bound(const struct attn_model *m)
+{
+	int d = m->d;
+	double e = 0, w = 0;
+
+	if (!m->ew_done)
+		return max_abs(m->EW, (size_t)m->K * d);
+	for (int k = 0; k < m->K; k++) {
+		const double *r = m->E + (size_t)k * d;
+		double s = 0;
+
+		for (int l = 0; l < d; l++)
+			s += r[l] * r[l];
+		e = s > e || isnan(s) ? s : e;
+	}
+	for (int l = 0; l < d; l++) {
+		double s = 0;
+
+		for (int b = 0; b < d; b++)
+			s += m->W[(size_t)b * d + l] * m->W[(size_t)b * d + l];
+		w = s > w || isnan(s) ? s : w;
+	}
+	return sqrt(e) * sqrt(w);
+}
+
 /* A bound on every score u . x of the forward pass and of the CCMC (u a
  * row of E W plus one of R W, x a row of E plus one of R), and on every
  * partial sum of it: |u . x| <= d max|u| max|x|. */
@@ -302,7 +352,7 @@ static double
 score_bound(const struct attn_model *m)
 {
 	size_t kd = (size_t)m->K * m->d, ld = (size_t)m->lmax * m->d;
-	double u = max_abs(m->EW, kd), x = max_abs(m->E, kd);
+	double u = ew_bound(m), x = max_abs(m->E, kd);
 
 	if (m->lmax) {
 		u += max_abs(m->RW, ld);
@@ -699,6 +749,7 @@ model_free(struct attn_model *m)
 	free(m->C);
 	free(m->R);
 	free(m->EW);
+	free(m->ew_done);
 	free(m->RW);
 	if (m->meta)
 		json_decref(m->meta);
@@ -899,7 +950,7 @@ model_has_ccmc(const struct attn_model *m, char *why, size_t whylen)
 		for (int k = 0; k < m->K; k++) {
 			const double *c = m->C ? m->C + (size_t)k * d : rt;
 			const double *e = m->E + (size_t)k * d;
-			const double *ew = m->EW + (size_t)k * d;
+			const double *ew = model_ew_row(m, k);
 			double cr = 0, ewr = 0, rwe = 0;
 
 			for (int l = 0; l < d; l++) {
@@ -989,7 +1040,7 @@ attn_scores(const struct attn_model *m, const int *prompt, int L, double *u,
     double *s)
 {
 	int d = m->d;
-	const double *ewq = m->EW + (size_t)prompt[L - 1] * d;
+	const double *ewq = model_ew_row(m, prompt[L - 1]);
 	const double *rows[DOTS];
 
 	/* u = x_L^T W, then s_t = u . x_t */

@@ -45,8 +45,10 @@ struct attn_model {
 	double *R;             /* lmax x d positional encodings, or NULL */
 	json_t *meta;          /* owned reference, or NULL */
 	double  tol;           /* of the exactness conditions (TIE_TOL) */
-	/* derived, for the forward pass: E W and R W */
+	/* derived, for the forward pass: E W (beyond MAX_VOCAB tokens made
+	 * row by row, ew_done[k] once row k is: use model_ew_row) and R W */
 	double *EW, *RW;
+	unsigned char *ew_done;
 };
 
 struct model_spec {
@@ -67,6 +69,8 @@ int    model_generate(const struct model_spec *s, struct attn_model *m,
            char *why, size_t whylen);
 void   model_parse(const struct input *in, json_t *rec, struct attn_model *m);
 void   model_write(const struct attn_model *m);
+/* Row k of E W, made now if it was not. */
+const double *model_ew_row(const struct attn_model *m, int k);
 /* The most bytes model_write may print for a model of K tokens, dimension
  * d and lmax positions, with a head or not: e bytes each for the numbers
  * of E and C with their commas (MODEL_NUMBER_BYTES, or 4 where all are 0

@@ -835,6 +835,21 @@ for prompt, counts in by.items():
 PY
 }
 
+@test "headless at K 2^19, d 64: attn-sample holds E and the rows of E W its queries ask for, not the whole of E W (peak RSS < 1.75 x E)" {
+	if ldd "$BIN/attn-sample" | grep -q libasan || [ -n "${VALGRIND:-}" ]; then
+		skip "the peak RSS under ASan or valgrind is theirs"
+	fi
+	[ -x /usr/bin/time ] || skip "no /usr/bin/time"
+	attn-gen-model --headless --vocab 524288 --dim 64 --embed gaussian \
+	    --weights m.safetensors --dtype float32 >m
+	/usr/bin/time -f %M -o rss attn-sample -n 200 --len 32 --seed 1 m >s
+	[ "$(grep -c '"type":"sample"' s)" -eq 200 ]
+	# E in float64 is 256 MiB, the float32 file read into it 128 MiB;
+	# the whole of E W would be 256 MiB more
+	echo "peak $(tail -1 rss) KiB"
+	[ "$(tail -1 rss)" -lt $((262144 * 7 / 4)) ]
+}
+
 @test "headless at K 200000: samples and trajectories with no K x K (400 MB limit); attn-to-ccmc refuses with the reason" {
 	attn-gen-model --headless --vocab 200000 --dim 4 --embed gaussian --seed 2 >m
 	under_vmem 400000 attn-sample -n 2000 --len 32 --seed 1 m >s
