@@ -167,6 +167,13 @@ check_options(const struct model_spec *spec, const struct request *rq)
 		usage_error(usage, "--dtype goes with --weights");
 	if (rq->compress && (!w || !ends_with(w, ".npz")))
 		usage_error(usage, "--compress goes with --weights FILE.npz");
+	/* said before the model is made (minutes at the limits) */
+	if (w && !weights_writable(w))
+		usage_error(NULL, "--weights %s: the name must end in .safetensors "
+		    "or .npz", w);
+	if (w && rq->dtype == W_BF16 && !ends_with(w, ".safetensors"))
+		usage_error(NULL, "--weights %s: bfloat16 goes to .safetensors "
+		    "(numpy has no bfloat16)", w);
 
 	/* every reader refuses a longer line: refuse to write one, from the
 	 * sizes alone, before the model is made (minutes at the limits); d as
@@ -195,7 +202,6 @@ main(int argc, char **argv)
 	struct request rq = { .dtype = -1 };
 	struct attn_model model;
 	char why[256];
-	int c;
 
 	prog_init(argv[0]);
 	argv[0] = (char *)progname;    /* getopt's complaints name us too */
@@ -205,12 +211,9 @@ main(int argc, char **argv)
 		usage_error(NULL, "%s", why);
 	if (!rq.weights)
 		model_write(&model);
-	else if ((c = model_write_weights(&model, rq.weights, (rq.dtype < 0 ?
-	    W_F64 : rq.dtype) | rq.compress)) != 0)
-		die(c == -1 ? EXIT_FAIL : EXIT_USAGE, "--weights %s: %s",
-		    rq.weights, c == -1 ? strerror(errno) : c == -3 ? "the name "
-		    "must end in .safetensors or .npz" : "not in this format "
-		    "(bfloat16 goes to .safetensors)");
+	else if (model_write_weights(&model, rq.weights, (rq.dtype < 0 ?
+	    W_F64 : rq.dtype) | rq.compress) != 0)
+		die(EXIT_FAIL, "--weights %s: %s", rq.weights, strerror(errno));
 	out_flush();
 	model_free(&model);
 	return 0;

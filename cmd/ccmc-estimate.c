@@ -21,6 +21,7 @@
 #include "stream.h"
 #include "text.h"
 #include "util.h"
+#include "weights.h"
 #include "wfit.h"
 
 static const char usage[] =
@@ -377,6 +378,9 @@ options_check(struct options *o)
 	if (o->weights && !o->embeddings)
 		usage_error(NULL, "--weights writes the model of --embeddings: it "
 		    "goes with --embeddings");
+	if (o->weights && !weights_writable(o->weights))
+		usage_error(NULL, "--weights %s: the name must end in .safetensors "
+		    "or .npz", o->weights);
 	/* a CCMC on text needs held-out steps for its mix weight */
 	if (!o->dev_given && !o->markov && !o->eval && o->data.text)
 		o->data.dev_share = 0.1;

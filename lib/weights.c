@@ -894,6 +894,12 @@ write_npz(FILE *f, enum wdtype t, int deflate, int n,
 }
 
 int
+weights_writable(const char *path)
+{
+	return ends_with(path, ".npz") || ends_with(path, ".safetensors");
+}
+
+int
 weights_write(const char *path, int dtype, int n, const char *const *names,
     const double *const *arrays, const long *rows, const long *cols)
 {
@@ -902,7 +908,7 @@ weights_write(const char *path, int dtype, int n, const char *const *names,
 	enum wdtype t;
 	FILE *f;
 
-	if (!npz && !ends_with(path, ".safetensors"))
+	if (!weights_writable(path))
 		return -3;
 	/* the flag off before the value is an enum wdtype: it holds no other */
 	if (type < W_F64 || type > W_BF16 || (npz && type == W_BF16) ||

@@ -78,6 +78,8 @@ int    weights_write(const char *path, int dtype, int n,
            const char *const *names, const double *const *arrays,
            const long *rows, const long *cols);
 /* "float64" ... "bfloat16" -> dtype; -1 if unknown. */
+/* 1 if weights_write writes a file of this name (.safetensors, .npz). */
+int    weights_writable(const char *path);
 int    wdtype_parse(const char *s);
 
 #endif

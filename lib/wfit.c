@@ -968,6 +968,7 @@ read_embeddings(const char *file, struct attn_model *m)
 		input_fail(&in, "the model's head is not tied to E, max|C E^T - "
 		    "I| = %.3g: the W-fit learns the law of a headless or tied "
 		    "model (\"C\": null makes it headless)", model_head_error(m));
+	input_no_stray_row(&in);
 	input_close(&in);
 }
 

@@ -274,4 +274,24 @@ PY
 	run ccmc-estimate --embeddings big bad
 	assert_error 2 ccmc-estimate
 	[[ $output == *"more than the 536870912 of a line"*"--weights FILE"* ]]
+	# a name no writer takes: said before the samples, not after the fit
+	run ccmc-estimate --embeddings model --weights w.bin bad
+	assert_error 2 ccmc-estimate
+	[ "$output" = "ccmc-estimate: --weights w.bin: the name must end in .safetensors or .npz" ]
+	# and before the model is made (at 512 MB of E, beyond the cap)
+	for a in "--weights x.bin" "--weights x.npz --dtype bfloat16"; do
+		run under_vmem 100000 attn-gen-model --headless --vocab 1048576 --dim 64 \
+		    --embed gaussian $a
+		assert_error 2 attn-gen-model
+	done
+}
+
+@test "--embeddings MODEL: a ccmc-row after the model is refused at its line, as every reader refuses one" {
+	headless 6 2 1 1 >"$T/model"
+	echo '{"type":"ccmc-row","i":0,"cols":[0],"A":[0]}' >>"$T/model"
+	echo '{"type":"sample","prompt":[0,1],"y":1}' >"$T/ok"
+	run ccmc-estimate --embeddings "$T/model" "$T/ok"
+	assert_error 65 ccmc-estimate
+	assert_located ccmc-estimate
+	[[ $output == *":2: "*"ccmc-row"* ]]
 }
