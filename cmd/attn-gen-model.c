@@ -53,6 +53,13 @@ struct request {
 	int pos_random_opts;     /* --pos-dim or --pos-scale given */
 };
 
+/* The dtype of --weights as weights_write takes it (float64 by default). */
+static int
+weights_dtype(const struct request *rq)
+{
+	return (rq->dtype < 0 ? W_F64 : rq->dtype) | rq->compress;
+}
+
 static void
 parse_options(int argc, char **argv, struct model_spec *spec,
     struct request *rq)
@@ -148,7 +155,7 @@ parse_options(int argc, char **argv, struct model_spec *spec,
 static void
 check_options(const struct model_spec *spec, const struct request *rq)
 {
-	const char *w = rq->weights;
+	const char *w = rq->weights, *why;
 	double bound;
 	int d;
 
@@ -168,12 +175,8 @@ check_options(const struct model_spec *spec, const struct request *rq)
 	if (rq->compress && (!w || !ends_with(w, ".npz")))
 		usage_error(usage, "--compress goes with --weights FILE.npz");
 	/* said before the model is made (minutes at the limits) */
-	if (w && !weights_writable(w))
-		usage_error(NULL, "--weights %s: the name must end in .safetensors "
-		    "or .npz", w);
-	if (w && rq->dtype == W_BF16 && !ends_with(w, ".safetensors"))
-		usage_error(NULL, "--weights %s: bfloat16 goes to .safetensors "
-		    "(numpy has no bfloat16)", w);
+	if (w && (why = weights_unwritable(w, weights_dtype(rq))))
+		usage_error(NULL, "--weights %s: %s", w, why);
 
 	/* every reader refuses a longer line: refuse to write one, from the
 	 * sizes alone, before the model is made (minutes at the limits); d as
@@ -211,8 +214,7 @@ main(int argc, char **argv)
 		usage_error(NULL, "%s", why);
 	if (!rq.weights)
 		model_write(&model);
-	else if (model_write_weights(&model, rq.weights, (rq.dtype < 0 ?
-	    W_F64 : rq.dtype) | rq.compress) != 0)
+	else if (model_write_weights(&model, rq.weights, weights_dtype(&rq)) != 0)
 		die(EXIT_FAIL, "--weights %s: %s", rq.weights, strerror(errno));
 	out_flush();
 	model_free(&model);

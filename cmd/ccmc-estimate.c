@@ -329,6 +329,8 @@ options_parse(struct options *o, int argc, char **argv)
 static void
 options_check(struct options *o)
 {
+	const char *why;
+
 	input_text_hint = !o->data.text && !o->merge;
 	if (o->merge && o->others)
 		usage_error(NULL, "--merge takes its options from the shards' "
@@ -378,9 +380,8 @@ options_check(struct options *o)
 	if (o->weights && !o->embeddings)
 		usage_error(NULL, "--weights writes the model of --embeddings: it "
 		    "goes with --embeddings");
-	if (o->weights && !weights_writable(o->weights))
-		usage_error(NULL, "--weights %s: the name must end in .safetensors "
-		    "or .npz", o->weights);
+	if (o->weights && (why = weights_unwritable(o->weights, W_F64)))
+		usage_error(NULL, "--weights %s: %s", o->weights, why);
 	/* a CCMC on text needs held-out steps for its mix weight */
 	if (!o->dev_given && !o->markov && !o->eval && o->data.text)
 		o->data.dev_share = 0.1;

@@ -356,16 +356,14 @@ arpa_unfit_word(const struct vocab *v, int *j)
 			return "is empty, which no ARPA word is";
 		if (strpbrk(w, " \t\n\r\f\v"))
 			return "holds white space, which separates ARPA's words";
+#define MARKER ", which a reader would take it for (the chain knows no " \
+	"sentences): respell it (on text, --punct split parts '<' and '>' " \
+	"from words)"
 		if (strcmp(w, "<s>") == 0)
-			return "is <s>, ARPA's start of a sentence, which a reader "
-			    "would take it for (the chain knows no sentences): "
-			    "respell it (on text, --punct split parts '<' and '>' "
-			    "from words)";
+			return "is <s>, ARPA's start of a sentence" MARKER;
 		if (strcmp(w, "</s>") == 0)
-			return "is </s>, ARPA's end of a sentence, which a reader "
-			    "would take it for (the chain knows no sentences): "
-			    "respell it (on text, --punct split parts '<' and '>' "
-			    "from words)";
+			return "is </s>, ARPA's end of a sentence" MARKER;
+#undef MARKER
 	}
 	return NULL;
 }

@@ -317,32 +317,26 @@ max_abs(const double *x, size_t n)
 	return m;
 }
 
+static double max_row_norm(const double *M, int rows, int cols);
+
 /* A bound on |E W| without E W (made row by row beyond MAX_VOCAB):
  * |e_k . w_l| <= |e_k| |w_l| for row k of E and column l of W. */
 static double
 ew_bound(const struct attn_model *m)
 {
 	int d = m->d;
-	double e = 0, w = 0;
+	double w = 0;
 
 	if (!m->ew_done)
 		return max_abs(m->EW, (size_t)m->K * d);
-	for (int k = 0; k < m->K; k++) {
-		const double *r = m->E + (size_t)k * d;
-		double s = 0;
-
-		for (int l = 0; l < d; l++)
-			s += r[l] * r[l];
-		e = s > e || isnan(s) ? s : e;
-	}
 	for (int l = 0; l < d; l++) {
 		double s = 0;
 
 		for (int b = 0; b < d; b++)
 			s += m->W[(size_t)b * d + l] * m->W[(size_t)b * d + l];
-		w = s > w || isnan(s) ? s : w;
+		w = max_nan(w, sqrt(s));
 	}
-	return sqrt(e) * sqrt(w);
+	return max_row_norm(m->E, m->K, d) * w;
 }
 
 /* A bound on every score u . x of the forward pass and of the CCMC (u a

@@ -156,9 +156,7 @@ punctuation(int c)
 static int
 unk_at(const struct text *t, const unsigned char *s, size_t n)
 {
-	size_t m = strlen(UNK);
-
-	for (size_t j = 0; j < m; j++) {
+	for (size_t j = 0; j < sizeof UNK - 1; j++) {
 		int c = j < n ? s[j] : 0;
 
 		if (t->lower && c >= 'A' && c <= 'Z')
@@ -189,7 +187,7 @@ next_word(const struct text *t, const unsigned char *s, size_t n, size_t *k,
 			break;
 		}
 		if (unk_at(t, s + i, n - i)) {
-			while (m < strlen(UNK))
+			while (m < sizeof UNK - 1)
 				w[m++] = (char)s[i++];
 			break;
 		}

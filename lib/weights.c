@@ -893,10 +893,33 @@ write_npz(FILE *f, enum wdtype t, int deflate, int n,
 	return rc;
 }
 
-int
-weights_writable(const char *path)
+/* Why weights_write would write no file of this name and dtype, and its
+ * answer then (-3 for the name, -2 for the dtype), or NULL. */
+static const char *
+unwritable(const char *path, int dtype, int *rc)
 {
-	return ends_with(path, ".npz") || ends_with(path, ".safetensors");
+	int npz = ends_with(path, ".npz"), type = dtype & ~WEIGHTS_DEFLATE;
+
+	*rc = -3;
+	if (!npz && !ends_with(path, ".safetensors"))
+		return "the name must end in .safetensors or .npz";
+	*rc = -2;
+	/* the flag off before the value is an enum wdtype: it holds no other */
+	if (type < W_F64 || type > W_BF16)
+		return "no such dtype";
+	if (npz && type == W_BF16)
+		return "bfloat16 goes to .safetensors (numpy has no bfloat16)";
+	if ((dtype & WEIGHTS_DEFLATE) && !npz)
+		return "deflated members go to a .npz";
+	return NULL;
+}
+
+const char *
+weights_unwritable(const char *path, int dtype)
+{
+	int rc;
+
+	return unwritable(path, dtype, &rc);
 }
 
 int
@@ -908,12 +931,8 @@ weights_write(const char *path, int dtype, int n, const char *const *names,
 	enum wdtype t;
 	FILE *f;
 
-	if (!weights_writable(path))
-		return -3;
-	/* the flag off before the value is an enum wdtype: it holds no other */
-	if (type < W_F64 || type > W_BF16 || (npz && type == W_BF16) ||
-	    (deflate && !npz))
-		return -2;
+	if (unwritable(path, dtype, &rc))
+		return rc;
 	t = (enum wdtype)type;
 	if (!(f = fopen(path, "wb")))
 		return -1;

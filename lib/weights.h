@@ -77,9 +77,10 @@ double *weights_matrix(const struct weights *w, const struct wtensor *t,
 int    weights_write(const char *path, int dtype, int n,
            const char *const *names, const double *const *arrays,
            const long *rows, const long *cols);
+/* Why weights_write would refuse this name and dtype (as it takes it),
+ * or NULL: for a program to say before the work. */
+const char *weights_unwritable(const char *path, int dtype);
 /* "float64" ... "bfloat16" -> dtype; -1 if unknown. */
-/* 1 if weights_write writes a file of this name (.safetensors, .npz). */
-int    weights_writable(const char *path);
 int    wdtype_parse(const char *s);
 
 #endif
