@@ -28,8 +28,8 @@ static const char usage[] =
 "usage: ccmc-estimate [--vocab K | --max-vocab V] [TEXT] [--window L]\n"
 "                     [--l2 LAMBDA] [--tol X] [--max-iter N]\n"
 "                     [--method auto|newton|cg] [--bootstrap B] [--seed S]\n"
-"                     [--brief] [--laplace A] [--dev-share F] [--progress]\n"
-"                     [--rows I/N] [--tie-tol X] [--retie] [--quiet]\n"
+"                     [--brief | --stderr] [--laplace A] [--dev-share F]\n"
+"                     [--progress] [--rows I/N] [--tie-tol X] [--retie] [--quiet]\n"
 "                     [--form dense|sparse|auto] [--max-cost C] [--force]\n"
 "                     [file ...]\n"
 "       ccmc-estimate --merge [--quiet] [file ...]\n"
@@ -78,6 +78,8 @@ static const char help[] =
 "  --bootstrap B   add 95% percentile intervals from B resamples\n"
 "  --seed S        seed of the resampling (default 1)\n"
 "  --brief         leave out \"stderr\" and the rows of \"identifiability\"\n"
+"  --stderr        on string tokens (text), write \"stderr\" too (a fit on\n"
+"                  them leaves it out unless asked, or --bootstrap is given)\n"
 "  --markov        fit an ordinary bigram Markov chain instead (interpolated\n"
 "                  Kneser-Ney), as a ccmc record marked in meta\n"
 "  --laplace A     add-A smoothing of the unigram (default 1) and, with\n"
@@ -116,7 +118,7 @@ struct options {
 	struct fit_settings fit;
 	struct dataset_options data;
 	int      progress, markov, l2_given, laplace_given;
-	int      dev_given, merge, others, force;
+	int      dev_given, merge, others, force, stderr_given;
 	double   mix;             /* < 0: the model's */
 	double   max_cost;        /* of a windowless fit, unless force */
 	const char *eval, *embeddings, *arpa, *weights;
@@ -127,8 +129,8 @@ struct options {
 static void
 fit_ccmc(const struct dataset *d, const struct options *o)
 {
-	struct ccmcfit_options c = { o->fit, o->l2_given, o->progress,
-	    o->max_cost, o->force };
+	struct ccmcfit_options c = { o->fit, o->l2_given, o->stderr_given,
+	    o->progress, o->max_cost, o->force };
 
 	ccmcfit_write(d, &c);
 }
@@ -249,6 +251,7 @@ options_parse(struct options *o, int argc, char **argv)
 		OPT_VALUE("max-iter", 'i'), OPT_VALUE("method", 'm'),
 		OPT_VALUE("bootstrap", 'B'), OPT_VALUE("seed", 's'),
 		OPT_FLAG("brief", &o->fit.brief), OPT_FLAG("markov", &o->markov),
+		OPT_FLAG("stderr", &o->stderr_given),
 		OPT_VALUE("laplace", 'a'), OPT_VALUE("eval", 'E'),
 		OPT_VALUE("embeddings", 'W'), OPT_VALUE("tie-tol", 'Y'),
 		OPT_BARE("retie", 'Z'), OPT_VALUE("mix", 'x'),
@@ -353,6 +356,9 @@ options_check(struct options *o)
 		usage_error(NULL, "--l2 0 with --text: the plain MLE leaves the "
 		    "logits of unseen words undetermined, and the record must be "
 		    "complete to be sampled or scored; give --l2 LAMBDA > 0");
+	if (o->stderr_given && (o->fit.brief || o->markov || o->eval))
+		usage_error(NULL, "--stderr asks a CCMC fit for its standard "
+		    "errors: not with --brief, --markov or --eval");
 	if (o->dev_given && o->eval)
 		usage_error(usage, "--dev-share goes with a fit, not --eval");
 	if (text_options_given(&o->data.split) && !o->data.text)
@@ -387,6 +393,7 @@ options_check(struct options *o)
 		o->data.dev_share = 0.1;
 	if (isatty(2))
 		o->progress = 1;
+	o->fit.stderr = !o->fit.brief;
 	o->fit.vocab = o->data.vocab;
 	o->fit.window = o->data.window;
 }

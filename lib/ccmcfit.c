@@ -38,6 +38,8 @@ ccmcfit_write(const struct dataset *d, const struct ccmcfit_options *o)
 		    "fit it in one run");
 	if (text && !o->l2_given)
 		s.est.l2 = 1;
+	if (text && !o->stderr_given && !s.bootstrap)
+		s.stderr = 0;
 	if (text && s.est.l2 == 0)
 		die(EXIT_USAGE, "--l2 0 with string tokens: the plain MLE leaves "
 		    "the logits of unseen words undetermined, and the record must "
@@ -46,7 +48,7 @@ ccmcfit_write(const struct dataset *d, const struct ccmcfit_options *o)
 	if (!d->o.window && !o->force)
 		cost_check(d, o->max_cost);
 	f.row = xcalloc((size_t)K, sizeof *f.row);
-	est_fit_rows(d->set, K, &s.est, !s.brief, s.brief ? 0 : s.bootstrap,
+	est_fit_rows(d->set, K, &s.est, s.stderr, s.stderr ? s.bootstrap : 0,
 	    s.seed, shard, shards, o->progress, f.row);
 	if (shards)
 		shard_write(&f, d, &s, shard, shards);

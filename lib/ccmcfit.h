@@ -27,6 +27,7 @@
 struct ccmcfit_options {
 	struct fit_settings fit;
 	int      l2_given;     /* else the ridge is 1 on text */
+	int      stderr_given; /* else no "stderr" on text, but for a bootstrap */
 	int      progress;     /* rows done, time spent and left, on stderr */
 	double   max_cost;     /* of a fit without a window ... */
 	int      force;        /* ... unless forced */

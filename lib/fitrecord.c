@@ -470,7 +470,7 @@ dense_write(const struct fitted *f, const struct fit_settings *o,
 	jset(extra, "fit", fit_json(f, o));
 	jset(extra, "identifiability", identifiability_json(row, K, cond,
 	    o->brief));
-	if (!o->brief) {
+	if (o->stderr) {
 		double *sep = xmalloc(KK * sizeof *sep);
 
 		where_P(Pfit, K, se, sep);
@@ -579,8 +579,9 @@ sparse_row(const struct fitted *f, const struct fit_settings *o,
 		out_str(",\"identifiability\":");
 		out_json(x);
 		json_decref(x);
-		row_stderr(r->se, cols, n);
 	}
+	if (o->stderr)
+		row_stderr(r->se, cols, n);
 	if (r->lo) {
 		row_numbers("conditional_lo", r->lo, cols, n);
 		row_numbers("conditional_hi", r->hi, cols, n);
@@ -625,7 +626,7 @@ sparse_write(const struct fitted *f, const struct fit_settings *o,
 	jset(h, "fit", fit_json(f, o));
 	jset(h, "identifiability", jpack("{s:i}", "determined_rows",
 	    determined_rows(f->row, K)));
-	if (!o->brief) {
+	if (o->stderr) {
 		x = jpack("{s:s}", "method", "delta method, inverse observed "
 		    "information over the identified logits");
 		if (f->row[0].lo)

@@ -19,7 +19,9 @@ struct fit_settings {
 	struct est_options est;
 	int      vocab;        /* --vocab K, or 0 */
 	int      window;       /* --window L, or 0 */
-	int      brief;        /* no "stderr", no rows of "identifiability" */
+	int      brief;        /* no rows of "identifiability", no "stderr" */
+	int      stderr;       /* "stderr": the standard errors (and a
+	                        * bootstrap's intervals); not with brief */
 	int      bootstrap;    /* resamples, or 0 */
 	uint64_t seed;         /* of the resampling */
 	double   laplace;      /* text: add-A smoothing of the unigram */

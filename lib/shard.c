@@ -133,7 +133,7 @@ shard_write(const struct fitted *f, const struct dataset *d,
 
 	for (int i = shard; i < f->K; i += N)
 		jappend(rows, jint(i));
-	rf = row_fits_json(f, shard, N, o->bootstrap > 0 && !o->brief, &loglik,
+	rf = row_fits_json(f, shard, N, o->bootstrap > 0 && o->stderr, &loglik,
 	    &converged);
 	rec = jpack("{s:s,s:i,s:i,s:i,s:o,s:s,s:o,s:{s:I,s:b,s:s,s:b},"
 	    "s:{s:I,s:o,s:b},s:o}", "type", "ccmc-shard", "shard", shard + 1,
@@ -366,6 +366,7 @@ merge_options(struct merge *m, const struct input *in, json_t *oj)
 		input_fail(in, "\"form\" dense, but K = %d is more than a dense "
 		    "record holds, %d", m->f.K, MAX_VOCAB);
 	m->o.brief = flag_at(in, oj, "brief");
+	m->o.stderr = !m->o.brief;    /* shards are of integer tokens */
 	m->o.bootstrap = (int)number_at(in, oj, "bootstrap", 0, 100000, 1);
 	m->o.seed = seed_at(in, oj);
 	v = field_get(in, oj, "version");
@@ -416,7 +417,7 @@ merge_start(struct merge *m, const struct input *in, json_t *rec, int N)
 	m->f.row = xcalloc((size_t)m->f.K, sizeof *m->f.row);
 	merge_options(m, in, object_at(in, rec, "options"));
 	merge_data(m, in, object_at(in, rec, "data"));
-	m->boot = m->o.bootstrap > 0 && !m->o.brief;
+	m->boot = m->o.bootstrap > 0 && m->o.stderr;
 }
 
 /* The ground truth of shard 1, checked as a ccmc record is; its logits and
@@ -774,7 +775,7 @@ check_row_values(struct merge *m, const struct input *in,
 		if (isnan(map[l]) != !(l2 > 0) || (l2 > 0 && c < 0 && map[l] != 0))
 			input_fail(in, "row %d: \"map\"[%d] must be %s", i, (int)tok[l], l2 > 0 ?
 			    "a number, 0 for an unseen token" : "null without a ridge");
-		if ((!isnan(se[l]) && (se[l] < 0 || m->o.brief)) || (c < 0 &&
+		if ((!isnan(se[l]) && (se[l] < 0 || !m->o.stderr)) || (c < 0 &&
 		    !(isnan(A[l]) && isnan(cond[l]) && isnan(se[l]))))
 			input_fail(in, "row %d: a logit, conditional or standard error "
 			    "at %d where the fit leaves null", i, (int)tok[l]);

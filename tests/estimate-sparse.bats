@@ -63,7 +63,8 @@ for i, r in enumerate(rows):
     cond = d["identifiability"]["conditional"][i]
     # derivable: left out; the details come and go with --brief
     assert "conditional" not in r, i
-    assert ("identifiability" in r) == ("stderr" in r) == bool(idr), i
+    assert ("identifiability" in r) == bool(idr), i
+    assert ("stderr" in r) == ("stderr" in d) == ("stderr" in h), i
     for k, j in enumerate(cols):
         assert r["A"][k] == d["A"][i][j], (i, j)
         if r.get("stderr"):
@@ -135,7 +136,8 @@ EOF2
 
 @test "estimate-sparse: E7-like text at V 300: listed logits, conditionals, unigram, mix and dev scores equal the dense record's" {
 	make_text "$T/x"
-	for a in "--window 32 --brief" "--window 16 --l2 0.3"; do
+	for a in "--window 32 --brief" "--window 16 --l2 0.3" \
+	    "--window 16 --stderr"; do
 		ccmc-estimate --text --lower --punct drop --chunk 96 --skip-pieces 5/5 \
 		    --dev-share 0.2 --max-vocab 300 $a "$T/x" >"$T/d"
 		ccmc-estimate --text --lower --punct drop --chunk 96 --skip-pieces 5/5 \
@@ -326,7 +328,7 @@ EOF2
 	[ "$(tail -n +2 "$T/sp" | jq -s 'all((.conditional_lo | length) == (.cols | length))')" = true ]
 }
 
-@test "estimate-sparse: without --brief: stderr the dense record's, null where no entry is a number (no samples, blocks over 400 tokens); one component left out" {
+@test "estimate-sparse: --stderr: stderr the dense record's, null where no entry is a number (no samples, blocks over 400 tokens); one component left out" {
 	# "the" precedes a word of the last 15: its row sees some 500 tokens,
 	# beyond the 400 the delta method is computed for; a document's last
 	# word is never a query
@@ -341,8 +343,8 @@ with open(sys.argv[1], "w") as f:
             doc.append(random.choice(doc[-15:]))
         f.write(" ".join(doc + ["end%d" % d]) + "\n")
 EOF2
-	ccmc-estimate --quiet --text --window 16 "$T/y" >"$T/d"
-	ccmc-estimate --quiet --text --window 16 --form sparse "$T/y" >"$T/sp"
+	ccmc-estimate --quiet --text --window 16 --stderr "$T/y" >"$T/d"
+	ccmc-estimate --quiet --text --window 16 --stderr --form sparse "$T/y" >"$T/sp"
 	py "$T/d" "$T/sp" <<'EOF2'
 import json, sys
 d = json.load(open(sys.argv[1]))
@@ -365,14 +367,39 @@ assert all(seen.values()), seen
 EOF2
 }
 
-@test "estimate-sparse: without --brief a text model is at most twice the --brief one: its rows add one number per column, the standard error (the conditionals made it 2.5 times)" {
+@test "estimate-sparse: with --stderr a text model is at most twice the --brief one: its rows add one number per column, the standard error (the conditionals made it 2.5 times)" {
 	make_text "$T/x"
 	o="--text --lower --punct drop --chunk 96 --max-vocab 600 --window 32 --form sparse"
-	ccmc-estimate --quiet $o "$T/x" >"$T/full"
+	ccmc-estimate --quiet $o --stderr "$T/x" >"$T/full"
 	ccmc-estimate --quiet $o --brief "$T/x" >"$T/brief"
 	full=$(wc -c <"$T/full")
 	brief=$(wc -c <"$T/brief")
 	[ "$full" -le $((2 * brief)) ]
+}
+
+@test "estimate-sparse: a fit on text writes no stderr unless --stderr or --bootstrap asks, its other bytes the same; integer tokens keep them; --stderr with --brief, --markov or --eval is a usage error" {
+	make_text "$T/x"
+	o="--quiet --text --lower --punct drop --chunk 96 --max-vocab 300 --window 16"
+	for f in dense sparse; do
+		ccmc-estimate $o --form $f "$T/x" >"$T/$f"
+		ccmc-estimate $o --form $f --stderr "$T/x" >"$T/$f.se"
+		! grep -q '"stderr"' "$T/$f"
+		head -1 "$T/$f.se" | jq -e '.stderr.method | test("delta method")'
+	done
+	sed -n 2,\$p "$T/sparse.se" | grep -q '"stderr":\['
+	# only the standard errors differ
+	sed 's/,"stderr":\(null\|\[[^]]*\]\)//; 1s/,"stderr":{[^}]*}//' \
+	    "$T/sparse.se" | cmp - "$T/sparse"
+	[ "$(jq -cS 'del(.stderr)' "$T/dense.se")" = "$(jq -cS . "$T/dense")" ]
+	ccmc-estimate $o --bootstrap 3 "$T/x" | jq -e '.stderr.bootstrap.B == 3'
+	attn-gen-model --vocab 12 --seed 3 | attn-sample -n 30 --trajectory \
+	    --steps 20 --seed 1 | ccmc-estimate --quiet --window 8 |
+	    jq -e '.stderr.conditional | length == 12'
+	for a in --brief --markov "--eval $T/dense"; do
+		run ccmc-estimate --text --stderr $a "$T/x"
+		assert_error 2 ccmc-estimate
+		[[ ${lines[0]} == *"--stderr"*"not with --brief, --markov or --eval" ]]
+	done
 }
 
 @test "estimate-sparse: --rows I/N and --merge without --brief: the single sparse fit byte for byte; a row that contradicts itself is refused at its line" {
@@ -399,7 +426,7 @@ EOF2
 @test "estimate-sparse: rows without --brief read alike with and without a JSON tree; a broken detail is refused at its line" {
 	make_text "$T/x"
 	o="--text --lower --punct drop --chunk 96 --max-vocab 300 --window 16"
-	ccmc-estimate --quiet $o --form sparse "$T/x" >"$T/fast"
+	ccmc-estimate --quiet $o --stderr --form sparse "$T/x" >"$T/fast"
 	sed -n 2p "$T/fast" | grep -q '"samples":[^,]*,"identifiability":{"determined":[a-z]*,"mle_exists":[a-z]*,"tied":[a-z]*},"stderr":[[n]'
 	sed 's/,"stderr"/, "stderr"/' "$T/fast" >"$T/slow"
 	! cmp -s "$T/fast" "$T/slow"
