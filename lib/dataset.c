@@ -585,7 +585,7 @@ dataset_read(struct dataset *d, int nfiles, char **files)
 			read_text(d, &in);
 			continue;
 		}
-		if ((kind = fastrec_read(f, in.buf, in.len)) != FAST_NONE) {
+		if ((kind = fastrec_read(f, &in)) != FAST_NONE) {
 			note_kind(d, &in, 1);
 			add(d, &in, f->prompt, f->L, f->tokens, f->T,
 			    kind == FAST_SAMPLE);

@@ -69,12 +69,14 @@ starts(const char *p, const char *end, const char *s, size_t n)
 }
 
 int
-fastrec_read(struct fastrec *r, const char *line, size_t len)
+fastrec_read(struct fastrec *r, const struct input *in)
 {
 	static const char sample[] = "{\"type\":\"sample\",\"prompt\":";
 	static const char traj[] = "{\"type\":\"trajectory\",\"prompt\":";
-	const char *p = line, *end = line + len;
+	const char *p = in->buf, *end = in->buf + in->len;
 
+	if (input_rows_due(in))
+		return FAST_NONE;
 	if (starts(p, end, sample, sizeof sample - 1)) {
 		p = fast_array(p + sizeof sample - 1, &r->prompt, &r->pcap, &r->L);
 		if (!p || !starts(p, end, ",\"y\":", 5))

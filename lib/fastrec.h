@@ -24,8 +24,12 @@ struct fastrec {
 	int  markov;           /* the line says "chain":"markov" */
 };
 
-/* FAST_SAMPLE or FAST_TRAJECTORY with the tokens in r, or FAST_NONE. */
-int  fastrec_read(struct fastrec *r, const char *line, size_t len);
+struct input;
+
+/* FAST_SAMPLE or FAST_TRAJECTORY with the tokens of the line in in->buf
+ * in r, or FAST_NONE (also where a sparse ccmc's rows are due: input_parse
+ * refuses the line there). */
+int  fastrec_read(struct fastrec *r, const struct input *in);
 void fastrec_free(struct fastrec *r);
 
 #endif

@@ -345,6 +345,12 @@ opens_record(const char *s)
 	return s[strspn(s, " \t")] == '{';
 }
 
+int
+input_rows_due(const struct input *in)
+{
+	return in->nread <= in->rows_to;
+}
+
 /* The lines of a sparse ccmc (input_parse): a ccmc-row only in the K
  * lines after its header, nothing else there; a header (a ccmc record of
  * form "sparse" and a valid K; its reader checks the rest) opens them. */
@@ -353,7 +359,7 @@ sparse_frame(struct input *in, json_t *rec)
 {
 	const char *type = record_type(rec);
 	int row = strcmp(type, "ccmc-row") == 0;
-	int in_rows = in->nread <= in->rows_to;
+	int in_rows = input_rows_due(in);
 	json_t *form = json_object_get(rec, "form");
 	json_t *K = json_object_get(rec, "K");
 	char what[48];

@@ -67,6 +67,10 @@ json_t *input_record(struct input *in);
  * program reads it or passes over it, a ccmc-row is refused anywhere but
  * in the K lines after its header, and any other record there. */
 json_t *input_parse(struct input *in);
+/* Whether the line read is one of a sparse ccmc's rows, due after its
+ * header: a reader that takes a line without input_parse must leave such
+ * a line to it. */
+int     input_rows_due(const struct input *in);
 /* For a file read for its first record only (--model, --eval): parses
  * the line after that record, if any (a record, then), so that a
  * ccmc-row there (an extra row of a sparse ccmc, or a row after a record

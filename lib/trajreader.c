@@ -188,7 +188,7 @@ trajreader_next(struct traj_reader *rd, struct predictor *pr, long *L,
 		return read_text(rd, T);
 	}
 	while (!ctx && input_line(&rd->in)) {
-		int kind = fastrec_read(&rd->fast, rd->in.buf, rd->in.len);
+		int kind = fastrec_read(&rd->fast, &rd->in);
 
 		if (kind == FAST_TRAJECTORY) {
 			*names = pr->have && pr->chain.vocab ? pr->chain.vocab : NULL;

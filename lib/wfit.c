@@ -136,7 +136,7 @@ wfit_read(struct wfit_data *D, int K, int nfiles, char **files)
 		D->slot_of[k] = -1, seen[k] = -1;
 	input_open(&in, nfiles, files);
 	while (input_line(&in)) {
-		int kind = fastrec_read(&fr, in.buf, in.len);
+		int kind = fastrec_read(&fr, &in);
 
 		stamp++;
 		if (kind != FAST_NONE) {

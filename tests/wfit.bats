@@ -295,3 +295,25 @@ PY
 	assert_located ccmc-estimate
 	[[ $output == *":2: "*"ccmc-row"* ]]
 }
+
+@test "--embeddings MODEL: samples where a sparse ccmc in the data still owes rows are refused at the first, as when a tree reads them" {
+	headless 6 2 1 1 >"$T/model"
+	printf '%s\n' '{"type":"ccmc","form":"sparse","K":3,"default":null,"background":null,"posw":null}' \
+	    '{"type":"ccmc-row","i":0,"cols":[0],"A":[0]}' >"$T/data"
+	for i in 1 2 3; do
+		echo '{"type":"sample","prompt":[0,1],"y":1}' >>"$T/data"
+	done
+	run ccmc-estimate --embeddings "$T/model" "$T/data"
+	assert_error 65 ccmc-estimate
+	[ "${lines[0]}" = "ccmc-estimate: $T/data:3: expected ccmc-row 1 of the sparse ccmc of line 1, not a \"sample\" record" ]
+	# the same sample with a space in it (no fast path) was refused so
+	sed '3s/,"y"/, "y"/' "$T/data" >"$T/tree"
+	run ccmc-estimate --embeddings "$T/model" "$T/tree"
+	[ "${lines[0]}" = "ccmc-estimate: $T/tree:3: expected ccmc-row 1 of the sparse ccmc of line 1, not a \"sample\" record" ]
+	# once the rows are all there, the samples are data
+	sed -n 1,2p "$T/data" >"$T/whole"
+	echo '{"type":"ccmc-row","i":1,"cols":[1],"A":[0]}' >>"$T/whole"
+	echo '{"type":"ccmc-row","i":2,"cols":[2],"A":[0]}' >>"$T/whole"
+	sed -n '3,$p' "$T/data" >>"$T/whole"
+	ccmc-estimate --quiet --embeddings "$T/model" "$T/whole" | jq -e '.meta.wfit.samples == 3'
+}
