@@ -355,6 +355,12 @@ score_bound(const struct attn_model *m)
 	return m->d * u * x;
 }
 
+/* What model_parse does beyond the record: --tie-tol and --retie of the
+ * programs that only read models (model_set_tie), and the model whose E
+ * model_parse_like shares. */
+static double parse_tol = TIE_TOL;
+static const struct attn_model *parse_like;
+
 /* The file named for tensor `name` ("weights": FILE, or {"E": FILE, ..}),
  * relative to the directory of the record's file; NULL if none. */
 static char *
@@ -444,6 +450,17 @@ embedding(const struct input *in, json_t *rec, json_t *spec, int headless,
 		check_shape(in, &x, x.rows, field_long(in, rec, "d", 1, MAX_DIM));
 	m->K = (int)x.rows;
 	m->d = (int)x.cols;
+	m->e_id = x.w.id;
+	m->e_file = 1;
+	if (parse_like && parse_like->e_file && parse_like->K == m->K &&
+	    parse_like->d == m->d && !memcmp(&parse_like->e_id, &m->e_id,
+	    sizeof m->e_id)) {
+		weights_close(&x.w);
+		free(x.path);
+		m->E = parse_like->E;
+		m->e_borrowed = 1;
+		return;
+	}
 	m->E = tensor_read(&x);
 }
 
@@ -539,9 +556,7 @@ query_side(const struct input *in, json_t *rec, struct attn_model *m)
 		}
 }
 
-/* What model_parse does beyond the record: --tie-tol and --retie of the
- * programs that only read models (model_set_tie). */
-static double parse_tol = TIE_TOL;
+
 static int parse_retie, parse_head = -1;
 static const char *const head_names[] = { "tied", "linear", "softmax" };
 
@@ -629,6 +644,15 @@ model_parse(const struct input *in, json_t *rec, struct attn_model *m)
 		input_fail(in, "--retie: E E^T is singular, or too ill-conditioned "
 		    "for a head tied within %.3g: no head is tied to these "
 		    "embeddings", m->tol);
+}
+
+void
+model_parse_like(const struct input *in, json_t *rec, struct attn_model *m,
+    const struct attn_model *like)
+{
+	parse_like = like;
+	model_parse(in, rec, m);
+	parse_like = NULL;
 }
 
 /* "head", when C has a law other than the tie. */
@@ -738,7 +762,8 @@ model_write_weights(const struct attn_model *m, const char *path, int dtype)
 void
 model_free(struct attn_model *m)
 {
-	free(m->E);
+	if (!m->e_borrowed)
+		free(m->E);
 	free(m->W);
 	free(m->C);
 	free(m->R);

@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include "stream.h"
+#include "weights.h"
 
 #define MAX_LMAX 4096          /* most positions a positional encoding has */
 /* Largest K of a headless model (no C: the next token is the token at the
@@ -49,6 +50,11 @@ struct attn_model {
 	 * row by row, ew_done[k] once row k is: use model_ew_row) and R W */
 	double *EW, *RW;
 	unsigned char *ew_done;
+	/* where E came from: the weight file it was read from (device,
+	 * inode, size, modification time; e_file 0 if none), and whether
+	 * it is another model's (model_parse_like), not freed with this */
+	struct wfile_id e_id;
+	int     e_file, e_borrowed;
 };
 
 struct model_spec {
@@ -68,6 +74,12 @@ struct model_spec {
 int    model_generate(const struct model_spec *s, struct attn_model *m,
            char *why, size_t whylen);
 void   model_parse(const struct input *in, json_t *rec, struct attn_model *m);
+/* model_parse, but where rec's E is the tensor E of the weight file that
+ * like's E was read from (the same file, unchanged since), m shares
+ * like's E instead of holding a copy: a W-fit's ground truth at 2^20
+ * tokens need not hold E twice.  like must outlive m. */
+void   model_parse_like(const struct input *in, json_t *rec,
+           struct attn_model *m, const struct attn_model *like);
 void   model_write(const struct attn_model *m);
 /* Row k of E W, made now if it was not. */
 const double *model_ew_row(const struct attn_model *m, int k);

@@ -517,6 +517,9 @@ weights_open(struct weights *w, const char *path, const char *npy_name)
 	if (!S_ISREG(st.st_mode) || st.st_size <= 0)
 		fail(w, NULL, "not a regular file with data");
 	w->size = (size_t)st.st_size;
+	w->id = (struct wfile_id){ st.st_dev, st.st_ino, (unsigned long long)
+	    st.st_size, (unsigned long long)st.st_mtim.tv_sec * 1000000000ULL +
+	    (unsigned long long)st.st_mtim.tv_nsec };
 	w->map = mmap(NULL, w->size, PROT_READ, MAP_PRIVATE, fd, 0);
 	close(fd);
 	if (w->map == MAP_FAILED)

@@ -44,8 +44,14 @@ struct wtensor {
 	size_t  skip;          /* where the array starts in the member */
 };
 
+/* Which file, as it was when opened: the same id, the same bytes. */
+struct wfile_id {
+	unsigned long long dev, ino, size, mtime_ns;
+};
+
 struct weights {
 	const char *path;
+	struct wfile_id id;
 	unsigned char *map;
 	size_t  size;
 	struct wtensor *t;

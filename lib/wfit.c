@@ -986,8 +986,9 @@ truth_json(const struct wfit_data *D, const struct attn_model *m,
 
 	if (json_integer_value(K) != m->K || json_integer_value(d) != m->d)
 		return json_null();
-	model_parse(&in, D->truth, &t);
-	if (t.lmax || max_abs_diff(t.E, m->E, (size_t)m->K * m->d) > 0) {
+	model_parse_like(&in, D->truth, &t, m);
+	if (t.lmax || (!t.e_borrowed && max_abs_diff(t.E, m->E,
+	    (size_t)m->K * m->d) > 0)) {
 		model_free(&t);
 		return json_null();
 	}

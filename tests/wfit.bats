@@ -317,3 +317,27 @@ PY
 	sed -n '3,$p' "$T/data" >>"$T/whole"
 	ccmc-estimate --quiet --embeddings "$T/model" "$T/whole" | jq -e '.meta.wfit.samples == 3'
 }
+
+@test "--embeddings at K 2^19, d 64: a ground truth whose E is the model's weight file shares the model's E, not a second copy (peak RSS < 1.75 x E); its report is the one a copy of the file gives" {
+	if ldd "$BIN/ccmc-estimate" | grep -q libasan || [ -n "${VALGRIND:-}" ]; then
+		skip "the peak RSS under ASan or valgrind is theirs"
+	fi
+	[ -x /usr/bin/time ] || skip "no /usr/bin/time"
+	attn-gen-model --headless --vocab 524288 --dim 64 --embed gaussian \
+	    --weights "$T/m.safetensors" --dtype float32 >"$T/m"
+	attn-sample -n 300 --len 16 --seed 1 "$T/m" >"$T/s"
+	/usr/bin/time -f %M -o "$T/rss" ccmc-estimate --quiet --max-iter 2 \
+	    --embeddings "$T/m" --weights "$T/w.safetensors" "$T/s" >"$T/fit"
+	# E in float64 is 256 MiB, the float32 file read into it 128 MiB; the
+	# truth's own E would be 256 MiB more
+	echo "peak $(tail -1 "$T/rss") KiB"
+	[ "$(tail -1 "$T/rss")" -lt $((262144 * 7 / 4)) ]
+	# the truth read from a copy of the file (another file: E read again
+	# and compared) reports the same
+	cp "$T/m.safetensors" "$T/copy.safetensors"
+	sed '1s/m\.safetensors/copy.safetensors/' "$T/s" >"$T/s2"
+	ccmc-estimate --quiet --max-iter 2 --embeddings "$T/m" \
+	    --weights "$T/w2.safetensors" "$T/s2" >"$T/fit2"
+	jq -e '.meta.wfit.truth.loglik < 0' "$T/fit"
+	[ "$(jq -c .meta.wfit.truth "$T/fit")" = "$(jq -c .meta.wfit.truth "$T/fit2")" ]
+}
