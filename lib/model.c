@@ -355,10 +355,11 @@ score_bound(const struct attn_model *m)
 	return m->d * u * x;
 }
 
-/* What model_parse does beyond the record: --tie-tol and --retie of the
- * programs that only read models (model_set_tie), and the model whose E
- * model_parse_like shares. */
+/* What model_parse does beyond the record: --tie-tol, --retie and the
+ * head law of the programs that only read models (model_set_tie,
+ * model_set_head), and the model whose E model_parse_like shares. */
 static double parse_tol = TIE_TOL;
+static int parse_retie, parse_head = -1;
 static const struct attn_model *parse_like;
 
 /* The file named for tensor `name` ("weights": FILE, or {"E": FILE, ..}),
@@ -556,8 +557,6 @@ query_side(const struct input *in, json_t *rec, struct attn_model *m)
 		}
 }
 
-
-static int parse_retie, parse_head = -1;
 static const char *const head_names[] = { "tied", "linear", "softmax" };
 
 void
