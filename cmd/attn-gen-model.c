@@ -2,7 +2,6 @@
  * attn-gen-model: make a ground-truth one-layer attention model and print
  * it as an attn-model record.
  */
-#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>
@@ -212,10 +211,7 @@ main(int argc, char **argv)
 	check_options(&spec, &rq);
 	if (model_generate(&spec, &model, why, sizeof why) != 0)
 		usage_error(NULL, "%s", why);
-	if (!rq.weights)
-		model_write(&model);
-	else if (model_write_weights(&model, rq.weights, weights_dtype(&rq)) != 0)
-		die(EXIT_FAIL, "--weights %s: %s", rq.weights, strerror(errno));
+	model_output(&model, rq.weights, weights_dtype(&rq));
 	out_flush();
 	model_free(&model);
 	return 0;

@@ -393,7 +393,6 @@ options_check(struct options *o)
 		o->data.dev_share = 0.1;
 	if (isatty(2))
 		o->progress = 1;
-	o->fit.stderr = !o->fit.brief;
 	o->fit.vocab = o->data.vocab;
 	o->fit.window = o->data.window;
 }

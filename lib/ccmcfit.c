@@ -38,8 +38,7 @@ ccmcfit_write(const struct dataset *d, const struct ccmcfit_options *o)
 		    "fit it in one run");
 	if (text && !o->l2_given)
 		s.est.l2 = 1;
-	if (text && !o->stderr_given && !s.bootstrap)
-		s.stderr = 0;
+	s.stderr = !s.brief && (!text || o->stderr_given || s.bootstrap);
 	if (text && s.est.l2 == 0)
 		die(EXIT_USAGE, "--l2 0 with string tokens: the plain MLE leaves "
 		    "the logits of unseen words undetermined, and the record must "

@@ -21,7 +21,8 @@ struct fit_settings {
 	int      window;       /* --window L, or 0 */
 	int      brief;        /* no rows of "identifiability", no "stderr" */
 	int      stderr;       /* "stderr": the standard errors (and a
-	                        * bootstrap's intervals); not with brief */
+	                        * bootstrap's intervals); not with brief
+	                        * (ccmcfit_write sets it) */
 	int      bootstrap;    /* resamples, or 0 */
 	uint64_t seed;         /* of the resampling */
 	double   laplace;      /* text: add-A smoothing of the unigram */

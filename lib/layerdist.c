@@ -217,9 +217,11 @@ distance(const struct laws *w, const struct prompt_set *set,
 
 		ccmc_probs(c, set->tok[s], set->len[s], q, work);
 		for (long e = w->start[s]; e < w->start[s + 1]; e++) {
-			tv += fabs(w->p[e] - q[w->tok[e]]);
-			diff = fmax(diff, fabs(w->p[e] - q[w->tok[e]]));
-			if (isnan(q[w->tok[e]]))
+			double a = fabs(w->p[e] - q[w->tok[e]]);
+
+			tv += a;
+			diff = fmax(diff, a);
+			if (isnan(a))
 				diff = tv = INFINITY;
 		}
 		tv /= 2;

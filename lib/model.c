@@ -1,5 +1,6 @@
 #include "model.h"
 
+#include <errno.h>
 #include <float.h>
 #include <math.h>
 #include <stdio.h>
@@ -452,8 +453,7 @@ embedding(const struct input *in, json_t *rec, json_t *spec, int headless,
 	m->K = (int)x.rows;
 	m->d = (int)x.cols;
 	m->e_id = x.w.id;
-	m->e_file = 1;
-	if (parse_like && parse_like->e_file && parse_like->K == m->K &&
+	if (parse_like && parse_like->e_id.size && parse_like->K == m->K &&
 	    parse_like->d == m->d && !memcmp(&parse_like->e_id, &m->e_id,
 	    sizeof m->e_id)) {
 		weights_close(&x.w);
@@ -726,8 +726,10 @@ model_entry_bytes(const struct attn_model *m)
 	return 4;
 }
 
-int
-model_write_weights(const struct attn_model *m, const char *path, int dtype)
+/* Writes the arrays to path and prints the record naming it; 0, or
+ * weights_write's error. */
+static int
+write_weights(const struct attn_model *m, const char *path, int dtype)
 {
 	const char *names[4] = { "E", "W", "C", "R" };
 	const double *arrays[4] = { m->E, m->W, m->C, m->R };
@@ -756,6 +758,15 @@ model_write_weights(const struct attn_model *m, const char *path, int dtype)
 	head_end(m);
 	meta_end(m);
 	return 0;
+}
+
+void
+model_output(const struct attn_model *m, const char *weights, int dtype)
+{
+	if (!weights)
+		model_write(m);
+	else if (write_weights(m, weights, dtype) != 0)
+		die(EXIT_FAIL, "--weights %s: %s", weights, strerror(errno));
 }
 
 void

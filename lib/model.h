@@ -51,10 +51,11 @@ struct attn_model {
 	double *EW, *RW;
 	unsigned char *ew_done;
 	/* where E came from: the weight file it was read from (device,
-	 * inode, size, modification time; e_file 0 if none), and whether
-	 * it is another model's (model_parse_like), not freed with this */
+	 * inode, size, modification time; all 0 if none: weights_open takes
+	 * no empty file), and whether it is another model's
+	 * (model_parse_like), not freed with this */
 	struct wfile_id e_id;
-	int     e_file, e_borrowed;
+	int     e_borrowed;
 };
 
 struct model_spec {
@@ -109,11 +110,12 @@ int    model_head_parse(const char *name);
 /* --head NAME of a program: model_set_head, or a usage error. */
 void   model_head_option(const char *arg);
 const char *model_head_name(enum model_head h);
-/* Writes E, W, C (if any) and R (if any) to the weights file path
- * (lib/weights: .safetensors or .npz, dtype as weights_write takes it)
- * and prints the record that names it ("weights": path).  0, or
- * weights_write's error. */
-int    model_write_weights(const struct attn_model *m, const char *path,
+/* The record of --weights FILE: with weights NULL, model_write's;
+ * else E, W, C (if any) and R (if any) written to the weights file
+ * (lib/weights: .safetensors or .npz, dtype as weights_write takes it,
+ * checked before the work with weights_unwritable) and the record that
+ * names it ("weights": FILE), dying if the file cannot be written. */
+void   model_output(const struct attn_model *m, const char *weights,
            int dtype);
 void   model_free(struct attn_model *m);
 

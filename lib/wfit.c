@@ -1,6 +1,5 @@
 #include "wfit.h"
 
-#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -1098,10 +1097,7 @@ wfit_run(const char *model_file, const struct wfit_options *o, int brief,
 		json_decref(m.meta);
 	m.meta = meta;
 	memcpy(m.W, R.W, (size_t)m.d * m.d * sizeof *m.W);
-	if (!o->weights)
-		model_write(&m);
-	else if (model_write_weights(&m, o->weights, W_F64) != 0)
-		die(EXIT_FAIL, "--weights %s: %s", o->weights, strerror(errno));
+	model_output(&m, o->weights, W_F64);
 	wfit_result_free(&R);
 	wfit_data_free(&D);
 	model_free(&m);
